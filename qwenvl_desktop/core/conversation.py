@@ -1,0 +1,176 @@
+"""Conversations: messages, their images and where every answer came from.
+
+A conversation owns an image store keyed by the SHA-256 of the bytes that were sent,
+so an image that appears in several turns (or is re-sent on every turn of a long
+chat) is held and saved once. Messages refer to images by that hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .api.types import ChatMessage, ChatParams, ImagePart, Role, Usage
+
+MessageStatus = Literal["complete", "streaming", "stopped", "interrupted", "error"]
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass
+class StoredImage:
+    """An image exactly as it was sent (after resizing and encoding)."""
+
+    sha256: str
+    mime: str
+    data: bytes
+    width: int
+    height: int
+    original_name: str = ""
+    original_width: int = 0
+    original_height: int = 0
+    original_bytes: int = 0
+    source_url: str = ""        # set when the provider was sent the URL instead of bytes
+
+    def wire_url(self) -> str:
+        """What goes in `image_url.url`: the original URL, or the bytes as a data URI."""
+        if self.source_url and not self.data:
+            return self.source_url
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+
+
+@dataclass
+class Provenance:
+    """Where an answer came from and what it cost."""
+
+    provider: str
+    model: str
+    region: str = ""
+    base_url: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    usage: Usage | None = None
+    finish_reason: str = ""
+    first_token_s: float | None = None
+    total_s: float | None = None
+    retries: int = 0
+
+
+@dataclass
+class Message:
+    role: Role
+    text: str = ""
+    images: list[str] = field(default_factory=list)      # sha256 keys into Conversation.images
+    reasoning: str = ""
+    id: str = field(default_factory=new_id)
+    created: float = field(default_factory=time.time)
+    status: MessageStatus = "complete"
+    error: str = ""                                      # the explained error, never a key
+    provenance: Provenance | None = None
+    # Token estimate per image as computed when it was attached (for display).
+    image_tokens: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Conversation:
+    title: str = "New conversation"
+    messages: list[Message] = field(default_factory=list)
+    images: dict[str, StoredImage] = field(default_factory=dict)
+    system_prompt: str = ""
+    provider_id: str = ""
+    model_id: str = ""
+    params: ChatParams = field(default_factory=ChatParams)
+    id: str = field(default_factory=new_id)
+    created: float = field(default_factory=time.time)
+    updated: float = field(default_factory=time.time)
+
+    # --- editing --------------------------------------------------------------------
+
+    def add_image(self, image: StoredImage) -> str:
+        self.images.setdefault(image.sha256, image)
+        return image.sha256
+
+    def append(self, message: Message) -> Message:
+        self.messages.append(message)
+        self.touch()
+        return message
+
+    def truncate_after(self, message_id: str, *, keep: bool) -> None:
+        """Drop every message after `message_id` (and it too unless `keep`)."""
+        for index, message in enumerate(self.messages):
+            if message.id == message_id:
+                self.messages = self.messages[: index + 1 if keep else index]
+                break
+        self.prune_images()
+        self.touch()
+
+    def remove(self, message_id: str) -> None:
+        self.messages = [m for m in self.messages if m.id != message_id]
+        self.prune_images()
+        self.touch()
+
+    def prune_images(self) -> None:
+        """Forget images no message refers to any more."""
+        used = {h for m in self.messages for h in m.images}
+        self.images = {h: img for h, img in self.images.items() if h in used}
+
+    def touch(self) -> None:
+        self.updated = time.time()
+
+    def message(self, message_id: str) -> Message:
+        for message in self.messages:
+            if message.id == message_id:
+                return message
+        raise KeyError(message_id)
+
+    # --- sending --------------------------------------------------------------------
+
+    def to_wire(self, *, drop_old_images: bool = False,
+                system_prompt: str | None = None) -> list[ChatMessage]:
+        """The history as it is sent: full by default, or with images only on the last
+        user turn that has any (the person's choice; the estimate shows the difference).
+
+        Failed or empty assistant turns are left out: resending an error would confuse
+        the model. A stopped answer is kept: the person saw it and may refer to it.
+        """
+        prompt = self.system_prompt if system_prompt is None else system_prompt
+        wire: list[ChatMessage] = []
+        if prompt.strip():
+            wire.append(ChatMessage(role="system", text=prompt))
+        last_with_images = -1
+        if drop_old_images:
+            for index, message in enumerate(self.messages):
+                if message.role == "user" and message.images:
+                    last_with_images = index
+        for index, message in enumerate(self.messages):
+            if message.role == "assistant" and (message.status == "error" or not message.text):
+                continue
+            images: tuple[ImagePart, ...] = ()
+            if message.images and (not drop_old_images or index == last_with_images):
+                images = tuple(ImagePart(self.images[h].wire_url()) for h in message.images
+                               if h in self.images)
+            wire.append(ChatMessage(role=message.role, text=message.text, images=images))
+        return wire
+
+    def image_token_total(self, *, drop_old_images: bool = False) -> int:
+        """Sum of the per-image estimates of what the next request will resend."""
+        total = 0
+        last = max((i for i, m in enumerate(self.messages) if m.role == "user" and m.images),
+                   default=-1)
+        for index, message in enumerate(self.messages):
+            if drop_old_images and index != last:
+                continue
+            total += sum(message.image_tokens.get(h, 0) for h in message.images)
+        return total
+
+    def auto_title(self) -> str:
+        """A title from the first user message, for conversations still untitled."""
+        for message in self.messages:
+            if message.role == "user" and message.text.strip():
+                line = message.text.strip().splitlines()[0]
+                return line[:60] + ("…" if len(line) > 60 else "")
+        return "Image question" if any(m.images for m in self.messages) else self.title

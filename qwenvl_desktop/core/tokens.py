@@ -1,0 +1,61 @@
+"""What an image costs in tokens before it is sent: Qwen's `smart_resize`.
+
+Qwen-VL models cut an image into square patches of F×F pixels (F = 28 for Qwen2/2.5-VL
+and QVQ, 32 for Qwen3-VL); every patch is a token, plus two for the vision start/end
+markers. The server first resizes the image so both sides are multiples of F and the
+area lies between the model's min and max pixels. Doing the same here tells the person
+the cost up front and lets us send no more pixels than the model will use.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .catalog import Model
+
+__all__ = ["image_tokens", "smart_resize", "target_size"]
+
+
+def _round_by(value: float, factor: int) -> int:
+    return max(factor, round(value / factor) * factor)
+
+
+def _floor_by(value: float, factor: int) -> int:
+    return max(factor, math.floor(value / factor) * factor)
+
+
+def _ceil_by(value: float, factor: int) -> int:
+    return max(factor, math.ceil(value / factor) * factor)
+
+
+def smart_resize(height: int, width: int, factor: int, min_pixels: int,
+                 max_pixels: int) -> tuple[int, int]:
+    """The (height, width) the model resizes an image to, both multiples of `factor`."""
+    if height <= 0 or width <= 0:
+        raise ValueError(f"image size must be positive, got {width}×{height}")
+    h_bar = _round_by(height, factor)
+    w_bar = _round_by(width, factor)
+    if h_bar * w_bar > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h_bar = _floor_by(height / beta, factor)
+        w_bar = _floor_by(width / beta, factor)
+    elif h_bar * w_bar < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h_bar = _ceil_by(height * beta, factor)
+        w_bar = _ceil_by(width * beta, factor)
+    return h_bar, w_bar
+
+
+def target_size(width: int, height: int, model: Model,
+                high_resolution: bool = False) -> tuple[int, int]:
+    """(width, height) the model will actually see for an image of this size."""
+    h, w = smart_resize(height, width, model.patch_factor, model.min_pixels(),
+                        model.max_pixels(high_resolution))
+    return w, h
+
+
+def image_tokens(width: int, height: int, model: Model, high_resolution: bool = False) -> int:
+    """Tokens one image of this size costs on this model."""
+    w, h = target_size(width, height, model, high_resolution)
+    factor = model.patch_factor
+    return (h // factor) * (w // factor) + 2

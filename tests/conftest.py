@@ -1,0 +1,39 @@
+"""Fixtures every test shares: an isolated home directory and a test keyring.
+
+No test may touch the real config, data or keyring of the machine it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
+
+# A key that must never appear in any file, log or output (see test_secrets_leak).
+SENTINEL_KEY = "sk-SENTINEL-7f3a9c2e-never-write-me-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point QWENVL_DESKTOP_HOME at a fresh folder and clear provider key variables."""
+    home = tmp_path / "qwenvl-home"
+    home.mkdir()
+    monkeypatch.setenv("QWENVL_DESKTOP_HOME", str(home))
+    for var in ("DASHSCOPE_API_KEY", "OVH_AI_ENDPOINTS_ACCESS_TOKEN", "AIML_API_KEY",
+                "NEBULA_API_KEY", "SEGMIND_API_KEY", "QWENVL_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Every test gets an empty in-memory keyring as the process-wide backend."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
