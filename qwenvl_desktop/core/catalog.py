@@ -173,12 +173,11 @@ def check_base_url(url: str, *, allow_http: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"'{url}' is not an http(s) URL with a host name.")
-    if parts.scheme == "http":
-        if not allow_http or not is_local_host(parts.hostname):
-            raise ConfigError(
-                f"'{url}' uses plain http to a public host; keys would travel unencrypted. "
-                "Use https, or plain http only for a server on this machine or your LAN."
-            )
+    if parts.scheme == "http" and (not allow_http or not is_local_host(parts.hostname)):
+        raise ConfigError(
+            f"'{url}' uses plain http to a public host; keys would travel unencrypted. "
+            "Use https, or plain http only for a server on this machine or your LAN."
+        )
 
 
 def is_local_host(host: str) -> bool:

@@ -35,11 +35,13 @@ class StoredImage:
     original_width: int = 0
     original_height: int = 0
     original_bytes: int = 0
-    source_url: str = ""        # set when the provider was sent the URL instead of bytes
+    # The http(s) URL the image came from, if any. Providers that fetch URLs are sent
+    # the URL; the bytes are still kept so that saved conversations are self-contained.
+    source_url: str = ""
 
-    def wire_url(self) -> str:
-        """What goes in `image_url.url`: the original URL, or the bytes as a data URI."""
-        if self.source_url and not self.data:
+    def wire_url(self, *, prefer_url: bool = False) -> str:
+        """What goes in `image_url.url`: the source URL, or the bytes as a data URI."""
+        if self.source_url and (prefer_url or not self.data):
             return self.source_url
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
@@ -129,7 +131,7 @@ class Conversation:
 
     # --- sending --------------------------------------------------------------------
 
-    def to_wire(self, *, drop_old_images: bool = False,
+    def to_wire(self, *, drop_old_images: bool = False, prefer_urls: bool = False,
                 system_prompt: str | None = None) -> list[ChatMessage]:
         """The history as it is sent: full by default, or with images only on the last
         user turn that has any (the person's choice; the estimate shows the difference).
@@ -151,7 +153,8 @@ class Conversation:
                 continue
             images: tuple[ImagePart, ...] = ()
             if message.images and (not drop_old_images or index == last_with_images):
-                images = tuple(ImagePart(self.images[h].wire_url()) for h in message.images
+                images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
+                               for h in message.images
                                if h in self.images)
             wire.append(ChatMessage(role=message.role, text=message.text, images=images))
         return wire

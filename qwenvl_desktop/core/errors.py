@@ -135,7 +135,7 @@ class NetworkError(ProviderError):
     """The provider could not be reached (DNS, connect, TLS, connection reset)."""
 
 
-class TimeoutError_(NetworkError):  # noqa: N801 - trailing underscore avoids the builtin
+class TimeoutError_(NetworkError):
     """No connection, or no byte of the answer, within the configured time."""
 
 
@@ -177,7 +177,7 @@ class AuthenticationError(APIStatusError):
     """401: the key is wrong, revoked, or (DashScope) from another region."""
 
 
-class PermissionError_(APIStatusError):  # noqa: N801 - avoids the builtin
+class PermissionError_(APIStatusError):
     """403: the key may not use this model or endpoint."""
 
 
