@@ -1,0 +1,34 @@
+"""GUI test set-up: offscreen Qt and ONE session-wide qasync loop.
+
+pytest-qt has no qasync support: calling qtbot.waitUntil/qWait inside a coroutine that
+runs on qasync loses task steps and hangs (BRIEF §6). What works: a single loop
+created with already_running=True for the whole session, ordinary sync tests, and
+qtbot.waitUntil / waitSignal from the test body, which spin Qt's event loop and with
+it asyncio's. Never mix pytest-asyncio loops into this session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from qwenvl_desktop.ui.event_loop import AppEventLoop  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def qasync_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """The app-wide asyncio loop running on Qt's event loop (already running)."""
+    loop = AppEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    # Let pending callbacks (closed connections, finished tasks) run, then close.
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qapp.processEvents()
+    asyncio.set_event_loop(None)
