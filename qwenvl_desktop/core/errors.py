@@ -205,8 +205,10 @@ class StreamErrorEvent(APIStatusError):
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-+/=]{8,}"),
+    # "key: value" pairs; the value must hold a digit so that prose such as DashScope's
+    # "invalid_api_key: Incorrect API key provided" is left readable.
     re.compile(r"(?i)((?:x-api-key|api[_-]?key|authorization|access[_-]?token)[\"']?\s*[:=]\s*[\"']?)"
-               r"[A-Za-z0-9._\-+/=]{8,}"),
+               r"(?=[A-Za-z._\-+/=]*\d)[A-Za-z0-9._\-+/=]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
 ]
 

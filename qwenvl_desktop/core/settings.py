@@ -12,13 +12,10 @@ refuses any value that looks like a key, and loading drops one with a warning.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,8 +26,9 @@ from . import paths
 from .api.types import ChatParams
 from .catalog import Catalog, CustomEndpoint, check_base_url, load_builtin
 from .errors import ConfigError, redact
+from .storage import atomic_write
 
-__all__ = ["SETTINGS_VERSION", "THEMES", "Settings", "catalog_for", "write_atomic"]
+__all__ = ["SETTINGS_VERSION", "THEMES", "Settings", "catalog_for"]
 
 SETTINGS_VERSION = 1
 THEMES = ("system", "light", "dark")
@@ -174,7 +172,7 @@ class Settings:
                 "Keys are kept in the OS keyring, never in the settings file."
             )
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-        write_atomic(path or paths.settings_file(), text.encode("utf-8"))
+        atomic_write(path or paths.settings_file(), text.encode("utf-8"))
 
 
 def catalog_for(settings: Settings) -> Catalog:
@@ -191,42 +189,6 @@ def catalog_for(settings: Settings) -> Catalog:
         if provider_id in providers:
             providers[provider_id] = providers[provider_id].with_base_url(url)
     return replace(catalog, providers=providers)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never half.
-
-    The temp file sits beside the target (same file system, so the rename is atomic),
-    is fsynced before the rename, and the folder is fsynced after it where possible.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
 
 
 # --- field parsers: each returns a checked value or raises _Bad(reason) ----------------

@@ -1,0 +1,16 @@
+"""The Qt window. `run_gui(argv)` starts it; nothing here is imported by the core.
+
+Only `run_gui` is defined at package level, and it imports the rest lazily, so that
+`import qwenvl_desktop.ui` costs nothing until the window really starts.
+"""
+
+from __future__ import annotations
+
+__all__ = ["run_gui"]
+
+
+def run_gui(argv: list[str]) -> int:
+    """Open the window (with a conversation file when `argv` names one); exit status."""
+    from .app import run
+
+    return run(argv)

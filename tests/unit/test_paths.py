@@ -48,7 +48,7 @@ def test_without_override_uses_platform_dirs(
                       ("user_cache_path", "cch"), ("user_log_path", "lg")):
         target = tmp_path / sub / "qwenvl-desktop"
         monkeypatch.setattr(platformdirs, name,
-                            lambda app, appauthor=None, _t=target: _t if app else None)
+                            lambda app, *_a, _t=target, **_k: _t if app else None)
     assert paths.home_override() is None
     assert paths.config_dir() == tmp_path / "cfg" / "qwenvl-desktop"
     assert paths.data_dir() == tmp_path / "dat" / "qwenvl-desktop"

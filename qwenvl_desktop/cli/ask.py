@@ -1,0 +1,271 @@
+"""`qwenvl-desktop ask`: one turn, streamed to the terminal, optionally saved.
+
+The answer goes to stdout as it arrives; reasoning goes to stderr, every line marked
+`[reasoning]`, so `ask … > answer.txt` captures only the answer. A last line on stderr
+gives usage and timings. With `--continue`/`--save` the conversation is saved while
+the answer streams and once more when the turn ends — also on error or Ctrl-C, keeping
+the question and any partial answer (marked as incomplete).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..core.api.types import ChatParams, ContentDelta, ReasoningDelta, Retrying, StreamEvent
+from ..core.catalog import CustomEndpoint, Model, Provider
+from ..core.conversation import Conversation, Message
+from ..core.errors import ConfigError, exit_code_for, explain, register_secret
+from ..core.images import (
+    PreparedImage,
+    fetch_image_url,
+    image_byte_budget,
+    prepare_image_async,
+    read_image_file,
+)
+from ..core.storage import load_conversation, save_conversation
+from ..services import Services, send_turn
+
+__all__ = ["run_ask"]
+
+CUSTOM_KEY_ENV = "QWENVL_API_KEY"
+DEFAULT_PROVIDER = "dashscope-intl"
+
+
+def run_ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.base_url and not args.provider and not args.model:
+        parser.error("--base-url without -p needs -m MODEL (the endpoint's model name)")
+    if args.prompt == "-":
+        args.prompt = sys.stdin.read()
+    if not args.prompt.strip() and not args.image:
+        parser.error("the prompt is empty")
+    # asyncio.run turns Ctrl-C into a cancellation of the task (closing the stream and
+    # saving what arrived), then raises KeyboardInterrupt: main() makes that exit 130.
+    return asyncio.run(_ask(args))
+
+
+@dataclass
+class _Choice:
+    provider: Provider
+    model: Model
+    api_key: str | None
+
+
+def _choose(args: argparse.Namespace, services: Services,
+            conversation: Conversation | None) -> _Choice:
+    """Provider, model and key from the flags, the saved conversation and the settings."""
+    catalog = services.catalog
+    if args.base_url and not args.provider:
+        endpoint = CustomEndpoint(name="custom", base_url=args.base_url,
+                                  models=(args.model,), key_env=CUSTOM_KEY_ENV)
+        provider = catalog.make_custom(endpoint)
+        key = os.environ.get(CUSTOM_KEY_ENV, "").strip() or None
+        if key:
+            register_secret(key)
+        return _Choice(provider, provider.model(args.model), key)
+    provider_id = args.provider or (conversation.provider_id if conversation else "")
+    if not provider_id:
+        last = services.settings.last_provider
+        provider_id = last if last in catalog.providers else DEFAULT_PROVIDER
+    provider = catalog.get(provider_id)
+    if args.base_url:
+        provider = provider.with_base_url(args.base_url)
+    model_id = args.model
+    if not model_id and conversation and conversation.provider_id == provider.id:
+        model_id = conversation.model_id
+    if not model_id and not args.provider and services.settings.last_provider == provider.id:
+        model_id = services.settings.last_model
+    if not model_id:
+        if not provider.models:
+            raise ConfigError(f"{provider.name} has no models listed; choose one with -m.")
+        model_id = provider.models[0].id
+    model = provider.model(model_id)
+    return _Choice(provider, model, services.api_key(provider))
+
+
+def _params(args: argparse.Namespace, base: ChatParams) -> ChatParams:
+    params = replace(base)
+    for flag, name in (("temperature", "temperature"), ("top_p", "top_p"),
+                       ("max_tokens", "max_tokens"), ("seed", "seed")):
+        value = getattr(args, flag)
+        if value is not None:
+            setattr(params, name, value)
+    if args.thinking is not None:
+        params.thinking = args.thinking
+    if args.high_res:
+        params.high_resolution = True
+    return params
+
+
+async def _images(args: argparse.Namespace, services: Services, choice: _Choice,
+                  params: ChatParams) -> list[PreparedImage]:
+    sources: list[str] = args.image
+    budget = image_byte_budget(choice.provider, len(sources))
+    prepared: list[PreparedImage] = []
+    for source in sources:
+        is_url = source.startswith(("http://", "https://"))
+        if is_url:
+            data = await fetch_image_url(services.http, source, max_bytes=50_000_000)
+            name = source.rsplit("/", 1)[-1] or source
+        else:
+            data = await asyncio.to_thread(read_image_file, Path(source))
+            name = Path(source).name
+        prepared.append(await prepare_image_async(
+            data, name=name, model=choice.model, provider=choice.provider,
+            high_resolution=params.high_resolution, max_bytes=budget,
+            source_url=source if is_url else ""))
+    return prepared
+
+
+class _Printer:
+    """Writes events to the terminal: answer to stdout, marked reasoning to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self.reasoning_open = False      # a reasoning line has been started on stderr
+        self.at_line_start = True
+        self.answer_ends_with_newline = True
+
+    def __call__(self, event: StreamEvent) -> None:
+        if isinstance(event, ReasoningDelta) and event.text:
+            for piece in event.text.splitlines(keepends=True):
+                if self.at_line_start:
+                    self.err.write("[reasoning] ")
+                self.err.write(piece)
+                self.at_line_start = piece.endswith("\n")
+            self.reasoning_open = not self.at_line_start
+            self.err.flush()
+        elif isinstance(event, ContentDelta) and event.text:
+            self.close_reasoning()
+            self.out.write(event.text)
+            self.out.flush()
+            self.answer_ends_with_newline = event.text.endswith("\n")
+        elif isinstance(event, Retrying):
+            self.close_reasoning()
+            self.err.write(f"[retrying in {event.delay:.1f} s: {event.reason}]\n")
+            self.err.flush()
+
+    def close_reasoning(self) -> None:
+        if self.reasoning_open:
+            self.err.write("\n")
+            self.reasoning_open = False
+            self.at_line_start = True
+
+    def end_answer(self) -> None:
+        self.close_reasoning()
+        if not self.answer_ends_with_newline:
+            self.out.write("\n")
+            self.answer_ends_with_newline = True
+        self.out.flush()
+
+
+def _summary(message: Message) -> str:
+    prov = message.provenance
+    if prov is None:
+        return ""
+    parts = [f"{prov.model} via {prov.provider}"]
+    if prov.usage is not None:
+        parts.append(f"{prov.usage.prompt_tokens} prompt + {prov.usage.completion_tokens} "
+                     "completion tokens")
+    if prov.first_token_s is not None:
+        parts.append(f"first token {prov.first_token_s:.2f} s")
+    if prov.total_s is not None:
+        parts.append(f"total {prov.total_s:.2f} s")
+    if prov.retries:
+        parts.append(f"{prov.retries} retr{'y' if prov.retries == 1 else 'ies'}")
+    parts.append(f"finish: {prov.finish_reason or message.status}")
+    return "[" + " · ".join(parts) + "]"
+
+
+def _as_json(message: Message, *, error: BaseException | None = None,
+             saved: Path | None = None) -> dict[str, Any]:
+    prov = message.provenance
+    usage = prov.usage if prov else None
+    data: dict[str, Any] = {
+        "text": message.text,
+        "reasoning": message.reasoning,
+        "usage": None if usage is None else {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+        },
+        "finish_reason": prov.finish_reason if prov else "",
+        "model": prov.model if prov else "",
+        "provider": prov.provider if prov else "",
+        "timings": {"first_token_s": prov.first_token_s if prov else None,
+                    "total_s": prov.total_s if prov else None},
+        "retries": prov.retries if prov else 0,
+        "status": message.status,
+    }
+    if saved is not None:
+        data["saved"] = str(saved)
+    if error is not None:
+        data["error"] = explain(error)
+        data["exit_code"] = exit_code_for(error)
+    return data
+
+
+async def _ask(args: argparse.Namespace) -> int:
+    services = Services.create()
+    try:
+        return await _ask_with(args, services)
+    finally:
+        await services.aclose()
+
+
+async def _ask_with(args: argparse.Namespace, services: Services) -> int:
+    if args.timeout is not None:
+        services.settings.read_timeout = args.timeout
+        services.reconfigure_client()
+    conversation = load_conversation(args.continue_file) if args.continue_file else None
+    choice = _choose(args, services, conversation)
+    base = conversation.params if conversation else services.settings.params_for(
+        choice.provider.id)
+    params = _params(args, base)
+    images = await _images(args, services, choice, params)
+
+    if conversation is None:
+        conversation = Conversation(system_prompt=services.settings.system_prompt)
+    if args.system is not None:
+        conversation.system_prompt = args.system
+    conversation.provider_id, conversation.model_id = choice.provider.id, choice.model.id
+    conversation.params = params
+    target: Path | None = args.save or args.continue_file
+
+    def save(conv: Conversation, _message: Message) -> None:
+        if target is not None:
+            if conv.title == "New conversation":
+                conv.title = conv.auto_title()
+            save_conversation(conv, target)
+
+    printer = None if args.json else _Printer(sys.stdout, sys.stderr)
+    try:
+        message = await send_turn(
+            services.client, conversation, choice.provider, choice.model, params,
+            args.prompt, images, api_key=choice.api_key,
+            drop_old_images=services.settings.drop_old_images,
+            on_event=printer, on_progress=save)
+    except Exception as exc:
+        failed = conversation.messages[-1]
+        if printer is not None:
+            printer.end_answer()
+        elif failed.role == "assistant":
+            print(json.dumps(_as_json(failed, error=exc, saved=target), ensure_ascii=False))
+        raise
+    except BaseException:  # Ctrl-C: the answer was saved as stopped; main() says "Stopped."
+        if printer is not None:
+            printer.end_answer()
+        raise
+    if printer is not None:
+        printer.end_answer()
+        print(_summary(message), file=sys.stderr)
+    else:
+        print(json.dumps(_as_json(message, saved=target), ensure_ascii=False))
+    return 0

@@ -1,0 +1,395 @@
+"""The chat client: one turn over the wire, as an async iterator of typed events.
+
+Retries happen only before the first byte of an answer: once a provider has begun
+answering it bills for it, so a stream that breaks later ends in an error that carries
+the partial answer instead of being silently sent again. The rules, in one place:
+
+- retried (up to `max_retries`, exponential backoff with jitter, `Retry-After` honoured
+  up to `RETRY_AFTER_CAP` seconds): connect errors and timeouts, a connection that broke
+  or timed out before the response headers, and statuses 408/409/429/5xx;
+- never retried: anything after a 2xx response has begun, and every other status;
+- the timeouts: `connect_timeout` to open the connection, `read_timeout` as the longest
+  silence allowed between two bytes of the answer (not a limit on the whole answer).
+
+One shared `httpx.AsyncClient` is injected; the client never makes its own. The key is
+only ever in a request header: it is registered with `errors.redact` by `build_request`
+and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random as _random
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..catalog import Model, Provider
+from ..errors import (
+    APIStatusError,
+    InterruptedStream,
+    MalformedStream,
+    NetworkError,
+    ProviderError,
+    TimeoutError_,
+    redact,
+)
+from .error_parsing import error_from_response, is_retryable_status
+from .request import _auth_headers, build_request, serialize_body
+from .stream import StreamDecoder, completion_to_events
+from .types import (
+    ChatMessage,
+    ChatParams,
+    ChatResult,
+    ContentDelta,
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+)
+
+__all__ = ["MAX_ERROR_BODY", "RETRY_AFTER_CAP", "ChatClient"]
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_BODY = 64 * 1024
+"""Bytes of an error answer read before parsing it (gateways can send whole pages)."""
+
+MAX_ANSWER_BODY = 32 * 1024 * 1024
+"""Bytes of a non-streamed answer or model list accepted before giving up on it."""
+
+RETRY_AFTER_CAP = 60.0
+"""Longest Retry-After we wait for; a longer one ends the attempt with the error."""
+
+# Transport failures before any response byte that are safe to send again.
+_RETRYABLE_TRANSPORT = (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError,
+                        httpx.ReadError, httpx.WriteError)
+
+
+class _Partial:
+    """What has arrived so far, so that any error can carry it to the person."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.reasoning: list[str] = []
+
+    def add(self, event: StreamEvent) -> None:
+        if isinstance(event, ContentDelta):
+            self.text.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            self.reasoning.append(event.text)
+
+    def attach(self, err: ProviderError, provider: Provider) -> ProviderError:
+        # The decoder puts text from the failing read on the error; ours goes first.
+        err.partial_text = "".join(self.text) + err.partial_text
+        err.partial_reasoning = "".join(self.reasoning) + err.partial_reasoning
+        if not err.provider:
+            err.provider = provider.id
+        return err
+
+
+class ChatClient:
+    """Sends chat turns to any catalog provider through one shared httpx client."""
+
+    def __init__(self, http: httpx.AsyncClient, *, connect_timeout: float = 15.0,
+                 read_timeout: float = 120.0, max_retries: int = 3, backoff_base: float = 0.5,
+                 backoff_max: float = 20.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 random: Callable[[], float] = _random.random,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self._http = http
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock
+
+    # --- public -----------------------------------------------------------------------
+
+    async def stream_chat(self, provider: Provider, model: Model,
+                          messages: Sequence[ChatMessage], params: ChatParams, *,
+                          api_key: str | None) -> AsyncIterator[StreamEvent]:
+        """The answer as events; `Retrying` events come only before the first answer byte.
+
+        Raises a `ProviderError` subclass; stream errors carry the partial answer. If the
+        consumer stops early (`aclose()`, task cancelled) the connection is closed at once.
+        """
+        spec = build_request(provider, model, messages, params, api_key=api_key)
+        body = serialize_body(spec.json)
+        attempt = 0
+        while True:
+            request = self._http.build_request(spec.method, spec.url, headers=spec.headers,
+                                               content=body, timeout=self._timeout())
+            log.debug("%s %s (attempt %d)", spec.method, _loggable(spec.url), attempt + 1)
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TransportError as err:
+                failure = self._before_answer(err, provider, spec.url)
+                delay = (self._retry_delay(attempt, None)
+                         if isinstance(err, _RETRYABLE_TRANSPORT) else None)
+                if delay is None:
+                    raise failure from err
+                attempt += 1
+                yield Retrying(attempt=attempt, delay=delay, reason=_short(failure.message))
+                await self._sleep(delay)
+                continue
+
+            error: APIStatusError | None = None
+            try:
+                if not response.is_success:
+                    error = await self._status_error(response, provider)
+                else:
+                    reader = (self._read_stream(response, provider) if spec.stream
+                              else self._read_whole(response, provider))
+                    async with aclosing(reader):
+                        async for event in reader:
+                            yield event
+                    return
+            finally:
+                await response.aclose()
+
+            assert error is not None  # a 2xx answer returned above
+            delay = (self._retry_delay(attempt, error.retry_after)
+                     if is_retryable_status(error.status) else None)
+            log.debug("HTTP %d from %s; retry in %s", error.status, provider.id, delay)
+            if delay is None:
+                raise error
+            attempt += 1
+            yield Retrying(attempt=attempt, delay=delay, reason=_status_reason(error))
+            await self._sleep(delay)
+
+    async def complete(self, provider: Provider, model: Model, messages: Sequence[ChatMessage],
+                       params: ChatParams, *, api_key: str | None) -> ChatResult:
+        """Run `stream_chat` to the end and gather the answer with its timings."""
+        result = ChatResult(model=model.id)
+        start = self._clock()
+        events = self.stream_chat(provider, model, messages, params, api_key=api_key)
+        async with aclosing(cast(AsyncGenerator[StreamEvent, None], events)):
+            async for event in events:
+                if (result.first_token_s is None
+                        and isinstance(event, ContentDelta | ReasoningDelta)):
+                    result.first_token_s = self._clock() - start
+                result.add(event)
+        result.total_s = self._clock() - start
+        return result
+
+    async def list_models(self, provider: Provider, *, api_key: str | None) -> list[str]:
+        """Model ids from GET {base_url}/models (OpenAI-style `{"data": [{"id": ...}]}`)."""
+        url = f"{provider.base_url.rstrip('/')}/models"
+        headers = {"Accept": "application/json", **_auth_headers(provider, api_key)}
+        data = await self._get_json(url, headers, provider)
+        items: Any = data.get("data", data.get("models")) if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise MalformedStream(f"{provider.name} sent a model list in an unknown shape.",
+                                  provider=provider.id)
+        ids: list[str] = []
+        for item in items:
+            name = item.get("id") or item.get("name") if isinstance(item, dict) else item
+            if isinstance(name, str) and name and name not in ids:
+                ids.append(name)
+        return ids
+
+    async def check_key(self, provider: Provider, model: Model, *,
+                        api_key: str | None) -> str:
+        """Prove a key works with the cheapest real chat request; raises the mapped error.
+
+        The answer is cut off at its first event, so at most a token or two is billed.
+        """
+        params = ChatParams(max_tokens=1) if (model.thinking == "none"
+                                              and provider.accepts("max_tokens")) else ChatParams()
+        start = self._clock()
+        events = self.stream_chat(provider, model, [ChatMessage(role="user", text="Hi")],
+                                  params, api_key=api_key)
+        async with aclosing(cast(AsyncGenerator[StreamEvent, None], events)):
+            async for event in events:
+                if not isinstance(event, Retrying):
+                    break
+        elapsed = (self._clock() - start) * 1000
+        return f"OK — {provider.name} accepted the key ({model.id}, {elapsed:.0f} ms)."
+
+    # --- reading answers ---------------------------------------------------------------
+
+    async def _read_stream(self, response: httpx.Response,
+                           provider: Provider) -> AsyncGenerator[StreamEvent, None]:
+        decoder = StreamDecoder(provider)
+        partial = _Partial()
+        chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+        try:
+            async with aclosing(chunks):
+                async for raw in chunks:
+                    for event in decoder.feed(raw):
+                        partial.add(event)
+                        yield event
+                    if decoder.saw_done:
+                        break
+            for event in decoder.close():
+                partial.add(event)
+                yield event
+        except ProviderError as err:
+            partial.attach(err, provider)
+            raise
+        except httpx.TransportError as err:
+            raise partial.attach(self._mid_answer(err, provider), provider) from err
+        if not decoder.saw_finish:
+            raise partial.attach(InterruptedStream(
+                f"{provider.name} ended the answer without saying it was complete."), provider)
+
+    async def _read_whole(self, response: httpx.Response,
+                          provider: Provider) -> AsyncGenerator[StreamEvent, None]:
+        """A non-streamed answer (Segmind): one JSON body, yielded as the same events."""
+        try:
+            data = await _read_capped(response, MAX_ANSWER_BODY)
+        except httpx.TransportError as err:
+            raise self._mid_answer(err, provider) from err
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise MalformedStream(
+                f"{provider.name} sent an answer that is not complete JSON "
+                f"({len(data)} bytes: {_excerpt(data)}).", provider=provider.id) from err
+        try:
+            events = completion_to_events(obj, provider)
+        except ProviderError as err:
+            if not err.provider:
+                err.provider = provider.id
+            raise
+        for event in events:
+            yield event
+
+    async def _status_error(self, response: httpx.Response, provider: Provider) -> APIStatusError:
+        try:
+            body = await _read_capped(response, MAX_ERROR_BODY)
+        except httpx.TransportError:
+            body = b""  # the status alone still says what went wrong
+        return error_from_response(response.status_code, response.headers, body, provider)
+
+    async def _get_json(self, url: str, headers: dict[str, str], provider: Provider) -> Any:
+        """GET a small JSON document, with the same retry rules as a chat request."""
+        attempt = 0
+        while True:
+            error: ProviderError
+            delay: float | None = None
+            try:
+                async with self._http.stream("GET", url, headers=headers,
+                                             timeout=self._timeout()) as response:
+                    if response.is_success:
+                        return await self._json_body(response, provider)
+                    status_error = await self._status_error(response, provider)
+                    error = status_error
+                    if is_retryable_status(status_error.status):
+                        delay = self._retry_delay(attempt, status_error.retry_after)
+            except httpx.TransportError as err:
+                error = self._before_answer(err, provider, url)
+                error.__cause__ = err
+                if isinstance(err, _RETRYABLE_TRANSPORT):
+                    delay = self._retry_delay(attempt, None)
+            if delay is None:
+                raise error
+            attempt += 1
+            await self._sleep(delay)
+
+    async def _json_body(self, response: httpx.Response, provider: Provider) -> Any:
+        try:
+            data = await _read_capped(response, MAX_ANSWER_BODY)
+        except httpx.TransportError as err:
+            raise self._mid_answer(err, provider) from err
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError) as err:
+            raise MalformedStream(f"{provider.name} sent something that is not JSON "
+                                  f"({_excerpt(data)}).", provider=provider.id) from err
+
+    # --- errors and retries ------------------------------------------------------------
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect_timeout, read=self.read_timeout,
+                             write=self.read_timeout, pool=self.connect_timeout)
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float | None:
+        """Seconds to wait before retry number `attempt + 1`, or None to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if retry_after is not None:
+            # Waiting minutes inside a chat turn helps nobody: say so instead.
+            return None if retry_after > RETRY_AFTER_CAP else max(0.0, retry_after)
+        ceiling = min(self.backoff_max, self.backoff_base * 2.0**attempt)
+        return ceiling * (0.5 + 0.5 * self._random())
+
+    def _before_answer(self, err: httpx.TransportError, provider: Provider,
+                       url: str) -> NetworkError:
+        host = urlsplit(url).hostname or url
+        if isinstance(err, httpx.ConnectTimeout):
+            return TimeoutError_(f"could not reach {host}: no connection within "
+                                 f"{self.connect_timeout:g} s.", provider=provider.id)
+        if isinstance(err, httpx.ConnectError):
+            return NetworkError(f"could not reach {host}: {_reason(err)}", provider=provider.id)
+        if isinstance(err, httpx.ReadTimeout):
+            return TimeoutError_(f"{provider.name} did not start answering within "
+                                 f"{self.read_timeout:g} s.", provider=provider.id)
+        if isinstance(err, httpx.TimeoutException):
+            return TimeoutError_(f"talking to {host} timed out ({type(err).__name__}).",
+                                 provider=provider.id)
+        return NetworkError(f"the connection to {host} failed before an answer: "
+                            f"{_reason(err)}", provider=provider.id)
+
+    def _mid_answer(self, err: httpx.TransportError, provider: Provider) -> ProviderError:
+        if isinstance(err, httpx.TimeoutException):
+            return TimeoutError_(f"{provider.name} sent nothing for {self.read_timeout:g} s; "
+                                 "the answer was cut off.", provider=provider.id)
+        if isinstance(err, httpx.RemoteProtocolError | httpx.ReadError):
+            return InterruptedStream(f"The connection to {provider.name} broke mid-answer "
+                                     f"({_reason(err)}).", provider=provider.id)
+        return NetworkError(f"talking to {provider.name} failed mid-answer: {_reason(err)}",
+                            provider=provider.id)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    """The body, cut at `limit` bytes (a cut JSON answer then reads as malformed)."""
+    buf = bytearray()
+    chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
+    async with aclosing(chunks):
+        async for raw in chunks:
+            buf += raw
+            if len(buf) >= limit:
+                return bytes(buf[:limit])
+    return bytes(buf)
+
+
+def _loggable(url: str) -> str:
+    """The URL without user info or query: people do paste keys into base URLs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return redact(f"{parts.scheme}://{host}{port}{parts.path}")
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err).strip()
+    return text or type(err).__name__
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _status_reason(err: APIStatusError) -> str:
+    label = f"HTTP {err.status}" + (f" {err.code}" if err.code else "")
+    return _short(f"{label}: {err.message}")
+
+
+def _excerpt(data: bytes, limit: int = 80) -> str:
+    text = data[:limit].decode("utf-8", errors="replace").replace("\n", " ").strip()
+    return (text + "…") if len(data) > limit else (text or "empty")

@@ -1,0 +1,307 @@
+"""Turn a provider's error answer, in whatever shape it comes, into one typed error.
+
+Providers disagree on how an error looks: DashScope and OpenAI-style servers send
+`{"error": {"message", "type", "code"}}` (DashScope's native API also a top-level
+`{"code", "message", "request_id"}`), Segmind `{"error": "text"}`, AI/ML API a NestJS
+body `{"message", "statusCode", "error"}`, vLLM/FastAPI `{"detail": ...}`, and the
+gateways in front of all of them plain text or an HTML page. This module reads every
+one of those, picks the class from the status (and, where providers bend HTTP, from
+the code or the words), and leaves the what-to-do part to `errors.explain`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import json
+import math
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC
+from http import HTTPStatus
+from typing import Any
+
+from ..catalog import Provider
+from ..errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    CreditsError,
+    NotFoundError,
+    PermissionError_,
+    RateLimitError,
+    ServerError,
+    StreamErrorEvent,
+    redact,
+)
+
+__all__ = ["error_from_event", "error_from_response", "is_retryable_status",
+           "parse_retry_after"]
+
+EXCERPT_CHARS = 300
+
+# Words and codes by which providers say "out of money" whatever status they pick.
+_CREDIT_WORDS = re.compile(r"(?i)credit|balance|quota|arrear|insufficient.?funds|billing|"
+                           r"payment required|top.?up")
+_CREDIT_CODES = {"insufficient_quota", "arrearage", "insufficient_credits",
+                 "insufficient_balance", "billing_hard_limit_reached"}
+
+_TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>")
+_HEADING = re.compile(r"(?is)<h[1-3][^>]*>(.*?)</h[1-3]>")
+_SCRIPT = re.compile(r"(?is)<(script|style)[^>]*>.*?</\1\s*>")
+_TAG = re.compile(r"(?s)<[^>]*>")
+_SPACE = re.compile(r"\s+")
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d+)?\s*")
+
+
+def is_retryable_status(status: int) -> bool:
+    """Statuses worth sending the same request again for (if nothing has streamed)."""
+    return status in (408, 409, 429) or 500 <= status <= 599
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a Retry-After value: delta-seconds or an HTTP-date.
+
+    `now` is the current Unix time (a parameter so that tests need no clock). Absent or
+    unreadable values give None; dates in the past give 0.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _NUMBER.fullmatch(text):
+        seconds = float(text)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" dates are UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive lookup that works for plain dicts as well as httpx.Headers."""
+    direct = headers.get(name)
+    if direct is not None:
+        return direct
+    for key, val in headers.items():
+        if key.lower() == name:
+            return val
+    return None
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    millis = _header(headers, "retry-after-ms")
+    if millis is not None:
+        value = parse_retry_after(millis, now=now)
+        if value is not None:
+            return value / 1000.0
+    return parse_retry_after(_header(headers, "retry-after"), now=now)
+
+
+def _clean(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """Collapse whitespace and cap the length; provider text goes on screen as is."""
+    text = _SPACE.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _text_of(value: Any) -> str:
+    """A message field that may be a string, a list of strings or FastAPI's list of dicts."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts: list[str] = []
+        for item in value:
+            if isinstance(item, dict):
+                msg = item.get("msg") or item.get("message")
+                loc = item.get("loc")
+                where = ".".join(str(p) for p in loc) if isinstance(loc, list) else ""
+                parts.append(f"{where}: {msg}" if where and msg else str(msg or item))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    if isinstance(value, dict):
+        return _text_of(value.get("message") or value.get("msg")) or json.dumps(value)
+    return str(value)
+
+
+def _code_of(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    return str(value)
+
+
+class _Parsed:
+    """What could be read out of an error body."""
+
+    def __init__(self, message: str = "", code: str = "", error_type: str = "",
+                 status_hint: int = 0) -> None:
+        self.message = message
+        self.code = code
+        self.error_type = error_type
+        self.status_hint = status_hint
+
+
+def _status_hint(value: Any) -> int:
+    """AI/ML API's `statusCode` (int or string) or vLLM's numeric `code`, if it is one."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        return 0
+    return number if 100 <= number <= 599 else 0
+
+
+def _from_json(data: Any) -> _Parsed | None:
+    if not isinstance(data, dict):
+        return None
+    err = data.get("error")
+    request_id = data.get("request_id") or data.get("requestId")
+    parsed: _Parsed | None = None
+    if isinstance(err, dict):
+        code = err.get("code")
+        parsed = _Parsed(
+            message=_text_of(err.get("message") or err.get("msg") or err.get("detail")),
+            code="" if _status_hint(code) else _code_of(code),
+            error_type=_code_of(err.get("type")),
+            status_hint=_status_hint(code) or _status_hint(err.get("status")),
+        )
+        request_id = request_id or err.get("request_id")
+    elif data.get("message") is not None:
+        # DashScope native {"code","message","request_id"}; AI/ML API (NestJS)
+        # {"message","statusCode","error": "Forbidden"}: the message is the specific part.
+        code = data.get("code")
+        parsed = _Parsed(
+            message=_text_of(data.get("message")),
+            code="" if _status_hint(code) else _code_of(code),
+            error_type=err if isinstance(err, str) else _code_of(data.get("type")),
+            status_hint=_status_hint(data.get("statusCode")) or _status_hint(code),
+        )
+    elif isinstance(err, str | list):
+        parsed = _Parsed(message=_text_of(err), code=_code_of(data.get("code")))
+    elif data.get("detail") is not None:
+        parsed = _Parsed(message=_text_of(data.get("detail")))
+    if parsed is None:
+        return None
+    if request_id and isinstance(request_id, str) and len(request_id) <= 80:
+        parsed.message = f"{parsed.message.rstrip()} (request id {request_id})"
+    return parsed
+
+
+def _looks_like_html(text: str, content_type: str) -> bool:
+    if "html" in content_type.lower():
+        return True
+    head = text.lstrip()[:200].lower()
+    return head.startswith("<") and any(
+        tag in head for tag in ("<html", "<!doctype", "<head", "<body", "<title", "<h1"))
+
+
+def _from_html(text: str) -> str:
+    for pattern in (_TITLE, _HEADING):
+        match = pattern.search(text)
+        if match:
+            words = _clean(html.unescape(_TAG.sub(" ", match.group(1))))
+            if words:
+                return words
+    body = _TAG.sub(" ", _SCRIPT.sub(" ", text))
+    return _clean(html.unescape(body))
+
+
+def _parse_body(body: bytes, content_type: str) -> tuple[_Parsed, bool]:
+    """The parsed error and whether it came from an HTML page."""
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
+    stripped = text.strip()
+    if not stripped:
+        return _Parsed(), False
+    if stripped[0] in "{[":
+        try:
+            parsed = _from_json(json.loads(stripped))
+        except (ValueError, RecursionError):
+            parsed = None
+        if parsed is not None:
+            parsed.message = _clean(parsed.message)
+            return parsed, False
+        return _Parsed(message=_clean(stripped)), False
+    if _looks_like_html(stripped, content_type):
+        return _Parsed(message=_from_html(stripped)), True
+    return _Parsed(message=_clean(stripped)), False
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _is_credits(parsed: _Parsed) -> bool:
+    if parsed.code.lower() in _CREDIT_CODES:
+        return True
+    return bool(_CREDIT_WORDS.search(parsed.message) or _CREDIT_WORDS.search(parsed.code))
+
+
+def _class_for(status: int, parsed: _Parsed, provider: Provider) -> type[APIStatusError]:
+    code = parsed.code.lower()
+    if status in (401,):
+        return AuthenticationError
+    if status in (402, 406):
+        return CreditsError
+    if status == 403:
+        if provider.family == "aimlapi" or _is_credits(parsed):
+            return CreditsError
+        return PermissionError_
+    if status == 429:
+        return CreditsError if code in ("insufficient_quota", "arrearage") else RateLimitError
+    if status in (400, 413, 422):
+        # DashScope reports an unpaid account as 400 Arrearage.
+        return CreditsError if code in _CREDIT_CODES else BadRequestError
+    if status == 404:
+        return NotFoundError
+    return ServerError
+
+
+def error_from_response(status: int, headers: Mapping[str, str], body: bytes,
+                        provider: Provider, *, now: float | None = None) -> APIStatusError:
+    """The typed error for a non-2xx answer. `now` (Unix time) is for Retry-After dates."""
+    content_type = _header(headers, "content-type") or ""
+    parsed, was_html = _parse_body(body, content_type)
+    if was_html:
+        detail = parsed.message or _phrase(status)
+        message = f"{provider.name} returned an HTML error page: {detail}"
+    elif parsed.message:
+        message = parsed.message
+    else:
+        message = f"{_phrase(status)} (no details from {provider.name})"
+    cls = _class_for(status, parsed, provider)
+    return cls(
+        redact(message), status=status, provider=provider.id, code=redact(parsed.code),
+        error_type=redact(parsed.error_type),
+        retry_after=_retry_after(headers, time.time() if now is None else now),
+    )
+
+
+def error_from_event(payload: dict[str, Any], provider: Provider) -> StreamErrorEvent:
+    """The error for an error object that arrived inside an HTTP 200 stream."""
+    parsed = _from_json(payload)
+    if parsed is None or not parsed.message.strip():
+        excerpt = _clean(json.dumps(payload, ensure_ascii=False, default=str), 200)
+        parsed = parsed or _Parsed()
+        parsed.message = f"{provider.name} reported an error mid-answer: {excerpt}"
+    return StreamErrorEvent(
+        redact(_clean(parsed.message)), status=parsed.status_hint, provider=provider.id,
+        code=redact(parsed.code), error_type=redact(parsed.error_type),
+    )

@@ -1,0 +1,402 @@
+"""Turn the bytes of a chat answer into typed events, whatever framing the provider uses.
+
+One decoder copes with everything the providers send back:
+
+* SSE `data:` lines ending in `[DONE]` (DashScope, OVH, AI/ML API, vLLM and friends),
+  with LF, CRLF or CR line ends, `: ping` comments, `event:` and `id:` lines;
+* Nebula's `chat.completion.chunk` objects without `data:` framing: one JSON object per
+  line, or pretty-printed objects spread over many lines, one after another;
+* a bare JSON line inside an otherwise SSE stream;
+* one whole `chat.completion` object from a server that ignored `stream: true`.
+
+Bytes arrive in arbitrary pieces: a multi-byte character or a line may be split across
+reads, so decoding is incremental throughout (UTF-8 decoder → SSE line decoder → SSE
+event decoder or JSON object splitter). The decoder never does I/O.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import math
+import re
+from typing import Any, NoReturn
+
+# httpx-sse's line and event decoders follow the SSE spec (CR/LF/CRLF, comments, field
+# parsing) and are maintained; they live in a private module, hence the pin
+# httpx-sse<0.5 in pyproject.toml. We drive them from our own byte loop because we
+# also need the non-SSE framings above.
+from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+from httpx_sse._models import ServerSentEvent
+
+from ..catalog import Provider
+from ..errors import MalformedStream, ProviderError, redact
+from .error_parsing import error_from_event
+from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent, Usage
+
+__all__ = ["StreamDecoder", "completion_to_events"]
+
+_SSE_FIELDS = frozenset({"data", "event", "id", "retry"})
+_KEEPALIVE_EVENTS = frozenset({"ping", "keep-alive", "keepalive", "heartbeat"})
+_MAX_OBJECT_CHARS = 32_000_000   # a whole non-streamed answer is far smaller
+_JSON = json.JSONDecoder()
+_NON_WS = re.compile(r"\S")
+_STRUCTURE = re.compile(r'[{}\[\]"]')
+_IN_STRING = re.compile(r'["\\]')
+
+
+def _excerpt(text: str, limit: int = 80) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return redact(text)
+
+
+def _malformed(provider: Provider, what: str, sample: str) -> NoReturn:
+    raise MalformedStream(f"{provider.name} sent {what}: “{_excerpt(sample)}”",
+                          provider=provider.id)
+
+
+# --- chunk → events ------------------------------------------------------------------
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, float) and math.isfinite(value):
+        return max(int(value), 0)
+    return 0
+
+
+def _usage(data: dict[str, Any]) -> Usage:
+    prompt = _count(data.get("prompt_tokens")) or _count(data.get("input_tokens"))
+    completion = _count(data.get("completion_tokens")) or _count(data.get("output_tokens"))
+    details = data.get("completion_tokens_details")
+    reasoning = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
+    total = _count(data.get("total_tokens")) or prompt + completion
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total,
+                 reasoning_tokens=reasoning)
+
+
+def _text(value: Any, provider: Provider, obj: dict[str, Any]) -> str:
+    """A content field: a string, null, or (some servers) a list of text parts."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = [p.get("text") if isinstance(p, dict) else p for p in value]
+        return "".join(p for p in parts if isinstance(p, str))
+    _malformed(provider, "a chunk whose text is not text", json.dumps(obj, default=str))
+
+
+def _is_error(obj: dict[str, Any]) -> bool:
+    if obj.get("error") not in (None, "", {}, [], False):
+        return True
+    # DashScope's native shape {"code","message","request_id"}, AI/ML's {"message","statusCode"}
+    return "choices" not in obj and "message" in obj and ("code" in obj or "statusCode" in obj)
+
+
+def _chunk_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
+    """Events of one chunk (`delta`) or one whole answer (`message`), in wire order."""
+    if _is_error(obj):
+        raise error_from_event(obj, provider)
+    events: list[StreamEvent] = []
+    choices = obj.get("choices")
+    usage = obj.get("usage")
+    if choices is None and usage is None and not str(obj.get("object", "")).startswith(
+            "chat.completion"):
+        _malformed(provider, "JSON that is not a chat answer", json.dumps(obj, default=str))
+    if choices is not None and not isinstance(choices, list):
+        _malformed(provider, "a chunk with unreadable choices", json.dumps(obj, default=str))
+    if choices:
+        choice = choices[0]
+        if not isinstance(choice, dict):
+            _malformed(provider, "a chunk with unreadable choices", json.dumps(obj, default=str))
+        part = choice.get("delta")
+        if part is None:
+            part = choice.get("message")
+        if part is not None:
+            if not isinstance(part, dict):
+                _malformed(provider, "a chunk with an unreadable delta",
+                           json.dumps(obj, default=str))
+            # Newer vLLM sends both names with the same text: take one, never both.
+            reasoning = (_text(part.get("reasoning_content"), provider, obj)
+                         or _text(part.get("reasoning"), provider, obj))
+            if reasoning:
+                events.append(ReasoningDelta(reasoning))
+            content = _text(part.get("content"), provider, obj)
+            if content:
+                events.append(ContentDelta(content))
+        reason = choice.get("finish_reason")
+        if reason is not None and reason != "":
+            # After the text: the finishing chunk may carry the last words.
+            events.append(Finish(str(reason)))
+    if usage is not None:
+        if not isinstance(usage, dict):
+            _malformed(provider, "a chunk with unreadable usage", json.dumps(obj, default=str))
+        events.append(_usage(usage))
+    return events
+
+
+def completion_to_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
+    """Events of a non-streamed `chat.completion` (Segmind, or `stream` ignored).
+
+    An error object in a 200 answer raises StreamErrorEvent; anything that is not a
+    chat answer raises MalformedStream.
+    """
+    if not isinstance(obj, dict):
+        _malformed(provider, "an answer that is not a JSON object", repr(obj))
+    if not _is_error(obj) and not obj.get("choices"):
+        _malformed(provider, "an answer without choices", json.dumps(obj, default=str))
+    return _chunk_events(obj, provider)
+
+
+# --- framing -------------------------------------------------------------------------
+
+class _ObjectSplitter:
+    """Finds where top-level JSON objects end in text that arrives line by line.
+
+    Tracks brace depth outside strings (skipping with regexes, not per character), so
+    each character is looked at once however the text is split. The complete object
+    text is then parsed by `json`.
+    """
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._pos = 0
+        self._start = 0
+        self._depth = 0
+        self._in_string = False
+
+    @property
+    def active(self) -> bool:
+        """Inside an object that has not closed yet."""
+        return self._depth > 0
+
+    def feed(self, text: str) -> tuple[list[str], str]:
+        """Complete objects, and any non-JSON text that followed the last one."""
+        buf = self._buf + text
+        pos, start, depth, in_string = self._pos, self._start, self._depth, self._in_string
+        found: list[str] = []
+        rest = ""
+        while True:
+            if in_string:
+                m = _IN_STRING.search(buf, pos)
+                if m is None:
+                    pos = max(pos, len(buf))
+                    break
+                # A backslash escapes the next character, wherever that falls.
+                pos = m.end() + 1 if m.group() == "\\" else m.end()
+                in_string = m.group() == "\\"
+                continue
+            if depth == 0:
+                m = _NON_WS.search(buf, pos)
+                if m is None:
+                    buf, pos = "", 0
+                    break
+                if m.group() != "{":
+                    rest, buf, pos = buf[m.start():], "", 0
+                    break
+                start, depth, pos = m.start(), 1, m.end()
+                continue
+            m = _STRUCTURE.search(buf, pos)
+            if m is None:
+                pos = max(pos, len(buf))
+                break
+            pos = m.end()
+            char = m.group()
+            if char == '"':
+                in_string = True
+            elif char in "{[":
+                depth += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    found.append(buf[start:pos])
+        if depth > 0 and start:
+            buf, pos, start = buf[start:], pos - start, 0
+        self._buf, self._pos, self._start, self._depth = buf, pos, start, depth
+        self._in_string = in_string
+        return found, rest
+
+    @property
+    def size(self) -> int:
+        return len(self._buf)
+
+
+class StreamDecoder:
+    """Incremental: bytes in, typed events out. One instance per response.
+
+    `feed` and `close` raise MalformedStream for bytes that are not a chat stream and
+    StreamErrorEvent for an error object inside the stream. Text decoded in the same
+    call before the error is put on the exception's `partial_text`/`partial_reasoning`
+    (the caller prepends what it already had). After an error, later `feed`/`close`
+    calls return nothing, so a `close()` in a `finally` cannot mask it. Everything after
+    `[DONE]` is ignored.
+    """
+
+    def __init__(self, provider: Provider) -> None:
+        self._provider = provider
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+        self._lines = SSELineDecoder()
+        self._sse = SSEDecoder()
+        self._objects = _ObjectSplitter()
+        self._started = False
+        self._done = False
+        self._finished = False
+        self._failed = False   # after an error every later call is a no-op
+
+    @property
+    def saw_done(self) -> bool:
+        """`[DONE]` arrived."""
+        return self._done
+
+    @property
+    def saw_finish(self) -> bool:
+        """A finish_reason arrived: the answer is complete even without `[DONE]`."""
+        return self._finished
+
+    def feed(self, data: bytes) -> list[StreamEvent]:
+        if self._done or self._failed or not data:
+            return []
+        out: list[StreamEvent] = []
+        try:
+            pending = self._utf8.getstate()[0]
+            try:
+                text = self._utf8.decode(data)
+            except UnicodeDecodeError as err:
+                # Positions count from the decoder's held-back bytes. What came before
+                # the bad byte is still read: it may end the answer with [DONE].
+                whole = pending + data
+                self._text(whole[:err.start].decode("utf-8", "ignore"), out, final=False)
+                if self._done:
+                    return out
+                _malformed(self._provider, "bytes that are not UTF-8 text",
+                           whole[max(0, err.start - 40):err.start + 20].decode(
+                               "utf-8", "backslashreplace"))
+            self._text(text, out, final=False)
+        except ProviderError as exc:
+            self._failed = True
+            _attach_partial(exc, out)
+            raise
+        return out
+
+    def close(self) -> list[StreamEvent]:
+        """At EOF: flush what is buffered. A cut-off last chunk is dropped, not an error;
+        the caller sees `saw_finish` is False and reports an interrupted answer."""
+        if self._done or self._failed:
+            return []
+        out: list[StreamEvent] = []
+        try:
+            try:
+                tail = self._utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                tail = ""   # cut in the middle of a character
+            self._text(tail, out, final=True)
+            for line in self._lines.flush():
+                if self._done:
+                    break
+                self._line(line, out, final=True)
+            if not self._done and not self._objects.active:
+                event = self._sse.decode("")
+                if event is not None:
+                    self._event(event, out, final=True)
+        except ProviderError as exc:
+            self._failed = True
+            _attach_partial(exc, out)
+            raise
+        return out
+
+    # --- internals ---------------------------------------------------------------
+
+    def _text(self, text: str, out: list[StreamEvent], *, final: bool) -> None:
+        if not self._started and text:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        if not text:
+            return
+        for line in self._lines.decode(text):
+            self._line(line, out, final=final)
+            if self._done:
+                return
+
+    def _line(self, line: str, out: list[StreamEvent], *, final: bool) -> None:
+        if self._objects.active or line.lstrip().startswith("{"):
+            self._json_text(line + "\n", out)
+            return
+        stripped = line.strip()
+        if not stripped:
+            event = self._sse.decode("")
+            if event is not None:
+                self._event(event, out, final=final)
+            return
+        if line.startswith(":"):
+            return   # comment / keep-alive
+        if stripped == "[DONE]":
+            self._done = True
+            return
+        if line.partition(":")[0] not in _SSE_FIELDS:
+            _malformed(self._provider, "a line that is neither SSE nor JSON", line)
+        self._sse.decode(line)
+
+    def _json_text(self, text: str, out: list[StreamEvent]) -> None:
+        # An object still open at EOF is a cut-off answer: close() just drops it.
+        found, rest = self._objects.feed(text)
+        for obj_text in found:
+            try:
+                obj = json.loads(obj_text)
+            except (ValueError, RecursionError):
+                _malformed(self._provider, "a chunk that is not valid JSON", obj_text)
+            self._object(obj, out)
+        if rest:
+            _malformed(self._provider, "text after a JSON chunk", rest)
+        if self._objects.size > _MAX_OBJECT_CHARS:
+            _malformed(self._provider, "a JSON chunk that never ends", text)
+
+    def _event(self, event: ServerSentEvent, out: list[StreamEvent], *, final: bool) -> None:
+        data = event.data
+        if event.event in _KEEPALIVE_EVENTS:
+            return
+        if event.event == "error":
+            try:
+                payload = json.loads(data)
+            except (ValueError, RecursionError):
+                payload = None
+            if not isinstance(payload, dict):
+                payload = {"error": {"message": data or "error event without details"}}
+            elif not _is_error(payload):
+                payload = {"error": payload}
+            raise error_from_event(payload, self._provider)
+        pos = 0
+        while True:
+            m = _NON_WS.search(data, pos)
+            if m is None:
+                return
+            pos = m.start()
+            if data.startswith("[DONE]", pos):
+                self._done = True
+                return
+            try:
+                obj, pos = _JSON.raw_decode(data, pos)
+            except (ValueError, RecursionError):
+                if final:
+                    return   # the last chunk was cut off: not garbage, an interruption
+                _malformed(self._provider, "a chunk that is not valid JSON", data[pos:])
+            self._object(obj, out)
+
+    def _object(self, obj: Any, out: list[StreamEvent]) -> None:
+        if not isinstance(obj, dict):
+            _malformed(self._provider, "a chunk that is not a JSON object",
+                       json.dumps(obj, default=str))
+        events = _chunk_events(obj, self._provider)
+        if any(isinstance(e, Finish) for e in events):
+            self._finished = True
+        out.extend(events)
+
+
+def _attach_partial(exc: ProviderError, out: list[StreamEvent]) -> None:
+    """Keep text decoded in the failing call; the caller prepends what it already had."""
+    exc.partial_text = "".join(e.text for e in out if isinstance(e, ContentDelta))
+    exc.partial_reasoning = "".join(e.text for e in out if isinstance(e, ReasoningDelta))

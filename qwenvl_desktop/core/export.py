@@ -1,0 +1,231 @@
+"""Sharing a conversation as Markdown (with an images folder) or as one HTML file.
+
+Both keep what a reader needs to trust the transcript: who said what and when, the
+model's reasoning apart from its answer, which model answered and what it cost, and
+plain marks on answers that failed or were cut short. Neither ever holds a key: only
+the text the person saw is exported, and error text goes through `redact` once more.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+import urllib.parse
+from pathlib import Path
+
+from .. import __version__
+from .conversation import Conversation, Message, StoredImage
+from .errors import redact
+from .markdown_render import render_markdown
+from .storage import atomic_write
+
+__all__ = ["export_html", "export_markdown", "status_line"]
+
+_ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+_EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
+               "image/gif": ".gif", "image/bmp": ".bmp", "image/tiff": ".tif"}
+
+
+def _when(timestamp: float) -> str:
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp))
+    except (OverflowError, OSError, ValueError):
+        return ""
+
+
+def status_line(message: Message) -> str:
+    """"qwen3-vl-plus · 1,204 tokens in · 388 out · first token 0.82 s · 6.4 s · finish: stop"."""
+    prov = message.provenance
+    if prov is None:
+        return ""
+    parts = [prov.model or prov.provider]
+    if prov.usage is not None:
+        parts.append(f"{prov.usage.prompt_tokens:,} tokens in")
+        out = f"{prov.usage.completion_tokens:,} out"
+        if prov.usage.reasoning_tokens:
+            out += f" ({prov.usage.reasoning_tokens:,} reasoning)"
+        parts.append(out)
+    if prov.first_token_s is not None:
+        parts.append(f"first token {prov.first_token_s:.2f} s")
+    if prov.total_s is not None:
+        parts.append(f"{prov.total_s:.1f} s total")
+    if prov.finish_reason:
+        parts.append(f"finish: {prov.finish_reason}")
+    if prov.retries:
+        parts.append(f"{prov.retries} {'retry' if prov.retries == 1 else 'retries'}")
+    return " · ".join(p for p in parts if p)
+
+
+def _state_note(message: Message) -> str:
+    """The mark on an answer that is not whole (empty for a complete one)."""
+    if message.status == "stopped":
+        return "Stopped before the end — this answer is incomplete."
+    if message.status == "interrupted":
+        return "Interrupted — the connection broke off; this answer is incomplete."
+    if message.status == "streaming":
+        return "Still being written when exported — this answer is incomplete."
+    if message.status == "error":
+        return "Error: " + (redact(message.error) or "the answer failed.")
+    return ""
+
+
+def _header(conv: Conversation) -> str:
+    bits = [f"Exported from Qwen-VL Desktop {__version__}"]
+    if _when(conv.created):
+        bits.append(f"started {_when(conv.created)}")
+    if conv.provider_id or conv.model_id:
+        bits.append(" / ".join(x for x in (conv.provider_id, conv.model_id) if x))
+    return " · ".join(bits)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- Markdown ------------------------------------------------------------------------
+
+def export_markdown(conv: Conversation, out: Path) -> Path:
+    """Write `out` and, if the conversation has images, `<stem>_images/` beside it."""
+    folder_name = f"{out.stem}_images"
+    links = _write_images(conv, out.parent / folder_name, folder_name)
+    lines = [f"# {_one_line(conv.title) or 'Conversation'}", "", f"*{_header(conv)}*", ""]
+    if conv.system_prompt.strip():
+        lines += ["> **System prompt**", ">", *_quoted(conv.system_prompt), ""]
+    for message in conv.messages:
+        lines += _markdown_message(conv, message, links)
+    atomic_write(out, "\n".join(lines).encode("utf-8"))
+    return out
+
+
+def _write_images(conv: Conversation, folder: Path, folder_name: str) -> dict[str, str]:
+    """Save each image shown in the conversation once; sha256 -> relative link."""
+    links: dict[str, str] = {}
+    for message in conv.messages:
+        for sha in message.images:
+            image = conv.images.get(sha)
+            if image is None or sha in links:
+                continue
+            if not image.data:
+                links[sha] = image.source_url
+                continue
+            name = f"{len(links) + 1:02d}-{sha[:12]}{_EXTENSIONS.get(image.mime, '.img')}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(image.data)
+            links[sha] = urllib.parse.quote(f"{folder_name}/{name}")
+    return links
+
+
+def _quoted(text: str) -> list[str]:
+    return [f"> {line}".rstrip() for line in text.splitlines()]
+
+
+def _alt(image: StoredImage) -> str:
+    name = image.original_name or "image"
+    return name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _markdown_message(conv: Conversation, message: Message, links: dict[str, str]) -> list[str]:
+    who = _ROLE_NAMES.get(message.role, message.role)
+    when = _when(message.created)
+    lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
+    if message.reasoning.strip():
+        lines += ["> **Reasoning**", ">", *_quoted(message.reasoning), ""]
+    for sha in message.images:
+        if sha in links and sha in conv.images:
+            lines += [f"![{_alt(conv.images[sha])}]({links[sha]})", ""]
+    if message.text:
+        lines += [message.text, ""]
+    note = _state_note(message)
+    if note:
+        lines += [f"> **⚠ {_one_line(note)}**", ""]
+    status = status_line(message)
+    if status:
+        lines += [f"*{status}*", ""]
+    return lines
+
+
+# --- HTML ----------------------------------------------------------------------------
+
+# A Content-Security-Policy that forbids scripts and any fetch: even a bug in escaping
+# could not make the file run code or call out when opened.
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 54rem;
+       margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1f2328; }
+.meta, .when, .status { color: #6e7781; font-size: 0.9em; }
+.msg { border-top: 1px solid #d0d7de; padding: 0.75rem 0; }
+.who { font-weight: 600; margin-bottom: 0.25rem; }
+.plain { white-space: pre-wrap; }
+.note { color: #9a6700; font-weight: 600; }
+.note.error { color: #cf222e; }
+details { background: #f6f8fa; border-radius: 6px; padding: 0.4rem 0.8rem; margin: 0.4rem 0; }
+summary { cursor: pointer; color: #6e7781; }
+img.attached { max-width: 100%; max-height: 32rem; border: 1px solid #d0d7de;
+               border-radius: 4px; margin: 0.25rem 0.25rem 0.25rem 0; }
+pre { overflow-x: auto; }
+"""
+
+
+def export_html(conv: Conversation, out: Path) -> Path:
+    """Write one self-contained HTML file: images inline, no scripts, no remote fetches."""
+    esc = html.escape
+    title = esc(_one_line(conv.title) or "Conversation")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+        f'<meta name="generator" content="Qwen-VL Desktop {esc(__version__)}">',
+        f"<title>{title}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f'<p class="meta">{esc(_header(conv))}</p>',
+    ]
+    if conv.system_prompt.strip():
+        parts.append('<section class="msg system"><div class="who">System prompt</div>'
+                     f'<div class="plain">{esc(conv.system_prompt)}</div></section>')
+    uris: dict[str, str] = {}   # encoded once even when an image is shown many times
+    for message in conv.messages:
+        parts.append(_html_message(conv, message, uris))
+    parts.append("</body></html>\n")
+    atomic_write(out, "\n".join(parts).encode("utf-8"))
+    return out
+
+
+def _data_uri(image: StoredImage) -> str:
+    mime = image.mime if image.mime.startswith("image/") else "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
+def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) -> str:
+    esc = html.escape
+    who = _ROLE_NAMES.get(message.role, message.role)
+    out = [f'<section class="msg {esc(message.role)}">',
+           f'<div class="who">{esc(who)} <span class="when">{esc(_when(message.created))}'
+           "</span></div>"]
+    if message.reasoning.strip():
+        out.append("<details><summary>Reasoning</summary>"
+                   f"{render_markdown(message.reasoning, copy_links=False)}</details>")
+    for sha in message.images:
+        image = conv.images.get(sha)
+        if image is None or not image.data:
+            continue
+        if sha not in uris:
+            uris[sha] = _data_uri(image)
+        out.append(f'<img class="attached" alt="{esc(image.original_name or "image")}" '
+                   f'src="{uris[sha]}">')
+    if message.text:
+        if message.role == "assistant":
+            out.append(f'<div class="answer">{render_markdown(message.text, copy_links=False)}'
+                       "</div>")
+        else:
+            out.append(f'<div class="plain">{esc(message.text)}</div>')
+    note = _state_note(message)
+    if note:
+        kind = "note error" if message.status == "error" else "note"
+        out.append(f'<p class="{kind}">⚠ {esc(note)}</p>')
+    status = status_line(message)
+    if status:
+        out.append(f'<p class="status">{esc(status)}</p>')
+    out.append("</section>")
+    return "\n".join(out)

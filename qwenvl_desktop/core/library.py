@@ -1,0 +1,263 @@
+"""The conversation library: every conversation autosaved as `<id>.qwenvl` in one folder.
+
+The files are the truth. `index.json` beside them only caches what the list shows
+(title, time, message count, preview) with each file's size and modification time, so
+listing a large library does not read every conversation; an entry whose file changed,
+or an index that is missing or damaged, is simply rebuilt from the files. Files that
+cannot be read are reported with the reason and left exactly where they are.
+Deleting moves the file into `trash/`, so nothing is destroyed by a misclick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .conversation import Conversation
+from .errors import ConversationFileError
+from .storage import FILE_SUFFIX, atomic_write, load_conversation, save_conversation
+
+__all__ = ["ConversationLibrary", "ConversationSummary"]
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "index.json"
+TRASH_NAME = "trash"
+_INDEX_FORMAT = "qwenvl-desktop/library-index"
+_INDEX_VERSION = 1
+_PREVIEW_CHARS = 120
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """What the library list shows for one conversation."""
+
+    id: str
+    title: str
+    updated: float
+    message_count: int
+    path: Path
+    # The start of the last message with text, on one line.
+    preview: str
+
+
+# The class below has a method named `list`; inside it, `list[...]` would name that method.
+_Summaries = list[ConversationSummary]
+_CorruptFiles = list[tuple[Path, str]]
+
+
+@dataclass
+class _Entry:
+    """One cached index line: a summary, or the reason the file could not be read."""
+
+    title: str
+    updated: float
+    message_count: int
+    preview: str
+    mtime_ns: int
+    size: int
+    error: str = ""
+
+
+class ConversationLibrary:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._index_path = folder / INDEX_NAME
+        self._entries: dict[str, _Entry] | None = None
+        # Lower-cased searchable text per conversation, keyed with the file's stamp;
+        # filled on the first search, then kept current by save().
+        self._text_cache: dict[str, tuple[tuple[int, int], str]] = {}
+
+    # --- reading -------------------------------------------------------------------
+
+    def list(self) -> _Summaries:
+        """Every readable conversation, most recently updated first."""
+        entries = self._scan()
+        summaries = [self._summary(cid, e) for cid, e in entries.items() if not e.error]
+        summaries.sort(key=lambda s: (s.updated, s.id), reverse=True)
+        return summaries
+
+    def corrupt_files(self) -> _CorruptFiles:
+        """Files in the folder that could not be read, with the reason (for the person)."""
+        entries = self._scan()
+        return sorted((self.path_for(cid), e.error) for cid, e in entries.items() if e.error)
+
+    def load(self, conv_id: str) -> Conversation:
+        conv = load_conversation(self.path_for(conv_id))
+        # The file name is the library's key: a file copied in under another name keeps
+        # saving to itself rather than to a second file.
+        conv.id = conv_id
+        return conv
+
+    def search(self, text: str) -> _Summaries:
+        """Conversations whose title or any message contains `text` (case-insensitive)."""
+        needle = text.casefold().strip()
+        summaries = self.list()
+        if not needle:
+            return summaries
+        return [s for s in summaries if needle in self._searchable(s)]
+
+    def path_for(self, conv_id: str) -> Path:
+        if (not conv_id or conv_id in (".", "..") or "/" in conv_id or "\\" in conv_id
+                or "\0" in conv_id):
+            raise ConversationFileError(repr(conv_id), "is not a valid conversation id")
+        return self.folder / f"{conv_id}{FILE_SUFFIX}"
+
+    # --- writing -------------------------------------------------------------------
+
+    def save(self, conv: Conversation) -> Path:
+        """Write the conversation atomically and update the index; returns its path."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path_for(conv.id)
+        save_conversation(conv, path)
+        entries = self._scan_entries_only()
+        entry = _entry_for(conv, path.stat())
+        entries[conv.id] = entry
+        self._text_cache[conv.id] = ((entry.mtime_ns, entry.size), _search_text(conv))
+        self._write_index(entries)
+        return path
+
+    def rename(self, conv_id: str, title: str) -> None:
+        conv = self.load(conv_id)
+        conv.title = " ".join(title.split()) or conv.title
+        self.save(conv)
+
+    def delete(self, conv_id: str) -> None:
+        """Move the conversation into the trash folder (never destroyed here)."""
+        path = self.path_for(conv_id)
+        if not path.exists():
+            raise ConversationFileError(path.name, "is not in the library any more")
+        trash = self.folder / TRASH_NAME
+        trash.mkdir(exist_ok=True)
+        target = trash / path.name
+        counter = 1
+        while target.exists():
+            target = trash / f"{conv_id}.{counter}{FILE_SUFFIX}"
+            counter += 1
+        os.replace(path, target)
+        entries = self._scan_entries_only()
+        entries.pop(conv_id, None)
+        self._text_cache.pop(conv_id, None)
+        self._write_index(entries)
+
+    # --- the index -----------------------------------------------------------------
+
+    def _scan_entries_only(self) -> dict[str, _Entry]:
+        if self._entries is None:
+            self._entries = self._read_index()
+        return self._entries
+
+    def _scan(self) -> dict[str, _Entry]:
+        """Bring the cached entries in line with the files on disk and return them."""
+        old = self._scan_entries_only()
+        fresh: dict[str, _Entry] = {}
+        changed = False
+        for cid, stat in self._files():
+            entry = old.get(cid)
+            if entry is None or (entry.mtime_ns, entry.size) != (stat.st_mtime_ns, stat.st_size):
+                entry = self._read_entry(cid, stat)
+                changed = True
+            fresh[cid] = entry
+        if changed or fresh.keys() != old.keys():
+            self._write_index(fresh)
+        self._entries = fresh
+        return fresh
+
+    def _files(self) -> Iterable[tuple[str, os.stat_result]]:
+        try:
+            with os.scandir(self.folder) as it:
+                found = [(e.name[: -len(FILE_SUFFIX)], e.stat()) for e in it
+                         if e.name.endswith(FILE_SUFFIX) and not e.name.startswith(".")
+                         and e.is_file()]
+        except FileNotFoundError:
+            return []
+        return found
+
+    def _read_entry(self, cid: str, stat: os.stat_result) -> _Entry:
+        try:
+            conv = self.load(cid)
+        except ConversationFileError as exc:
+            log.warning("conversation file not readable: %s", exc)
+            return _Entry("", 0.0, 0, "", stat.st_mtime_ns, stat.st_size, error=exc.reason)
+        self._text_cache[cid] = ((stat.st_mtime_ns, stat.st_size), _search_text(conv))
+        return _entry_for(conv, stat)
+
+    def _read_index(self) -> dict[str, _Entry]:
+        try:
+            doc = json.loads(self._index_path.read_bytes())
+            if doc.get("format") != _INDEX_FORMAT or doc.get("version") != _INDEX_VERSION:
+                return {}
+            entries = {str(cid): _Entry(**raw) for cid, raw in doc["entries"].items()}
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.info("library index unreadable (%s); rebuilding it from the files", exc)
+            return {}
+        if not all(_entry_ok(e) for e in entries.values()):
+            log.info("library index has malformed entries; rebuilding it from the files")
+            return {}
+        return entries
+
+    def _write_index(self, entries: dict[str, _Entry]) -> None:
+        self._entries = entries
+        doc = {"format": _INDEX_FORMAT, "version": _INDEX_VERSION,
+               "entries": {cid: asdict(e) for cid, e in entries.items()}}
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(self._index_path, json.dumps(doc, ensure_ascii=False).encode())
+        except OSError as exc:
+            # The index is only a cache of the files; the next listing rebuilds it.
+            log.warning("could not write the library index: %s", exc)
+
+    def _summary(self, cid: str, e: _Entry) -> ConversationSummary:
+        return ConversationSummary(id=cid, title=e.title, updated=e.updated,
+                                   message_count=e.message_count, path=self.path_for(cid),
+                                   preview=e.preview)
+
+    def _searchable(self, summary: ConversationSummary) -> str:
+        try:
+            stat = summary.path.stat()
+        except OSError:
+            return summary.title.casefold()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._text_cache.get(summary.id)
+        if cached is None or cached[0] != stamp:
+            try:
+                text = _search_text(self.load(summary.id))
+            except ConversationFileError:
+                text = summary.title.casefold()
+            cached = (stamp, text)
+            self._text_cache[summary.id] = cached
+        return cached[1]
+
+
+def _entry_for(conv: Conversation, stat: os.stat_result) -> _Entry:
+    return _Entry(title=conv.title, updated=conv.updated, message_count=len(conv.messages),
+                  preview=_preview(conv), mtime_ns=stat.st_mtime_ns, size=stat.st_size)
+
+
+def _entry_ok(e: _Entry) -> bool:
+    def is_int(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool)
+    return (isinstance(e.title, str) and isinstance(e.preview, str) and isinstance(e.error, str)
+            and (is_int(e.updated) or isinstance(e.updated, float)) and is_int(e.message_count)
+            and is_int(e.mtime_ns) and is_int(e.size))
+
+
+def _preview(conv: Conversation) -> str:
+    for message in reversed(conv.messages):
+        line = " ".join(message.text.split())
+        if line:
+            return line[:_PREVIEW_CHARS] + ("…" if len(line) > _PREVIEW_CHARS else "")
+    return ""
+
+
+def _search_text(conv: Conversation) -> str:
+    # "\0" between parts so a match never spans two messages.
+    return "\0".join([conv.title, *(m.text for m in conv.messages)]).casefold()
+

@@ -1,0 +1,283 @@
+"""Markdown → HTML that Qt's rich-text engine (QTextBrowser) renders well.
+
+QTextBrowser understands a subset of HTML 4 and CSS and no classes from outside, so
+everything is spelled out inline: tables carry `border`/`cellpadding`, code blocks are a
+one-cell table with a background colour, and Pygments colours come as `style=`
+attributes. Raw HTML in the markdown is shown as text, never interpreted, and images
+in model output become links (a transcript must not fetch URLs the model chose).
+
+Each code block gets a "Copy" link `copy-code:<n>`; `code_blocks(text)[n]` is the code.
+
+For streaming, `SettledSplitter` finds where the answer's finished blocks end, so the
+transcript renders each finished block once and re-renders only the open tail
+(BRIEF §6: re-rendering the whole answer on every token is quadratic).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+
+__all__ = ["SettledSplitter", "code_blocks", "render_markdown", "split_settled"]
+
+MONOSPACE = "'DejaVu Sans Mono', Menlo, Consolas, monospace"
+
+
+@dataclass(frozen=True)
+class _Palette:
+    pygments_style: str
+    code_bg: str
+    code_fg: str
+    inline_bg: str
+    border: str
+    muted: str
+    link: str
+
+
+_LIGHT = _Palette("default", "#f6f8fa", "#1f2328", "#eaeef2", "#d0d7de", "#6e7781", "#0969da")
+_DARK = _Palette("github-dark", "#161b22", "#e6edf3", "#2d333b", "#444c56", "#8b949e",
+                 "#4493f8")
+
+
+@functools.cache
+def _formatter(style: str) -> HtmlFormatter[str]:
+    return HtmlFormatter(noclasses=True, nowrap=True, style=get_style_by_name(style))
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer(lang: str) -> Lexer:
+    """The lexer for a fence's info word; plain text for anything unknown."""
+    name = lang.strip("{}.").lower()
+    if not name:
+        return TextLexer()
+    try:
+        return get_lexer_by_name(name, stripnl=False)
+    except ClassNotFound:
+        pass
+    try:
+        return get_lexer_for_filename(f"code.{name}", stripnl=False)
+    except ClassNotFound:
+        return TextLexer()
+
+
+def _highlight(code: str, lang: str, palette: _Palette) -> str:
+    try:
+        html = highlight(code, _lexer(lang), _formatter(palette.pygments_style))
+    except Exception:  # a lexer bug must never take the transcript down
+        html = escapeHtml(code)
+    return str(html).removesuffix("\n")
+
+
+class _QtRenderer(RendererHTML):
+    """markdown-it's HTML renderer with the elements Qt needs written its way.
+
+    Per-render state travels in `env`: the palette, whether to add copy links, and
+    the running code-block number.
+    """
+
+    def fence(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+              env: EnvType) -> str:
+        token = tokens[idx]
+        lang = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+        return self._code(token.content, lang, env)
+
+    def code_block(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                   env: EnvType) -> str:
+        return self._code(tokens[idx].content, "", env)
+
+    def _code(self, code: str, lang: str, env: EnvType) -> str:
+        palette: _Palette = env["palette"]
+        index: int = env["code_index"]
+        env["code_index"] = index + 1
+        label = escapeHtml(lang)
+        if env["copy_links"]:
+            copy = f'<a href="copy-code:{index}" style="color:{palette.link}">Copy</a>'
+            header = f"{label} &nbsp;·&nbsp; {copy}" if label else copy
+        else:
+            header = label
+        header_html = (f'<p style="margin:0; font-size:small; color:{palette.muted}">'
+                       f"{header}</p>") if header else ""
+        return (
+            f'<table width="100%" border="0" cellspacing="0" cellpadding="8" '
+            f'bgcolor="{palette.code_bg}" style="background-color:{palette.code_bg}; '
+            f'margin-top:6px; margin-bottom:6px"><tr><td>{header_html}'
+            f'<pre style="margin:0; font-family:{MONOSPACE}; color:{palette.code_fg}">'
+            f"{_highlight(code, lang, palette)}</pre></td></tr></table>\n"
+        )
+
+    def code_inline(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                    env: EnvType) -> str:
+        palette: _Palette = env["palette"]
+        return (f'<code style="font-family:{MONOSPACE}; background-color:{palette.inline_bg}">'
+                f"{escapeHtml(tokens[idx].content)}</code>")
+
+    def table_open(self, _tokens: Sequence[Token], _idx: int, _options: OptionsDict,
+                   env: EnvType) -> str:
+        palette: _Palette = env["palette"]
+        return (f'<table border="1" cellspacing="0" cellpadding="5" '
+                f'style="border-collapse:collapse; border-color:{palette.border}; '
+                f'margin-top:6px; margin-bottom:6px">\n')
+
+    def th_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                _env: EnvType) -> str:
+        return _cell_open("th", tokens[idx])
+
+    def td_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                _env: EnvType) -> str:
+        return _cell_open("td", tokens[idx])
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+              env: EnvType) -> str:
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children, options, env) or "image"
+        src = str(token.attrGet("src") or "")
+        return f'<a href="{escapeHtml(src)}">[image: {escapeHtml(alt)}]</a>'
+
+
+def _cell_open(tag: str, token: Token) -> str:
+    # markdown-it writes style="text-align:…"; Qt honours the HTML 4 align attribute.
+    style = str(token.attrGet("style") or "")
+    align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
+    return f'<{tag} align="{align}">' if align in ("left", "center", "right") else f"<{tag}>"
+
+
+_md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
+                 renderer_cls=_QtRenderer).enable(["table", "strikethrough"])
+
+
+def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
+                    first_code_index: int = 0) -> str:
+    """An HTML fragment for `text`.
+
+    `first_code_index` numbers the copy links when a message is rendered in pieces
+    (settled blocks, then the tail); `copy_links=False` leaves them out (exports).
+    """
+    env: dict[str, Any] = {"palette": _DARK if dark else _LIGHT, "copy_links": copy_links,
+                           "code_index": first_code_index}
+    return str(_md.render(text, env))
+
+
+def code_blocks(text: str) -> list[str]:
+    """The code of each code block (fenced or indented), in the order the copy links
+    number them, without the final newline."""
+    return [t.content.removesuffix("\n") for t in _md.parse(text)
+            if t.type in ("fence", "code_block")]
+
+
+# --- streaming: which part of a growing answer is finished ---------------------------
+
+# Containers that may precede a fence on its line: block quotes and list markers.
+_OPEN_PREFIX = re.compile(r"(?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ \t]*")
+_CLOSE_PREFIX = re.compile(r"(?:[ \t]*>)*[ \t]*")
+_FENCE = re.compile(r"(`{3,}|~{3,})(.*)")
+_CLOSING = re.compile(r"(`{3,}|~{3,})[ \t]*")
+
+
+class SettledSplitter:
+    """Feeds on an answer's deltas and hands back the markdown that has settled.
+
+    A block is settled once a blank line follows it outside any open ``` or ~~~ fence;
+    everything before such a line renders the same whatever arrives later. Each
+    character is examined once, so the cost per delta does not grow with the answer.
+
+    The fence rules are deliberately a little eager to see a fence open (fences after
+    list markers or quotes, any indentation): mistaking text for a fence only delays
+    settling, while missing a fence would split a code block in two.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []      # complete lines not yet settled
+        self._partial: list[str] = []    # pieces of the line being written
+        # The open fence: marker char, its length, its indent, and how many block quotes
+        # it sits in (a line with fewer `>` ends the quote, and the fence with it).
+        self._fence: tuple[str, int, int, int] | None = None
+
+    def reset(self) -> None:
+        self._lines.clear()
+        self._partial.clear()
+        self._fence = None
+
+    def feed(self, delta: str) -> str | None:
+        """Add a delta; return the markdown that became settled with it, if any."""
+        settled_upto = 0
+        start = 0
+        while True:
+            newline = delta.find("\n", start)
+            if newline < 0:
+                if start < len(delta):
+                    self._partial.append(delta[start:])
+                break
+            piece = delta[start:newline + 1]
+            if self._partial:
+                self._partial.append(piece)
+                piece = "".join(self._partial)
+                self._partial.clear()
+            self._lines.append(piece)
+            if self._ends_block(piece):
+                settled_upto = len(self._lines)
+            start = newline + 1
+        if not settled_upto:
+            return None
+        settled = "".join(self._lines[:settled_upto])
+        del self._lines[:settled_upto]
+        return settled
+
+    @property
+    def tail(self) -> str:
+        """The open part: text after the last settled block (re-render this one)."""
+        return "".join(self._lines) + "".join(self._partial)
+
+    @property
+    def in_fence(self) -> bool:
+        return self._fence is not None
+
+    def flush(self) -> str:
+        """The whole remaining tail (at the end of the answer); starts afresh."""
+        rest = self.tail
+        self.reset()
+        return rest
+
+    def _ends_block(self, line: str) -> bool:
+        body = line.removesuffix("\n").removesuffix("\r")
+        if self._fence is not None:
+            char, length, indent, quotes = self._fence
+            prefix = _CLOSE_PREFIX.match(body)
+            end = prefix.end() if prefix else 0
+            if body[:end].count(">") >= quotes:
+                closing = _CLOSING.fullmatch(body, end)
+                if (closing and closing.group(1)[0] == char and len(closing.group(1)) >= length
+                        and len(body[:end].expandtabs(4)) <= indent + 3):
+                    self._fence = None
+                return False
+            self._fence = None   # the quote ended, closing the fence; read the line afresh
+        if not body.strip(" \t"):
+            return True
+        prefix = _OPEN_PREFIX.match(body)
+        end = prefix.end() if prefix else 0
+        fence = _FENCE.fullmatch(body, end)
+        if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
+            marker = fence.group(1)
+            self._fence = (marker[0], len(marker), len(body[:end].expandtabs(4)),
+                           body[:end].count(">"))
+        return False
+
+
+def split_settled(text: str) -> tuple[str, str]:
+    """(settled, open_tail): the longest prefix made of finished blocks, and the rest."""
+    settled = SettledSplitter().feed(text) or ""
+    return settled, text[len(settled):]

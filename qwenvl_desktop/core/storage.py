@@ -1,0 +1,324 @@
+"""Saved conversation files: one self-contained, versioned JSON document per conversation.
+
+Layout (UTF-8 JSON, keys in any order, unknown keys ignored)::
+
+    {"format": "qwenvl-desktop/conversation", "version": 1,
+     "app_version": "0.1.0", "saved_at": 1700000000.0,
+     "conversation": {"id", "title", "created", "updated", "system_prompt",
+                      "provider_id", "model_id", "params": {...ChatParams.to_dict()},
+                      "messages": [{"id", "role", "text", "reasoning", "status", "error",
+                                    "created", "images": [sha256, ...],
+                                    "image_tokens": {sha256: n},
+                                    "provenance": {...} | null}, ...]},
+     "images": {sha256: {"mime", "width", "height", "original_name",
+                         "original_width", "original_height", "original_bytes",
+                         "source_url", "data": base64}}}
+
+Each image is stored once however many messages show it. Loading checks everything and
+turns every problem into a `ConversationFileError` whose reason a person can act on;
+files written by older formats are upgraded step by step through `MIGRATIONS`.
+Saving is atomic, so a crash or a full disk never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from .api.types import ChatParams
+from .conversation import Conversation, Message, Provenance, StoredImage
+from .errors import ConversationFileError, redact
+from .storage_schema import SchemaError, build_conversation, show_value
+
+__all__ = [
+    "FILE_SUFFIX",
+    "FORMAT_ID",
+    "FORMAT_VERSION",
+    "MIGRATIONS",
+    "MIME_TYPE",
+    "atomic_write",
+    "dumps",
+    "load_conversation",
+    "loads",
+    "save_conversation",
+]
+
+FILE_SUFFIX = ".qwenvl"
+MIME_TYPE = "application/x-qwenvl-conversation"
+FORMAT_ID = "qwenvl-desktop/conversation"
+FORMAT_VERSION = 1
+
+# MIGRATIONS[n] turns a version-n document (a parsed dict) into a version-(n+1) one.
+# Format 1 is the first, so nothing is registered yet; the mechanism is tested.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+# Names that only ever hold credentials; provenance params never legitimately use them.
+_CREDENTIAL_NAME = re.compile(
+    r"(?i)^(authori[sz]ation|x-api-key|api[_-]?key|access[_-]?token|secret|password|key)$")
+
+
+# --- writing -------------------------------------------------------------------------
+
+def dumps(conv: Conversation) -> bytes:
+    """The conversation as the bytes of a conversation file."""
+    messages = [_message_to_dict(m, conv.images) for m in conv.messages]
+    params = _params_to_dict(conv.params)
+    doc = {
+        "format": FORMAT_ID,
+        "version": FORMAT_VERSION,
+        "app_version": __version__,
+        "saved_at": time.time(),
+        "conversation": {
+            "id": conv.id,
+            "title": conv.title,
+            "created": conv.created,
+            "updated": conv.updated,
+            "system_prompt": conv.system_prompt,
+            "provider_id": conv.provider_id,
+            "model_id": conv.model_id,
+            "params": params,
+            "messages": messages,
+        },
+        "images": {sha: _image_to_dict(img) for sha, img in conv.images.items()},
+    }
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def _params_to_dict(params: ChatParams) -> dict[str, Any]:
+    """`ChatParams.to_dict`, plus the values it drops because they compare equal to False
+    (temperature 0, seed 0, thinking off), which differ from "provider default" (None)."""
+    data = params.to_dict()
+    for f in dataclasses.fields(params):
+        value = getattr(params, f.name)
+        if f.name not in data and value is not None and value != f.default:
+            data[f.name] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
+def _message_to_dict(msg: Message, images: dict[str, StoredImage]) -> dict[str, Any]:
+    # A reference to an image the conversation no longer holds cannot be saved (the file
+    # would not load); such an image was already gone from the screen and the wire.
+    hashes = [h for h in msg.images if h in images]
+    return {
+        "id": msg.id,
+        "role": msg.role,
+        "text": msg.text,
+        "reasoning": msg.reasoning,
+        "status": msg.status,
+        "error": redact(msg.error) if msg.error else "",
+        "created": msg.created,
+        "images": hashes,
+        "image_tokens": {h: n for h, n in msg.image_tokens.items() if h in images},
+        "provenance": _provenance_to_dict(msg.provenance) if msg.provenance else None,
+    }
+
+
+def _provenance_to_dict(prov: Provenance) -> dict[str, Any]:
+    usage = prov.usage
+    return {
+        "provider": prov.provider,
+        "model": prov.model,
+        "region": prov.region,
+        "base_url": redact(prov.base_url),
+        "params": _scrub(prov.params),
+        "usage": None if usage is None else {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "reasoning_tokens": usage.reasoning_tokens,
+        },
+        "finish_reason": prov.finish_reason,
+        "first_token_s": prov.first_token_s,
+        "total_s": prov.total_s,
+        "retries": prov.retries,
+    }
+
+
+def _scrub(value: Any) -> Any:
+    """Request parameters made JSON-safe with anything credential-like left out.
+
+    Provenance params are meant to be request parameters only; this is the cheap last
+    line of defence that keeps a key out of a file even if a caller slips one in.
+    """
+    if isinstance(value, dict):
+        return {str(k): _scrub(v) for k, v in value.items()
+                if not _CREDENTIAL_NAME.match(str(k))}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return redact(str(value))
+
+
+def _image_to_dict(img: StoredImage) -> dict[str, Any]:
+    return {
+        "mime": img.mime,
+        "width": img.width,
+        "height": img.height,
+        "original_name": img.original_name,
+        "original_width": img.original_width,
+        "original_height": img.original_height,
+        "original_bytes": img.original_bytes,
+        "source_url": img.source_url,
+        "data": base64.b64encode(img.data).decode("ascii"),
+    }
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that, whatever happens, the old file or the new one
+    is there in full and no temporary file is left behind.
+
+    Temp file in the same folder (same filesystem, so the rename is atomic), flushed and
+    fsynced before `os.replace`, then the folder fsynced so the rename itself is durable.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_conversation(conv: Conversation, path: Path) -> None:
+    """Write the conversation to `path` atomically.
+
+    Raises ConversationFileError (with the OS's reason) when the file cannot be written;
+    the previous copy, if any, is then untouched.
+    """
+    data = dumps(conv)
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConversationFileError(
+            path.name, f"could not be saved: {reason} (any earlier copy is unchanged)"
+        ) from exc
+
+
+# --- reading -------------------------------------------------------------------------
+
+def load_conversation(path: Path) -> Conversation:
+    """Read a conversation file; every problem becomes a ConversationFileError."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise ConversationFileError(path.name, "is a folder, not a conversation file") from exc
+    except FileNotFoundError as exc:
+        raise ConversationFileError(path.name, "does not exist (it was moved or deleted)") \
+            from exc
+    except OSError as exc:
+        raise ConversationFileError(path.name, f"could not be read: {exc.strerror or exc}") \
+            from exc
+    return loads(data, name=path.name)
+
+
+def loads(data: bytes, *, name: str) -> Conversation:
+    """Parse and check the bytes of a conversation file (`name` is used in messages)."""
+    doc = _parse(data, name)
+    doc = _upgrade(doc, name)
+    try:
+        return build_conversation(doc)
+    except SchemaError as exc:
+        raise ConversationFileError(name, f"the file is damaged: {exc}") from None
+
+
+_NOT_OURS = "is not a Qwen-VL Desktop conversation"
+_TRUNCATED = ("the file is incomplete: it ends in the middle of the data "
+              "(it may have been cut short by a full disk or a crash)")
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not allowed")
+
+
+def _parse(data: bytes, name: str) -> dict[str, Any]:
+    if not data.strip():
+        raise ConversationFileError(name, "the file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data" and data.lstrip().startswith(b"{"):
+            raise ConversationFileError(name, _TRUNCATED) from None
+        raise ConversationFileError(name, f"{_NOT_OURS} (it is not a text file)") from None
+    looks_like_object = text.lstrip().startswith("{")
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ConversationFileError(name, f"{_NOT_OURS} (it is nested too deeply)") from None
+    except ValueError as exc:
+        if not looks_like_object:
+            raise ConversationFileError(name, f"{_NOT_OURS} (it is not JSON)") from None
+        if isinstance(exc, json.JSONDecodeError) and (
+                exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")):
+            raise ConversationFileError(name, _TRUNCATED) from None
+        where = (f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                 if isinstance(exc, json.JSONDecodeError) else f" ({exc})")
+        raise ConversationFileError(name, f"the file is damaged: not valid JSON{where}") \
+            from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_ID:
+        raise ConversationFileError(
+            name, f"{_NOT_OURS} (it is JSON, but not in the conversation format; "
+                  "it may belong to another program)")
+    return doc
+
+
+def _upgrade(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ConversationFileError(
+            name, f"the file is damaged: its format version is {show_value(version)}, "
+                  "not a number this app knows")
+    if version > FORMAT_VERSION:
+        raise ConversationFileError(
+            name, f"was saved by a newer version of Qwen-VL Desktop (format {version}); "
+                  f"this version reads up to {FORMAT_VERSION} — update the app")
+    while version < FORMAT_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise ConversationFileError(
+                name, f"uses format {version}, which this version can no longer upgrade")
+        try:
+            doc = step(doc)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # Migrations read unchecked data; a damaged old file must not crash them.
+            raise ConversationFileError(
+                name, f"the file is damaged: it could not be upgraded from format {version} "
+                      f"({type(exc).__name__}: {exc})") from None
+        version += 1
+        doc["version"] = version
+    return doc

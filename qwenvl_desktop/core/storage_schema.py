@@ -1,0 +1,249 @@
+"""Checking a parsed conversation document and building the Conversation from it.
+
+Split from `storage.py`: this is the part that trusts nothing. Every value is checked
+for type and range before it is used, and every mismatch raises `SchemaError` naming
+the place in the file (`messages[12].role`) and what was expected there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from .api.types import ChatParams, Usage
+from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage, new_id
+
+__all__ = ["SchemaError", "build_conversation", "show_value"]
+
+_ROLES = frozenset(("system", "user", "assistant"))
+_STATUSES: frozenset[str] = frozenset(typing.get_args(MessageStatus))
+
+
+class SchemaError(Exception):
+    """One thing wrong with a parsed document (storage turns it into the person's words)."""
+
+
+def show_value(value: object) -> str:
+    text = json.dumps(value) if isinstance(value, str | int | float | bool | None) else \
+        type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            int: "a number", float: "a number", type(None): "null"}.get(type(value), "a value")
+
+
+class _Obj:
+    """Typed access to one JSON object; every mismatch names the path and the problem."""
+
+    def __init__(self, value: Any, where: str) -> None:
+        if not isinstance(value, dict):
+            raise SchemaError(f"{where} should be an object, found {_kind(value)}")
+        self.value: dict[str, Any] = value
+        self.where = where
+
+    def get(self, key: str, default: Any, required: bool) -> Any:
+        if key in self.value:
+            return self.value[key]
+        if required:
+            raise SchemaError(f"{self.where}.{key} is missing")
+        return default
+
+    def _wrong(self, key: str, wanted: str, value: Any) -> SchemaError:
+        return SchemaError(f"{self.where}.{key} should be {wanted}, found {_kind(value)}")
+
+    def text(self, key: str, default: str = "", *, required: bool = False) -> str:
+        value = self.get(key, default, required)
+        if not isinstance(value, str):
+            raise self._wrong(key, "text", value)
+        return value
+
+    def number(self, key: str, default: float = 0.0, *, required: bool = False) -> float:
+        value = self.get(key, default, required)
+        if not _is_number(value):
+            raise self._wrong(key, "a number", value)
+        return float(value)
+
+    def optional_number(self, key: str) -> float | None:
+        value = self.get(key, None, False)
+        return None if value is None else self.number(key)
+
+    def integer(self, key: str, default: int = 0, *, required: bool = False) -> int:
+        value = self.get(key, default, required)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self._wrong(key, "a whole number ≥ 0", value)
+        return value
+
+    def array(self, key: str, *, required: bool = False) -> list[Any]:
+        value = self.get(key, [], required)
+        if not isinstance(value, list):
+            raise self._wrong(key, "a list", value)
+        return value
+
+    def child(self, key: str, *, required: bool = False) -> _Obj:
+        return _Obj(self.get(key, {}, required), f"{self.where}.{key}")
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def build_conversation(doc: dict[str, Any]) -> Conversation:
+    root = _Obj(doc, "file")
+    images = _build_images(root.child("images", required=True))
+    c = root.child("conversation", required=True)
+    messages_raw = c.array("messages", required=True)
+    messages: list[Message] = []
+    seen_ids: set[str] = set()
+    for index, raw in enumerate(messages_raw):
+        message = _build_message(_Obj(raw, f"messages[{index}]"), images)
+        if message.id in seen_ids:
+            raise SchemaError(f"messages[{index}].id {message.id!r} is used twice")
+        seen_ids.add(message.id)
+        messages.append(message)
+    return Conversation(
+        id=c.text("id", required=True),
+        title=c.text("title", "New conversation"),
+        created=c.number("created"),
+        updated=c.number("updated"),
+        system_prompt=c.text("system_prompt"),
+        provider_id=c.text("provider_id"),
+        model_id=c.text("model_id"),
+        params=_build_params(c.child("params")),
+        messages=messages,
+        images=images,
+    )
+
+
+def _build_images(table: _Obj) -> dict[str, StoredImage]:
+    images: dict[str, StoredImage] = {}
+    for sha, raw in table.value.items():
+        entry = _Obj(raw, f"images[{sha[:16]}]")
+        mime = entry.text("mime", required=True)
+        encoded = entry.text("data", required=True)
+        source_url = entry.text("source_url")
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise SchemaError(f"the data of image {sha[:16]} is not valid base64") from None
+        # An image kept only as a URL has no bytes to check; all others must match.
+        if (data or not source_url) and hashlib.sha256(data).hexdigest() != sha:
+                raise SchemaError(f"the data of image {sha[:16]} does not match its checksum")
+        images[sha] = StoredImage(
+            sha256=sha, mime=mime, data=data,
+            width=entry.integer("width", required=True),
+            height=entry.integer("height", required=True),
+            original_name=entry.text("original_name"),
+            original_width=entry.integer("original_width"),
+            original_height=entry.integer("original_height"),
+            original_bytes=entry.integer("original_bytes"),
+            source_url=source_url,
+        )
+    return images
+
+
+def _build_message(m: _Obj, images: dict[str, StoredImage]) -> Message:
+    role = m.text("role", required=True)
+    if role not in _ROLES:
+        raise SchemaError(
+            f"{m.where}.role is {show_value(role)}; expected system, user or assistant")
+    status = m.text("status", "complete")
+    if status not in _STATUSES:
+        raise SchemaError(f"{m.where}.status is {show_value(status)}; expected one of "
+                       + ", ".join(sorted(_STATUSES)))
+    if status == "streaming":
+        # Saved mid-answer and never finished: the app was closed or crashed meanwhile.
+        status = "interrupted"
+    hashes: list[str] = []
+    for position, sha in enumerate(m.array("images")):
+        if not isinstance(sha, str):
+            raise SchemaError(f"{m.where}.images[{position}] should be text, found {_kind(sha)}")
+        if sha not in images:
+            raise SchemaError(f"{m.where} shows image {sha[:16]}, whose data is missing")
+        hashes.append(sha)
+    tokens_obj = m.child("image_tokens")
+    # Estimates for images the file does not hold are display leftovers: dropped, as on save.
+    image_tokens = {sha: tokens_obj.integer(sha) for sha in tokens_obj.value if sha in images}
+    prov_raw = m.get("provenance", None, False)
+    provenance = (None if prov_raw is None
+                  else _build_provenance(_Obj(prov_raw, f"{m.where}.provenance")))
+    message_id = m.text("id")
+    return Message(
+        role=role,  # type: ignore[arg-type]  # checked against _ROLES above
+        text=m.text("text"),
+        images=hashes,
+        reasoning=m.text("reasoning"),
+        id=message_id or new_id(),
+        created=m.number("created"),
+        status=status,  # type: ignore[arg-type]  # checked against _STATUSES above
+        error=m.text("error"),
+        provenance=provenance,
+        image_tokens=image_tokens,
+    )
+
+
+def _build_provenance(p: _Obj) -> Provenance:
+    usage_raw = p.get("usage", None, False)
+    usage = None
+    if usage_raw is not None:
+        u = _Obj(usage_raw, f"{p.where}.usage")
+        usage = Usage(prompt_tokens=u.integer("prompt_tokens"),
+                      completion_tokens=u.integer("completion_tokens"),
+                      total_tokens=u.integer("total_tokens"),
+                      reasoning_tokens=u.integer("reasoning_tokens"))
+    return Provenance(
+        provider=p.text("provider"),
+        model=p.text("model"),
+        region=p.text("region"),
+        base_url=p.text("base_url"),
+        params=dict(p.child("params").value),
+        usage=usage,
+        finish_reason=p.text("finish_reason"),
+        first_token_s=p.optional_number("first_token_s"),
+        total_s=p.optional_number("total_s"),
+        retries=p.integer("retries"),
+    )
+
+
+# ChatParams field -> check of its saved value (None always allowed where the type is
+# optional). Derived from the dataclass so that a new parameter needs no edit here.
+def _param_checks() -> dict[str, tuple[str, Callable[[Any], bool]]]:
+    checks: dict[str, tuple[str, Callable[[Any], bool]]] = {}
+    for field_name, hint in typing.get_type_hints(ChatParams).items():
+        args = set(typing.get_args(hint)) or {hint}
+        optional = type(None) in args
+        if float in args:
+            def ok(v: Any, o: bool = optional) -> bool:
+                return (o and v is None) or _is_number(v)
+            checks[field_name] = ("a number", ok)
+        elif int in args:
+            def ok_int(v: Any, o: bool = optional) -> bool:
+                return (o and v is None) or (isinstance(v, int) and not isinstance(v, bool))
+            checks[field_name] = ("a whole number", ok_int)
+        elif bool in args:
+            def ok_bool(v: Any, o: bool = optional) -> bool:
+                return (o and v is None) or isinstance(v, bool)
+            checks[field_name] = ("true/false", ok_bool)
+        elif typing.get_origin(hint) is tuple:
+            checks[field_name] = ("a list of text", lambda v: isinstance(v, list) and all(
+                isinstance(s, str) for s in v))
+    return checks
+
+
+_PARAM_CHECKS = _param_checks()
+
+
+def _build_params(p: _Obj) -> ChatParams:
+    for key, value in p.value.items():
+        check = _PARAM_CHECKS.get(key)
+        if check is not None and not check[1](value):
+            raise SchemaError(f"{p.where}.{key} should be {check[0]}, found {_kind(value)}")
+    return ChatParams.from_dict(p.value)

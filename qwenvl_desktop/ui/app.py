@@ -1,0 +1,88 @@
+"""Application start-up and shutdown.
+
+Fast start (BRIEF §7): the window frame is shown first — with its remembered geometry,
+read from the small settings file — and everything heavy (httpx, Pillow, markdown and
+Pygments, the keyring, the panes) is imported and built right after the first paint,
+from a zero-delay timer. Shutdown is driven by the window's `closeEvent` (BRIEF §6):
+it stops streams, autosaves and closes the HTTP client while the loop still runs; the
+application quits when that window has closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from .event_loop import AppEventLoop
+
+__all__ = ["APP_NAME", "DESKTOP_FILE", "create_application", "run"]
+
+APP_NAME = "Qwen-VL Desktop"
+DESKTOP_FILE = "qwenvl-desktop"
+
+
+def app_icon() -> QIcon:
+    """The window icon shipped with the package (an empty icon when missing)."""
+    icon = QIcon()
+    assets = resources.files("qwenvl_desktop").joinpath("assets")
+    for name in ("qwenvl-desktop.svg", "qwenvl-desktop.png"):
+        item = assets.joinpath(name)
+        if item.is_file():
+            icon.addFile(str(item))
+    return icon
+
+
+def create_application(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication([sys.argv[0] if sys.argv else "qwenvl-desktop", *argv])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("qwenvl-desktop")
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def _open_argument(argv: list[str]) -> Path | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return Path(arg)
+    return None
+
+
+def run(argv: list[str]) -> int:
+    """Start the window and run until it has closed."""
+    from qwenvl_desktop.core.settings import Settings
+
+    from .main_window import MainWindow
+    from .theme import apply_theme
+
+    app = create_application(argv)
+    loop = AppEventLoop(app)
+    asyncio.set_event_loop(loop)
+    settings, _warnings = Settings.load()
+    apply_theme(app, settings.theme)
+    window = MainWindow(settings.ui)
+    window.show()
+    open_path = _open_argument(argv)
+
+    def build() -> None:
+        from qwenvl_desktop.services import Services
+
+        window.attach(Services.create(), open_path)
+
+    # After the first paint: the frame is on screen before the heavy imports start.
+    QTimer.singleShot(0, build)
+    window.shut_down.connect(app.quit)
+    app.setQuitOnLastWindowClosed(True)
+    with loop:
+        loop.run_forever()
+    return 0

@@ -1,0 +1,397 @@
+"""The attachment tray above the message input: what will be sent, and what it costs.
+
+One card per image: a thumbnail, the size it has → the size the model will see
+(`tokens.target_size`), its token estimate for the chosen model, and a remove button;
+below the cards, the total image tokens of the message. Thumbnails are decoded on a
+worker thread (a 4K PNG takes tens of milliseconds); a decode that fails there means
+the file is truncated or corrupt, and the card is replaced by a message saying so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import Model
+from ..core.images import ImageInfo, estimate_tokens
+from ..core.tokens import target_size
+from .widgets import InlineNote
+
+__all__ = ["AttachmentCard", "AttachmentTray", "PendingAttachment", "make_thumbnail"]
+
+THUMB = QSize(96, 72)
+_CARD_WIDTH = 150
+
+
+@dataclass
+class PendingAttachment:
+    """An image waiting in the tray: the original bytes and what is known about them."""
+
+    data: bytes
+    name: str
+    info: ImageInfo
+    source_url: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+# --- thumbnails off the GUI thread ----------------------------------------------------
+
+def make_thumbnail(data: bytes, size: QSize = THUMB) -> QImage:
+    """A small upright preview; raises OSError/ValueError when the data cannot be decoded.
+
+    Runs on a worker thread: QImage (unlike QPixmap) may be built off the GUI thread.
+    Decoding every pixel here also catches files whose header is fine but whose data
+    is truncated, which the header-only `inspect_image` cannot see.
+    """
+    with Image.open(io.BytesIO(data)) as im:
+        im.draft("RGB", (size.width() * 2, size.height() * 2))   # JPEG: decode scaled
+        im.load()
+        upright = ImageOps.exif_transpose(im)
+        upright.thumbnail((size.width(), size.height()))
+        rgba = upright.convert("RGBA")
+        raw = rgba.tobytes()
+        image = QImage(raw, rgba.width, rgba.height, rgba.width * 4,
+                       QImage.Format.Format_RGBA8888)
+        return image.copy()       # own the pixels; `raw` goes away with this frame
+
+
+class _Thumbnailer(QObject):
+    """Runs thumbnail jobs on two worker threads; results arrive as a queued signal."""
+
+    done = Signal(int, QImage, str)     # job id, image (null on failure), error text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnails")
+        self._ids = itertools.count(1)
+
+    def submit(self, data: bytes) -> int:
+        job = next(self._ids)
+        self._pool.submit(self._run, job, data)
+        return job
+
+    def _run(self, job: int, data: bytes) -> None:
+        try:
+            image = make_thumbnail(data)
+        except Exception as err:   # any decoder failure means: cannot be shown or sent
+            self.done.emit(job, QImage(), type(err).__name__)
+            return
+        self.done.emit(job, image, "")
+
+
+_thumbnailer: _Thumbnailer | None = None
+
+
+def _get_thumbnailer() -> _Thumbnailer:
+    """The process-wide thumbnailer, created on first use (in the GUI thread)."""
+    global _thumbnailer
+    if _thumbnailer is None:
+        _thumbnailer = _Thumbnailer()
+    return _thumbnailer
+
+
+# --- the cards --------------------------------------------------------------------------
+
+class AttachmentCard(QFrame):
+    """One image (or one download in progress) in the tray."""
+
+    remove_clicked = Signal()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFixedWidth(_CARD_WIDTH)
+        self.thumb = QLabel(self)
+        self.thumb.setFixedSize(THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setText("…")
+        self.name_label = QLabel(self)
+        self.name_label.setToolTip(title)
+        self.size_label = QLabel(self)
+        self.tokens_label = QLabel(self)
+        for label in (self.name_label, self.size_label, self.tokens_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        small = self.size_label.font()
+        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
+        self.size_label.setFont(small)
+        self.tokens_label.setFont(small)
+        self.remove_button = QToolButton(self)
+        self.remove_button.setText("×")
+        self.remove_button.setAutoRaise(True)
+        self.remove_button.setAccessibleName(f"Remove {title}")
+        self.remove_button.setToolTip(f"Remove {title}")
+        self.remove_button.clicked.connect(self.remove_clicked)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.thumb)
+        top.addWidget(self.remove_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(1)
+        layout.addLayout(top)
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.size_label)
+        layout.addWidget(self.tokens_label)
+        self._set_name(title)
+
+    def _set_name(self, title: str) -> None:
+        metrics = self.name_label.fontMetrics()
+        self.name_label.setText(metrics.elidedText(title, Qt.TextElideMode.ElideMiddle,
+                                                   _CARD_WIDTH - 10))
+
+    def set_thumbnail(self, image: QImage) -> None:
+        self.thumb.setPixmap(QPixmap.fromImage(image))
+
+
+class _Entry:
+    """A card and what it shows: an attachment, or a download still running."""
+
+    def __init__(self, card: AttachmentCard, attachment: PendingAttachment | None) -> None:
+        self.card = card
+        self.attachment = attachment
+        self.tokens = 0
+        self.job = 0
+
+
+# --- the tray ---------------------------------------------------------------------------
+
+class AttachmentTray(QWidget):
+    """Cards for every image of the next message, the token total and inline notes.
+
+    `changed()` fires when images are added or removed. `remove_requested(handle)`
+    fires when the × of a download in progress is clicked (the composer cancels it).
+    `decode_failed(name, message)` fires when an image turns out to be unreadable.
+    """
+
+    changed = Signal()
+    remove_requested = Signal(int)
+    decode_failed = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._entries: dict[int, _Entry] = {}
+        self._handles = itertools.count(1)
+        self._model: Model | None = None
+        self._high_resolution = False
+
+        self.strip = QWidget(self)
+        self.strip_layout = QHBoxLayout(self.strip)
+        self.strip_layout.setContentsMargins(0, 0, 0, 0)
+        self.strip_layout.addStretch(1)
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidget(self.strip)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.scroller.setFixedHeight(THUMB.height() + 80)
+        self.total_label = QLabel(self)
+        self.total_label.setAccessibleName("Image tokens for this message")
+        self.vision_note = InlineNote(self)
+        self.vision_note.setAccessibleName("Vision warning")
+        self.error_note = InlineNote(self)
+        self.error_note.setAccessibleName("Attachment problems")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.scroller)
+        layout.addWidget(self.total_label)
+        layout.addWidget(self.vision_note)
+        layout.addWidget(self.error_note)
+        _get_thumbnailer().done.connect(self._on_thumbnail)
+        self._update()
+
+    # --- content -----------------------------------------------------------------------
+
+    def add(self, attachment: PendingAttachment) -> int:
+        """Add a card for an image; returns its handle."""
+        handle = next(self._handles)
+        card = AttachmentCard(attachment.name, self.strip)
+        card.remove_clicked.connect(lambda h=handle: self.remove(h))
+        entry = _Entry(card, attachment)
+        self._entries[handle] = entry
+        self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
+        entry.job = _get_thumbnailer().submit(attachment.data)
+        self._describe(entry)
+        self._update()
+        self.changed.emit()
+        return handle
+
+    def add_pending(self, title: str) -> int:
+        """A card for a download still running; its × emits `remove_requested`."""
+        handle = next(self._handles)
+        card = AttachmentCard(title, self.strip)
+        card.thumb.setText("⇣")
+        card.size_label.setText("downloading…")
+        card.remove_button.setToolTip(f"Cancel the download of {title}")
+        card.remove_clicked.connect(lambda h=handle: self.remove_requested.emit(h))
+        self._entries[handle] = _Entry(card, None)
+        self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
+        self._update()
+        return handle
+
+    def remove(self, handle: int) -> None:
+        entry = self._entries.pop(handle, None)
+        if entry is None:
+            return
+        entry.card.hide()
+        entry.card.deleteLater()
+        self._update()
+        if entry.attachment is not None:
+            self.changed.emit()
+
+    def clear(self) -> None:
+        """Remove every card (downloads too) and every note."""
+        had_images = bool(self.attachments())
+        for handle in list(self._entries):
+            entry = self._entries.pop(handle)
+            entry.card.hide()
+            entry.card.deleteLater()
+        self.error_note.clear_message()
+        self._update()
+        if had_images:
+            self.changed.emit()
+
+    def attachments(self) -> list[PendingAttachment]:
+        """The images of the message, in the order they were added."""
+        return [e.attachment for e in self._entries.values() if e.attachment is not None]
+
+    def handles(self) -> list[int]:
+        return [h for h, e in self._entries.items() if e.attachment is not None]
+
+    def pending_count(self) -> int:
+        return sum(1 for e in self._entries.values() if e.attachment is None)
+
+    def card(self, handle: int) -> AttachmentCard:
+        return self._entries[handle].card
+
+    def contains(self, data: bytes) -> bool:
+        digest = hashlib.sha256(data).hexdigest()
+        return any(a.sha256 == digest for a in self.attachments())
+
+    # --- estimates ---------------------------------------------------------------------
+
+    def set_target(self, model: Model | None, high_resolution: bool = False) -> None:
+        """Re-estimate every card for this model (sizes and tokens change with it)."""
+        self._model = model
+        self._high_resolution = high_resolution
+        for entry in self._entries.values():
+            self._describe(entry)
+        self._update()
+
+    def total_tokens(self) -> int:
+        return sum(e.tokens for e in self._entries.values() if e.attachment is not None)
+
+    def token_estimate(self, handle: int) -> int:
+        return self._entries[handle].tokens
+
+    def _describe(self, entry: _Entry) -> None:
+        att = entry.attachment
+        if att is None:
+            return
+        info, model = att.info, self._model
+        frames = f", {info.frames} frames (first is sent)" if info.frames > 1 else ""
+        tip = (f"{att.name}\n{info.format}, {info.width}×{info.height}, "
+               f"{info.bytes / 1000:,.0f} kB{frames}")
+        if att.source_url:
+            tip += f"\nfrom {att.source_url}"
+        if model is None:
+            entry.tokens = 0
+            entry.card.size_label.setText(f"{info.width}×{info.height}")
+            entry.card.tokens_label.setText("")
+        else:
+            width, height = target_size(info.width, info.height, model, self._high_resolution)
+            entry.tokens = estimate_tokens(info, model, self._high_resolution)
+            entry.card.size_label.setText(f"{info.width}×{info.height} → {width}×{height}")
+            entry.card.tokens_label.setText(f"≈ {entry.tokens:,} tokens")
+            tip += (f"\n{model.label} sees it at {width}×{height}: "
+                    f"{entry.tokens:,} tokens")
+        entry.card.setToolTip(tip)
+        entry.card.thumb.setAccessibleName(f"Thumbnail of {att.name}")
+
+    # --- notes -------------------------------------------------------------------------
+
+    def show_errors(self, messages: list[str]) -> None:
+        """Show problems with what was just dropped, pasted or picked (one per line)."""
+        if messages:
+            self.error_note.show_message("\n".join(messages), "error")
+        else:
+            self.error_note.clear_message()
+        self._update()
+
+    def show_info(self, message: str) -> None:
+        self.error_note.show_message(message, "info")
+        self._update()
+
+    def clear_notes(self) -> None:
+        self.error_note.clear_message()
+        self._update()
+
+    def vision_warning(self) -> str:
+        return self.vision_note.text() if self.vision_note.isVisibleTo(self) else ""
+
+    def error_text(self) -> str:
+        return self.error_note.text() if self.error_note.isVisibleTo(self) else ""
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _update(self) -> None:
+        images = self.attachments()
+        busy = self.pending_count()
+        self.scroller.setVisible(bool(self._entries))
+        model = self._model
+        if images or busy:
+            parts = [f"{len(images)} image{'s' if len(images) != 1 else ''}"]
+            if model is not None and images:
+                mode = " (high resolution)" if self._high_resolution else ""
+                parts.append(f"≈ {self.total_tokens():,} image tokens on {model.label}{mode}")
+            if busy:
+                parts.append(f"{busy} downloading")
+            self.total_label.setText(" · ".join(parts))
+            self.total_label.show()
+        else:
+            self.total_label.clear()
+            self.total_label.hide()
+        if images and model is not None and not model.vision:
+            self.vision_note.show_message(
+                f"{model.id} cannot see images; pick a vision model or remove the images.",
+                "warning")
+        else:
+            self.vision_note.clear_message()
+        self.setVisible(bool(self._entries) or bool(self.error_note.text()))
+
+    def _on_thumbnail(self, job: int, image: QImage, error: str) -> None:
+        for handle, entry in self._entries.items():
+            if entry.job != job or entry.attachment is None:
+                continue
+            if error or image.isNull():
+                name = entry.attachment.name
+                self.remove(handle)
+                message = (f"{name}: the file is truncated or corrupt; "
+                           "it cannot be shown or sent")
+                self.decode_failed.emit(name, message)
+            else:
+                entry.card.set_thumbnail(image)
+            return

@@ -1,0 +1,201 @@
+"""Runs chat turns on the qasync loop and reports them as Qt signals.
+
+The turn itself is `services.send_turn` (Qt-free, shared with the terminal command);
+this controller only starts it as an asyncio task — one per conversation, so several
+conversations can stream at once — and turns its callbacks into signals the window
+connects to. Stopping cancels the task, which closes the HTTP stream at once.
+
+Signals carry ids, not objects: the window owns the conversations and looks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
+
+from PySide6.QtCore import QObject, Signal
+
+from qwenvl_desktop.core.api.types import (
+    ChatMessage,
+    ChatParams,
+    ContentDelta,
+    ReasoningDelta,
+    Retrying,
+    StreamEvent,
+)
+from qwenvl_desktop.core.catalog import Model, Provider
+from qwenvl_desktop.core.conversation import Conversation, Message
+from qwenvl_desktop.core.errors import QwenVLError, explain
+
+if TYPE_CHECKING:
+    from qwenvl_desktop.core.api.client import ChatClient
+    from qwenvl_desktop.core.images import PreparedImage
+    from qwenvl_desktop.services import Services
+
+__all__ = ["ChatController", "PrepareImages"]
+
+PrepareImages = Callable[[], Awaitable[Sequence["PreparedImage"]]]
+
+
+@dataclass
+class _Turn:
+    conversation: Conversation
+    task: asyncio.Task[None] | None = None
+    user: Message | None = None
+    answer: Message | None = None
+    stopping: bool = False
+    # What has streamed so far, for showing the turn again after switching away.
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+
+
+class _StartNotifier:
+    """Stands in for the chat client to learn the moment `send_turn` has appended the
+    person's message and the (empty) answer — right before the request goes out."""
+
+    def __init__(self, client: ChatClient, on_start: Callable[[], None]) -> None:
+        self._client = client
+        self._on_start = on_start
+
+    def stream_chat(self, provider: Provider, model: Model, messages: list[ChatMessage],
+                    params: ChatParams, *, api_key: str | None) -> AsyncIterator[StreamEvent]:
+        self._on_start()
+        return self._client.stream_chat(provider, model, messages, params, api_key=api_key)
+
+
+class ChatController(QObject):
+    """One asyncio task per streaming conversation; Qt signals for what happens."""
+
+    #: conversation id, user message id, answer message id
+    turn_started = Signal(str, str, str)
+    #: conversation id, answer message id, text
+    reasoning_delta = Signal(str, str, str)
+    content_delta = Signal(str, str, str)
+    #: conversation id, answer message id, what is happening ("Retrying in 2 s: ...")
+    retrying = Signal(str, str, str)
+    #: conversation id, answer message id — the answer ended however it ended (see status)
+    turn_ended = Signal(str, str)
+    #: conversation id, explained reason: the turn was refused before anything was sent
+    refused = Signal(str, str)
+    #: conversation id: the partial answer should be autosaved now
+    progress = Signal(str)
+    #: conversation id, streaming?
+    busy_changed = Signal(str, bool)
+
+    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._turns: dict[str, _Turn] = {}
+
+    # --- queries ----------------------------------------------------------------------
+
+    def is_streaming(self, conversation_id: str) -> bool:
+        return conversation_id in self._turns
+
+    def streaming_ids(self) -> list[str]:
+        return list(self._turns)
+
+    def answer_for(self, conversation_id: str) -> Message | None:
+        """The answer being streamed in a conversation (None when idle or not started)."""
+        turn = self._turns.get(conversation_id)
+        return turn.answer if turn else None
+
+    def partial_answer(self, conversation_id: str) -> Message | None:
+        """A snapshot of the answer being streamed, holding everything received so far."""
+        turn = self._turns.get(conversation_id)
+        if turn is None or turn.answer is None:
+            return None
+        return dataclasses.replace(turn.answer, text="".join(turn.text),
+                                   reasoning="".join(turn.reasoning))
+
+    # --- commands ---------------------------------------------------------------------
+
+    def send(self, conversation: Conversation, provider: Provider, model: Model,
+             params: ChatParams, text: str, prepare: PrepareImages | None = None) -> bool:
+        """Start a turn; False when that conversation is already streaming."""
+        if conversation.id in self._turns:
+            return False
+        turn = _Turn(conversation=conversation)
+        self._turns[conversation.id] = turn
+        turn.task = asyncio.ensure_future(
+            self._run(turn, provider, model, params, text, prepare))
+        self.busy_changed.emit(conversation.id, True)
+        return True
+
+    def stop(self, conversation_id: str) -> bool:
+        """Cancel the conversation's turn; the partial answer stays, marked stopped."""
+        turn = self._turns.get(conversation_id)
+        if turn is None or turn.task is None or turn.task.done():
+            return False
+        turn.stopping = True
+        turn.task.cancel()
+        return True
+
+    async def aclose(self) -> None:
+        """Stop every turn and wait until each has ended (used on shutdown)."""
+        tasks = [t.task for t in self._turns.values() if t.task is not None]
+        for turn in self._turns.values():
+            turn.stopping = True
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # --- the task ---------------------------------------------------------------------
+
+    async def _run(self, turn: _Turn, provider: Provider, model: Model, params: ChatParams,
+                   text: str, prepare: PrepareImages | None) -> None:
+        from qwenvl_desktop.services import send_turn
+
+        conv = turn.conversation
+        try:
+            try:
+                self._services.api_key(provider)     # refuse early: no key, nothing sent
+                images = list(await prepare()) if prepare is not None else []
+            except QwenVLError as err:
+                self.refused.emit(conv.id, explain(err))
+                return
+            except asyncio.CancelledError:
+                return
+
+            def started() -> None:
+                turn.user, turn.answer = conv.messages[-2], conv.messages[-1]
+                self.turn_started.emit(conv.id, turn.user.id, turn.answer.id)
+
+            def on_event(event: StreamEvent) -> None:
+                answer_id = turn.answer.id if turn.answer else ""
+                if isinstance(event, ContentDelta):
+                    turn.text.append(event.text)
+                    self.content_delta.emit(conv.id, answer_id, event.text)
+                elif isinstance(event, ReasoningDelta):
+                    turn.reasoning.append(event.text)
+                    self.reasoning_delta.emit(conv.id, answer_id, event.text)
+                elif isinstance(event, Retrying):
+                    self.retrying.emit(conv.id, answer_id,
+                                       f"Retrying in {event.delay:g} s "
+                                       f"(attempt {event.attempt}): {event.reason}")
+
+            def on_progress(_conv: Conversation, _message: Message) -> None:
+                self.progress.emit(conv.id)
+
+            client = cast("ChatClient", _StartNotifier(self._services.client, started))
+            try:
+                await send_turn(
+                    client, conv, provider, model, params, text, images,
+                    api_key=self._services.api_key(provider),
+                    drop_old_images=self._services.settings.drop_old_images,
+                    on_event=on_event, on_progress=on_progress)
+            except asyncio.CancelledError:
+                pass            # send_turn marked the answer stopped; nothing to add
+            except Exception:
+                pass
+        finally:
+            self._turns.pop(conv.id, None)
+            if turn.answer is not None:
+                self.turn_ended.emit(conv.id, turn.answer.id)
+            self.busy_changed.emit(conv.id, False)

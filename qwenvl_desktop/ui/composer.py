@@ -1,0 +1,472 @@
+"""The composer: the message input, its attachment tray, and every way an image gets in.
+
+Images arrive by drag and drop (files, image data from browsers and other apps, web
+links), by Ctrl+V, by the file picker and by screenshot. Each is read and checked at
+once (header only: cheap), so a bad one is reported by name and reason right away, in
+the tray and through `error(str)`; what is already attached is never touched. Web
+links are downloaded on the qasync loop with a "downloading…" card in the tray.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import Model, Provider
+from ..core.errors import InputError, explain
+from ..core.images import fetch_image_url, inspect_image, read_image_file
+from ..services import Services
+from . import screenshot
+from .attachment_tray import AttachmentTray, PendingAttachment
+from .widgets import start_task
+
+__all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
+
+MAX_DOWNLOAD_BYTES = 20_000_000
+
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
+                "All files (*)")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+                   ".avif", ".jfif")
+# Raw encoded image formats offered by other apps, best first (kept byte for byte).
+_IMAGE_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp",
+               "image/tiff", "image/avif")
+
+
+def _stamp() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _name_from_url(url: str, fallback: str) -> str:
+    parts = urlsplit(url)
+    tail = unquote(parts.path.rsplit("/", 1)[-1]) if parts.path else ""
+    return tail or (f"{fallback}-{parts.hostname}" if parts.hostname else fallback)
+
+
+def _text_urls(text: str) -> list[QUrl] | None:
+    """URLs when the text is nothing but links or image paths (one per line); else None."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines or len(lines) > 50:
+        return None
+    urls: list[QUrl] = []
+    for line in lines:
+        low = line.lower()
+        if low.startswith(("http://", "https://", "file://")) and " " not in line:
+            urls.append(QUrl(line))
+        elif low.endswith(_IMAGE_SUFFIXES) and Path(line).expanduser().is_absolute() \
+                and Path(line).expanduser().is_file():
+            urls.append(QUrl.fromLocalFile(str(Path(line).expanduser())))
+        else:
+            return None
+    return urls
+
+
+def _encoded_image(mime: QMimeData) -> tuple[bytes, str] | None:
+    """Image bytes offered by another app: encoded as they were, else Qt's image as PNG."""
+    formats = mime.formats()
+    for kind in _IMAGE_MIME:
+        if kind in formats:
+            data = bytes(mime.data(kind).data())
+            if data:
+                return data, kind.split("/", 1)[1].replace("jpeg", "jpg")
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            return _png_bytes(image), "png"
+    return None
+
+
+def _png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # Quality 50 maps to a middle zlib level: lossless, and fast enough for 4K shots.
+    # PySide6 6.11 takes the format as str at run time; its stubs say bytes.
+    image.save(buffer, "PNG", 50)  # type: ignore[call-overload]
+    return bytes(buffer.data().data())
+
+
+def _offers_image(mime: QMimeData) -> bool:
+    if mime.hasUrls() or mime.hasImage():
+        return True
+    formats = mime.formats()
+    if any(kind in formats for kind in (*_IMAGE_MIME, "image/svg+xml")):
+        return True
+    return mime.hasText() and _text_urls(mime.text()) is not None
+
+
+class ComposerInput(QPlainTextEdit):
+    """The message field: Enter sends, Shift+Enter breaks the line, images go to the tray."""
+
+    submitted = Signal()
+    escape_pressed = Signal()
+
+    def __init__(self, composer: Composer) -> None:
+        super().__init__(composer)
+        self._composer = composer
+        self.setAccessibleName("Message")
+        self.setPlaceholderText("Ask about an image… (Enter sends, Shift+Enter: new line; "
+                                "drop or paste images)")
+        self.setTabChangesFocus(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            mods = event.modifiers()
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.textCursor().insertText("\n")
+                event.accept()
+                return
+            if not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                           | Qt.KeyboardModifier.MetaModifier):
+                event.accept()
+                self.submitted.emit()
+                return
+        if key == Qt.Key.Key_Escape and self._composer.is_streaming():
+            event.accept()
+            self.escape_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    # Paste and drops on the text both come through these two.
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return _offers_image(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if _offers_image(source):
+            self._composer.add_mime(source, pasted=True)
+            return
+        super().insertFromMimeData(source)
+
+
+class Composer(QWidget):
+    """Message input, Send/Stop, attach and screenshot buttons, and the attachment tray.
+
+    `send_requested(text, attachments)` carries the text and a list of
+    `PendingAttachment`; the composer clears itself after emitting it (the window
+    puts them back with `set_text`/`set_attachments` to edit and resend).
+    """
+
+    send_requested = Signal(str, list)
+    stop_requested = Signal()
+    error = Signal(str)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._streaming = False
+        self._provider: Provider | None = None
+        self._model: Model | None = None
+        self._high_resolution = False
+        self._downloads: dict[int, asyncio.Task[bytes]] = {}
+        self.setAcceptDrops(True)
+
+        self.tray = AttachmentTray(self)
+        self.input = ComposerInput(self)
+        self.input.setMinimumHeight(56)
+        self.attach_button = QToolButton(self)
+        self.attach_button.setText("📎")
+        self.attach_button.setToolTip("Attach images… (or drop / paste them)")
+        self.attach_button.setAccessibleName("Attach images")
+        self.screenshot_button = QToolButton(self)
+        self.screenshot_button.setText("⛶")
+        self.screenshot_button.setToolTip("Take a screenshot")
+        self.screenshot_button.setAccessibleName("Take a screenshot")
+        self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.screenshot_button)
+        self.screenshot_full_action = menu.addAction("Full screen (all monitors)")
+        self.screenshot_region_action = menu.addAction("Region…")
+        self.screenshot_button.setMenu(menu)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setAccessibleName("Send")
+        self.send_button.setDefault(False)
+        self.send_button.setAutoDefault(False)
+
+        tools = QVBoxLayout()
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.attach_button)
+        tools.addWidget(self.screenshot_button)
+        tools.addStretch(1)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addLayout(tools)
+        row.addWidget(self.input, 1)
+        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tray)
+        layout.addLayout(row)
+
+        self.input.submitted.connect(self.submit)
+        self.input.escape_pressed.connect(self.stop_requested)
+        self.send_button.clicked.connect(self._on_send_button)
+        self.attach_button.clicked.connect(self.choose_files)
+        # Deferred: the menu must be gone before the screen is grabbed.
+        self.screenshot_full_action.triggered.connect(
+            lambda: QTimer.singleShot(0, self.capture_full_screen))
+        self.screenshot_region_action.triggered.connect(
+            lambda: QTimer.singleShot(0, self.capture_region))
+        self.tray.remove_requested.connect(self._cancel_download)
+        self.tray.decode_failed.connect(lambda _name, message: self._report([message]))
+
+    # --- text and state ---------------------------------------------------------------
+
+    def text(self) -> str:
+        return self.input.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        self.input.setPlainText(text)
+        cursor = self.input.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.input.setTextCursor(cursor)
+
+    def clear(self) -> None:
+        """Empty the text and the tray; downloads still running are cancelled."""
+        self.input.clear()
+        for task in self._downloads.values():
+            task.cancel()
+        self._downloads.clear()
+        self.tray.clear()
+
+    def attachments(self) -> list[PendingAttachment]:
+        return self.tray.attachments()
+
+    def set_attachments(self, attachments: list[PendingAttachment]) -> None:
+        """Replace the tray's images (edit and resend)."""
+        for handle in self.tray.handles():
+            self.tray.remove(handle)
+        for attachment in attachments:
+            self.tray.add(attachment)
+
+    def set_streaming(self, streaming: bool) -> None:
+        """While an answer streams, the button stops it and Enter does not send."""
+        self._streaming = streaming
+        self.send_button.setText("Stop" if streaming else "Send")
+        self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
+        self.send_button.setToolTip("Stop the answer (Esc)" if streaming
+                                    else "Send (Enter)")
+
+    def is_streaming(self) -> bool:
+        return self._streaming
+
+    def set_target(self, provider: Provider, model: Model, high_resolution: bool = False) -> None:
+        """The model the next message goes to: re-estimates every image in the tray."""
+        self._provider = provider
+        self._model = model
+        self._high_resolution = high_resolution
+        self.tray.set_target(model, high_resolution)
+
+    def focus_input(self) -> None:
+        self.input.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- sending ------------------------------------------------------------------------
+
+    def _on_send_button(self) -> None:
+        if self._streaming:
+            self.stop_requested.emit()
+        else:
+            self.submit()
+
+    def submit(self) -> None:
+        """Send the message if it can be sent; otherwise say why, in place."""
+        if self._streaming:
+            return
+        text = self.text()
+        images = self.attachments()
+        if not text.strip() and not images:
+            return
+        model = self._model
+        if images and model is not None and not model.vision:
+            message = (f"{model.id} cannot see images; pick a vision model or remove the "
+                       f"{len(images)} image{'s' if len(images) != 1 else ''}.")
+            self._report([message])
+            return
+        if self.tray.pending_count():
+            self._report(["An image is still downloading; send when it has arrived, "
+                          "or remove it from the tray."])
+            return
+        self.send_requested.emit(text, images)
+        self.clear()
+
+    # --- adding images ------------------------------------------------------------------
+
+    def add_files(self, paths: list[str] | list[Path]) -> int:
+        """Attach image files; returns how many were added. Problems are reported."""
+        errors: list[str] = []
+        added = 0
+        for raw in paths:
+            path = Path(raw)
+            try:
+                data = read_image_file(path)
+            except InputError as err:
+                errors.append(explain(err))
+                continue
+            if self._add(data, path.name, "", errors):
+                added += 1
+        self._report(errors, clear=True)
+        return added
+
+    def add_image_bytes(self, data: bytes, name: str, source_url: str = "") -> bool:
+        """Attach an image held in memory (pasted, dropped, captured, downloaded)."""
+        errors: list[str] = []
+        added = self._add(data, name, source_url, errors)
+        self._report(errors, clear=True)
+        return added
+
+    def _add(self, data: bytes, name: str, source_url: str, errors: list[str]) -> bool:
+        try:
+            info = inspect_image(data, name)
+        except InputError as err:
+            errors.append(explain(err))
+            return False
+        if self.tray.contains(data):
+            errors.append(f"{name}: this image is attached already.")
+            return False
+        self.tray.add(PendingAttachment(data=data, name=name, info=info,
+                                        source_url=source_url))
+        return True
+
+    def add_mime(self, mime: QMimeData, *, pasted: bool = False) -> None:
+        """Attach whatever images a drop or paste offers; report everything else."""
+        urls = list(mime.urls()) if mime.hasUrls() else []
+        if not urls and mime.hasText():
+            urls = _text_urls(mime.text()) or []
+        local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+        remote = [u.toString() for u in urls
+                  if not u.isLocalFile() and u.scheme() in ("http", "https")]
+        other = [u.toString() for u in urls
+                 if not u.isLocalFile() and u.scheme() not in ("http", "https")]
+        errors = [f"{u}: only image files and http(s) image links can be attached"
+                  for u in other]
+        if local:
+            self._report(errors, clear=True)
+            self.add_files(local)
+            return
+        encoded = _encoded_image(mime)
+        if encoded is not None:
+            data, ext = encoded
+            if remote:
+                name = _name_from_url(remote[0], "image")
+                if "." not in name:
+                    name = f"{name}.{ext}"
+                source = remote[0]
+            else:
+                name = f"{'pasted' if pasted else 'dropped'}-{_stamp()}.{ext}"
+                source = ""
+            errors_now: list[str] = []
+            self._add(data, name, source, errors_now)
+            self._report(errors + errors_now, clear=True)
+            return
+        if remote:
+            self._report(errors, clear=True)
+            for url in remote:
+                self.download(url)
+            return
+        if "image/svg+xml" in mime.formats():
+            errors.append("The dropped image is an SVG vector image, which is not "
+                          "supported; export it as PNG first.")
+        elif not errors:
+            what = mime.text().strip()[:40] if mime.hasText() else ", ".join(mime.formats()[:3])
+            errors.append(f"Nothing to attach: the {'pasted' if pasted else 'dropped'} item "
+                          f"is not an image or an image file ({what or 'empty'}).")
+        self._report(errors, clear=True)
+
+    # --- downloads ----------------------------------------------------------------------
+
+    def download(self, url: str) -> None:
+        """Fetch an image link (at most 20 MB) on the event loop, with a tray card."""
+        name = _name_from_url(url, "image")
+        handle = self.tray.add_pending(name)
+        coro = fetch_image_url(self.services.http, url, max_bytes=MAX_DOWNLOAD_BYTES)
+        try:
+            task = start_task(coro, self, lambda data, err: self._downloaded(
+                handle, url, name, data, err))
+        except RuntimeError:
+            self.tray.remove(handle)
+            self._report([f"{name}: cannot download now (the app's event loop is not "
+                          "running)."])
+            return
+        self._downloads[handle] = task
+
+    def downloads_running(self) -> int:
+        return len(self._downloads)
+
+    def _downloaded(self, handle: int, url: str, name: str, data: bytes | None,
+                    error: BaseException | None) -> None:
+        self._downloads.pop(handle, None)
+        self.tray.remove(handle)
+        if error is not None:
+            self._report([explain(error)])
+            return
+        if data is not None:
+            self.add_image_bytes(data, name, source_url=url)
+
+    def _cancel_download(self, handle: int) -> None:
+        task = self._downloads.pop(handle, None)
+        if task is not None:
+            task.cancel()
+        self.tray.remove(handle)
+
+    # --- pickers and screenshots ------------------------------------------------------
+
+    def choose_files(self) -> None:
+        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach images", "", IMAGE_FILTER)
+        if paths:
+            self.add_files(paths)
+
+    def capture_full_screen(self) -> None:
+        self._add_screenshot(screenshot.capture_full(self.window()))
+
+    def capture_region(self) -> None:
+        self._add_screenshot(screenshot.capture_region(self.window()))
+
+    def _add_screenshot(self, image: QImage | None) -> None:
+        if image is None or image.isNull():
+            return      # cancelled (Esc) or nothing grabbed: nothing to report
+        self.add_image_bytes(_png_bytes(image), screenshot.screenshot_name())
+        self.focus_input()
+
+    # --- reporting ----------------------------------------------------------------------
+
+    def _report(self, messages: list[str], *, clear: bool = False) -> None:
+        """Tell the person about problems: signal each, and show them in the tray."""
+        if not messages:
+            if clear:
+                self.tray.clear_notes()
+            return
+        for message in messages:
+            self.error.emit(message)
+        self.tray.show_errors(messages)
+
+    # --- drops on the whole composer ----------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime is not None and (_offers_image(mime) or mime.hasText() or mime.formats()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        if mime is None:
+            return
+        event.acceptProposedAction()
+        self.add_mime(mime)

@@ -1,0 +1,149 @@
+"""The list of saved conversations: new, rename, delete and search by text.
+
+It shows `ConversationLibrary` summaries and asks the window to act; the window owns
+the conversations (some may be streaming) and the library calls. A conversation that
+exists only in memory (new, nothing sent yet) can be listed too via `set_entries`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["ConversationList", "ListEntry"]
+
+_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """One row: a conversation's id, title, last change and a preview line."""
+
+    id: str
+    title: str
+    updated: float
+    preview: str = ""
+    streaming: bool = False
+
+
+def _when(timestamp: float) -> str:
+    if time.time() - timestamp < 20 * 3600:
+        return time.strftime("%H:%M", time.localtime(timestamp))
+    return time.strftime("%d %b", time.localtime(timestamp))
+
+
+class ConversationList(QWidget):
+    """Search box, list and New / Rename / Delete buttons."""
+
+    new_requested = Signal()
+    open_requested = Signal(str)
+    rename_requested = Signal(str, str)   # id, new title
+    delete_requested = Signal(str)
+    search_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversationList")
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("Search conversations")
+        self.search_edit.setAccessibleName("Search conversations")
+        self.search_edit.setClearButtonEnabled(True)
+        self.list_widget = QListWidget(self)
+        self.list_widget.setAccessibleName("Conversations")
+        self.list_widget.setUniformItemSizes(True)
+        self.new_button = QPushButton("New", self)
+        self.new_button.setAccessibleName("New conversation")
+        self.rename_button = QPushButton("Rename", self)
+        self.rename_button.setAccessibleName("Rename conversation")
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setAccessibleName("Delete conversation")
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for button in (self.new_button, self.rename_button, self.delete_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.list_widget, 1)
+        layout.addLayout(buttons)
+
+        # Searching reads files on a large library: wait for a pause in typing.
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(
+            lambda: self.search_changed.emit(self.search_edit.text()))
+        self.search_edit.textChanged.connect(lambda _t: self._search_timer.start())
+        self.list_widget.currentItemChanged.connect(self._on_current)
+        self.new_button.clicked.connect(self.new_requested.emit)
+        self.rename_button.clicked.connect(self.ask_rename)
+        self.delete_button.clicked.connect(self._on_delete)
+        self._update_buttons()
+
+    # --- public ---------------------------------------------------------------------
+
+    def set_entries(self, entries: list[ListEntry], current_id: str | None) -> None:
+        """Show these rows (already sorted) and select `current_id` without signalling."""
+        with QSignalBlocker(self.list_widget):
+            self.list_widget.clear()
+            for entry in entries:
+                mark = "● " if entry.streaming else ""
+                item = QListWidgetItem(f"{mark}{entry.title}\n{_when(entry.updated)}"
+                                       f"{'  ·  ' + entry.preview if entry.preview else ''}")
+                item.setData(_ID_ROLE, entry.id)
+                item.setToolTip(entry.preview or entry.title)
+                self.list_widget.addItem(item)
+                if entry.id == current_id:
+                    self.list_widget.setCurrentItem(item)
+        self._update_buttons()
+
+    def current_id(self) -> str | None:
+        item = self.list_widget.currentItem()
+        return str(item.data(_ID_ROLE)) if item is not None else None
+
+    def ids(self) -> list[str]:
+        return [str(self.list_widget.item(i).data(_ID_ROLE))
+                for i in range(self.list_widget.count())]
+
+    def search_text(self) -> str:
+        return self.search_edit.text()
+
+    def ask_rename(self) -> None:
+        item = self.list_widget.currentItem()
+        if item is None:
+            return
+        old = item.text().split("\n", 1)[0].removeprefix("● ")
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=old)
+        if ok and title.strip():
+            self.rename_requested.emit(str(item.data(_ID_ROLE)), title.strip())
+
+    # --- internals ------------------------------------------------------------------
+
+    def _on_current(self, current: QListWidgetItem | None,
+                    _previous: QListWidgetItem | None) -> None:
+        self._update_buttons()
+        if current is not None:
+            self.open_requested.emit(str(current.data(_ID_ROLE)))
+
+    def _on_delete(self) -> None:
+        conv_id = self.current_id()
+        if conv_id is not None:
+            self.delete_requested.emit(conv_id)
+
+    def _update_buttons(self) -> None:
+        has = self.list_widget.currentItem() is not None
+        self.rename_button.setEnabled(has)
+        self.delete_button.setEnabled(has)

@@ -1,0 +1,400 @@
+"""The main window: conversation list | model bar, transcript over composer | parameters.
+
+Built in two steps for a fast start (BRIEF §7): `MainWindow(ui_state)` makes only the
+frame and menus, so it can be shown before anything heavy is imported; then
+`attach(services)` builds the panes on the real services (markdown, Pillow, httpx and
+the keyring are imported there). Tests call `MainWindow.build(services)`.
+
+Closing is driven from `closeEvent` (BRIEF §6: awaiting after Qt's loop has quit
+fails): stop streams, autosave, save settings, close the HTTP client, then close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qwenvl_desktop.core.conversation import Conversation
+
+from .main_window_state import WindowState
+
+if TYPE_CHECKING:
+    from qwenvl_desktop.services import Services
+
+    from .chat_controller import ChatController
+    from .composer import Composer
+    from .conversation_list import ConversationList
+    from .main_window_chat import ChatActions
+    from .main_window_files import FileActions
+    from .model_bar import ModelBar
+    from .param_panel import ParamPanel
+    from .transcript import Transcript
+    from .transcript_panels import Banner, WelcomePanel
+
+__all__ = ["MainWindow"]
+
+CONVERSATION_SUFFIX = ".qwenvl"
+
+
+class MainWindow(QMainWindow):
+    """The one window of the app."""
+
+    #: Emitted once the shutdown sequence (streams stopped, saved, closed) has finished.
+    shut_down = Signal()
+
+    def __init__(self, ui_state: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Qwen-VL Desktop")
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.state = WindowState(ui_state or {})
+        self.services: Services | None = None
+        self._closing = False
+        self._closed = False
+        self._shutdown_task: asyncio.Future[None] | None = None
+        self._pending_open: list[Path] = []
+        self.actions_by_name: dict[str, QAction] = {}
+        loading = QLabel("Loading…", self)
+        loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(loading)
+        self._make_menus()
+        self.state.restore_geometry(self)
+
+    @classmethod
+    def build(cls, services: Services, open_path: Path | None = None) -> MainWindow:
+        """A complete window on `services` (what tests and `run_gui` end up with)."""
+        window = cls(services.settings.ui)
+        window.attach(services, open_path)
+        return window
+
+    # --- panes ------------------------------------------------------------------------
+
+    def attach(self, services: Services, open_path: Path | None = None) -> None:
+        """Build the panes on the real services; heavy imports happen here."""
+        from .chat_controller import ChatController
+        from .composer import Composer
+        from .conversation_list import ConversationList
+        from .main_window_chat import ChatActions
+        from .main_window_files import FileActions
+        from .model_bar import ModelBar
+        from .param_panel import ParamPanel
+        from .transcript import Transcript
+        from .transcript_panels import Banner, WelcomePanel
+
+        self.services = services
+        self.conversation_list: ConversationList = ConversationList(self)
+        self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self)
+        # Combos sized to their longest entry made the window at least ~1500 px wide;
+        # cap what they ask for so the window fits a 1366-px laptop screen.
+        for combo in (self.model_bar.provider_combo, self.model_bar.model_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
+        self.model_bar.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                                  QSizePolicy.Policy.Preferred)
+        self.param_panel: ParamPanel = ParamPanel(self)
+        self.param_panel.setAccessibleName("Parameters")
+        self.transcript: Transcript = Transcript(self)
+        self.transcript.setAcceptDrops(False)      # drops go to the window → composer
+        self.welcome: WelcomePanel = WelcomePanel(self)
+        self.composer: Composer = Composer(services, self)
+        self.banner: Banner = Banner(self)
+        self.controller: ChatController = ChatController(services, self)
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.transcript)
+        self.stack.addWidget(self.welcome)
+        self.chat_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.chat_splitter.setObjectName("chatSplitter")
+        self.chat_splitter.addWidget(self.stack)
+        self.chat_splitter.addWidget(self.composer)
+        self.chat_splitter.setStretchFactor(0, 4)
+        self.chat_splitter.setStretchFactor(1, 1)
+        self.chat_splitter.setChildrenCollapsible(False)
+        middle = QWidget(self)
+        column = QVBoxLayout(middle)
+        column.setContentsMargins(6, 6, 6, 6)
+        column.addWidget(self.model_bar)
+        column.addWidget(self.banner)
+        column.addWidget(self.chat_splitter, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.conversation_list)
+        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.param_panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 760, 280])
+        self.chat_splitter.setSizes([520, 180])
+        self.setCentralWidget(self.splitter)
+
+        self.files: FileActions = FileActions(self)
+        self.chat: ChatActions = ChatActions(self)
+        self._connect()
+        self.state.restore_splitters(self)
+        for action in self.actions_by_name.values():
+            action.setEnabled(True)
+        self.chat.start(open_path)
+        for path in self._pending_open:
+            self.files.open_path(path)
+        self._pending_open.clear()
+
+    def _connect(self) -> None:
+        files, chat = self.files, self.chat
+        self.conversation_list.new_requested.connect(chat.new_conversation)
+        self.conversation_list.open_requested.connect(chat.open_conversation)
+        self.conversation_list.rename_requested.connect(files.rename)
+        self.conversation_list.delete_requested.connect(files.delete)
+        self.conversation_list.search_changed.connect(lambda _t: chat.refresh_list())
+        self.welcome.keys_requested.connect(lambda: self.open_settings("keys"))
+        self.welcome.endpoint_requested.connect(lambda: self.open_settings("endpoints"))
+        self.model_bar.keys_requested.connect(lambda _p: self.open_settings("keys"))
+        self.banner.action_triggered.connect(self._on_banner_action)
+        chat.connect_signals()
+
+    # --- menus --------------------------------------------------------------------------
+
+    def _action(self, name: str, text: str, slot: Any,
+                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        action.setEnabled(False)      # until the panes exist
+        self.actions_by_name[name] = action
+        self.addAction(action)
+        return action
+
+    def _make_menus(self) -> None:
+        key = QKeySequence.StandardKey
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self._action("new", "&New Conversation",
+                                         lambda: self.chat.new_conversation(), key.New))
+        file_menu.addAction(self._action("open", "&Open…", lambda: self.files.open_dialog(),
+                                         key.Open))
+        file_menu.addAction(self._action("save", "&Save", lambda: self.files.save(), key.Save))
+        file_menu.addAction(self._action("save_as", "Save &As…", lambda: self.files.save_as(),
+                                         "Ctrl+Shift+S"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("export_md", "Export as &Markdown…",
+                                         lambda: self.files.export("markdown")))
+        file_menu.addAction(self._action("export_html", "Export as &HTML…",
+                                         lambda: self.files.export("html")))
+        file_menu.addSeparator()
+        quit_action = self._action("quit", "&Quit", self.close, "Ctrl+Q")
+        quit_action.setEnabled(True)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        file_menu.addAction(quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self._action("copy", "&Copy", self._copy, key.Copy))
+        edit_menu.addAction(self._action("paste", "&Paste", self._paste, key.Paste))
+        edit_menu.addSeparator()
+        settings = self._action("settings", "Se&ttings…", lambda: self.open_settings("keys"),
+                                "Ctrl+,")
+        settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        edit_menu.addAction(settings)
+
+        conv_menu = bar.addMenu("&Conversation")
+        conv_menu.addAction(self._action("send", "&Send", lambda: self.chat.send_from_menu(),
+                                         "Ctrl+Return"))
+        conv_menu.addAction(self._action("stop", "S&top", lambda: self.chat.stop(), "Esc"))
+        conv_menu.addAction(self._action("regenerate", "&Regenerate Answer",
+                                         lambda: self.chat.regenerate_last(), "Ctrl+R"))
+        conv_menu.addSeparator()
+        conv_menu.addAction(self._action("attach", "&Attach Images…",
+                                         lambda: self.chat.attach_files(), "Ctrl+Shift+A"))
+        conv_menu.addAction(self._action("screenshot", "Take Scree&nshot",
+                                         lambda: self.chat.screenshot(), "Ctrl+Shift+X"))
+        conv_menu.addAction(self._action("screenshot_region", "Capture Screen &Region…",
+                                         lambda: self.chat.screenshot_region(),
+                                         "Ctrl+Shift+R"))
+        conv_menu.addSeparator()
+        conv_menu.addAction(self._action("rename", "Re&name…",
+                                         lambda: self.conversation_list.ask_rename(), "F2"))
+
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self._action("toggle_list", "&Conversation List",
+                                         self._toggle_list, "Ctrl+Shift+L", checkable=True))
+        view_menu.addAction(self._action("toggle_params", "&Parameters",
+                                         self._toggle_params, "Ctrl+Shift+P", checkable=True))
+        self.actions_by_name["toggle_list"].setChecked(True)
+        self.actions_by_name["toggle_params"].setChecked(True)
+
+        help_menu = bar.addMenu("&Help")
+        about = self._action("about", "&About Qwen-VL Desktop", self._about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.setEnabled(True)
+        help_menu.addAction(about)
+
+    def action(self, name: str) -> QAction:
+        return self.actions_by_name[name]
+
+    # --- small slots --------------------------------------------------------------------
+
+    def _copy(self) -> None:
+        focus = QApplication.focusWidget()
+        if focus is not None and hasattr(focus, "copy"):
+            focus.copy()
+        else:
+            self.transcript.copy()
+
+    def _paste(self) -> None:
+        self.composer.input.paste()
+
+    def _toggle_list(self, shown: bool) -> None:
+        self.conversation_list.setVisible(shown)
+
+    def _toggle_params(self, shown: bool) -> None:
+        self.param_panel.setVisible(shown)
+
+    def _about(self) -> None:
+        from qwenvl_desktop import __version__
+
+        QMessageBox.about(
+            self, "About Qwen-VL Desktop",
+            f"<h3>Qwen-VL Desktop {__version__}</h3>"
+            "<p>A native desktop client for Qwen vision-language models served by "
+            "DashScope, OVHcloud AI Endpoints, AI/ML API, Nebula Block, Segmind and "
+            "OpenAI-compatible endpoints.</p><p>MIT licence.</p>")
+
+    def _on_banner_action(self, action: str) -> None:
+        if action == "keys":
+            self.open_settings("keys")
+        elif action == "cancel-edit":
+            self.chat.cancel_edit()
+        self.banner.hide()
+
+    def open_settings(self, page: str = "keys") -> None:
+        """Settings as a window-modal dialog that does not block the event loop."""
+        from .settings_dialog import SettingsDialog
+
+        services = self.services
+        if services is None:
+            return
+        existing = self.findChild(SettingsDialog)
+        if existing is not None and existing.isVisible():
+            existing.show_page(page)
+            existing.raise_()
+            return
+        dialog = SettingsDialog(services, self, page=page)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.catalog_changed.connect(self.chat.on_catalog_changed)
+        dialog.keys_changed.connect(self.chat.on_keys_changed)
+        dialog.open()
+
+    # --- drops: conversation files open, images go to the composer ---------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        conversations = [Path(u.toLocalFile()) for u in mime.urls()
+                         if u.isLocalFile() and u.toLocalFile().endswith(CONVERSATION_SUFFIX)]
+        if conversations:
+            event.acceptProposedAction()
+            for path in conversations:
+                if self.services is None:
+                    self._pending_open.append(path)
+                else:
+                    self.files.open_path(path)
+            return
+        if self.services is None:
+            event.ignore()
+            return
+        self.composer.add_mime(mime)
+        event.acceptProposedAction()
+
+    # --- closing ------------------------------------------------------------------------
+
+    @property
+    def is_shut_down(self) -> bool:
+        return self._closed
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closed or self.services is None:
+            self.state.save_geometry(self)
+            event.accept()
+            if not self._closed:
+                self._closed = True
+                self.shut_down.emit()
+            return
+        event.ignore()
+        if not self._closing:
+            self._closing = True
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                self._shutdown_sync()
+                return
+            self._shutdown_task = asyncio.ensure_future(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        services = self.services
+        assert services is not None
+        try:
+            await self.controller.aclose()
+            self._save_everything()
+        finally:
+            with contextlib.suppress(Exception):
+                await services.aclose()
+            self._closed = True
+            # Close once the current event has been handled (not from inside it).
+            QTimer.singleShot(0, self._finish_close)
+
+    def _shutdown_sync(self) -> None:
+        self._save_everything()
+        self._closed = True
+        self._finish_close()
+
+    def _finish_close(self) -> None:
+        self.close()
+
+    def _save_everything(self) -> None:
+        services = self.services
+        if services is None:
+            return
+        self.chat.autosave_all()
+        self.state.save_geometry(self)
+        self.state.save_splitters(self)
+        self.chat.remember_selection()
+        services.settings.ui = self.state.data
+        with contextlib.suppress(Exception):
+            services.save_settings()
+
+    # --- for tests and the screenshot script ----------------------------------------------
+
+    def current_conversation(self) -> Conversation | None:
+        return self.chat.current if self.services is not None else None
+
+    def geometry_bytes(self) -> QByteArray:
+        return self.saveGeometry()

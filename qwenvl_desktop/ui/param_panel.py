@@ -1,0 +1,382 @@
+"""The parameter panel: sliders with exact, editable values, per conversation.
+
+Every numeric parameter is a row of three controls: a check box named after the
+parameter (ticked: send this value; unticked: let the provider use its default), a
+slider, and a spin box showing the exact value. Moving either ticks the box. Ranges
+come from the chosen provider's `ParamSpec` (exclusive bounds become the nearest
+representable value inside them), and rows the provider or model does not take are
+disabled with a tooltip that says why — values are then kept but not sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.api.types import ChatParams
+from ..core.catalog import Model, ParamSpec, Provider
+
+__all__ = ["NumberRow", "ParamPanel"]
+
+_SEED_MAX = 2**31 - 1
+
+
+class NumberRow(QObject):
+    """Check box + slider + spin box for one numeric parameter, kept in sync.
+
+    `value()` is None while the box is unticked (provider default).
+    """
+
+    changed = Signal()
+
+    def __init__(self, label: str, *, integer: bool, decimals: int = 2,
+                 default: float = 0.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.integer = integer
+        self.step = 1.0 if integer else 10.0 ** -decimals
+        self.check = QCheckBox(label, parent)
+        self.check.setAccessibleName(label)
+        self.slider = QSlider(Qt.Orientation.Horizontal, parent)
+        self.slider.setAccessibleName(f"{label} slider")
+        self.spin = QDoubleSpinBox(parent)
+        self.spin.setAccessibleName(f"{label} value")
+        self.spin.setDecimals(0 if integer else decimals)
+        self.spin.setSingleStep(self.step)
+        self.spin.setKeyboardTracking(False)
+        self.spin.setMinimumWidth(90)
+        self._syncing = False
+        self._reason = ""
+        self._help = ""
+        self.set_range(0.0, 1.0)
+        self._show(default)
+        self.check.toggled.connect(self._on_check)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.spin.valueChanged.connect(self._on_spin)
+
+    # --- range and value ---------------------------------------------------------------
+
+    def set_range(self, lo: float, hi: float) -> None:
+        current = self.spin.value()
+        with QSignalBlocker(self.slider), QSignalBlocker(self.spin):
+            self.spin.setRange(lo, hi)
+            self.slider.setRange(self._position(lo), self._position(hi))
+            span = self.slider.maximum() - self.slider.minimum()
+            self.slider.setPageStep(max(1, span // 10))
+            self._show(min(max(current, lo), hi))
+
+    def set_spec(self, spec: ParamSpec, fallback: tuple[float, float]) -> None:
+        """Follow a provider's range; exclusive bounds step one unit inside."""
+        lo = spec.min if spec.min is not None else fallback[0]
+        hi = spec.max if spec.max is not None else fallback[1]
+        if spec.min_exclusive:
+            lo += self.step
+        if spec.max_exclusive:
+            hi -= self.step
+        self.set_range(lo, hi)
+        self._help = f"Accepted range: {self._describe(spec)}"
+        self._update_tooltips()
+
+    def _describe(self, spec: ParamSpec) -> str:
+        """`ParamSpec.describe` with whole numbers written out (2147483647, not 2.1e+09)."""
+        def num(value: float | None) -> str:
+            if value is None:
+                return "∞"
+            return f"{value:.0f}" if self.integer or value == int(value) else f"{value:g}"
+        lo = "(" if spec.min_exclusive else "["
+        hi = ")" if spec.max_exclusive else "]"
+        return f"{lo}{num(spec.min)}, {num(spec.max)}{hi}"
+
+    def value(self) -> float | None:
+        if not self.check.isChecked():
+            return None
+        return float(round(self.spin.value())) if self.integer else round(self.spin.value(), 6)
+
+    def set_value(self, value: float | None) -> None:
+        """Show `value` (clamped into range), or tick off for None (provider default)."""
+        with QSignalBlocker(self.check):
+            self.check.setChecked(value is not None)
+        if value is not None:
+            self._show(value)
+
+    # --- enabling ----------------------------------------------------------------------
+
+    def set_available(self, available: bool, reason: str = "") -> None:
+        self._reason = "" if available else reason
+        for widget in (self.check, self.slider, self.spin):
+            widget.setEnabled(available)
+        self._update_tooltips()
+
+    def is_available(self) -> bool:
+        return self.check.isEnabled()
+
+    def _update_tooltips(self) -> None:
+        tip = self._reason or (
+            f"{self._help}. Ticked: this value is sent. "
+            "Unticked: the provider's default is used.")
+        for widget in (self.check, self.slider, self.spin):
+            widget.setToolTip(tip)
+
+    # --- syncing -----------------------------------------------------------------------
+
+    def _position(self, value: float) -> int:
+        return round(value / self.step)
+
+    def _show(self, value: float) -> None:
+        self._syncing = True
+        try:
+            self.spin.setValue(value)
+            self.slider.setValue(self._position(self.spin.value()))
+        finally:
+            self._syncing = False
+
+    def _on_slider(self, position: int) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.spin.setValue(position * self.step)
+        finally:
+            self._syncing = False
+        self._touched()
+
+    def _on_spin(self, value: float) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self.slider.setValue(self._position(value))
+        finally:
+            self._syncing = False
+        self._touched()
+
+    def _touched(self) -> None:
+        if not self.check.isChecked():
+            with QSignalBlocker(self.check):
+                self.check.setChecked(True)
+        self.changed.emit()
+
+    def _on_check(self) -> None:
+        self.changed.emit()
+
+
+# name on the wire → (label, integer, fallback range, shown default)
+_ROWS: dict[str, tuple[str, bool, tuple[float, float], float]] = {
+    "temperature": ("Temperature", False, (0.0, 2.0), 0.7),
+    "top_p": ("Top p", False, (0.0, 1.0), 0.8),
+    "max_tokens": ("Max tokens", True, (1.0, 32768.0), 2048.0),
+    "presence_penalty": ("Presence penalty", False, (-2.0, 2.0), 0.0),
+    "frequency_penalty": ("Frequency penalty", False, (-2.0, 2.0), 0.0),
+    "seed": ("Seed", True, (0.0, float(_SEED_MAX)), 1.0),
+    "thinking_budget": ("Thinking budget", True, (1.0, 81920.0), 4096.0),
+}
+
+
+class ParamPanel(QWidget):
+    """Request parameters and the system prompt for the current conversation.
+
+    `changed()` fires on any edit. `params()` returns only what the target accepts;
+    values of disabled rows are remembered and come back when the target takes them.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._provider: Provider | None = None
+        self._model: Model | None = None
+        self._thinking_set = False
+        # Accepted by ChatParams but without a control here; carried through unchanged.
+        self._extra = ChatParams()
+
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        self.rows: dict[str, NumberRow] = {}
+        line = 0
+        for name, (label, integer, fallback, default) in _ROWS.items():
+            if name == "thinking_budget":
+                self.thinking_check = QCheckBox("Thinking", self)
+                self.thinking_check.setAccessibleName("Thinking")
+                grid.addWidget(self.thinking_check, line, 0, 1, 3)
+                line += 1
+            row = NumberRow(label, integer=integer, default=default, parent=self)
+            row.set_range(*fallback)
+            grid.addWidget(row.check, line, 0)
+            grid.addWidget(row.slider, line, 1)
+            grid.addWidget(row.spin, line, 2)
+            row.changed.connect(self._on_changed)
+            self.rows[name] = row
+            line += 1
+        self.high_res_check = QCheckBox("High-resolution images", self)
+        self.high_res_check.setAccessibleName("High-resolution images")
+        grid.addWidget(self.high_res_check, line, 0, 1, 3)
+
+        self.system_label = QLabel("&System prompt", self)
+        self.system_edit = QPlainTextEdit(self)
+        self.system_edit.setAccessibleName("System prompt")
+        self.system_edit.setPlaceholderText("Instructions for the model (optional)")
+        self.system_edit.setTabChangesFocus(True)
+        self.system_edit.setMinimumHeight(60)
+        self.system_label.setBuddy(self.system_edit)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self.system_label)
+        layout.addWidget(self.system_edit, 1)
+
+        self.thinking_check.toggled.connect(self._on_thinking)
+        self.high_res_check.toggled.connect(self._on_changed)
+        self.system_edit.textChanged.connect(self._on_changed)
+        self._apply_availability()
+
+    # --- target ------------------------------------------------------------------------
+
+    def set_target(self, provider: Provider, model: Model) -> None:
+        """Adapt ranges and enabled controls to what `provider` and `model` take."""
+        self._provider = provider
+        self._model = model
+        for name, row in self.rows.items():
+            spec = provider.params.get(name)
+            if spec is not None:
+                row.set_spec(spec, _ROWS[name][2])
+        self._apply_availability()
+
+    def _apply_availability(self) -> None:
+        model = self._model
+        for name, row in self.rows.items():
+            row.set_available(*self._availability(name))
+        ok, why = self._availability("enable_thinking")
+        self.thinking_check.setEnabled(ok)
+        self.thinking_check.setToolTip(why or "Let the model reason before it answers "
+                                       "(shown apart from the answer).")
+        if model is not None and model.thinking == "always":
+            with QSignalBlocker(self.thinking_check):
+                self.thinking_check.setChecked(True)
+        elif model is not None and not ok:
+            with QSignalBlocker(self.thinking_check):
+                self.thinking_check.setChecked(False)
+        ok, why = self._availability("vl_high_resolution_images")
+        self.high_res_check.setEnabled(ok)
+        self.high_res_check.setToolTip(
+            why or "Let each image use up to the model's high-resolution token cap "
+                   "(more detail, more tokens).")
+        system_ok = model is None or model.accepts_system
+        self.system_edit.setEnabled(system_ok)
+        why_system = "" if system_ok or model is None else (
+            f"{model.id} ignores system messages")
+        self.system_edit.setToolTip(why_system)
+        self.system_label.setToolTip(why_system)
+
+    def _availability(self, name: str) -> tuple[bool, str]:
+        """Whether the target takes `name` (wire name), and if not, why not."""
+        provider, model = self._provider, self._model
+        if provider is None or model is None:
+            return True, ""
+        if not provider.params:
+            return False, (f"{provider.name} documents only messages; "
+                           "no parameters are sent")
+        if name == "enable_thinking":
+            if model.thinking == "none":
+                return False, f"{model.id} has no thinking mode"
+            if model.thinking == "always":
+                return False, f"{model.id} always thinks; thinking cannot be turned off"
+            if not provider.accepts("enable_thinking"):
+                return False, f"{provider.name} has no switch for thinking"
+            return True, ""
+        if name == "thinking_budget":
+            if model.thinking == "none":
+                return False, f"{model.id} has no thinking mode, so no thinking budget"
+            if not provider.accepts(name):
+                return False, f"{model.id} on {provider.name} has no thinking_budget"
+            if model.thinking == "optional" and not self.thinking_check.isChecked():
+                return False, "Turn thinking on to set its budget"
+            return True, ""
+        if name == "vl_high_resolution_images":
+            if not provider.accepts(name):
+                return False, f"no high-resolution mode on {provider.name}"
+            if not model.high_res_token_cap:
+                return False, f"{model.id} has no high-resolution mode"
+            return True, ""
+        if not provider.accepts(name):
+            return False, f"{model.id} on {provider.name} has no {name}"
+        return True, ""
+
+    # --- values ------------------------------------------------------------------------
+
+    def params(self) -> ChatParams:
+        """The values to send: only those the target accepts and the person set."""
+        values: dict[str, float | None] = {}
+        for name, row in self.rows.items():
+            values[name] = row.value() if row.is_available() else None
+
+        def as_int(value: float | None) -> int | None:
+            return None if value is None else int(value)
+
+        thinking: bool | None = None
+        if self.thinking_check.isEnabled() and self._thinking_set:
+            thinking = self.thinking_check.isChecked()
+        extra = self._extra
+        accepts = self._provider.accepts if self._provider else (lambda _n: True)
+        return ChatParams(
+            temperature=values["temperature"],
+            top_p=values["top_p"],
+            max_tokens=as_int(values["max_tokens"]),
+            presence_penalty=values["presence_penalty"],
+            frequency_penalty=values["frequency_penalty"],
+            seed=as_int(values["seed"]),
+            thinking=thinking,
+            thinking_budget=as_int(values["thinking_budget"]),
+            high_resolution=self.high_res_check.isEnabled() and self.high_res_check.isChecked(),
+            top_k=extra.top_k if accepts("top_k") else None,
+            repetition_penalty=(extra.repetition_penalty
+                                if accepts("repetition_penalty") else None),
+            stop=extra.stop if accepts("stop") else (),
+        )
+
+    def set_params(self, params: ChatParams) -> None:
+        """Show a conversation's values (None = provider default); emits no `changed`."""
+        with QSignalBlocker(self):
+            for name, row in self.rows.items():
+                value = getattr(params, name)
+                row.set_value(None if value is None else float(value))
+            self._thinking_set = params.thinking is not None
+            with QSignalBlocker(self.thinking_check):
+                if self.thinking_check.isEnabled() or params.thinking is not None:
+                    self.thinking_check.setChecked(bool(params.thinking))
+            with QSignalBlocker(self.high_res_check):
+                self.high_res_check.setChecked(params.high_resolution)
+            self._extra = replace(ChatParams(), top_k=params.top_k,
+                                  repetition_penalty=params.repetition_penalty,
+                                  stop=params.stop)
+            self._apply_availability()
+
+    def high_resolution(self) -> bool:
+        """Whether images will be sent in high-resolution mode (affects token estimates)."""
+        return self.params().high_resolution
+
+    def system_prompt(self) -> str:
+        return self.system_edit.toPlainText()
+
+    def set_system_prompt(self, text: str) -> None:
+        with QSignalBlocker(self.system_edit):
+            self.system_edit.setPlainText(text)
+
+    # --- reacting ----------------------------------------------------------------------
+
+    def _on_thinking(self) -> None:
+        self._thinking_set = True
+        self._apply_availability()
+        self.changed.emit()
+
+    def _on_changed(self) -> None:
+        self.changed.emit()

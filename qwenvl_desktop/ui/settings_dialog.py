@@ -1,0 +1,182 @@
+"""The settings dialog: Keys, Endpoints and General pages.
+
+Every change takes effect at once and is saved atomically through `core.settings`
+(keys go to the keyring, never to the settings file), so there is nothing to lose by
+closing the dialog. Long operations (testing a key, fetching models) run on the
+qasync loop; the window stays responsive and the result appears inline.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import ConfigError, explain
+from ..services import Services
+from .settings_endpoints import EndpointsPage
+from .settings_keys import KeysPage
+from .widgets import InlineNote
+
+__all__ = ["PAGES", "GeneralPage", "SettingsDialog"]
+
+PAGES = ("keys", "endpoints", "general")
+_TITLES = {"keys": "Keys", "endpoints": "Endpoints", "general": "General"}
+
+
+class GeneralPage(QWidget):
+    """Timeouts, retries and whether older turns' images are sent again."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        settings = services.settings
+        self.connect_spin = QDoubleSpinBox(self)
+        self.connect_spin.setRange(1.0, 120.0)
+        self.connect_spin.setSuffix(" s")
+        self.connect_spin.setDecimals(0)
+        self.connect_spin.setAccessibleName("Connect timeout")
+        self.connect_spin.setToolTip("How long to wait for a connection to the provider.")
+        self.read_spin = QDoubleSpinBox(self)
+        self.read_spin.setRange(5.0, 900.0)
+        self.read_spin.setSuffix(" s")
+        self.read_spin.setDecimals(0)
+        self.read_spin.setAccessibleName("Idle read timeout")
+        self.read_spin.setToolTip(
+            "The longest silence allowed between two pieces of an answer. Thinking "
+            "models may be quiet for a while before they start.")
+        self.retries_spin = QSpinBox(self)
+        self.retries_spin.setRange(0, 10)
+        self.retries_spin.setAccessibleName("Retries")
+        self.retries_spin.setToolTip(
+            "Retries after connection failures, 429 and 5xx — only before anything has "
+            "streamed, because a retried request is billed again.")
+        self.drop_images = QCheckBox("Send images only with the turn they belong to", self)
+        self.drop_images.setToolTip(
+            "Older turns are sent as text only: cheaper and shorter requests, but the "
+            "model no longer sees earlier images.")
+        for spin in (self.connect_spin, self.read_spin, self.retries_spin):
+            spin.setKeyboardTracking(False)
+        with QSignalBlocker(self):
+            self.connect_spin.setValue(settings.connect_timeout)
+            self.read_spin.setValue(settings.read_timeout)
+            self.retries_spin.setValue(settings.max_retries)
+            self.drop_images.setChecked(settings.drop_old_images)
+        self.note = InlineNote(self)
+
+        form = QFormLayout(self)
+        form.addRow("&Connect timeout", self.connect_spin)
+        form.addRow("&Idle read timeout", self.read_spin)
+        form.addRow("&Retries", self.retries_spin)
+        form.addRow(self.drop_images)
+        form.addRow(self.note)
+
+        self.connect_spin.valueChanged.connect(self.apply)
+        self.read_spin.valueChanged.connect(self.apply)
+        self.retries_spin.valueChanged.connect(self.apply)
+        self.drop_images.toggled.connect(self.apply)
+
+    def apply(self) -> None:
+        """Save the page's values and apply them to new requests."""
+        settings = self.services.settings
+        before = (settings.connect_timeout, settings.read_timeout, settings.max_retries,
+                  settings.drop_old_images)
+        settings.connect_timeout = self.connect_spin.value()
+        settings.read_timeout = self.read_spin.value()
+        settings.max_retries = self.retries_spin.value()
+        settings.drop_old_images = self.drop_images.isChecked()
+        try:
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            (settings.connect_timeout, settings.read_timeout, settings.max_retries,
+             settings.drop_old_images) = before
+            self.note.show_message(explain(err), "error")
+            return
+        self.services.reconfigure_client()
+        self.note.show_message("Saved; new requests use these values.", "ok")
+
+
+class SettingsDialog(QDialog):
+    """Keys, endpoints and general settings. Changes are saved as they are made.
+
+    `catalog_changed()`: custom endpoints or base-URL overrides changed (the window
+    refreshes its model bar from `services.catalog`). `keys_changed()`: a key was
+    saved or deleted (the window refreshes the key marks).
+    """
+
+    catalog_changed = Signal()
+    keys_changed = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 page: str = "keys") -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Settings — Qwen-VL Desktop")
+        self.setAccessibleName("Settings")
+        self.resize(820, 640)
+
+        self.nav = QListWidget(self)
+        self.nav.setAccessibleName("Settings pages")
+        self.nav.setMaximumWidth(150)
+        self.stack = QStackedWidget(self)
+        self.keys_page = KeysPage(services, self)
+        self.endpoints_page = EndpointsPage(services, self)
+        self.general_page = GeneralPage(services, self)
+        for name, widget in zip(PAGES, (self.keys_page, self.endpoints_page,
+                                        self.general_page), strict=True):
+            self.nav.addItem(_TITLES[name])
+            self.stack.addWidget(widget)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+
+        body = QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(buttons)
+
+        self.keys_page.keys_changed.connect(self.keys_changed)
+        self.endpoints_page.keys_changed.connect(self._on_keys_changed_elsewhere)
+        self.endpoints_page.catalog_changed.connect(self._on_catalog_changed)
+        self.show_page(page)
+
+    def show_page(self, page: str) -> None:
+        """Switch to "keys", "endpoints" or "general" (unknown names: keys)."""
+        self.nav.setCurrentRow(PAGES.index(page) if page in PAGES else 0)
+
+    def current_page(self) -> str:
+        return PAGES[self.stack.currentIndex()]
+
+    def _on_catalog_changed(self) -> None:
+        self.keys_page.rebuild()
+        self.catalog_changed.emit()
+
+    def _on_keys_changed_elsewhere(self) -> None:
+        for row in self.keys_page.rows.values():
+            row.refresh()
+        self.keys_changed.emit()
+
+    def done(self, result: int) -> None:
+        """Stop any key test or model fetch still running, then close."""
+        self.keys_page.cancel_tests()
+        self.endpoints_page.cancel_tasks()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.keys_page.cancel_tests()
+        self.endpoints_page.cancel_tasks()
+        super().closeEvent(event)

@@ -1,0 +1,320 @@
+"""Settings › Endpoints: custom OpenAI-compatible endpoints and base-URL overrides.
+
+A custom endpoint is a name, a base URL (https, or plain http only to this machine or
+the LAN: a key must not cross the internet unencrypted), an optional environment
+variable for its key, and its models — typed in or fetched from GET {base}/models.
+Its key, if any, goes to the keyring like every other key; settings never hold it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import CustomEndpoint, check_base_url, load_builtin
+from ..core.errors import ConfigError, KeyStoreError, explain
+from ..services import Services
+from .widgets import InlineNote, start_task
+
+__all__ = ["EndpointsPage", "parse_model_list"]
+
+
+def parse_model_list(text: str) -> tuple[str, ...]:
+    """Model ids typed one per line or separated by commas; duplicates dropped."""
+    seen: list[str] = []
+    for part in re.split(r"[,\n]", text):
+        name = part.strip()
+        if name and name not in seen:
+            seen.append(name)
+    return tuple(seen)
+
+
+class EndpointsPage(QWidget):
+    """Add, edit and remove custom endpoints; point built-in providers at a gateway."""
+
+    catalog_changed = Signal()
+    keys_changed = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._editing: str | None = None        # name of the endpoint in the form
+        self._fetch: asyncio.Task[list[str]] | None = None
+
+        self.list = QListWidget(self)
+        self.list.setAccessibleName("Custom endpoints")
+        self.new_button = QPushButton("New", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setAccessibleName("Endpoint name")
+        self.name_edit.setPlaceholderText("e.g. local-vllm")
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setAccessibleName("Base URL")
+        self.url_edit.setPlaceholderText("https://gateway.example.com/v1 or "
+                                         "http://127.0.0.1:8000/v1")
+        self.env_edit = QLineEdit(self)
+        self.env_edit.setAccessibleName("Key environment variable")
+        self.env_edit.setPlaceholderText("optional, e.g. VLLM_API_KEY")
+        self.key_edit = QLineEdit(self)
+        self.key_edit.setAccessibleName("Endpoint key")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("optional; kept in the OS keyring")
+        self.models_edit = QPlainTextEdit(self)
+        self.models_edit.setAccessibleName("Models")
+        self.models_edit.setPlaceholderText("One model id per line (or comma separated)")
+        self.models_edit.setTabChangesFocus(True)
+        self.fetch_button = QPushButton("Fetch models", self)
+        self.fetch_button.setToolTip("Ask the endpoint for its models (GET …/models)")
+        self.save_button = QPushButton("Save endpoint", self)
+        self.note = InlineNote(self)
+
+        form = QFormLayout()
+        form.addRow("&Name", self.name_edit)
+        form.addRow("&Base URL", self.url_edit)
+        form.addRow("&Key", self.key_edit)
+        form.addRow("Key &variable", self.env_edit)
+        form.addRow("&Models", self.models_edit)
+        actions = QHBoxLayout()
+        actions.addWidget(self.fetch_button)
+        actions.addStretch(1)
+        actions.addWidget(self.save_button)
+        editor = QVBoxLayout()
+        editor.addLayout(form)
+        editor.addLayout(actions)
+        editor.addWidget(self.note)
+        side = QVBoxLayout()
+        side.addWidget(self.list, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.remove_button)
+        side.addLayout(buttons)
+        custom_box = QGroupBox("Custom OpenAI-compatible endpoints", self)
+        top = QHBoxLayout(custom_box)
+        top.addLayout(side, 1)
+        top.addLayout(editor, 2)
+
+        self.override_box = QGroupBox("Base URL overrides (proxy or company gateway)", self)
+        self.override_form = QFormLayout(self.override_box)
+        self.override_edits: dict[str, QLineEdit] = {}
+        for provider in services.catalog.builtin():
+            edit = QLineEdit(self.override_box)
+            edit.setAccessibleName(f"Base URL for {provider.name}")
+            edit.setClearButtonEnabled(True)
+            self.override_form.addRow(provider.name, edit)
+            self.override_edits[provider.id] = edit
+        self.override_save = QPushButton("Save overrides", self.override_box)
+        self.override_note = InlineNote(self.override_box)
+        self.override_form.addRow(self.override_save)
+        self.override_form.addRow(self.override_note)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(custom_box, 3)
+        layout.addWidget(self.override_box, 2)
+
+        self.list.currentRowChanged.connect(self._on_select)
+        self.new_button.clicked.connect(self.new_endpoint)
+        self.remove_button.clicked.connect(self.remove_endpoint)
+        self.save_button.clicked.connect(self.save_endpoint)
+        self.fetch_button.clicked.connect(self.fetch_models)
+        self.override_save.clicked.connect(self.save_overrides)
+        self._fill_list()
+        self._fill_overrides()
+        self.new_endpoint()
+
+    # --- list ---------------------------------------------------------------------------
+
+    def _fill_list(self, select: str | None = None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for endpoint in self.services.settings.custom_endpoints:
+            self.list.addItem(endpoint.name)
+        self.list.blockSignals(False)
+        names = [e.name for e in self.services.settings.custom_endpoints]
+        if select in names:
+            self.list.setCurrentRow(names.index(select))
+        self.remove_button.setEnabled(self._editing is not None)
+
+    def _on_select(self, row: int) -> None:
+        endpoints = self.services.settings.custom_endpoints
+        if not 0 <= row < len(endpoints):
+            return
+        endpoint = endpoints[row]
+        self._editing = endpoint.name
+        self.name_edit.setText(endpoint.name)
+        self.url_edit.setText(endpoint.base_url)
+        self.env_edit.setText(endpoint.key_env)
+        self.key_edit.clear()
+        self.models_edit.setPlainText("\n".join(endpoint.models))
+        self.note.clear_message()
+        self.remove_button.setEnabled(True)
+
+    def new_endpoint(self) -> None:
+        self._editing = None
+        self.list.clearSelection()
+        for edit in (self.name_edit, self.url_edit, self.env_edit, self.key_edit):
+            edit.clear()
+        self.models_edit.clear()
+        self.note.clear_message()
+        self.remove_button.setEnabled(False)
+
+    # --- saving -----------------------------------------------------------------------
+
+    def _endpoint_from_form(self) -> CustomEndpoint:
+        name = self.name_edit.text().strip()
+        url = self.url_edit.text().strip()
+        if not name:
+            raise ConfigError("Give the endpoint a name.")
+        if not url:
+            raise ConfigError("Enter the endpoint's base URL (the part before "
+                              "/chat/completions).")
+        check_base_url(url, allow_http=True)
+        return CustomEndpoint(name=name, base_url=url.rstrip("/"),
+                              models=parse_model_list(self.models_edit.toPlainText()),
+                              key_env=self.env_edit.text().strip())
+
+    def save_endpoint(self) -> None:
+        settings = self.services.settings
+        before = list(settings.custom_endpoints)
+        try:
+            endpoint = self._endpoint_from_form()
+            taken = {e.name for e in before}
+            if endpoint.name != self._editing and endpoint.name in taken:
+                raise ConfigError(f"There is already an endpoint called “{endpoint.name}”; "
+                                  "pick another name or select it in the list to edit it.")
+            if self._editing and self._editing != endpoint.name:
+                settings.remove_custom_endpoint(self._editing)
+            settings.add_custom_endpoint(endpoint)
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            settings.custom_endpoints = before
+            self.note.show_message(explain(err), "error")
+            return
+        self._editing = endpoint.name
+        message = f"Saved “{endpoint.name}” ({len(endpoint.models)} models)."
+        kind = "ok"
+        key = self.key_edit.text().strip()
+        if key:
+            try:
+                self.services.keystore.set(self.services.catalog.get(endpoint.name), key)
+            except (ConfigError, KeyStoreError) as err:
+                message += " " + explain(err)
+                kind = "warning"
+            self.key_edit.clear()
+            self.keys_changed.emit()
+        self._fill_list(select=endpoint.name)
+        self.note.show_message(message, kind)  # type: ignore[arg-type]
+        self.catalog_changed.emit()
+
+    def remove_endpoint(self) -> None:
+        name = self._editing
+        if name is None:
+            return
+        settings = self.services.settings
+        before = list(settings.custom_endpoints)
+        provider = self.services.catalog.providers.get(name)
+        settings.remove_custom_endpoint(name)
+        try:
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            settings.custom_endpoints = before
+            self.note.show_message(explain(err), "error")
+            return
+        if provider is not None:
+            # The endpoint is gone; a stale keyring entry left behind does no harm.
+            with contextlib.suppress(KeyStoreError):
+                self.services.keystore.delete(provider)
+        self.new_endpoint()
+        self._fill_list()
+        self.note.show_message(f"Removed “{name}”.", "ok")
+        self.catalog_changed.emit()
+        self.keys_changed.emit()
+
+    # --- fetching models --------------------------------------------------------------
+
+    def fetch_models(self) -> None:
+        if self._fetch is not None and not self._fetch.done():
+            return
+        url = self.url_edit.text().strip()
+        name = self.name_edit.text().strip() or "endpoint"
+        try:
+            if not url:
+                raise ConfigError("Enter the base URL first.")
+            provider = self.services.catalog.make_custom(CustomEndpoint(name=name,
+                                                                        base_url=url))
+        except ConfigError as err:
+            self.note.show_message(explain(err), "error")
+            return
+        key = self.key_edit.text().strip() or None
+        if key is None and self._editing in self.services.catalog.providers:
+            key = self.services.keystore.get(self.services.catalog.get(self._editing))
+        self.fetch_button.setEnabled(False)
+        self.note.show_message(f"Asking {provider.base_url}/models …", "info")
+        self._fetch = start_task(self.services.client.list_models(provider, api_key=key),
+                                 self, self._fetched)
+
+    def _fetched(self, ids: list[str] | None, error: BaseException | None) -> None:
+        self._fetch = None
+        self.fetch_button.setEnabled(True)
+        if error is not None:
+            self.note.show_message(explain(error), "error")
+            return
+        found = list(ids or [])
+        typed = list(parse_model_list(self.models_edit.toPlainText()))
+        merged = typed + [m for m in found if m not in typed]
+        self.models_edit.setPlainText("\n".join(merged))
+        if found:
+            self.note.show_message(f"The endpoint serves {len(found)} models; "
+                                   "press Save endpoint to keep them.", "ok")
+        else:
+            self.note.show_message("The endpoint listed no models; type their ids in.",
+                                   "warning")
+
+    # --- overrides ----------------------------------------------------------------------
+
+    def _fill_overrides(self) -> None:
+        overrides = self.services.settings.base_url_overrides
+        shipped = load_builtin()
+        for provider_id, edit in self.override_edits.items():
+            edit.setText(overrides.get(provider_id, ""))
+            edit.setPlaceholderText(shipped.get(provider_id).base_url)
+
+    def save_overrides(self) -> None:
+        settings = self.services.settings
+        before = dict(settings.base_url_overrides)
+        try:
+            for provider_id, edit in self.override_edits.items():
+                url = edit.text().strip()
+                try:
+                    settings.set_base_url_override(provider_id, url or None)
+                except ConfigError as err:
+                    name = self.services.catalog.get(provider_id).name
+                    raise ConfigError(f"{name}: {err}") from None
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            settings.base_url_overrides = before
+            self.override_note.show_message(explain(err), "error")
+            return
+        count = len(settings.base_url_overrides)
+        self.override_note.show_message(
+            f"Saved: {count} provider(s) use another address." if count
+            else "Saved: every provider uses its own address.", "ok")
+        self.catalog_changed.emit()
+
+    def cancel_tasks(self) -> None:
+        if self._fetch is not None and not self._fetch.done():
+            self._fetch.cancel()
+        self._fetch = None

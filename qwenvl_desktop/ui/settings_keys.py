@@ -1,0 +1,236 @@
+"""Settings › Keys: enter, test, replace and delete each provider's key.
+
+One box per built-in provider (each Model Studio region separately: keys are
+region-locked) and per custom endpoint. The key itself is never shown — not even
+masked: the box says only where the key comes from (keyring, session, environment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import Model, Provider
+from ..core.errors import ConfigError, KeyStoreError, explain
+from ..services import Services
+from .widgets import InlineNote, key_mark, start_task
+
+__all__ = ["KeyRow", "KeysPage"]
+
+
+def _test_model(provider: Provider) -> Model | None:
+    """The model a key test asks: a non-thinking one, so the answer can be one token."""
+    if not provider.models:
+        return None
+    plain = [m for m in provider.models if m.thinking == "none"]
+    return (plain or list(provider.models))[0]
+
+
+class KeyRow(QGroupBox):
+    """Status, entry field and Save / Test / Delete for one provider's key."""
+
+    keys_changed = Signal()
+
+    def __init__(self, services: Services, provider: Provider,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(provider.name, parent)
+        self.services = services
+        self.provider = provider
+        self._task: asyncio.Task[str] | None = None
+
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        self.edit = QLineEdit(self)
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(f"Key for {provider.name}")
+        self.edit.setClearButtonEnabled(True)
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setAccessibleName(f"Save the key for {provider.name}")
+        self.test_button = QPushButton("Test", self)
+        self.test_button.setAccessibleName(f"Test the key for {provider.name}")
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setAccessibleName(f"Delete the key for {provider.name}")
+        self.note = InlineNote(self)
+
+        entry = QHBoxLayout()
+        entry.addWidget(self.edit, 1)
+        entry.addWidget(self.save_button)
+        entry.addWidget(self.test_button)
+        entry.addWidget(self.delete_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        if provider.region:
+            region = QLabel(f"Region: {provider.region}. Keys made in another region are "
+                            "refused here (401 invalid_api_key).", self)
+            region.setWordWrap(True)
+            layout.addWidget(region)
+        layout.addLayout(entry)
+        if provider.console_url:
+            link = QLabel(f'<a href="{provider.console_url}">Get a key from '
+                          f'{provider.name.split(" — ")[0]}</a>', self)
+            link.setTextFormat(Qt.TextFormat.RichText)
+            link.setOpenExternalLinks(True)
+            layout.addWidget(link)
+        layout.addWidget(self.note)
+
+        self.edit.textChanged.connect(self._update_buttons)
+        self.edit.returnPressed.connect(self.save)
+        self.save_button.clicked.connect(self.save)
+        self.test_button.clicked.connect(self.test)
+        self.delete_button.clicked.connect(self.delete)
+        self.refresh()
+
+    # --- state -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        mark, line = key_mark(self.services.keystore, self.provider)
+        self.status.setText(f"{mark} — {line.split(': ', 1)[-1]}")
+        self.status.setToolTip(line)
+        source = self.services.keystore.source(self.provider)
+        self.edit.setPlaceholderText(
+            "Paste a new key to replace the current one" if source != "none"
+            else "Paste the key")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        testing = self.is_testing()
+        source = self.services.keystore.source(self.provider)
+        self.save_button.setEnabled(bool(self.edit.text().strip()))
+        self.delete_button.setEnabled(source in ("keyring", "session") and not testing)
+        self.test_button.setEnabled(not testing)
+
+    def is_testing(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # --- actions -----------------------------------------------------------------------
+
+    def save(self) -> None:
+        text = self.edit.text()
+        if not text.strip():
+            return
+        try:
+            self.services.keystore.set(self.provider, text)
+        except KeyStoreError as err:
+            self.edit.clear()
+            self.note.show_message(explain(err), "warning")
+        except ConfigError as err:
+            self.note.show_message(explain(err), "error")
+            return
+        else:
+            self.edit.clear()
+            where = ("in the keyring" if self.services.keystore.secure
+                     else "for this session only")
+            self.note.show_message(f"Key saved {where}.", "ok")
+        self.refresh()
+        self.keys_changed.emit()
+
+    def delete(self) -> None:
+        try:
+            self.services.keystore.delete(self.provider)
+        except KeyStoreError as err:
+            self.note.show_message(explain(err), "error")
+            return
+        after = self.services.keystore.source(self.provider)
+        if after == "env":
+            self.note.show_message(f"Key deleted. The {self.provider.key_env} environment "
+                                   "variable still provides one.", "info")
+        else:
+            self.note.show_message("Key deleted.", "ok")
+        self.refresh()
+        self.keys_changed.emit()
+
+    def test(self) -> None:
+        """Send the cheapest real request with the typed key, or the saved one."""
+        if self.is_testing():
+            return
+        key = self.edit.text().strip() or self.services.keystore.get(self.provider)
+        if not key and not self.provider.key_optional:
+            self.note.show_message("There is no key to test: paste one first.", "error")
+            return
+        model = _test_model(self.provider)
+        if model is None:
+            coro = self._list_models(key)
+        else:
+            coro = self.services.client.check_key(self.provider, model, api_key=key)
+        self.note.show_message(f"Testing against {self.provider.base_url} …", "info")
+        self._task = start_task(coro, self, self._tested)
+        self._update_buttons()
+
+    async def _list_models(self, key: str | None) -> str:
+        ids = await self.services.client.list_models(self.provider, api_key=key)
+        return f"OK — {self.provider.name} answered with {len(ids)} models."
+
+    def _tested(self, result: str | None, error: BaseException | None) -> None:
+        self._task = None
+        if error is not None:
+            self.note.show_message(explain(error), "error")
+        else:
+            self.note.show_message(result or "OK", "ok")
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+
+
+class KeysPage(QScrollArea):
+    """Every provider's key box, with a banner when keys can only live for this session."""
+
+    keys_changed = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWidgetResizable(True)
+        self.rows: dict[str, KeyRow] = {}
+        self.banner = InlineNote()
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """(Re)create the boxes: custom endpoints may have been added or removed."""
+        self.cancel_tests()
+        self.banner.setParent(None)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addWidget(self.banner)
+        warning = self.services.keystore.warning
+        if warning:
+            self.banner.show_message(warning, "warning")
+        else:
+            self.banner.clear_message()
+        intro = QLabel("Keys are kept in your OS keyring "
+                       f"({self.services.keystore.backend_name}) and never written to "
+                       "settings, conversations or logs.", inner)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.rows = {}
+        providers = self.services.catalog.builtin() + self.services.catalog.custom()
+        for provider in providers:
+            row = KeyRow(self.services, provider, inner)
+            row.keys_changed.connect(self._on_keys_changed)
+            layout.addWidget(row)
+            self.rows[provider.id] = row
+        layout.addStretch(1)
+        self.setWidget(inner)
+
+    def _on_keys_changed(self) -> None:
+        warning = self.services.keystore.warning
+        if warning:
+            self.banner.show_message(warning, "warning")
+        self.keys_changed.emit()
+
+    def cancel_tests(self) -> None:
+        for row in self.rows.values():
+            row.cancel()

@@ -1,0 +1,170 @@
+"""The HTML the transcript shows for one finished message.
+
+Qt's rich-text engine understands a subset of HTML 4 and CSS 2; everything here stays
+inside it: paragraphs, tables, `<a>` links with our own schemes for actions, and
+images named `thumb:<sha256>` that the transcript supplies as resources.
+
+Action links (handled by `Transcript._on_anchor`):
+
+    msg-copy:<id>  msg-delete:<id>  msg-edit:<id>  msg-regen:<id>  msg-retry:<id>
+    msg-reasoning:<id>     toggle the reasoning section
+    copy-code:<id>:<n>     copy the n-th code block of the message
+    image:<sha256>         open the image at full size
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
+from qwenvl_desktop.core.markdown_render import render_markdown
+
+from .theme import TranscriptColors
+
+__all__ = ["THUMB_BOX", "message_html", "retag_code_links", "status_line", "thumb_size"]
+
+THUMB_BOX = 160
+_COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
+
+
+def retag_code_links(rendered: str, message_id: str, offset: int = 0) -> tuple[str, int]:
+    """Make `copy-code:<n>` links name their message (and shift n by `offset`).
+
+    Returns the new HTML and how many code links it holds.
+    """
+    count = 0
+
+    def sub(match: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f'href="copy-code:{message_id}:{int(match.group(1)) + offset}"'
+
+    return _COPY_CODE.sub(sub, rendered), count
+
+
+def thumb_size(image: StoredImage) -> tuple[int, int]:
+    """The thumbnail's size: the image scaled to fit a THUMB_BOX square, never enlarged."""
+    width, height = max(1, image.width), max(1, image.height)
+    scale = min(1.0, THUMB_BOX / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _plain(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def _actions(links: list[tuple[str, str]], colors: TranscriptColors) -> str:
+    parts = [f'<a href="{href}" style="color:{colors.link}; text-decoration:none">{label}</a>'
+             for label, href in links]
+    return " &nbsp;·&nbsp; ".join(parts)
+
+
+def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors) -> str:
+    return (f'<p style="margin:0 0 4px 0"><b>{html.escape(title)}</b>'
+            f'<span style="color:{colors.muted}; font-size:small">&nbsp;&nbsp;&nbsp;'
+            f'{_actions(links, colors)}</span></p>')
+
+
+def _thumbnails(message: Message, conversation: Conversation) -> str:
+    cells = []
+    for sha in message.images:
+        image = conversation.images.get(sha)
+        if image is None:
+            continue
+        width, height = thumb_size(image)
+        tokens = message.image_tokens.get(sha)
+        title = html.escape(image.original_name or "image")
+        if tokens:
+            title += f" — {image.width}×{image.height}, ~{tokens} tokens"
+        cells.append(f'<a href="image:{sha}"><img src="thumb:{sha}" width="{width}" '
+                     f'height="{height}" title="{title}"></a>')
+    if not cells:
+        return ""
+    return '<p style="margin:2px 0 6px 0">' + "&nbsp;&nbsp;".join(cells) + "</p>"
+
+
+def _fmt_seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
+def status_line(message: Message) -> str:
+    """Model, tokens in/out, time to first token, tokens/s and how the answer ended."""
+    parts: list[str] = []
+    prov = message.provenance
+    if prov is not None:
+        parts.append(prov.model)
+        usage = prov.usage
+        if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
+            parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
+        if prov.first_token_s is not None:
+            parts.append(f"first token {_fmt_seconds(prov.first_token_s)}")
+        if (usage is not None and usage.completion_tokens and prov.total_s is not None
+                and prov.first_token_s is not None):
+            span = prov.total_s - prov.first_token_s
+            if span > 0.001:
+                parts.append(f"{usage.completion_tokens / span:.1f} tokens/s")
+        if prov.retries:
+            parts.append(f"{prov.retries} retr{'y' if prov.retries == 1 else 'ies'}")
+    end = {"stopped": "stopped", "interrupted": "interrupted", "error": "failed"}.get(
+        message.status)
+    if end:
+        parts.append(end)
+    elif prov is not None and prov.finish_reason:
+        parts.append(f"finish: {prov.finish_reason}")
+    return " · ".join(parts)
+
+
+def _reasoning(message: Message, expanded: bool, colors: TranscriptColors) -> str:
+    if not message.reasoning.strip():
+        return ""
+    words = len(message.reasoning.split())
+    arrow = "▾" if expanded else "▸"
+    link = (f'<p style="margin:0 0 4px 0"><a href="msg-reasoning:{message.id}" '
+            f'style="color:{colors.muted}; text-decoration:none">{arrow} Reasoning '
+            f'({words} words)</a></p>')
+    if not expanded:
+        return link
+    return (link + f'<table width="100%" cellpadding="6" cellspacing="0" '
+            f'style="margin-bottom:6px" bgcolor="{colors.reasoning_bg}"><tr><td>'
+            f'<span style="color:{colors.muted}">{_plain(message.reasoning)}</span>'
+            "</td></tr></table>")
+
+
+def message_html(message: Message, conversation: Conversation, colors: TranscriptColors, *,
+                 is_last_answer: bool = False, reasoning_expanded: bool = False) -> str:
+    """The whole of one finished (or failed, or stopped) message."""
+    mid = message.id
+    if message.role == "user":
+        links = [("Edit", f"msg-edit:{mid}"), ("Copy", f"msg-copy:{mid}"),
+                 ("Delete", f"msg-delete:{mid}")]
+        body = _plain(message.text) if message.text else ""
+        return (_header("You", links, colors) + _thumbnails(message, conversation)
+                + (f'<p style="margin:0">{body}</p>' if body else ""))
+    if message.role == "system":
+        return _header("System", [], colors) + f"<p>{_plain(message.text)}</p>"
+    title = message.provenance.model if message.provenance else "Assistant"
+    links = [("Copy", f"msg-copy:{mid}")]
+    if is_last_answer:
+        links.append(("Regenerate", f"msg-regen:{mid}"))
+    links.append(("Delete", f"msg-delete:{mid}"))
+    parts = [_header(title, links, colors), _reasoning(message, reasoning_expanded, colors)]
+    if message.text:
+        rendered, _ = retag_code_links(render_markdown(message.text, dark=colors.dark), mid)
+        parts.append(rendered)
+    if message.error:
+        parts.append(error_html(message, colors))
+    status = status_line(message)
+    if status:
+        parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
+                     f"{html.escape(status)}</p>")
+    return "".join(parts)
+
+
+def error_html(message: Message, colors: TranscriptColors) -> str:
+    """The explained error under a partial answer, with its Retry action."""
+    return (f'<table width="100%" cellpadding="6" cellspacing="0" bgcolor="{colors.error_bg}" '
+            f'style="margin-top:6px"><tr><td><span style="color:{colors.error}">'
+            f"{_plain(message.error)}</span>&nbsp;&nbsp;"
+            f'<a href="msg-retry:{message.id}" style="color:{colors.link}"><b>Retry</b></a>'
+            "</td></tr></table>")

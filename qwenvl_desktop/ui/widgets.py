@@ -1,0 +1,112 @@
+"""Small widgets and helpers shared by the composer, the model bar and the settings pages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, Literal, TypeVar
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from ..core.catalog import Provider
+from ..core.secrets import KeySource, KeyStore
+
+__all__ = ["InlineNote", "NoteKind", "key_mark", "start_task"]
+
+T = TypeVar("T")
+
+NoteKind = Literal["info", "warning", "error", "ok"]
+
+# Colours blended with the palette's own base, so the note reads in light and dark themes.
+_TINTS: dict[NoteKind, str] = {
+    "info": "#3d7bd9",
+    "ok": "#2e9d57",
+    "warning": "#d99a1f",
+    "error": "#d9433d",
+}
+
+
+class InlineNote(QLabel):
+    """A one-paragraph message shown in place (never a modal box): info, warning, error.
+
+    Hidden while empty, so a page can keep one note per place and just set its text.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._kind: NoteKind = "info"
+        self.hide()
+
+    @property
+    def kind(self) -> NoteKind:
+        return self._kind
+
+    def show_message(self, text: str, kind: NoteKind = "info") -> None:
+        self._kind = kind
+        self.setText(text)
+        self.setAccessibleName(f"{kind}: {text}")
+        tint = _TINTS[kind]
+        text_colour = self.palette().color(QPalette.ColorRole.WindowText).name()
+        self.setStyleSheet(
+            f"QLabel {{ border-left: 3px solid {tint}; padding: 4px 8px;"
+            f" background: {tint}22; color: {text_colour}; border-radius: 3px; }}"
+        )
+        self.setVisible(bool(text))
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+_MARKS: dict[KeySource, str] = {
+    "keyring": "✓",
+    "session": "✓ session",
+    "env": "✓ env",
+    "none": "✗ no key",
+}
+
+
+def key_mark(keystore: KeyStore, provider: Provider) -> tuple[str, str]:
+    """A short mark for where `provider`'s key comes from, and the tooltip that explains it.
+
+    Never includes any part of the key: only the source (keyring, session, environment).
+    """
+    source = keystore.source(provider)
+    mark = _MARKS[source]
+    if source == "none" and provider.key_optional:
+        mark = "○ no key (optional)"
+    return mark, keystore.status_line(provider)
+
+
+def start_task(coro: Coroutine[Any, Any, T], owner: QObject,
+               on_done: Callable[[T | None, BaseException | None], None]) -> asyncio.Task[T]:
+    """Run `coro` on the app's (qasync) loop and call `on_done(result, error)` after.
+
+    `on_done` is skipped when the task was cancelled or `owner` (the widget that shows
+    the result) has been deleted meanwhile. Raises RuntimeError when no loop runs.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        coro.close()
+        raise
+    task = loop.create_task(coro)
+
+    def finished(done: asyncio.Task[T]) -> None:
+        if done.cancelled() or not shiboken6.isValid(owner):
+            return
+        error = done.exception()
+        if error is not None:
+            on_done(None, error)
+        else:
+            on_done(done.result(), None)
+
+    task.add_done_callback(finished)
+    return task

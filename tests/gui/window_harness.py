@@ -1,0 +1,141 @@
+"""Shared set-up for the main-window tests: the real window on real services, pointed
+at the loopback provider server, with keys in the test keyring.
+
+Import the fixtures into a test module (`from window_harness import server, window`)
+— pytest finds fixtures by name in the module's namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from pytestqt.qtbot import QtBot
+from PySide6.QtCore import Qt
+
+from qwenvl_desktop.core.conversation import Conversation, Message
+from qwenvl_desktop.core.settings import Settings
+from qwenvl_desktop.services import Services
+from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer
+from qwenvl_desktop.ui.main_window import MainWindow
+
+PROVIDERS = ("dashscope-intl", "dashscope-us", "dashscope-cn", "ovh", "aimlapi", "nebula",
+             "segmind")
+DEFAULT_PROVIDER = "dashscope-intl"
+DEFAULT_MODEL = "qwen3-vl-plus"
+
+__all__ = ["thread_executor", "make_services", "open_window", "close_window", "provider_server", "server",
+           "window", "send", "wait_answer", "last_answer", "transcript_text"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def thread_executor(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Give the session loop a plain thread pool for `asyncio.to_thread` (image
+    preparation). qasync's default QThreadExecutor is only shut down by `loop.close()`,
+    which the session fixture never calls, and Qt aborts on exit with a live QThread."""
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gui-tests")
+    qasync_loop.set_default_executor(pool)
+    yield
+    pool.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def provider_server() -> Iterator[ProviderServer]:
+    with ProviderServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
+    provider_server.reset()
+    yield provider_server
+    provider_server.reset()
+
+
+def make_services(server: ProviderServer, *, keys: bool = True,
+                  provider: str = DEFAULT_PROVIDER, model: str = DEFAULT_MODEL,
+                  read_timeout: float = 10.0, max_retries: int = 0) -> Services:
+    """Services built from the settings file (kept: the window's saved state is in it),
+    changed to send every provider to the server."""
+    settings, _warnings = Settings.load()
+    for pid in PROVIDERS:
+        settings.set_base_url_override(pid, server.base_url_for(pid))
+    settings.last_provider, settings.last_model = provider, model
+    settings.read_timeout = read_timeout
+    settings.connect_timeout = 5.0
+    settings.max_retries = max_retries
+    settings.save()
+    services = Services.create()
+    if keys:
+        for pid in PROVIDERS:
+            services.keystore.set(services.catalog.get(pid), DEFAULT_KEY)
+    return services
+
+
+def open_window(qtbot: QtBot, services: Services) -> MainWindow:
+    window = MainWindow.build(services)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def close_window(qtbot: QtBot, window: MainWindow) -> None:
+    """Close through closeEvent (stops streams, autosaves) and wait for the shutdown."""
+    if not window.is_shut_down:
+        window.close()
+        qtbot.waitUntil(lambda: window.is_shut_down and not window.isVisible(), timeout=10000)
+    window.deleteLater()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop,
+           server: ProviderServer) -> Iterator[MainWindow]:
+    win = open_window(qtbot, make_services(server))
+    yield win
+    close_window(qtbot, win)
+
+
+# --- driving it ------------------------------------------------------------------------
+
+def send(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """Type into the composer and press Enter, as a person would."""
+    composer = window.composer
+    composer.set_text(text)
+    composer.input.setFocus()
+    qtbot.keyClick(composer.input, Qt.Key.Key_Return)
+
+
+def last_answer(window: MainWindow) -> Message | None:
+    conv = window.current_conversation()
+    if conv is None:
+        return None
+    return next((m for m in reversed(conv.messages) if m.role == "assistant"), None)
+
+
+def wait_answer(qtbot: QtBot, window: MainWindow, timeout: int = 10000) -> Message:
+    """Wait until the shown conversation's last answer has ended (however it ended)."""
+    conv = window.current_conversation()
+    assert conv is not None
+
+    def done() -> bool:
+        answer = last_answer(window)
+        return (answer is not None and answer.status != "streaming"
+                and not window.controller.is_streaming(conv.id)
+                and window.transcript.streaming_message_id is None)
+
+    qtbot.waitUntil(done, timeout=timeout)
+    answer = last_answer(window)
+    assert answer is not None
+    return answer
+
+
+def transcript_text(window: MainWindow) -> str:
+    return window.transcript.toPlainText()
+
+
+def conversation(window: MainWindow) -> Conversation:
+    conv = window.current_conversation()
+    assert conv is not None
+    return conv
