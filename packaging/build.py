@@ -53,30 +53,53 @@ def result_path(onefile: bool) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--onefile", action="store_true", help="build one executable file")
-    parser.add_argument("--clean", action="store_true",
-                        help="remove PyInstaller's cache and build/ before building")
-    parser.add_argument("--bundle-check", action="store_true",
-                        help=f"also freeze packaging/bundle_check.py as {APP}-bundle-check")
-    parser.add_argument("--no-slim", action="store_true",
-                        help="skip the spec's excludes (to measure what they save)")
+    parser.add_argument(
+        "--clean", action="store_true", help="remove PyInstaller's cache and build/ before building"
+    )
+    parser.add_argument(
+        "--bundle-check",
+        action="store_true",
+        help=f"also freeze packaging/bundle_check.py as {APP}-bundle-check",
+    )
+    parser.add_argument(
+        "--no-slim",
+        action="store_true",
+        help="skip the spec's excludes (to measure what they save)",
+    )
     args = parser.parse_args(argv)
 
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm",
-               "--distpath", str(DIST), "--workpath", str(ROOT / "build")]
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--distpath",
+        str(DIST),
+        "--workpath",
+        str(ROOT / "build"),
+    ]
     if args.clean:
         command.append("--clean")
     command += [str(SPEC), "--"]
-    command += [flag for flag, on in (("--onefile", args.onefile),
-                                      ("--bundle-check", args.bundle_check),
-                                      ("--no-slim", args.no_slim)) if on]
+    command += [
+        flag
+        for flag, on in (
+            ("--onefile", args.onefile),
+            ("--bundle-check", args.bundle_check),
+            ("--no-slim", args.no_slim),
+        )
+        if on
+    ]
 
     print("+", " ".join(command), flush=True)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"})
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
-        print(f"build failed: PyInstaller exited {completed.returncode} after {elapsed:.1f} s",
-              file=sys.stderr)
+        print(
+            f"build failed: PyInstaller exited {completed.returncode} after {elapsed:.1f} s",
+            file=sys.stderr,
+        )
         return completed.returncode
 
     result = result_path(args.onefile)

@@ -94,11 +94,25 @@ def pillow() -> str:
             if image.format != fmt or image.size != (40, 30):
                 raise RuntimeError(f"{fmt} came back as {image.format} {image.size}")
         done.append(fmt)
-    # EXIF orientation is how phone photos are turned upright; it needs no codec.
-    from PIL import ImageOps
+    # Every format the app promises must have its plugin in the bundle.
+    Image.init()
+    try:
+        from qwenvl_desktop.core import images
 
-    ImageOps.exif_transpose(Image.new("RGB", (2, 2)))
-    return f"Pillow {Image.__version__}: {', '.join(done)}; webp module {features.check('webp')}"
+        promised = set(images._FORMATS)
+    except (ImportError, AttributeError):
+        promised = set()
+    missing = promised - set(Image.OPEN)
+    if missing:
+        raise RuntimeError(f"Pillow plugins missing for {sorted(missing)}")
+    # ICC profiles are converted to sRGB with LittleCMS.
+    from PIL import ImageCms
+
+    ImageCms.createProfile("sRGB")
+    return (
+        f"Pillow {Image.__version__}: {', '.join(done)} round-trip; opens {len(promised)} "
+        f"formats core/images.py accepts; avif {features.check('avif')}"
+    )
 
 
 @check("keyring finds its backends")
@@ -118,8 +132,9 @@ def keyring_backends() -> str:
     if sys.platform == "linux":
         importlib.import_module("secretstorage")
         importlib.import_module("jeepney.io.blocking")
-    names = sorted(type(b).__module__ + "." + type(b).__name__ for b in
-                   keyring.backend.get_all_keyring())
+    names = sorted(
+        type(b).__module__ + "." + type(b).__name__ for b in keyring.backend.get_all_keyring()
+    )
     chosen = type(keyring.get_keyring()).__module__
     return f"chosen {chosen}; viable {names}"
 
@@ -162,8 +177,24 @@ def markdown() -> str:
     html = md.render("| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\ndef f():\n    return 1\n```\n")
     if "<table>" not in html or "<span" not in html:
         raise RuntimeError("markdown rendered without a table or without highlighting")
-    langs = ("python", "javascript", "typescript", "json", "bash", "c", "cpp", "rust", "go",
-             "java", "html", "css", "sql", "yaml", "toml", "diff")
+    langs = (
+        "python",
+        "javascript",
+        "typescript",
+        "json",
+        "bash",
+        "c",
+        "cpp",
+        "rust",
+        "go",
+        "java",
+        "html",
+        "css",
+        "sql",
+        "yaml",
+        "toml",
+        "diff",
+    )
     for lang in langs:
         get_lexer_by_name(lang)
     for style in ("default", "monokai", "github-dark"):
@@ -193,7 +224,7 @@ def app_data() -> str:
         providers = len(load_builtin().providers)
     except (ImportError, AttributeError):
         providers = -1
-    return f"qwenvl_desktop {qwenvl_desktop.__version__}; providers.toml parsed, {providers} providers"
+    return f"qwenvl_desktop {qwenvl_desktop.__version__}; {providers} providers in providers.toml"
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 import httpx
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from .catalog import Model, Provider
 from .conversation import StoredImage
@@ -61,7 +61,8 @@ MAX_ASPECT: Final = 200       # ... and an aspect ratio of at most 200:1
 
 # Formats we decode. Deliberately not everything Pillow knows: EPS would run
 # Ghostscript, and formats without a magic number (TGA) would "recognise" random bytes.
-_FORMATS: Final = ("PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "DIB", "TIFF", "AVIF", "ICO",
+# (MPO, the multi-picture JPEG of many cameras, is opened by the JPEG plugin.)
+_FORMATS: Final = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "DIB", "TIFF", "AVIF", "ICO",
                    "JPEG2000", "PPM", "QOI", "PSD")
 _SUPPORTED_TEXT: Final = "PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF"
 _CORRUPT: Final = "the file is truncated or corrupt"
@@ -198,8 +199,8 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
                                        "use a PNG or JPEG version")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > max_bytes:
-                raise ImageError(name, f"the image is {_mb(int(declared))}; the limit for "
-                                       f"downloads is {_mb(max_bytes)}")
+                raise ImageError(name, f"the image is {_mb(int(declared))}, larger than "
+                                       f"{_mb(max_bytes)}, the limit for downloads")
             chunks: list[bytes] = []
             total = 0
             async for chunk in response.aiter_bytes():
@@ -219,6 +220,10 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
 # --- looking ----------------------------------------------------------------------------
 
 def _mb(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size // 1000} kB"
     return f"{size / 1_000_000:.1f} MB" if size < 10_000_000 else f"{size // 1_000_000} MB"
 
 
@@ -434,10 +439,12 @@ def _cmyk_to_rgb(im: Image.Image) -> Image.Image:
     if icc:
         # Print-ready CMYK files carry a profile; without it colours shift badly.
         try:
+            from PIL import ImageCms  # littleCMS: present in Pillow's wheels, not everywhere
+
             result = ImageCms.profileToProfile(
                 im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
                 outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        except (ImportError, OSError, ValueError, TypeError):   # PyCMSError is an OSError
             result = None
         if result is not None:
             return result
@@ -598,7 +605,13 @@ def _encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
     shrunk = False
     for _ in range(12):
         if cap is None or len(data) <= cap:
-            if shrunk:
+            if shrunk and cap is not None:
+                # Area is a rough guide (fewer pixels also hold less noise): spend
+                # what is left of the budget on quality.
+                better = [q for q in _JPEG_SIZE if q > quality
+                          and len(data) * _JPEG_SIZE[q] / _JPEG_SIZE[quality] <= 0.97 * cap]
+                if better and len(again := _jpeg(im, better[0], graphic)) <= cap:
+                    data = again
                 notes.append(f"reduced to {im.width}×{im.height} to fit the provider's "
                              "size limit")
             return _Fit(im, data, "image/jpeg")

@@ -75,7 +75,9 @@ def _lexer(lang: str) -> Lexer:
         return TextLexer()
 
 
-def _highlight(code: str, lang: str, palette: _Palette) -> str:
+def _highlight(code: str, lang: str, palette: _Palette, *, enabled: bool = True) -> str:
+    if not enabled:
+        return escapeHtml(code).removesuffix("\n")
     try:
         html = highlight(code, _lexer(lang), _formatter(palette.pygments_style))
     except Exception:  # a lexer bug must never take the transcript down
@@ -117,7 +119,7 @@ class _QtRenderer(RendererHTML):
             f'bgcolor="{palette.code_bg}" style="background-color:{palette.code_bg}; '
             f'margin-top:6px; margin-bottom:6px"><tr><td>{header_html}'
             f'<pre style="margin:0; font-family:{MONOSPACE}; color:{palette.code_fg}">'
-            f"{_highlight(code, lang, palette)}</pre></td></tr></table>\n"
+            f"{_highlight(code, lang, palette, enabled=env['highlight'])}</pre></td></tr></table>\n"
         )
 
     def code_inline(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
@@ -161,14 +163,17 @@ _md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
 
 
 def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
-                    first_code_index: int = 0) -> str:
+                    first_code_index: int = 0, highlight: bool = True) -> str:
     """An HTML fragment for `text`.
 
     `first_code_index` numbers the copy links when a message is rendered in pieces
     (settled blocks, then the tail); `copy_links=False` leaves them out (exports).
+    `highlight=False` skips Pygments (same layout, plain code): Pygments is most of
+    the cost of rendering code, so a streaming tail re-rendered per token can skip it
+    and get its colours when the block settles.
     """
     env: dict[str, Any] = {"palette": _DARK if dark else _LIGHT, "copy_links": copy_links,
-                           "code_index": first_code_index}
+                           "code_index": first_code_index, "highlight": highlight}
     return str(_md.render(text, env))
 
 

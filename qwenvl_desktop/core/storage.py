@@ -73,7 +73,7 @@ _CREDENTIAL_NAME = re.compile(
 def dumps(conv: Conversation) -> bytes:
     """The conversation as the bytes of a conversation file."""
     messages = [_message_to_dict(m, conv.images) for m in conv.messages]
-    params = _params_to_dict(conv.params)
+    params = _scrub(_params_to_dict(conv.params))
     doc = {
         "format": FORMAT_ID,
         "version": FORMAT_VERSION,
@@ -82,8 +82,8 @@ def dumps(conv: Conversation) -> bytes:
         "conversation": {
             "id": conv.id,
             "title": conv.title,
-            "created": conv.created,
-            "updated": conv.updated,
+            "created": _finite(conv.created),
+            "updated": _finite(conv.updated),
             "system_prompt": conv.system_prompt,
             "provider_id": conv.provider_id,
             "model_id": conv.model_id,
@@ -92,7 +92,10 @@ def dumps(conv: Conversation) -> bytes:
         },
         "images": {sha: _image_to_dict(img) for sha, img in conv.images.items()},
     }
-    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    # allow_nan=False: a NaN would make a file this app refuses to read; failing the save
+    # (the previous copy stays) is better than writing it.
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text + "\n").encode("utf-8")
 
 
 def _params_to_dict(params: ChatParams) -> dict[str, Any]:
@@ -117,7 +120,7 @@ def _message_to_dict(msg: Message, images: dict[str, StoredImage]) -> dict[str, 
         "reasoning": msg.reasoning,
         "status": msg.status,
         "error": redact(msg.error) if msg.error else "",
-        "created": msg.created,
+        "created": _finite(msg.created),
         "images": hashes,
         "image_tokens": {h: n for h, n in msg.image_tokens.items() if h in images},
         "provenance": _provenance_to_dict(msg.provenance) if msg.provenance else None,
@@ -139,10 +142,18 @@ def _provenance_to_dict(prov: Provenance) -> dict[str, Any]:
             "reasoning_tokens": usage.reasoning_tokens,
         },
         "finish_reason": prov.finish_reason,
-        "first_token_s": prov.first_token_s,
-        "total_s": prov.total_s,
+        "first_token_s": _finite_or_none(prov.first_token_s),
+        "total_s": _finite_or_none(prov.total_s),
         "retries": prov.retries,
     }
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else value
 
 
 def _scrub(value: Any) -> Any:
@@ -220,9 +231,8 @@ def save_conversation(conv: Conversation, path: Path) -> None:
     Raises ConversationFileError (with the OS's reason) when the file cannot be written;
     the previous copy, if any, is then untouched.
     """
-    data = dumps(conv)
     try:
-        atomic_write(path, data)
+        atomic_write(path, dumps(conv))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConversationFileError(
@@ -267,7 +277,7 @@ def _reject_constant(token: str) -> Any:
 
 
 def _parse(data: bytes, name: str) -> dict[str, Any]:
-    if not data.strip():
+    if not data or data.isspace():
         raise ConversationFileError(name, "the file is empty")
     try:
         text = data.decode("utf-8-sig")
@@ -314,6 +324,8 @@ def _upgrade(doc: dict[str, Any], name: str) -> dict[str, Any]:
                 name, f"uses format {version}, which this version can no longer upgrade")
         try:
             doc = step(doc)
+            if not isinstance(doc, dict):
+                raise TypeError(f"the upgrade produced {type(doc).__name__}, not an object")
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             # Migrations read unchecked data; a damaged old file must not crash them.
             raise ConversationFileError(

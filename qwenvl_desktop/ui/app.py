@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from .event_loop import AppEventLoop
 
@@ -75,14 +76,34 @@ def run(argv: list[str]) -> int:
     open_path = _open_argument(argv)
 
     def build() -> None:
-        from qwenvl_desktop.services import Services
+        if window.services is None:
+            from qwenvl_desktop.services import Services
 
-        window.attach(Services.create(), open_path)
+            window.attach(Services.create(), open_path)
 
     # After the first paint: the frame is on screen before the heavy imports start.
-    QTimer.singleShot(0, build)
+    # (A fallback timer covers platforms that never paint an unexposed window.)
+    first_paint = _FirstPaint(window, lambda: QTimer.singleShot(0, build))
+    QTimer.singleShot(1000, build)
     window.shut_down.connect(app.quit)
     app.setQuitOnLastWindowClosed(True)
     with loop:
         loop.run_forever()
+    del first_paint
     return 0
+
+
+class _FirstPaint(QObject):
+    """Calls `then` once, when `widget` is painted for the first time."""
+
+    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then: Callable[[], None] | None = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            then, self._then = self._then, None
+            watched.removeEventFilter(self)
+            then()
+        return False

@@ -10,18 +10,27 @@ links are downloaded on the qasync loop with a "downloading…" card in the tray
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QImage, QKeyEvent
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QIcon,
+    QImage,
+    QKeyEvent,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -109,6 +118,14 @@ def _offers_image(mime: QMimeData) -> bool:
     return mime.hasText() and _text_urls(mime.text()) is not None
 
 
+def _theme_icon(button: QToolButton, name: str) -> None:
+    """Use the desktop theme's icon when it has one; the text label otherwise."""
+    if QIcon.hasThemeIcon(name):
+        button.setIcon(QIcon.fromTheme(name))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+
 class ComposerInput(QPlainTextEdit):
     """The message field: Enter sends, Shift+Enter breaks the line, images go to the tray."""
 
@@ -179,11 +196,13 @@ class Composer(QWidget):
         self.input = ComposerInput(self)
         self.input.setMinimumHeight(56)
         self.attach_button = QToolButton(self)
-        self.attach_button.setText("📎")
+        self.attach_button.setText("Attach…")
+        _theme_icon(self.attach_button, "mail-attachment")
         self.attach_button.setToolTip("Attach images… (or drop / paste them)")
         self.attach_button.setAccessibleName("Attach images")
         self.screenshot_button = QToolButton(self)
-        self.screenshot_button.setText("⛶")
+        self.screenshot_button.setText("Screenshot")
+        _theme_icon(self.screenshot_button, "camera-photo")
         self.screenshot_button.setToolTip("Take a screenshot")
         self.screenshot_button.setAccessibleName("Take a screenshot")
         self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -304,7 +323,7 @@ class Composer(QWidget):
 
     # --- adding images ------------------------------------------------------------------
 
-    def add_files(self, paths: list[str] | list[Path]) -> int:
+    def add_files(self, paths: Sequence[str | Path]) -> int:
         """Attach image files; returns how many were added. Problems are reported."""
         errors: list[str] = []
         added = 0
@@ -429,10 +448,18 @@ class Composer(QWidget):
             self.add_files(paths)
 
     def capture_full_screen(self) -> None:
-        self._add_screenshot(screenshot.capture_full(self.window()))
+        """Screenshot every monitor (this window hidden meanwhile) into the tray."""
+        try:
+            self._add_screenshot(screenshot.capture_full(self.window()))
+        except screenshot.ScreenshotUnavailable as err:
+            self._report([str(err)])
 
     def capture_region(self) -> None:
-        self._add_screenshot(screenshot.capture_region(self.window()))
+        """Let the person drag a region over all monitors; Esc cancels quietly."""
+        try:
+            self._add_screenshot(screenshot.capture_region(self.window()))
+        except screenshot.ScreenshotUnavailable as err:
+            self._report([str(err)])
 
     def _add_screenshot(self, image: QImage | None) -> None:
         if image is None or image.isNull():

@@ -102,12 +102,11 @@ class MainWindow(QMainWindow):
         self.services = services
         self.conversation_list: ConversationList = ConversationList(self)
         self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self)
-        # Combos sized to their longest entry made the window at least ~1500 px wide;
-        # cap what they ask for so the window fits a 1366-px laptop screen.
-        for combo in (self.model_bar.provider_combo, self.model_bar.model_combo):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(16)
+        # The model combo sized to its longest entry made the window ~1500 px wide at
+        # least; it stretches anyway, so cap what it asks for (fits a 1366-px screen).
+        self.model_bar.model_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model_bar.model_combo.setMinimumContentsLength(16)
         self.model_bar.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                                   QSizePolicy.Policy.Preferred)
         self.param_panel: ParamPanel = ParamPanel(self)
@@ -141,8 +140,8 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.param_panel)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([230, 760, 280])
-        self.chat_splitter.setSizes([520, 180])
+        self.splitter.setSizes([240, 820, 360])
+        self.chat_splitter.setSizes([780, 140])
         self.setCentralWidget(self.splitter)
 
         self.files: FileActions = FileActions(self)

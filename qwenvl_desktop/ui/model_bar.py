@@ -36,7 +36,7 @@ def model_caption(model: Model) -> str:
 
 
 class ModelBar(QWidget):
-    """Provider combo, model combo, key-status mark and region hint.
+    """Provider combo (each entry with its key-status mark), model combo, region hint.
 
     `selection_changed(provider_id, model_id)` is emitted whenever the chosen pair
     changes, whether the person picked it or `set_selection`/`refresh_catalog` did.
@@ -60,8 +60,6 @@ class ModelBar(QWidget):
         self.model_combo.setAccessibleName("Model")
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo.setMinimumContentsLength(18)
-        self.key_label = QLabel(self)
-        self.key_label.setAccessibleName("Key status")
         self.key_button = QPushButton("Add key…", self)
         self.key_button.setAccessibleName("Add an API key")
         self.key_button.clicked.connect(
@@ -78,7 +76,6 @@ class ModelBar(QWidget):
         model_caption_label.setBuddy(self.model_combo)
         layout.addWidget(provider_caption)
         layout.addWidget(self.provider_combo)
-        layout.addWidget(self.key_label)
         layout.addWidget(self.key_button)
         layout.addSpacing(12)
         layout.addWidget(model_caption_label)
@@ -106,8 +103,9 @@ class ModelBar(QWidget):
     def set_selection(self, provider_id: str, model_id: str) -> None:
         """Select a provider and model; unknown ones fall back to the first available."""
         index = self._provider_index(provider_id)
+        usable = index >= 0 and self._provider_items().item(index).isEnabled()
         with QSignalBlocker(self.provider_combo):
-            if index >= 0:
+            if usable:
                 self.provider_combo.setCurrentIndex(index)
         self._fill_models(model_id)
         self._update_hints()
@@ -129,6 +127,9 @@ class ModelBar(QWidget):
                 continue
             provider = self._catalog.get(provider_id)
             mark, tip = key_mark(self._keystore, provider)
+            if not provider.models:
+                mark, tip = "no models", (f"{provider.name} lists no models yet; add them in "
+                                          "Settings › Endpoints.")
             self.provider_combo.setItemText(row, f"{provider.name}   {mark}")
             self.provider_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
         self._update_hints()
@@ -148,6 +149,10 @@ class ModelBar(QWidget):
                 self.provider_combo.insertSeparator(self.provider_combo.count())
             for provider in group:
                 self.provider_combo.addItem(provider.name, provider.id)
+                if not provider.models:
+                    # Nothing to talk to until models are listed for it in settings.
+                    self._provider_items().item(self.provider_combo.count() - 1).setEnabled(
+                        False)
         self.refresh_key_status()
 
     def _fill_models(self, wanted: str = "") -> None:
@@ -177,6 +182,11 @@ class ModelBar(QWidget):
             return
         self.model_combo.addItem(model_caption(model), model_id)
 
+    def _provider_items(self) -> QStandardItemModel:
+        model = self.provider_combo.model()
+        assert isinstance(model, QStandardItemModel)
+        return model
+
     def _model_items(self) -> QStandardItemModel:
         model = self.model_combo.model()
         assert isinstance(model, QStandardItemModel)
@@ -205,10 +215,9 @@ class ModelBar(QWidget):
         if not provider_id:
             return
         provider = self._catalog.get(provider_id)
-        mark, tip = key_mark(self._keystore, provider)
-        self.key_label.setText(mark)
-        self.key_label.setToolTip(tip)
+        _mark, tip = key_mark(self._keystore, provider)
         self.provider_combo.setToolTip(tip)
+        self.provider_combo.setAccessibleDescription(tip)
         missing = self._keystore.source(provider) == "none" and not provider.key_optional
         self.key_button.setVisible(missing)
         if provider.region:

@@ -41,7 +41,8 @@ class NumberRow(QObject):
     changed = Signal()
 
     def __init__(self, label: str, *, integer: bool, decimals: int = 2,
-                 default: float = 0.0, parent: QWidget | None = None) -> None:
+                 default: float = 0.0, fallback: tuple[float, float] = (0.0, 1.0),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.integer = integer
         self.step = 1.0 if integer else 10.0 ** -decimals
@@ -58,7 +59,7 @@ class NumberRow(QObject):
         self._syncing = False
         self._reason = ""
         self._help = ""
-        self.set_range(0.0, 1.0)
+        self.set_range(*fallback)
         self._show(default)
         self.check.toggled.connect(self._on_check)
         self.slider.valueChanged.connect(self._on_slider)
@@ -209,8 +210,8 @@ class ParamPanel(QWidget):
                 self.thinking_check.setAccessibleName("Thinking")
                 grid.addWidget(self.thinking_check, line, 0, 1, 3)
                 line += 1
-            row = NumberRow(label, integer=integer, default=default, parent=self)
-            row.set_range(*fallback)
+            row = NumberRow(label, integer=integer, default=default, fallback=fallback,
+                            parent=self)
             grid.addWidget(row.check, line, 0)
             grid.addWidget(row.slider, line, 1)
             grid.addWidget(row.spin, line, 2)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QWidget
 
 __all__ = [
     "RegionOverlay",
+    "ScreenshotUnavailable",
     "capture_full",
     "capture_region",
     "grab_virtual_desktop",
@@ -39,6 +40,10 @@ __all__ = [
 # Upper bound on waiting for the window system to unmap our window. Reached only if
 # the window manager never reports it (then the shot may include the window).
 _HIDE_TIMEOUT_S = 1.0
+
+
+class ScreenshotUnavailable(Exception):
+    """No screen could be grabbed (e.g. a Wayland session without a portal)."""
 
 
 def screenshot_name(when: datetime | None = None) -> str:
@@ -58,7 +63,9 @@ def grab_virtual_desktop() -> QImage:
     """One image of every screen, each placed where it sits in the virtual desktop.
 
     Screens with different scale factors are drawn at the highest one, so no screen
-    loses detail; areas no screen covers stay black.
+    loses detail; areas no screen covers stay black. Raises `ScreenshotUnavailable`
+    when the window system hands out no picture at all (Wayland does not let apps
+    read the screen this way).
     """
     screens = QGuiApplication.screens()
     virtual = virtual_geometry()
@@ -68,6 +75,7 @@ def grab_virtual_desktop() -> QImage:
     canvas.fill(QColor("black"))
     painter = QPainter(canvas)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    grabbed = 0
     try:
         for screen in screens:
             geometry = screen.geometry()
@@ -86,8 +94,14 @@ def grab_virtual_desktop() -> QImage:
                             (geometry.y() - virtual.y()) * scale,
                             geometry.width() * scale, geometry.height() * scale)
             painter.drawPixmap(target, pixmap, source)
+            grabbed += 1
     finally:
         painter.end()
+    if not grabbed:
+        platform = QGuiApplication.platformName()
+        raise ScreenshotUnavailable(
+            f"This desktop ({platform}) does not let apps capture the screen. Take the "
+            "screenshot with your system's tool and paste it here with Ctrl+V.")
     return canvas
 
 
@@ -137,7 +151,10 @@ def _restore(window: QWidget | None, visible: bool, maximised: bool) -> None:
 
 
 def capture_full(window: QWidget | None) -> QImage | None:
-    """A screenshot of every monitor, taken with `window` hidden; None if nothing came."""
+    """A screenshot of every monitor, taken with `window` hidden.
+
+    Raises `ScreenshotUnavailable` when the screen cannot be read at all.
+    """
     visible, maximised = _hidden_while(window)
     try:
         image = grab_virtual_desktop()
@@ -147,12 +164,13 @@ def capture_full(window: QWidget | None) -> QImage | None:
 
 
 def capture_region(window: QWidget | None) -> QImage | None:
-    """Let the person drag a rectangle over a frozen shot of all monitors; None on Esc."""
+    """Let the person drag a rectangle over a frozen shot of all monitors; None on Esc.
+
+    Raises `ScreenshotUnavailable` when the screen cannot be read at all.
+    """
     visible, maximised = _hidden_while(window)
     try:
         desktop = grab_virtual_desktop()
-        if desktop.isNull():
-            return None
         overlay = RegionOverlay(desktop, virtual_geometry())
         loop = QEventLoop()
         overlay.finished.connect(loop.quit)

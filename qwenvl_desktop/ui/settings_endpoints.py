@@ -182,8 +182,11 @@ class EndpointsPage(QWidget):
             raise ConfigError("Enter the endpoint's base URL (the part before "
                               "/chat/completions).")
         check_base_url(url, allow_http=True)
-        return CustomEndpoint(name=name, base_url=url.rstrip("/"),
-                              models=parse_model_list(self.models_edit.toPlainText()),
+        models = parse_model_list(self.models_edit.toPlainText())
+        if not models:
+            raise ConfigError("Add at least one model: type its id, or press Fetch models "
+                              "to ask the endpoint.")
+        return CustomEndpoint(name=name, base_url=url.rstrip("/"), models=models,
                               key_env=self.env_edit.text().strip())
 
     def save_endpoint(self) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Model, Provider
 from ..core.errors import ConfigError, KeyStoreError, explain
 from ..services import Services
-from .widgets import InlineNote, key_mark, start_task
+from .widgets import InlineNote, key_status_text, start_task
 
 __all__ = ["KeyRow", "KeysPage"]
 
@@ -94,9 +94,8 @@ class KeyRow(QGroupBox):
     # --- state -------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        mark, line = key_mark(self.services.keystore, self.provider)
-        self.status.setText(f"{mark} — {line.split(': ', 1)[-1]}")
-        self.status.setToolTip(line)
+        self.status.setText(key_status_text(self.services.keystore, self.provider))
+        self.status.setToolTip(self.services.keystore.status_line(self.provider))
         source = self.services.keystore.source(self.provider)
         self.edit.setPlaceholderText(
             "Paste a new key to replace the current one" if source != "none"

@@ -14,18 +14,18 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 from ..core.catalog import Provider
 from ..core.secrets import KeySource, KeyStore
 
-__all__ = ["InlineNote", "NoteKind", "key_mark", "start_task"]
+__all__ = ["InlineNote", "NoteKind", "key_mark", "key_status_text", "start_task"]
 
 T = TypeVar("T")
 
 NoteKind = Literal["info", "warning", "error", "ok"]
 
-# Colours blended with the palette's own base, so the note reads in light and dark themes.
-_TINTS: dict[NoteKind, str] = {
-    "info": "#3d7bd9",
-    "ok": "#2e9d57",
-    "warning": "#d99a1f",
-    "error": "#d9433d",
+# Tints laid over the palette's own window colour, so notes read in light and dark themes.
+_TINTS: dict[NoteKind, tuple[int, int, int]] = {
+    "info": (61, 123, 217),
+    "ok": (46, 157, 87),
+    "warning": (217, 154, 31),
+    "error": (217, 67, 61),
 }
 
 
@@ -52,11 +52,12 @@ class InlineNote(QLabel):
         self._kind = kind
         self.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
-        tint = _TINTS[kind]
+        red, green, blue = _TINTS[kind]
         text_colour = self.palette().color(QPalette.ColorRole.WindowText).name()
         self.setStyleSheet(
-            f"QLabel {{ border-left: 3px solid {tint}; padding: 4px 8px;"
-            f" background: {tint}22; color: {text_colour}; border-radius: 3px; }}"
+            f"QLabel {{ border-left: 3px solid rgb({red}, {green}, {blue}); padding: 4px 8px;"
+            f" background: rgba({red}, {green}, {blue}, 40); color: {text_colour};"
+            " border-radius: 3px; }"
         )
         self.setVisible(bool(text))
 
@@ -83,6 +84,21 @@ def key_mark(keystore: KeyStore, provider: Provider) -> tuple[str, str]:
     if source == "none" and provider.key_optional:
         mark = "○ no key (optional)"
     return mark, keystore.status_line(provider)
+
+
+def key_status_text(keystore: KeyStore, provider: Provider) -> str:
+    """One line for Settings › Keys: where the key comes from, never the key."""
+    source = keystore.source(provider)
+    if source == "keyring":
+        return f"✓ Saved in the keyring ({keystore.backend_name})"
+    if source == "session":
+        return "✓ Kept for this session only (forgotten when the app closes)"
+    if source == "env":
+        return f"✓ From the {provider.key_env} environment variable"
+    if provider.key_optional:
+        return "○ No key (this endpoint may not need one)"
+    hint = f", or set {provider.key_env}" if provider.key_env else ""
+    return f"✗ No key yet: paste one below{hint}"
 
 
 def start_task(coro: Coroutine[Any, Any, T], owner: QObject,

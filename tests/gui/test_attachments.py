@@ -18,8 +18,7 @@ import httpx
 import keyring
 import pytest
 from PIL import Image
-from pytestqt.qtbot import QtBot
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRect, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -27,9 +26,11 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QImage,
+    QPixmap,
 )
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.catalog import load_builtin
 from qwenvl_desktop.core.secrets import KeyStore
@@ -281,7 +282,8 @@ def test_non_image_drops_are_refused_with_a_message(composer: Composer) -> None:
     mime = QMimeData()
     mime.setText("just some words")
     drop(composer, mime)
-    assert errors and "not an image" in errors[0]
+    assert errors
+    assert "not an image" in errors[0]
 
     mime = QMimeData()
     mime.setUrls([QUrl("ftp://files.example/pic.png")])
@@ -375,4 +377,72 @@ def test_screenshot_lands_in_the_tray_with_its_name(composer: Composer) -> None:
     composer.capture_full_screen()
     assert len(composer.attachments()) == 1
     assert re.fullmatch(r"screenshot-\d{8}-\d{6}\.png", composer.attachments()[0].name)
+    assert composer.isVisible()
+
+
+class FakeScreen:
+    """A monitor as QScreen describes it, whose grab is a plain colour."""
+
+    def __init__(self, rect: QRect, colour: str, dpr: float = 1.0, works: bool = True) -> None:
+        self.rect, self.colour, self.dpr, self.works = rect, colour, dpr, works
+
+    def geometry(self) -> QRect:
+        return self.rect
+
+    def devicePixelRatio(self) -> float:
+        return self.dpr
+
+    def refreshRate(self) -> float:
+        return 60.0
+
+    def grabWindow(self, window: int = 0) -> QPixmap:
+        if not self.works:
+            return QPixmap()
+        pixmap = QPixmap(round(self.rect.width() * self.dpr),
+                         round(self.rect.height() * self.dpr))
+        pixmap.fill(QColor(self.colour))
+        return pixmap
+
+
+class FakeDesktop:
+    """Stands in for QGuiApplication's screen list: the monitors of another machine."""
+
+    def __init__(self, *screens: FakeScreen) -> None:
+        self._screens = list(screens)
+
+    def screens(self) -> list[FakeScreen]:
+        return self._screens
+
+    def platformName(self) -> str:
+        return "wayland"
+
+
+def test_several_monitors_are_stitched_by_their_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 1x monitor on the left and a HiDPI (2x) one to its right, top-aligned.
+    desktop = FakeDesktop(FakeScreen(QRect(0, 0, 800, 600), "red"),
+                          FakeScreen(QRect(800, 0, 400, 300), "blue", dpr=2.0))
+    monkeypatch.setattr(screenshot, "QGuiApplication", desktop)
+    assert screenshot.virtual_geometry() == QRect(0, 0, 1200, 600)
+
+    image = screenshot.grab_virtual_desktop()
+
+    assert (image.width(), image.height()) == (2400, 1200)    # drawn at the finest scale
+    assert image.pixelColor(100, 100) == QColor("red")
+    assert image.pixelColor(1599, 1199) == QColor("red")
+    assert image.pixelColor(1700, 100) == QColor("blue")
+    assert image.pixelColor(2399, 599) == QColor("blue")
+    assert image.pixelColor(2000, 1000) == QColor("black")     # no monitor there
+
+
+def test_unreadable_screen_is_explained_in_the_tray(composer: Composer,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    desktop = FakeDesktop(FakeScreen(QRect(0, 0, 800, 600), "red", works=False))
+    monkeypatch.setattr(screenshot, "QGuiApplication", desktop)
+    errors: list[str] = []
+    composer.error.connect(errors.append)
+    composer.capture_full_screen()
+    assert composer.attachments() == []
+    assert errors
+    assert "does not let apps capture the screen" in errors[0]
+    assert "Ctrl+V" in composer.tray.error_text()
     assert composer.isVisible()

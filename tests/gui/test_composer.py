@@ -10,8 +10,8 @@ from pathlib import Path
 import keyring
 import pytest
 from PIL import Image
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.catalog import Catalog, CustomEndpoint, load_builtin
 from qwenvl_desktop.core.secrets import KeyStore
@@ -149,7 +149,8 @@ def test_token_estimates_follow_the_model(composer: Composer, catalog: Catalog,
 
     use(composer, catalog, "dashscope-intl", "qwen2.5-vl-72b-instruct")   # 28-pixel patches
     qwen25 = catalog.get("dashscope-intl").model("qwen2.5-vl-72b-instruct")
-    assert qwen25.patch_factor == 28 and qwen3.patch_factor == 32
+    assert qwen25.patch_factor == 28
+    assert qwen3.patch_factor == 32
     assert tray.token_estimate(shot) == image_tokens(1920, 1080, qwen25)
     assert tray.token_estimate(shot) != expected_shot
     w, h = target_size(1920, 1080, qwen25)
@@ -217,5 +218,6 @@ def test_thumbnails_arrive_from_the_worker_thread(composer: Composer, qtbot: QtB
     card = composer.tray.card(composer.tray.handles()[0])
     qtbot.waitUntil(lambda: not card.thumb.pixmap().isNull())
     pixmap = card.thumb.pixmap()
-    assert pixmap.width() <= 96 and pixmap.height() <= 72
+    assert pixmap.width() <= 96
+    assert pixmap.height() <= 72
     assert pixmap.width() == 96 or pixmap.height() == 72

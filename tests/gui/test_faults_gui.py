@@ -7,21 +7,21 @@ import asyncio
 from typing import Any
 
 import pytest
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog, QMessageBox
+from pytestqt.qtbot import QtBot
 from window_harness import (  # noqa: F401 - fixtures are found by name
     close_window,
     conversation,
     make_services,
     open_window,
-    provider_server,
-    thread_executor,
+    provider_server_fixture,
     send,
-    server,
+    server_fixture,
+    thread_executor_fixture,
     transcript_text,
     wait_answer,
-    window,
+    window_fixture,
 )
 
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
@@ -61,7 +61,8 @@ def test_fault_shows_inline_message_and_keeps_partial(
     assert "Retry" in shown
     assert f"Trigger {fault}" in shown              # the person's turn is kept
     if partial:
-        assert answer.text and PARTIAL.startswith(answer.text.strip()[:10])
+        assert answer.text
+        assert PARTIAL.startswith(answer.text.strip()[:10])
         assert answer.text.strip()[:10] in shown
     assert no_dialogs(window)
     # Retry resends the same question and replaces the failed answer.
@@ -69,7 +70,8 @@ def test_fault_shows_inline_message_and_keeps_partial(
     window.transcript.anchorClicked.emit(QUrl(f"msg-retry:{answer.id}"))
     qtbot.waitUntil(lambda: len(server.requests) >= 2, timeout=5000)
     again = wait_answer(qtbot, window)
-    assert again.text == "Recovered." and again.status == "complete"
+    assert again.text == "Recovered."
+    assert again.status == "complete"
     conv = conversation(window)
     assert [m.role for m in conv.messages] == ["user", "assistant"]
     assert "Recovered." in transcript_text(window)
@@ -84,7 +86,8 @@ def test_stall_past_the_read_timeout_ends_inline(
         answer = wait_answer(qtbot, win)
         assert answer.status == "interrupted"
         assert "too long" in answer.error or "timed out" in answer.error.lower()
-        assert answer.text.strip() and answer.text.strip()[:10] in transcript_text(win)
+        assert answer.text.strip()
+        assert answer.text.strip()[:10] in transcript_text(win)
         assert no_dialogs(win)
         server.release_stalls()
         server.enqueue(Script(content="Fine now."))

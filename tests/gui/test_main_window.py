@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
@@ -19,18 +18,19 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 from PySide6.QtWidgets import QApplication, QMessageBox, QSplitter
+from pytestqt.qtbot import QtBot
 from window_harness import (  # noqa: F401 - fixtures are found by name
     close_window,
     conversation,
     make_services,
     open_window,
-    provider_server,
-    thread_executor,
+    provider_server_fixture,
     send,
-    server,
+    server_fixture,
+    thread_executor_fixture,
     transcript_text,
     wait_answer,
-    window,
+    window_fixture,
 )
 
 from qwenvl_desktop.core.catalog import CustomEndpoint
@@ -76,12 +76,14 @@ def test_first_start_without_keys_shows_the_add_key_panel(
         assert not win.banner.isVisible()                 # no wall of errors
         qtbot.mouseClick(win.welcome.keys_button, Qt.MouseButton.LeftButton)
         dialog = win.findChild(SettingsDialog)
-        assert dialog is not None and dialog.isVisible()
+        assert dialog is not None
+        assert dialog.isVisible()
         assert dialog.current_page() == "keys"
         dialog.close()
         qtbot.mouseClick(win.welcome.endpoint_button, Qt.MouseButton.LeftButton)
         dialogs = [d for d in win.findChildren(SettingsDialog) if d.isVisible()]
-        assert dialogs and dialogs[-1].current_page() == "endpoints"
+        assert dialogs
+        assert dialogs[-1].current_page() == "endpoints"
         # A key added in settings replaces the panel with the transcript.
         services = win.services
         assert services is not None
@@ -97,10 +99,14 @@ def test_menus_have_standard_shortcuts_and_accessible_controls(window: MainWindo
     shortcuts = {name: window.action(name).shortcut().toString()
                  for name in ("new", "open", "save", "save_as", "quit", "settings", "stop",
                               "regenerate", "send")}
-    assert shortcuts["new"] == "Ctrl+N" and shortcuts["open"] == "Ctrl+O"
-    assert shortcuts["save"] == "Ctrl+S" and shortcuts["save_as"] == "Ctrl+Shift+S"
-    assert shortcuts["quit"] == "Ctrl+Q" and shortcuts["settings"] == "Ctrl+,"
-    assert shortcuts["stop"] == "Esc" and shortcuts["regenerate"] == "Ctrl+R"
+    assert shortcuts["new"] == "Ctrl+N"
+    assert shortcuts["open"] == "Ctrl+O"
+    assert shortcuts["save"] == "Ctrl+S"
+    assert shortcuts["save_as"] == "Ctrl+Shift+S"
+    assert shortcuts["quit"] == "Ctrl+Q"
+    assert shortcuts["settings"] == "Ctrl+,"
+    assert shortcuts["stop"] == "Esc"
+    assert shortcuts["regenerate"] == "Ctrl+R"
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "Edit", "Conversation", "View", "Help"]
     for widget in (window.transcript, window.conversation_list.list_widget,
@@ -123,7 +129,8 @@ def test_drop_an_image_file_then_send_it(
     answer = wait_answer(qtbot, window)
     assert answer.text == "A blue rectangle."
     urls = sent_image_urls(server)
-    assert len(urls) == 1 and urls[0].startswith("data:image/")
+    assert len(urls) == 1
+    assert urls[0].startswith("data:image/")
     conv = conversation(window)
     question = conv.messages[0]
     assert len(question.images) == 1
@@ -134,7 +141,8 @@ def test_drop_an_image_file_then_send_it(
     # The thumbnail is a real image resource in the transcript.
     thumb = window.transcript.loadResource(int(QTextDocument.ResourceType.ImageResource.value),
                                            QUrl(f"thumb:{stored.sha256}"))
-    assert isinstance(thumb, QImage) and not thumb.isNull()
+    assert isinstance(thumb, QImage)
+    assert not thumb.isNull()
     assert window.composer.attachments() == []
 
 
@@ -237,7 +245,8 @@ def test_corrupt_file_explains_and_loses_nothing(
     bad.write_bytes(b'{"format": "qwenvl-desktop/conversation", "version": 1, "mess')
     assert not window.files.open_path(bad)
     boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
-    assert boxes and "broken.qwenvl" in boxes[-1].text()
+    assert boxes
+    assert "broken.qwenvl" in boxes[-1].text()
     boxes[-1].close()
     assert conversation(window) is before
     assert "Still here." in transcript_text(window)

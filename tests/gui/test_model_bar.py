@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.catalog import Catalog, CustomEndpoint, load_builtin
 from qwenvl_desktop.core.secrets import KeyStore
@@ -71,10 +71,10 @@ def test_key_status_marks_and_tooltips(bar: ModelBar, keystore: KeyStore,
     assert "abcdef" not in text_of("ovh")
 
     bar.set_selection("dashscope-intl", "qwen3-vl-plus")
-    assert bar.key_label.text() == "✗ no key"
-    assert bar.key_button.isVisibleTo(bar)
+    assert bar.provider_combo.currentText().endswith("✗ no key")
+    assert bar.key_button.isVisibleTo(bar)              # one click to Settings › Keys
     bar.set_selection("ovh", "Qwen2.5-VL-72B-Instruct")
-    assert bar.key_label.text() == "✓"
+    assert bar.provider_combo.toolTip() == keystore.status_line(catalog.get("ovh"))
     assert not bar.key_button.isVisibleTo(bar)
 
 
@@ -128,3 +128,17 @@ def test_refresh_catalog_keeps_the_choice_and_drops_removed_endpoints(
 
     bar.set_selection("local-vllm", "x")   # gone: the current choice stays
     assert bar.provider().id == "nebula"
+
+
+def test_endpoint_without_models_cannot_be_chosen(qtbot: QtBot, keystore: KeyStore) -> None:
+    catalog = load_builtin().with_custom([
+        CustomEndpoint(name="bare", base_url="http://127.0.0.1:8000/v1")])
+    bar = ModelBar(catalog, keystore)
+    qtbot.addWidget(bar)
+    row = bar.provider_combo.findData("bare")
+    assert bar.provider_combo.itemText(row).endswith("no models")
+    assert "Settings › Endpoints" in bar.provider_combo.itemData(
+        row, Qt.ItemDataRole.ToolTipRole)
+    with qtbot.assertNotEmitted(bar.selection_changed):
+        bar.set_selection("bare", "")
+    assert bar.provider().id == "dashscope-intl"

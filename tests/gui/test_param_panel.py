@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.api.types import ChatParams
 from qwenvl_desktop.core.catalog import Catalog, load_builtin

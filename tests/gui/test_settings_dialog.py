@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from keyring.backends import fail
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.secrets import SERVICE, KeyStore
 from qwenvl_desktop.core.settings import Settings
@@ -165,7 +165,7 @@ def test_insecure_keyring_shows_the_session_only_warning(
     qtbot.mouseClick(row.save_button, Qt.MouseButton.LeftButton)
     assert row.note.text() == "Key saved for this session only."
     assert keystore.source(services.catalog.get("nebula")) == "session"
-    assert row.status.text().startswith("✓ session")
+    assert row.status.text().startswith("✓ Kept for this session only")
     closing = qasync_loop.create_task(services.aclose())
     qtbot.waitUntil(closing.done)
 
@@ -271,3 +271,14 @@ def test_general_settings_are_saved_atomically_on_change(services: Services,
     assert services.client.read_timeout == 300     # new requests use the new values
     assert services.client.max_retries == 1
     assert page.note.kind == "ok"
+
+
+def test_an_endpoint_needs_at_least_one_model(dialog: SettingsDialog, qtbot: QtBot,
+                                              services: Services) -> None:
+    page = dialog.endpoints_page
+    page.name_edit.setText("empty")
+    page.url_edit.setText("http://localhost:11434/v1")
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert page.note.kind == "error"
+    assert "at least one model" in page.note.text()
+    assert services.settings.custom_endpoints == []

@@ -6,13 +6,13 @@ from pytestqt.qtbot import QtBot
 from window_harness import (  # noqa: F401 - fixtures are found by name
     conversation,
     last_answer,
-    provider_server,
-    thread_executor,
+    provider_server_fixture,
     send,
-    server,
+    server_fixture,
+    thread_executor_fixture,
     transcript_text,
     wait_answer,
-    window,
+    window_fixture,
 )
 
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
@@ -56,7 +56,9 @@ def test_type_send_stream_and_finish_with_status_line(
     assert "Reasoning (5 words)" in shown          # collapsed after the answer finished
     assert "Let me look at it." not in shown
     assert "42 in / 17 out tokens" in shown
-    assert "first token" in shown and "tokens/s" in shown and "finish: stop" in shown
+    assert "first token" in shown
+    assert "tokens/s" in shown
+    assert "finish: stop" in shown
     # The server saw the person's text.
     assert last_user_text(server) == "What is wrong in this dialog?"
     # The window is usable again.
@@ -87,7 +89,8 @@ def test_stop_mid_stream_keeps_partial_answer_marked_stopped(
     assert answer.status == "stopped"
     assert answer.text.startswith("Partial")
     shown = transcript_text(window)
-    assert "Partial" in shown and "stopped" in shown
+    assert "Partial" in shown
+    assert "stopped" in shown
     qtbot.waitUntil(lambda: server.client_closes >= 1, timeout=5000)   # closed at once
     # Usable again: a second message goes through.
     server.enqueue(Script(content="Second answer."))
@@ -109,7 +112,8 @@ def test_regenerate_replaces_the_last_answer(
     assert [m.role for m in conv.messages] == ["user", "assistant"]
     assert conv.messages[0].text == "Describe the picture"
     shown = transcript_text(window)
-    assert "Second try." in shown and "First try." not in shown
+    assert "Second try." in shown
+    assert "First try." not in shown
     # The same question was asked again, without the discarded answer.
     resent = server.requests[-1].json["messages"]
     assert len(resent) == 1
@@ -136,7 +140,8 @@ def test_edit_and_resend_truncates_from_the_edited_message(
     assert len(sent) == 1
     assert last_user_text(server) == "Question one, edited"
     shown = transcript_text(window)
-    assert "Question two" not in shown and "Answer one." not in shown
+    assert "Question two" not in shown
+    assert "Answer one." not in shown
     assert "Question one, edited" in shown
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.settings import Settings
@@ -26,12 +26,15 @@ PROVIDERS = ("dashscope-intl", "dashscope-us", "dashscope-cn", "ovh", "aimlapi",
 DEFAULT_PROVIDER = "dashscope-intl"
 DEFAULT_MODEL = "qwen3-vl-plus"
 
-__all__ = ["thread_executor", "make_services", "open_window", "close_window", "provider_server", "server",
-           "window", "send", "wait_answer", "last_answer", "transcript_text"]
+__all__ = [
+    "close_window", "conversation", "last_answer", "make_services", "open_window",
+    "provider_server_fixture", "send", "server_fixture", "thread_executor_fixture",
+    "transcript_text", "wait_answer", "window_fixture",
+]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def thread_executor(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+@pytest.fixture(name="thread_executor", scope="session", autouse=True)
+def thread_executor_fixture(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     """Give the session loop a plain thread pool for `asyncio.to_thread` (image
     preparation). qasync's default QThreadExecutor is only shut down by `loop.close()`,
     which the session fixture never calls, and Qt aborts on exit with a live QThread."""
@@ -41,14 +44,14 @@ def thread_executor(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
     pool.shutdown(wait=True)
 
 
-@pytest.fixture(scope="session")
-def provider_server() -> Iterator[ProviderServer]:
+@pytest.fixture(name="provider_server", scope="session")
+def provider_server_fixture() -> Iterator[ProviderServer]:
     with ProviderServer() as srv:
         yield srv
 
 
-@pytest.fixture
-def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
+@pytest.fixture(name="server")
+def server_fixture(provider_server: ProviderServer) -> Iterator[ProviderServer]:
     provider_server.reset()
     yield provider_server
     provider_server.reset()
@@ -89,8 +92,8 @@ def close_window(qtbot: QtBot, window: MainWindow) -> None:
     window.deleteLater()
 
 
-@pytest.fixture
-def window(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop,
+@pytest.fixture(name="window")
+def window_fixture(qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop,
            server: ProviderServer) -> Iterator[MainWindow]:
     win = open_window(qtbot, make_services(server))
     yield win

@@ -100,6 +100,22 @@ def test_zero_and_false_parameters_are_not_mistaken_for_defaults(params: ChatPar
     assert loads(dumps(conv), name=NAME).params == params
 
 
+def test_non_finite_numbers_never_make_an_unreadable_file() -> None:
+    nan = float("nan")
+    conv = Conversation(created=float("inf"), params=ChatParams(temperature=nan), messages=[
+        Message(role="assistant", text="x", created=nan,
+                provenance=Provenance(provider="p", model="m", first_token_s=nan,
+                                      total_s=float("-inf"), params={"top_p": nan}))])
+    loaded = loads(dumps(conv), name=NAME)
+    assert loaded.created == 0.0
+    assert loaded.params.temperature is None
+    prov = loaded.messages[0].provenance
+    assert prov is not None
+    assert prov.first_token_s is None
+    assert prov.total_s is None
+    assert prov.params == {"top_p": None}
+
+
 def test_empty_conversation_round_trips() -> None:
     conv = Conversation()
     assert loads(dumps(conv), name=NAME) == conv

@@ -49,11 +49,16 @@ def report_tally(request: pytest.FixtureRequest) -> Iterator[None]:
     line = (f"conversation loader properties: {TALLY['tried']} cases tried, "
             f"{TALLY['loaded'] + TALLY['refused']} handled "
             f"({TALLY['loaded']} loaded, {TALLY['refused']} refused with a reason)")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(line)
-    else:  # e.g. a worker process without a terminal: still leave the line in the log
+    # Written past pytest's output capture so it shows in every CI log, -q included.
+    plugins = request.config.pluginmanager
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:   # e.g. a worker process without a terminal
         sys.stderr.write(line + "\n")
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(line)
 
 
 def _check(data: bytes) -> None:

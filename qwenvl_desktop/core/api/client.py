@@ -238,7 +238,9 @@ class ChatClient:
             raise
         except httpx.TransportError as err:
             raise partial.attach(self._mid_answer(err, provider), provider) from err
-        if not decoder.saw_finish:
+        # `[DONE]` without a finish reason is an explicit end too (some gateways drop the
+        # reason); EOF with neither means the answer was cut off.
+        if not decoder.saw_finish and not decoder.saw_done:
             raise partial.attach(InterruptedStream(
                 f"{provider.name} ended the answer without saying it was complete."), provider)
 

@@ -52,9 +52,12 @@ class ChatParams:
     high_resolution: bool = False           # vl_high_resolution_images
 
     def to_dict(self) -> dict[str, Any]:
+        # Keep every value the person set: 0, 0.0 and False are real choices
+        # (`v in (None, False)` would drop them, since 0 == False in Python).
         data = asdict(self)
         data["stop"] = list(self.stop)
-        return {k: v for k, v in data.items() if v not in (None, [], False)}
+        return {k: v for k, v in data.items()
+                if v is not None and v != [] and not (k == "high_resolution" and v is False)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChatParams:

@@ -1,0 +1,219 @@
+"""Take the README's screenshots of the real window, driven against the loopback server.
+
+Run under Xvfb (CI does not run it):
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python packaging/take_screenshots.py
+
+Writes resources/screenshots/{conversation,attachments,settings}.png with
+`QScreen.grabWindow`, i.e. what is really on the (virtual) screen. Everything runs in
+a throw-away home folder with an in-memory keyring; nothing touches the real machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "resources" / "screenshots"
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+ANSWER = """The dialog reports that the export **could not write the file**: the target \
+folder is read-only for your account (`EACCES`, error 13).
+
+What to do:
+
+1. Pick a folder you own, e.g. your *Documents* folder, or
+2. fix the permissions of the current one:
+
+```bash
+sudo chown -R "$USER" /srv/exports
+chmod u+w /srv/exports
+```
+
+| Field | Value in the dialog |
+|---|---|
+| Operation | Export report |
+| Path | `/srv/exports/q3.pdf` |
+| Error | Permission denied (13) |
+
+After that, press **Retry** in the dialog."""
+
+REASONING = ("The screenshot shows a modal error dialog titled 'Export failed'. The message "
+             "mentions permission denied on /srv/exports. That is a file-system permission "
+             "problem, so the answer should explain how to fix ownership.")
+
+
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    try:
+        return ImageFont.truetype(str(FONT_DIR / name), size)
+    except OSError:
+        return ImageFont.load_default()
+
+
+def dialog_screenshot() -> bytes:
+    """A made-up application error dialog, the kind of screenshot people ask about."""
+    im = Image.new("RGB", (1280, 800), "#d9dde3")
+    draw = ImageDraw.Draw(im)
+    draw.rectangle((0, 0, 1280, 36), fill="#2f3640")
+    draw.text((16, 8), "Reports — Quarterly overview", font=_font(17), fill="#eceff4")
+    for row in range(12):
+        y = 70 + row * 52
+        draw.rectangle((40, y, 1240, y + 40), fill="#ffffff" if row % 2 else "#eef1f5")
+        draw.text((56, y + 10), f"Q3 report section {row + 1}", font=_font(16), fill="#444")
+    draw.rectangle((330, 230, 950, 560), fill="#ffffff", outline="#8a929c", width=2)
+    draw.rectangle((330, 230, 950, 272), fill="#c0392b")
+    draw.text((350, 240), "Export failed", font=_font(20, bold=True), fill="#ffffff")
+    draw.text((360, 300), "Could not write /srv/exports/q3.pdf", font=_font(18), fill="#222")
+    draw.text((360, 335), "Permission denied (error 13).", font=_font(18), fill="#222")
+    draw.text((360, 380), "Check that you can write to the folder.", font=_font(16),
+              fill="#555")
+    for x, label in ((640, "Cancel"), (790, "Retry")):
+        draw.rectangle((x, 490, x + 130, 530), fill="#e8eaed", outline="#8a929c")
+        draw.text((x + 34, 500), label, font=_font(17), fill="#222")
+    buffer = io.BytesIO()
+    im.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def photo() -> bytes:
+    """A second attachment: a smooth gradient 'photo' as a JPEG."""
+    im = Image.new("RGB", (4032, 3024))
+    top, bottom = (70, 130, 200), (240, 190, 120)
+    draw = ImageDraw.Draw(im)
+    for y in range(0, 3024, 8):
+        t = y / 3024
+        colour = tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        draw.rectangle((0, y, 4032, y + 8), fill=colour)
+    draw.ellipse((2600, 500, 3300, 1200), fill=(255, 236, 170))
+    buffer = io.BytesIO()
+    im.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("the window did not reach the expected state")
+        await asyncio.sleep(0.05)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    home = tempfile.mkdtemp(prefix="qwenvl-shots-")
+    os.environ["QWENVL_DESKTOP_HOME"] = home
+
+    import keyring
+
+    from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
+
+    keyring.set_keyring(MemoryKeyring())
+
+    from PySide6.QtWidgets import QApplication
+
+    from qwenvl_desktop.core.settings import Settings
+    from qwenvl_desktop.services import Services
+    from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, Script
+    from qwenvl_desktop.ui.app import create_application
+    from qwenvl_desktop.ui.event_loop import AppEventLoop
+    from qwenvl_desktop.ui.main_window import MainWindow
+    from qwenvl_desktop.ui.settings_dialog import SettingsDialog
+
+    if QApplication.platformName() == "offscreen" or os.environ.get(
+            "QT_QPA_PLATFORM") == "offscreen":
+        print("warning: offscreen platform; run under xvfb-run for real screenshots")
+    app = create_application([])
+    app.setQuitOnLastWindowClosed(False)    # the script ends the run, not the window
+    loop = AppEventLoop(app)
+    asyncio.set_event_loop(loop)
+    server = ProviderServer().start()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def grab(widget: object, name: str) -> None:
+        from PySide6.QtWidgets import QWidget
+
+        assert isinstance(widget, QWidget)
+        app.processEvents()
+        screen = widget.screen()
+        frame = widget.frameGeometry()
+        pixmap = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+        path = args.out / name
+        pixmap.save(str(path), "PNG")
+        print(f"wrote {path} ({pixmap.width()}×{pixmap.height()})")
+
+    async def scenario() -> None:
+        settings = Settings()
+        for pid in ("dashscope-intl", "ovh", "aimlapi", "nebula", "segmind"):
+            settings.set_base_url_override(pid, server.base_url_for(pid))
+        settings.last_provider, settings.last_model = "dashscope-intl", "qwen3-vl-plus"
+        settings.save()
+        services = Services.create()
+        for pid in ("dashscope-intl", "ovh"):
+            services.keystore.set(services.catalog.get(pid), DEFAULT_KEY)
+        window = MainWindow.build(services)
+        window.resize(1480, 920)
+        window.move(60, 40)
+        window.show()
+        await wait_for(window.isVisible)
+
+        # 1. A conversation: a screenshot and a streamed markdown answer with code.
+        server.enqueue(Script(content=ANSWER, reasoning=REASONING, tokens_per_second=600,
+                              usage={"prompt_tokens": 1304, "completion_tokens": 212,
+                                     "total_tokens": 1516}))
+        window.composer.add_image_bytes(dialog_screenshot(), "export-error.png")
+        await wait_for(lambda: len(window.composer.attachments()) == 1)
+        window.composer.set_text("What's wrong in this dialog, and how do I fix it?")
+        window.composer.submit()
+        conv = window.current_conversation()
+        assert conv is not None
+        await wait_for(lambda: len(conv.messages) == 2
+                       and conv.messages[-1].status != "streaming"
+                       and window.transcript.streaming_message_id is None)
+        window.transcript.scroll_to_end()
+        await asyncio.sleep(0.3)
+        grab(window, "conversation.png")
+
+        # 2. The attachment tray with token estimates: a photo and a screenshot.
+        window.composer.add_image_bytes(photo(), "IMG_2041.jpg")
+        window.composer.add_image_bytes(dialog_screenshot(), "Screenshot 2025-06-02.png")
+        await wait_for(lambda: len(window.composer.attachments()) == 2)
+        window.composer.set_text("Which of these two shows the error?")
+        await asyncio.sleep(0.6)        # thumbnails are made off the GUI thread
+        grab(window, "attachments.png")
+
+        # 3. The settings dialog on its keys page.
+        window.open_settings("keys")
+        await wait_for(lambda: window.findChild(SettingsDialog) is not None)
+        dialog = window.findChild(SettingsDialog)
+        assert dialog is not None
+        dialog.move(window.x() + 200, window.y() + 80)
+        await asyncio.sleep(0.4)
+        grab(dialog, "settings.png")
+        dialog.close()
+
+        window.close()
+        await wait_for(lambda: window.is_shut_down)
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        server.stop()
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

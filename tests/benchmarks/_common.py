@@ -1,0 +1,192 @@
+"""Helpers the benchmark scripts share: medians, the result table, memory, subprocesses,
+and a window wired to a loopback provider server.
+
+Every figure is a median of several runs measured side by side with its baseline in the
+same run; nothing here asserts a time. Qt runs offscreen.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qwenvl_desktop.services import Services
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+
+# --- numbers --------------------------------------------------------------------------
+
+def median(values: Iterable[float]) -> float:
+    return float(statistics.median(list(values)))
+
+
+def now_ns() -> int:
+    """CLOCK_MONOTONIC: one clock for the whole machine, so a parent's reading before
+    `exec` and a child's reading later can be subtracted."""
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+
+
+def proc_status_kb(field: str) -> int:
+    """A `/proc/self/status` figure in kB (VmRSS: resident now, VmHWM: peak resident)."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+# --- the result table -------------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One line of the run-all table."""
+
+    benchmark: str
+    figure: str
+    ours: str
+    baseline: str
+    ratio: str
+    bar: str
+    met: bool | None          # None: informational, no bar
+
+    @property
+    def verdict(self) -> str:
+        if self.met is None:
+            return "—"
+        return "yes" if self.met else "NO"
+
+
+_HEADERS = ("benchmark", "figure", "ours", "baseline", "ratio", "bar", "met?")
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    return (row.benchmark, row.figure, row.ours, row.baseline, row.ratio, row.bar, row.verdict)
+
+
+def text_table(rows: Sequence[Row]) -> str:
+    cells = [_HEADERS, *(_cells(r) for r in rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(_HEADERS))]
+    lines = []
+    for n, line in enumerate(cells):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    out = [line(_HEADERS), line(["---"] * len(_HEADERS))]
+    out += [line(_cells(r)) for r in rows]
+    return "\n".join(out)
+
+
+def print_rows(title: str, rows: Sequence[Row]) -> None:
+    print(f"\n== {title} ==")
+    print(text_table(rows))
+
+
+# --- subprocesses -----------------------------------------------------------------------
+
+def child_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark child: offscreen Qt and an isolated app home."""
+    env = dict(os.environ)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["QWENVL_DESKTOP_HOME"] = str(home)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(extra)
+    return env
+
+
+def run_child(args: Sequence[str], env: dict[str, str], timeout: float = 120.0
+              ) -> dict[str, str]:
+    """Run `python args...`; return the `KEY value` lines it printed on stdout."""
+    proc = subprocess.run([PYTHON, *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False, cwd=HERE)
+    if proc.returncode != 0:
+        raise RuntimeError(f"benchmark child {args} failed ({proc.returncode}):\n"
+                           f"{proc.stdout}\n{proc.stderr}")
+    found: dict[str, str] = {}
+    for line in proc.stdout.splitlines():
+        key, _, value = line.partition(" ")
+        if key.isupper():
+            found[key] = value.strip()
+    return found
+
+
+# --- a window on the loopback server -------------------------------------------------------
+
+PROVIDER = "dashscope-intl"
+MODEL = "qwen3-vl-plus"
+SERVED_PROVIDERS = ("dashscope-intl", "dashscope-us", "dashscope-cn", "ovh", "aimlapi",
+                    "nebula", "segmind")
+
+
+def use_memory_keyring() -> None:
+    """Keys live in memory for the run: the benchmark never touches a real keyring."""
+    import keyring
+
+    from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
+
+    keyring.set_keyring(MemoryKeyring())
+
+
+def server_urls(server: Any) -> dict[str, str]:
+    """Base URL per served provider on a running `ProviderServer`."""
+    return {pid: server.base_url_for(pid) for pid in SERVED_PROVIDERS}
+
+
+def services_for(urls: dict[str, str], key: str) -> Services:
+    """The app's real services, with every provider pointed at the loopback server
+    (`urls` from `server_urls`) and a key stored for each. Call with
+    QWENVL_DESKTOP_HOME set."""
+    from qwenvl_desktop.core.settings import Settings
+    from qwenvl_desktop.services import Services
+
+    settings, _warnings = Settings.load()
+    for pid, url in urls.items():
+        settings.set_base_url_override(pid, url)
+    settings.last_provider, settings.last_model = PROVIDER, MODEL
+    settings.read_timeout = 30.0
+    settings.max_retries = 0
+    settings.save()
+    services = Services.create()
+    for pid in SERVED_PROVIDERS:
+        services.keystore.set(services.catalog.get(pid), key)
+    return services
+
+
+def describe_machine() -> str:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh
+                        if line.startswith("model name")), "?")
+    except OSError:
+        pass
+    import PySide6
+
+    return (f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+            f"{os.cpu_count()} CPU ({cpu}), QT_QPA_PLATFORM=offscreen")
+
+
+def as_dict(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    return [dict(vars(r), verdict=r.verdict) for r in rows]

@@ -1,0 +1,162 @@
+"""Desktop-integration files: icons, .desktop entry, AppStream metainfo, MIME type, spec.
+
+These files are only ever read by other programs (icon themes, software centres,
+shared-mime-info, PyInstaller), so a typo in them fails silently on a user's
+machine. The checks here are the cheap part of what desktop-file-validate,
+appstreamcli and update-mime-database would say.
+"""
+
+from __future__ import annotations
+
+import configparser
+import io
+import re
+import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+import qwenvl_desktop
+
+ROOT = Path(__file__).resolve().parents[2]
+ICONS = ROOT / "resources" / "icons"
+LINUX = ROOT / "resources" / "linux"
+APP_ID = "io.github.qwenvl_desktop.QwenVLDesktop"
+MIME_TYPE = "application/x-qwenvl-conversation"
+FORMAT_ID = "qwenvl-desktop/conversation"
+PNG_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+@pytest.mark.parametrize("size", PNG_SIZES)
+def test_hicolor_png_has_its_size(size: int) -> None:
+    path = ICONS / "hicolor" / f"{size}x{size}" / "apps" / "qwenvl-desktop.png"
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (size, size)
+        assert image.mode == "RGBA"
+        # Transparent corners: the rounded square must not be drawn as a full square.
+        assert image.getpixel((0, 0))[3] == 0
+
+
+def test_ico_holds_every_windows_size() -> None:
+    with Image.open(ICONS / "qwenvl-desktop.ico") as ico:
+        assert {(16, 16), (32, 32), (48, 48), (256, 256)} <= set(ico.info["sizes"])
+
+
+def test_icns_holds_every_macos_slot() -> None:
+    data = (ICONS / "qwenvl-desktop.icns").read_bytes()
+    assert data[:4] == b"icns"
+    assert struct.unpack(">I", data[4:8])[0] == len(data)
+    slots = {}
+    offset = 8
+    while offset < len(data):
+        kind = data[offset : offset + 4].decode("ascii")
+        length = struct.unpack(">I", data[offset + 4 : offset + 8])[0]
+        with Image.open(io.BytesIO(data[offset + 8 : offset + length])) as image:
+            slots[kind] = image.size[0]
+        offset += length
+    # 1x 16, 32, 128, 256, 512 and the 2x variants up to 1024 px.
+    expected = {
+        "icp4": 16,
+        "icp5": 32,
+        "ic07": 128,
+        "ic08": 256,
+        "ic09": 512,
+        "ic10": 1024,
+        "ic11": 32,
+        "ic12": 64,
+        "ic13": 256,
+        "ic14": 512,
+    }
+    assert expected.items() <= slots.items()
+
+
+def test_svg_source_is_square_svg() -> None:
+    root = ET.parse(ICONS / "qwenvl-desktop.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.get("viewBox") == "0 0 512 512"
+
+
+def test_runtime_icon_copies_match_resources() -> None:
+    """The app loads its window icon from package data (installed or frozen)."""
+    assets = Path(qwenvl_desktop.__file__).parent / "assets"
+    svg = (ICONS / "qwenvl-desktop.svg").read_bytes()
+    assert (assets / "qwenvl-desktop.svg").read_bytes() == svg
+    png_256 = ICONS / "hicolor" / "256x256" / "apps" / "qwenvl-desktop.png"
+    assert (assets / "qwenvl-desktop.png").read_bytes() == png_256.read_bytes()
+
+
+def _desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read(LINUX / f"{APP_ID}.desktop", encoding="utf-8")
+    return parser["Desktop Entry"]
+
+
+def test_desktop_entry_has_required_keys() -> None:
+    entry = _desktop_entry()
+    assert entry["Type"] == "Application"
+    assert entry["Name"] == "Qwen-VL Desktop"
+    assert entry["Icon"] == "qwenvl-desktop"
+    # The app takes the file to open as its argument.
+    assert entry["Exec"].split()[0] == "qwenvl-desktop"
+    assert re.search(r"%[fFuU]\b", entry["Exec"])
+    assert entry["Categories"].endswith(";")
+
+
+def test_desktop_entry_opens_conversations_and_images() -> None:
+    types = _desktop_entry()["MimeType"].rstrip(";").split(";")
+    assert MIME_TYPE in types
+    assert {"image/png", "image/jpeg", "image/webp"} <= set(types)
+    assert "image/svg+xml" not in types  # the app refuses SVG attachments
+
+
+def test_metainfo_describes_the_app() -> None:
+    root = ET.parse(LINUX / f"{APP_ID}.metainfo.xml").getroot()
+    assert root.tag == "component"
+    assert root.get("type") == "desktop-application"
+    assert root.findtext("id") == APP_ID
+    assert root.findtext("launchable") == f"{APP_ID}.desktop"
+    assert root.findtext("provides/binary") == "qwenvl-desktop"
+    assert root.findtext("provides/mediatype") == MIME_TYPE
+    assert root.find("content_rating") is not None
+    assert root.findtext("name")
+    assert root.findtext("summary")
+    assert root.find("description/p") is not None
+    releases = [r.get("version") for r in root.iterfind("releases/release")]
+    assert qwenvl_desktop.__version__ in releases
+    images = [i.text or "" for i in root.iterfind("screenshots/screenshot/image")]
+    assert images
+    assert all(i.startswith("https://") and "/resources/screenshots/" in i for i in images)
+
+
+def test_mime_package_declares_conversation_type() -> None:
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    root = ET.parse(LINUX / "qwenvl-desktop-mime.xml").getroot()
+    mime = root.find(f"m:mime-type[@type='{MIME_TYPE}']", ns)
+    assert mime is not None
+    assert [g.get("pattern") for g in mime.iterfind("m:glob", ns)] == ["*.qwenvl"]
+    assert mime.find("m:sub-class-of", ns).get("type") == "application/json"  # type: ignore[union-attr]
+    matches = [m.get("value") for m in mime.iterfind("m:magic/m:match", ns)]
+    assert FORMAT_ID in matches
+
+
+def test_spec_compiles_and_names_the_bundle() -> None:
+    spec = ROOT / "packaging" / "qwenvl-desktop.spec"
+    source = spec.read_text(encoding="utf-8")
+    compile(source, str(spec), "exec")
+    assert APP_ID in source
+    assert (ROOT / "packaging" / "entry.py").is_file()
+    for script in ("build.py", "bundle_check.py", "make_icons.py", "entry.py"):
+        path = ROOT / "packaging" / script
+        compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_spec_reads_the_package_version() -> None:
+    """The spec parses __version__ from the source; the pattern must keep matching it."""
+    text = (ROOT / "qwenvl_desktop" / "__init__.py").read_text(encoding="utf-8")
+    match = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.MULTILINE)
+    assert match is not None
+    assert match.group(1) == qwenvl_desktop.__version__
