@@ -18,11 +18,13 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
+    QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
     QIcon,
     QImage,
     QKeyEvent,
+    QPalette,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -482,18 +484,31 @@ class Composer(QWidget):
     # --- drops on the whole composer ----------------------------------------------------
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        # Everything is let in, so that a drop of something unusable gets a message
+        # instead of the "forbidden" cursor and silence.
         mime = event.mimeData()
         if mime is not None and (_offers_image(mime) or mime.hasText() or mime.formats()):
             event.acceptProposedAction()
+            self._set_drop_highlight(True)
         else:
             event.ignore()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self._set_drop_highlight(False)
+        super().dragLeaveEvent(event)
+
     def dropEvent(self, event: QDropEvent) -> None:
+        self._set_drop_highlight(False)
         mime = event.mimeData()
         if mime is None:
             return
         event.acceptProposedAction()
         self.add_mime(mime)
+
+    def _set_drop_highlight(self, on: bool) -> None:
+        colour = self.palette().color(QPalette.ColorRole.Highlight).name()
+        self.input.setStyleSheet(
+            f"QPlainTextEdit {{ border: 2px dashed {colour}; }}" if on else "")

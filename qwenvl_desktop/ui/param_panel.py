@@ -230,7 +230,12 @@ class ParamPanel(QWidget):
         self.system_edit.setMinimumHeight(60)
         self.system_label.setBuddy(self.system_edit)
 
+        hint = QLabel("Ticked values are sent; unticked ones use the provider's default.",
+                      self)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)          # drawn in the palette's muted colour
         layout = QVBoxLayout(self)
+        layout.addWidget(hint)
         layout.addLayout(grid)
         layout.addWidget(self.system_label)
         layout.addWidget(self.system_edit, 1)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from PIL import Image
-from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QTextDocument
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.api.types import Usage
 from qwenvl_desktop.core.conversation import Conversation, Message, Provenance, StoredImage
@@ -24,7 +24,7 @@ def view(qtbot: QtBot) -> Iterator[Transcript]:
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitExposed(widget)
-    yield widget
+    return widget
 
 
 def answer_message() -> Message:
@@ -94,8 +94,10 @@ def test_open_tail_shows_plain_text_then_renders_on_finish(
     shown = view.toPlainText()
     assert view.streaming_message_id is None
     assert "```" not in shown
-    assert "Copy" in shown and "Regenerate" in shown
-    assert "10 in / 8 out tokens" in shown and "finish: stop" in shown
+    assert "Copy" in shown
+    assert "Regenerate" in shown
+    assert "10 in / 8 out tokens" in shown
+    assert "finish: stop" in shown
     assert shown.count("x = 1") == 1                # the streamed copy was replaced
 
 
@@ -146,7 +148,8 @@ def test_error_inline_with_retry_and_stopped_mark(view: Transcript) -> None:
     view.show_conversation(conv)
     shown = view.toPlainText()
     assert "Half an ans" in shown
-    assert "The answer was cut off" in shown and "Retry" in shown
+    assert "The answer was cut off" in shown
+    assert "Retry" in shown
     assert "interrupted" in shown
     retried: list[str] = []
     view.retry_requested.connect(retried.append)
@@ -173,7 +176,8 @@ def test_thumbnails_and_action_links(qtbot: QtBot, view: Transcript) -> None:
     view.show_conversation(conv)
     thumb = view.loadResource(int(QTextDocument.ResourceType.ImageResource.value),
                               QUrl(f"thumb:{image.sha256}"))
-    assert isinstance(thumb, QImage) and not thumb.isNull()
+    assert isinstance(thumb, QImage)
+    assert not thumb.isNull()
     assert max(thumb.width(), thumb.height()) <= 160 * max(1.0, view.devicePixelRatioF())
     seen: dict[str, list[str]] = {"image": [], "edit": [], "delete": [], "regen": []}
     view.image_requested.connect(seen["image"].append)

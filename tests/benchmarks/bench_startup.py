@@ -1,0 +1,187 @@
+"""Benchmark: launch → main window shown and idle, the app against a bare PySide6 window.
+
+The bar (BRIEF §7): the app is shown and idle in at most 1.3 × the time a bare
+PySide6 script (QApplication + QMainWindow, shown) takes to get there.
+
+Each launch is a fresh `python` process, timed from just before `exec` (the parent's
+CLOCK_MONOTONIC reading is passed in `BENCH_T0_NS`), so interpreter start-up is in
+both. Both children use the same definition of "shown and idle":
+
+1. the window is ready — bare: shown; app: shown *and* its panes built on the real
+   services (`MainWindow.attach` has returned; a "Loading…" frame does not count);
+2. then the first paint event of that window (any of its widgets) arrives;
+3. then a zero-delay timer fires, i.e. the event queue that paint was part of has
+   been worked through. The child prints the elapsed time and exits.
+
+The app child runs the real entry point (`qwenvl_desktop.__main__.main()` with no
+arguments, what `python -m qwenvl_desktop` does) in a fresh, empty
+`QWENVL_DESKTOP_HOME`. The app has no start-up hook, so the child wraps
+`MainWindow.attach` to learn when the panes exist (see the report for the hook the app
+could expose instead). The keyring is the machine's own (here: no D-Bus, so keyring's
+`fail` backend).
+
+Run: `.venv/bin/python tests/benchmarks/bench_startup.py`.
+"""
+
+# Only the standard library at module level: the children import this file too, and
+# anything imported here would be start-up cost in both.
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+RUNS = 7
+BAR = 1.3
+WINDOW_SIZE = (1280, 800)
+
+
+# --- the children ---------------------------------------------------------------------
+
+def _idle_probe(is_ours: Any, ready: Any) -> None:
+    """Install the paint → zero-timer probe; `is_ours(widget)` picks the window's widgets
+    and `ready()` says whether the window counts as shown yet."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    t0 = int(os.environ["BENCH_T0_NS"])
+
+    def done() -> None:
+        elapsed = (time.clock_gettime_ns(time.CLOCK_MONOTONIC) - t0) / 1e6
+        rss = hwm = 0
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+        window = next((w for w in QApplication.topLevelWidgets() if is_ours(w)), None)
+        size = f"{window.width()}x{window.height()}" if window is not None else "?"
+        sys.stdout.write(f"READY_MS {elapsed:.2f}\nRSS_KB {rss}\nHWM_KB {hwm}\n"
+                         f"SIZE {size}\n")
+        sys.stdout.flush()
+        os._exit(0)
+
+    class PaintWatch(QObject):
+        armed = False
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if (not self.armed and event.type() == QEvent.Type.Paint
+                    and isinstance(obj, QWidget) and is_ours(obj.window()) and ready()):
+                self.armed = True
+                QTimer.singleShot(0, done)
+            return False
+
+    app = QApplication.instance()
+    assert app is not None
+    watch = PaintWatch(app)
+    app.installEventFilter(watch)
+
+
+def _child_bare() -> None:
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = QMainWindow()
+    window.setWindowTitle("bare")
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    _idle_probe(lambda w: w is window, lambda: True)
+    app.exec()
+
+
+def _child_app() -> None:
+    from qwenvl_desktop import __main__ as entry
+    from qwenvl_desktop.ui import main_window
+
+    cls = main_window.MainWindow
+    attached: list[bool] = []
+    original = cls.attach
+
+    def attach(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        attached.append(True)
+
+    cls.attach = attach  # type: ignore[method-assign]
+
+    def install() -> None:
+        _idle_probe(lambda w: isinstance(w, cls), lambda: bool(attached))
+
+    # The probe needs the QApplication, which `run` creates: install it from the
+    # window's constructor, which runs after that and before `show`.
+    init = cls.__init__
+
+    def init_and_probe(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        install()
+
+    cls.__init__ = init_and_probe  # type: ignore[method-assign]
+    sys.argv = [sys.argv[0]]
+    sys.exit(entry.main())
+
+
+# --- the parent -------------------------------------------------------------------------
+
+def _launch(kind: str, home: Any) -> dict[str, str]:
+    from _common import child_env, now_ns, run_child
+
+    env = child_env(home)
+    env["BENCH_T0_NS"] = str(now_ns())
+    return run_child([__file__, "--child", kind], env, timeout=60)
+
+
+def main(runs: int = RUNS) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    from _common import Row, fmt, median
+
+    samples: dict[str, list[dict[str, str]]] = {"bare": [], "app": []}
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        for kind in samples:                         # warm the page cache and .pyc files
+            _launch(kind, Path(tmp) / f"warm-{kind}")
+        for n in range(runs):                        # interleaved: drift hits both alike
+            for kind in samples:
+                home = Path(tmp) / f"{kind}-{n}"    # a fresh, empty home every launch
+                home.mkdir()
+                samples[kind].append(_launch(kind, home))
+
+    def med(kind: str, key: str) -> float:
+        return median(float(s[key]) for s in samples[kind])
+
+    bare_ms, app_ms = med("bare", "READY_MS"), med("app", "READY_MS")
+    ratio = app_ms / bare_ms
+    results: dict[str, Any] = {
+        "runs": runs,
+        "bare_ms": bare_ms, "app_ms": app_ms, "ratio": ratio,
+        "bare_all_ms": [float(s["READY_MS"]) for s in samples["bare"]],
+        "app_all_ms": [float(s["READY_MS"]) for s in samples["app"]],
+        "bare_rss_mb": med("bare", "RSS_KB") / 1024, "app_rss_mb": med("app", "RSS_KB") / 1024,
+        "bare_size": samples["bare"][0]["SIZE"], "app_size": samples["app"][0]["SIZE"],
+    }
+    results["rows"] = [
+        Row("startup", "launch → shown and idle (ms)", fmt(app_ms), fmt(bare_ms),
+            f"{ratio:.2f}×", f"≤ {BAR}×", ratio <= BAR),
+        Row("startup", "resident memory when idle (MB)", fmt(results["app_rss_mb"]),
+            fmt(results["bare_rss_mb"]), f"{results['app_rss_mb'] / results['bare_rss_mb']:.2f}×",
+            "—", None),
+    ]
+    return results
+
+
+def _print(results: dict[str, Any]) -> None:
+    from _common import print_rows
+
+    print(f"bare PySide6 window ({results['bare_size']}): "
+          + ", ".join(f"{v:.0f}" for v in results["bare_all_ms"]) + " ms")
+    print(f"Qwen-VL Desktop ({results['app_size']}):     "
+          + ", ".join(f"{v:.0f}" for v in results["app_all_ms"]) + " ms")
+    print_rows(f"startup (median of {results['runs']} fresh processes each)", results["rows"])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        {"bare": _child_bare, "app": _child_app}[sys.argv[2]]()
+    else:
+        _print(main())
