@@ -32,6 +32,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -69,6 +70,13 @@ class CheckFailed(Exception):
 def _require(condition: object, reason: str) -> None:
     if not condition:
         raise CheckFailed(reason)
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:    # a bundle may leave the metadata out
+        return "(version unknown)"
 
 
 def _describe(err: BaseException) -> str:
@@ -119,7 +127,8 @@ class Report:
 
     def summary(self) -> int:
         total = self.passed + len(self.failed)
-        warned = f", {self.warnings} warning(s)" if self.warnings else ""
+        plural = "s" if self.warnings != 1 else ""
+        warned = f", {self.warnings} warning{plural}" if self.warnings else ""
         if self.failed:
             print(f"self-test FAILED: {len(self.failed)} of {total} checks failed "
                   f"({', '.join(self.failed)}){warned}", file=self.out, flush=True)
@@ -299,7 +308,8 @@ def _image_parts(body: Any) -> list[str]:
 
 async def until(condition: Callable[[], bool]) -> None:
     """Wait for a condition while Qt and asyncio keep running (the watchdog bounds it)."""
-    while not condition():
+    # Polling: these are states of several widgets and tasks with no one signal for them.
+    while not condition():  # noqa: ASYNC110
         await asyncio.sleep(0.01)
 
 
@@ -325,7 +335,6 @@ class _Session:
     # --- the checks, in order ------------------------------------------------------------
 
     async def event_loop(self) -> str:
-        import qasync
         from PySide6.QtCore import QTimer
 
         from .ui.event_loop import AppEventLoop
@@ -340,8 +349,8 @@ class _Session:
         _require(await fired == "qt", "a Qt timer did not wake the coroutine")
         worker = await asyncio.to_thread(threading.get_ident)
         _require(worker != threading.get_ident(), "the worker ran on the GUI thread")
-        return (f"qasync {getattr(qasync, '__version__', '?')}: Qt timers, asyncio tasks "
-                "and worker threads interleave; async-generator hooks installed")
+        return (f"qasync {_version('qasync')}: Qt timers, asyncio tasks and worker threads "
+                "interleave; async-generator hooks installed")
 
     async def build_window(self) -> str:
         from PySide6.QtWidgets import QApplication
@@ -423,7 +432,8 @@ class _Session:
         prov = answer.provenance
         _require(prov is not None and prov.usage is not None and prov.finish_reason == "stop",
                  "the answer's provenance (usage, finish reason) is missing")
-        assert prov is not None and prov.usage is not None
+        assert prov is not None
+        assert prov.usage is not None
         return (f"{self.deltas} pieces streamed in {prov.total_s or 0:.2f} s; image sent as "
                 f"{size[0]}×{size[1]} PNG ({len(self.sent_image)} bytes); usage "
                 f"{prov.usage.prompt_tokens} in / {prov.usage.completion_tokens} out tokens")
@@ -486,7 +496,7 @@ class _Session:
         return "window closed, HTTP client closed, loopback server stopped"
 
 
-async def _run_gui(report: Report, session: _Session, timeout: float) -> None:
+async def _run_gui(report: Report, session: _Session, limit_s: float) -> None:
     steps: list[tuple[str, Callable[[], Awaitable[str]]]] = list(zip(GUI_CHECKS, (
         session.event_loop, session.build_window, session.attach_image, session.request,
         session.transcript, session.save_and_reopen), strict=True))
@@ -499,22 +509,33 @@ async def _run_gui(report: Report, session: _Session, timeout: float) -> None:
                 return
 
     try:
-        await asyncio.wait_for(chain(), timeout)
+        async with asyncio.timeout(limit_s):
+            await chain()
     except TimeoutError:
-        report.fail(reported[-1], f"did not finish within {timeout:g} s")
+        report.fail(reported[-1], f"did not finish within {limit_s:g} s")
     for name, _step in steps[len(reported):]:
         report.fail(name, f"not run, because '{reported[-1]}' failed")
     try:
-        await asyncio.wait_for(report.check_async("shutdown", session.shut_down), 15)
+        async with asyncio.timeout(15):
+            await report.check_async("shutdown", session.shut_down)
     except TimeoutError:
         report.fail("shutdown", "the window did not close within 15 s")
 
 
+def _qt_message(_kind: Any, _context: Any, message: str) -> None:
+    # The offscreen platform says this for every window shown; it means nothing here.
+    if "does not support propagateSizeHints" not in message:
+        print(message, file=sys.stderr, flush=True)
+
+
 def _gui(report: Report, home: Path, answer: Script, timeout: float) -> None:
+    from PySide6.QtCore import qInstallMessageHandler
+
     from .ui.app import create_application
     from .ui.event_loop import AppEventLoop
     from .ui.theme import apply_theme
 
+    previous_handler = qInstallMessageHandler(_qt_message)
     app = create_application([])
     app.setQuitOnLastWindowClosed(False)    # the loop ends when the checks do, not before
     apply_theme(app, "system")
@@ -531,6 +552,7 @@ def _gui(report: Report, home: Path, answer: Script, timeout: float) -> None:
         server.stop()
         loop.close()
         asyncio.set_event_loop(None)
+        qInstallMessageHandler(previous_handler)
 
 
 # --- entry points ------------------------------------------------------------------------

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -23,14 +21,12 @@ from PySide6.QtGui import (
     QDropEvent,
     QIcon,
     QImage,
-    QKeyEvent,
     QPalette,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QMenu,
-    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -44,6 +40,15 @@ from ..core.images import fetch_image_url, inspect_image, read_image_file
 from ..services import Services
 from . import screenshot
 from .attachment_tray import AttachmentTray, PendingAttachment
+from .composer_input import (
+    ComposerInput,
+    encoded_image,
+    name_from_url,
+    offers_image,
+    png_bytes,
+    text_urls,
+    timestamp,
+)
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
@@ -52,124 +57,12 @@ MAX_DOWNLOAD_BYTES = 20_000_000
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
                 "All files (*)")
-_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",
-                   ".avif", ".jfif")
-# Raw encoded image formats offered by other apps, best first (kept byte for byte).
-_IMAGE_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp",
-               "image/tiff", "image/avif")
-
-
-def _stamp() -> str:
-    return f"{datetime.now():%Y%m%d-%H%M%S}"
-
-
-def _name_from_url(url: str, fallback: str) -> str:
-    parts = urlsplit(url)
-    tail = unquote(parts.path.rsplit("/", 1)[-1]) if parts.path else ""
-    return tail or (f"{fallback}-{parts.hostname}" if parts.hostname else fallback)
-
-
-def _text_urls(text: str) -> list[QUrl] | None:
-    """URLs when the text is nothing but links or image paths (one per line); else None."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if not lines or len(lines) > 50:
-        return None
-    urls: list[QUrl] = []
-    for line in lines:
-        low = line.lower()
-        if low.startswith(("http://", "https://", "file://")) and " " not in line:
-            urls.append(QUrl(line))
-        elif low.endswith(_IMAGE_SUFFIXES) and Path(line).expanduser().is_absolute() \
-                and Path(line).expanduser().is_file():
-            urls.append(QUrl.fromLocalFile(str(Path(line).expanduser())))
-        else:
-            return None
-    return urls
-
-
-def _encoded_image(mime: QMimeData) -> tuple[bytes, str] | None:
-    """Image bytes offered by another app: encoded as they were, else Qt's image as PNG."""
-    formats = mime.formats()
-    for kind in _IMAGE_MIME:
-        if kind in formats:
-            data = bytes(mime.data(kind).data())
-            if data:
-                return data, kind.split("/", 1)[1].replace("jpeg", "jpg")
-    if mime.hasImage():
-        image = mime.imageData()
-        if isinstance(image, QImage) and not image.isNull():
-            return _png_bytes(image), "png"
-    return None
-
-
-def _png_bytes(image: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    # Quality 50 maps to a middle zlib level: lossless, and fast enough for 4K shots.
-    # PySide6 6.11 takes the format as str at run time; its stubs say bytes.
-    image.save(buffer, "PNG", 50)  # type: ignore[call-overload]
-    return bytes(buffer.data().data())
-
-
-def _offers_image(mime: QMimeData) -> bool:
-    if mime.hasUrls() or mime.hasImage():
-        return True
-    formats = mime.formats()
-    if any(kind in formats for kind in (*_IMAGE_MIME, "image/svg+xml")):
-        return True
-    return mime.hasText() and _text_urls(mime.text()) is not None
-
-
 def _theme_icon(button: QToolButton, name: str) -> None:
     """Use the desktop theme's icon when it has one; the text label otherwise."""
     if QIcon.hasThemeIcon(name):
         button.setIcon(QIcon.fromTheme(name))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-
-class ComposerInput(QPlainTextEdit):
-    """The message field: Enter sends, Shift+Enter breaks the line, images go to the tray."""
-
-    submitted = Signal()
-    escape_pressed = Signal()
-
-    def __init__(self, composer: Composer) -> None:
-        super().__init__(composer)
-        self._composer = composer
-        self.setAccessibleName("Message")
-        self.setPlaceholderText("Ask about an image… (Enter sends, Shift+Enter: new line; "
-                                "drop or paste images)")
-        self.setTabChangesFocus(True)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            mods = event.modifiers()
-            if mods & Qt.KeyboardModifier.ShiftModifier:
-                self.textCursor().insertText("\n")
-                event.accept()
-                return
-            if not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
-                           | Qt.KeyboardModifier.MetaModifier):
-                event.accept()
-                self.submitted.emit()
-                return
-        if key == Qt.Key.Key_Escape and self._composer.is_streaming():
-            event.accept()
-            self.escape_pressed.emit()
-            return
-        super().keyPressEvent(event)
-
-    # Paste and drops on the text both come through these two.
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:
-        return _offers_image(source) or super().canInsertFromMimeData(source)
-
-    def insertFromMimeData(self, source: QMimeData) -> None:
-        if _offers_image(source):
-            self._composer.add_mime(source, pasted=True)
-            return
-        super().insertFromMimeData(source)
 
 
 class Composer(QWidget):
@@ -195,7 +88,7 @@ class Composer(QWidget):
         self.setAcceptDrops(True)
 
         self.tray = AttachmentTray(self)
-        self.input = ComposerInput(self)
+        self.input = ComposerInput(self, self)
         self.input.setMinimumHeight(56)
         self.attach_button = QToolButton(self)
         self.attach_button.setText("Attach…")
@@ -365,7 +258,7 @@ class Composer(QWidget):
         """Attach whatever images a drop or paste offers; report everything else."""
         urls = list(mime.urls()) if mime.hasUrls() else []
         if not urls and mime.hasText():
-            urls = _text_urls(mime.text()) or []
+            urls = text_urls(mime.text()) or []
         local = [u.toLocalFile() for u in urls if u.isLocalFile()]
         remote = [u.toString() for u in urls
                   if not u.isLocalFile() and u.scheme() in ("http", "https")]
@@ -377,16 +270,16 @@ class Composer(QWidget):
             self._report(errors, clear=True)
             self.add_files(local)
             return
-        encoded = _encoded_image(mime)
+        encoded = encoded_image(mime)
         if encoded is not None:
             data, ext = encoded
             if remote:
-                name = _name_from_url(remote[0], "image")
+                name = name_from_url(remote[0], "image")
                 if "." not in name:
                     name = f"{name}.{ext}"
                 source = remote[0]
             else:
-                name = f"{'pasted' if pasted else 'dropped'}-{_stamp()}.{ext}"
+                name = f"{'pasted' if pasted else 'dropped'}-{timestamp()}.{ext}"
                 source = ""
             errors_now: list[str] = []
             self._add(data, name, source, errors_now)
@@ -410,7 +303,7 @@ class Composer(QWidget):
 
     def download(self, url: str) -> None:
         """Fetch an image link (at most 20 MB) on the event loop, with a tray card."""
-        name = _name_from_url(url, "image")
+        name = name_from_url(url, "image")
         handle = self.tray.add_pending(name)
         coro = fetch_image_url(self.services.http, url, max_bytes=MAX_DOWNLOAD_BYTES)
         try:
@@ -466,7 +359,7 @@ class Composer(QWidget):
     def _add_screenshot(self, image: QImage | None) -> None:
         if image is None or image.isNull():
             return      # cancelled (Esc) or nothing grabbed: nothing to report
-        self.add_image_bytes(_png_bytes(image), screenshot.screenshot_name())
+        self.add_image_bytes(png_bytes(image), screenshot.screenshot_name())
         self.focus_input()
 
     # --- reporting ----------------------------------------------------------------------
@@ -487,7 +380,7 @@ class Composer(QWidget):
         # Everything is let in, so that a drop of something unusable gets a message
         # instead of the "forbidden" cursor and silence.
         mime = event.mimeData()
-        if mime is not None and (_offers_image(mime) or mime.hasText() or mime.formats()):
+        if mime is not None and (offers_image(mime) or mime.hasText() or mime.formats()):
             event.acceptProposedAction()
             self._set_drop_highlight(True)
         else:

@@ -8,6 +8,7 @@ same run; nothing here asserts a time. Qt runs offscreen.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -118,13 +119,17 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
 
 def run_child(args: Sequence[str], env: dict[str, str], timeout: float = 120.0
               ) -> dict[str, str]:
-    """Run `python args...`; return the `KEY value` lines it printed on stdout."""
+    """Run `python args...`; return the `KEY value` lines it printed on stdout, plus
+    `CPU_MS`: the child's user + system CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([PYTHON, *args], env=env, capture_output=True, text=True,
                           timeout=timeout, check=False, cwd=HERE)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child {args} failed ({proc.returncode}):\n"
                            f"{proc.stdout}\n{proc.stderr}")
-    found: dict[str, str] = {}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    found: dict[str, str] = {"CPU_MS": f"{cpu * 1000:.1f}"}
     for line in proc.stdout.splitlines():
         key, _, value = line.partition(" ")
         if key.isupper():

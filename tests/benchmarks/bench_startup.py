@@ -39,38 +39,44 @@ WINDOW_SIZE = (1280, 800)
 
 # --- the children ---------------------------------------------------------------------
 
-def _idle_probe(is_ours: Any, ready: Any) -> None:
-    """Install the paint → zero-timer probe; `is_ours(widget)` picks the window's widgets
-    and `ready()` says whether the window counts as shown yet."""
+def _idle_probe(is_ours: Any, stages: list[tuple[str, Any]]) -> None:
+    """Install the paint → zero-timer probe. `is_ours(widget)` picks the window's
+    widgets; each stage `(name, ready)` is reached at the first paint of the window
+    after `ready()` holds, plus a zero-delay timer. The last stage prints and exits."""
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
     t0 = int(os.environ["BENCH_T0_NS"])
+    out: list[str] = []
 
-    def done() -> None:
+    def reached(name: str, last: bool) -> None:
         elapsed = (time.clock_gettime_ns(time.CLOCK_MONOTONIC) - t0) / 1e6
-        rss = hwm = 0
+        out.append(f"{name}_MS {elapsed:.2f}")
+        if not last:
+            return
         with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("VmHWM:"):
-                    hwm = int(line.split()[1])
+            status = dict(line.split(":", 1) for line in fh if ":" in line)
         window = next((w for w in QApplication.topLevelWidgets() if is_ours(w)), None)
         size = f"{window.width()}x{window.height()}" if window is not None else "?"
-        sys.stdout.write(f"READY_MS {elapsed:.2f}\nRSS_KB {rss}\nHWM_KB {hwm}\n"
-                         f"SIZE {size}\n")
+        out.extend([f"RSS_KB {status['VmRSS'].split()[0]}",
+                    f"HWM_KB {status['VmHWM'].split()[0]}", f"SIZE {size}"])
+        sys.stdout.write("\n".join(out) + "\n")
         sys.stdout.flush()
         os._exit(0)
 
     class PaintWatch(QObject):
-        armed = False
+        next_stage = 0
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if (not self.armed and event.type() == QEvent.Type.Paint
-                    and isinstance(obj, QWidget) and is_ours(obj.window()) and ready()):
-                self.armed = True
-                QTimer.singleShot(0, done)
+            if (self.next_stage < len(stages) and event.type() == QEvent.Type.Paint
+                    and isinstance(obj, QWidget) and is_ours(obj.window())):
+                # One paint may complete several stages (the panes may be built
+                # before the frame is first painted).
+                while self.next_stage < len(stages) and stages[self.next_stage][1]():
+                    name = stages[self.next_stage][0]
+                    self.next_stage += 1
+                    last = self.next_stage == len(stages)
+                    QTimer.singleShot(0, lambda n=name, end=last: reached(n, end))
             return False
 
     app = QApplication.instance()
@@ -87,7 +93,7 @@ def _child_bare() -> None:
     window.setWindowTitle("bare")
     window.resize(*WINDOW_SIZE)
     window.show()
-    _idle_probe(lambda w: w is window, lambda: True)
+    _idle_probe(lambda w: w is window, [("READY", lambda: True)])
     app.exec()
 
 
@@ -106,7 +112,8 @@ def _child_app() -> None:
     cls.attach = attach  # type: ignore[method-assign]
 
     def install() -> None:
-        _idle_probe(lambda w: isinstance(w, cls), lambda: bool(attached))
+        _idle_probe(lambda w: isinstance(w, cls),
+                    [("FRAME", lambda: True), ("READY", lambda: bool(attached))])
 
     # The probe needs the QApplication, which `run` creates: install it from the
     # window's constructor, which runs after that and before `show`.

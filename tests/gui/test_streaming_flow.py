@@ -9,7 +9,6 @@ from window_harness import (  # noqa: F401 - fixtures are found by name
     provider_server_fixture,
     send,
     server_fixture,
-    thread_executor_fixture,
     transcript_text,
     wait_answer,
     window_fixture,

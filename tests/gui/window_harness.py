@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PySide6.QtCore import Qt
@@ -28,20 +27,9 @@ DEFAULT_MODEL = "qwen3-vl-plus"
 
 __all__ = [
     "close_window", "conversation", "last_answer", "make_services", "open_window",
-    "provider_server_fixture", "send", "server_fixture", "thread_executor_fixture",
+    "provider_server_fixture", "send", "server_fixture",
     "transcript_text", "wait_answer", "window_fixture",
 ]
-
-
-@pytest.fixture(name="thread_executor", scope="session", autouse=True)
-def thread_executor_fixture(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[None]:
-    """Give the session loop a plain thread pool for `asyncio.to_thread` (image
-    preparation). qasync's default QThreadExecutor is only shut down by `loop.close()`,
-    which the session fixture never calls, and Qt aborts on exit with a live QThread."""
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gui-tests")
-    qasync_loop.set_default_executor(pool)
-    yield
-    pool.shutdown(wait=True)
 
 
 @pytest.fixture(name="provider_server", scope="session")

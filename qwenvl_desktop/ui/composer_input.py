@@ -1,0 +1,149 @@
+"""The composer's text field, and how images offered by other apps are recognised.
+
+Drops and pastes arrive as QMimeData in many shapes: file URLs from file managers,
+encoded bytes (image/png, image/jpeg) or Qt's own image from browsers and screenshot
+tools, web links from a browser's address bar, or links and paths pasted as text.
+These helpers tell them apart; the composer decides what to do with each.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QUrl, Signal
+from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+__all__ = [
+    "ComposerInput",
+    "ImageHost",
+    "encoded_image",
+    "name_from_url",
+    "offers_image",
+    "png_bytes",
+    "text_urls",
+    "timestamp",
+]
+
+
+class ImageHost(Protocol):
+    """What the text field needs from the composer that owns it."""
+
+    def is_streaming(self) -> bool: ...
+
+    def add_mime(self, mime: QMimeData, *, pasted: bool = False) -> None: ...
+
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",
+                   ".avif", ".jfif")
+# Raw encoded image formats offered by other apps, best first (kept byte for byte).
+_IMAGE_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp",
+               "image/tiff", "image/avif")
+
+
+def timestamp() -> str:
+    return f"{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def name_from_url(url: str, fallback: str) -> str:
+    parts = urlsplit(url)
+    tail = unquote(parts.path.rsplit("/", 1)[-1]) if parts.path else ""
+    return tail or (f"{fallback}-{parts.hostname}" if parts.hostname else fallback)
+
+
+def text_urls(text: str) -> list[QUrl] | None:
+    """URLs when the text is nothing but links or image paths (one per line); else None."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines or len(lines) > 50:
+        return None
+    urls: list[QUrl] = []
+    for line in lines:
+        low = line.lower()
+        if low.startswith(("http://", "https://", "file://")) and " " not in line:
+            urls.append(QUrl(line))
+        elif low.endswith(_IMAGE_SUFFIXES) and Path(line).expanduser().is_absolute() \
+                and Path(line).expanduser().is_file():
+            urls.append(QUrl.fromLocalFile(str(Path(line).expanduser())))
+        else:
+            return None
+    return urls
+
+
+def encoded_image(mime: QMimeData) -> tuple[bytes, str] | None:
+    """Image bytes offered by another app: encoded as they were, else Qt's image as PNG."""
+    formats = mime.formats()
+    for kind in _IMAGE_MIME:
+        if kind in formats:
+            data = bytes(mime.data(kind).data())
+            if data:
+                return data, kind.split("/", 1)[1].replace("jpeg", "jpg")
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            return png_bytes(image), "png"
+    return None
+
+
+def png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    # Quality 50 maps to a middle zlib level: lossless, and fast enough for 4K shots.
+    # PySide6 6.11 takes the format as str at run time; its stubs say bytes.
+    image.save(buffer, "PNG", 50)  # type: ignore[call-overload]
+    return bytes(buffer.data().data())
+
+
+def offers_image(mime: QMimeData) -> bool:
+    if mime.hasUrls() or mime.hasImage():
+        return True
+    formats = mime.formats()
+    if any(kind in formats for kind in (*_IMAGE_MIME, "image/svg+xml")):
+        return True
+    return mime.hasText() and text_urls(mime.text()) is not None
+
+
+class ComposerInput(QPlainTextEdit):
+    """The message field: Enter sends, Shift+Enter breaks the line, images go to the tray."""
+
+    submitted = Signal()
+    escape_pressed = Signal()
+
+    def __init__(self, host: ImageHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._composer = host
+        self.setAccessibleName("Message")
+        self.setPlaceholderText("Ask about an image… (Enter sends, Shift+Enter: new line; "
+                                "drop or paste images)")
+        self.setTabChangesFocus(True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            mods = event.modifiers()
+            if mods & Qt.KeyboardModifier.ShiftModifier:
+                self.textCursor().insertText("\n")
+                event.accept()
+                return
+            if not mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                           | Qt.KeyboardModifier.MetaModifier):
+                event.accept()
+                self.submitted.emit()
+                return
+        if key == Qt.Key.Key_Escape and self._composer.is_streaming():
+            event.accept()
+            self.escape_pressed.emit()
+            return
+        super().keyPressEvent(event)
+
+    # Paste and drops on the text both come through these two.
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return offers_image(source) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        if offers_image(source):
+            self._composer.add_mime(source, pasted=True)
+            return
+        super().insertFromMimeData(source)
