@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -91,6 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         if on
     ]
 
+    # On Linux and macOS both variants are called dist/qwenvl-desktop: a folder from
+    # the last one-folder build would block a one-file build, and the other way round.
+    result = result_path(args.onefile)
+    if args.onefile and result.is_dir():
+        shutil.rmtree(result)
+    elif not args.onefile and result.is_file():
+        result.unlink()
+
     print("+", " ".join(command), flush=True)
     started = time.perf_counter()
     completed = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -102,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return completed.returncode
 
-    result = result_path(args.onefile)
     if not result.exists():
         print(f"build failed: {result} was not created", file=sys.stderr)
         return 1

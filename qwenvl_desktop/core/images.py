@@ -76,9 +76,10 @@ _UPRIGHT: Final = {
 }
 _EXIF_ORIENTATION: Final = 0x0112
 
-# Bicubic matches what Qwen's own processors use when the server resizes; it keeps
-# small text readable, unlike bilinear, and costs less than Lanczos.
-_RESAMPLE: Final = Image.Resampling.BICUBIC
+# Hamming: Pillow's filter for reducing, sharper than bilinear at its cost, half of
+# bicubic's. Side by side on a 4K screenshot reduced to 2144×1184 its text is not to be
+# told from bicubic (what Qwen's processors use) or Lanczos, and it compresses smaller.
+_RESAMPLE: Final = Image.Resampling.HAMMING
 _PNG_LEVEL: Final = 2
 _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 # Chunks that change how pixels look; everything else (text, EXIF, time) stays home.

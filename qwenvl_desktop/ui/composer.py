@@ -57,6 +57,8 @@ MAX_DOWNLOAD_BYTES = 20_000_000
 
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
                 "All files (*)")
+
+
 def _theme_icon(button: QToolButton, name: str) -> None:
     """Use the desktop theme's icon when it has one; the text label otherwise."""
     if QIcon.hasThemeIcon(name):

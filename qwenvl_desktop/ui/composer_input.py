@@ -45,10 +45,12 @@ _IMAGE_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"
 
 
 def timestamp() -> str:
+    """Local time as YYYYmmdd-HHMMSS, for names of pasted and dropped images."""
     return f"{datetime.now():%Y%m%d-%H%M%S}"
 
 
 def name_from_url(url: str, fallback: str) -> str:
+    """The file name a link points at (percent-decoded), or `fallback-host`."""
     parts = urlsplit(url)
     tail = unquote(parts.path.rsplit("/", 1)[-1]) if parts.path else ""
     return tail or (f"{fallback}-{parts.hostname}" if parts.hostname else fallback)
@@ -88,6 +90,7 @@ def encoded_image(mime: QMimeData) -> tuple[bytes, str] | None:
 
 
 def png_bytes(image: QImage) -> bytes:
+    """A QImage (clipboard, screenshot) encoded losslessly as PNG."""
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     # Quality 50 maps to a middle zlib level: lossless, and fast enough for 4K shots.
@@ -97,6 +100,7 @@ def png_bytes(image: QImage) -> bytes:
 
 
 def offers_image(mime: QMimeData) -> bool:
+    """Whether a drop or paste is (or claims to be) images rather than plain text."""
     if mime.hasUrls() or mime.hasImage():
         return True
     formats = mime.formats()
@@ -113,7 +117,7 @@ class ComposerInput(QPlainTextEdit):
 
     def __init__(self, host: ImageHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._composer = host
+        self._host = host
         self.setAccessibleName("Message")
         self.setPlaceholderText("Ask about an image… (Enter sends, Shift+Enter: new line; "
                                 "drop or paste images)")
@@ -132,7 +136,7 @@ class ComposerInput(QPlainTextEdit):
                 event.accept()
                 self.submitted.emit()
                 return
-        if key == Qt.Key.Key_Escape and self._composer.is_streaming():
+        if key == Qt.Key.Key_Escape and self._host.is_streaming():
             event.accept()
             self.escape_pressed.emit()
             return
@@ -144,6 +148,6 @@ class ComposerInput(QPlainTextEdit):
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         if offers_image(source):
-            self._composer.add_mime(source, pasted=True)
+            self._host.add_mime(source, pasted=True)
             return
         super().insertFromMimeData(source)

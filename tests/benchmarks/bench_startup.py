@@ -157,22 +157,29 @@ def main(runs: int = RUNS) -> dict[str, Any]:
     def med(kind: str, key: str) -> float:
         return median(float(s[key]) for s in samples[kind])
 
-    bare_ms, app_ms = med("bare", "READY_MS"), med("app", "READY_MS")
+    bare_ms, app_ms, frame_ms = med("bare", "READY_MS"), med("app", "READY_MS"), \
+        med("app", "FRAME_MS")
+    bare_cpu, app_cpu = med("bare", "CPU_MS"), med("app", "CPU_MS")
+    bare_rss, app_rss = med("bare", "RSS_KB") / 1024, med("app", "RSS_KB") / 1024
     ratio = app_ms / bare_ms
     results: dict[str, Any] = {
-        "runs": runs,
-        "bare_ms": bare_ms, "app_ms": app_ms, "ratio": ratio,
+        "runs": runs, "bare_ms": bare_ms, "app_ms": app_ms, "app_frame_ms": frame_ms,
+        "ratio": ratio, "frame_ratio": frame_ms / bare_ms,
+        "bare_cpu_ms": bare_cpu, "app_cpu_ms": app_cpu,
         "bare_all_ms": [float(s["READY_MS"]) for s in samples["bare"]],
         "app_all_ms": [float(s["READY_MS"]) for s in samples["app"]],
-        "bare_rss_mb": med("bare", "RSS_KB") / 1024, "app_rss_mb": med("app", "RSS_KB") / 1024,
+        "bare_rss_mb": bare_rss, "app_rss_mb": app_rss,
         "bare_size": samples["bare"][0]["SIZE"], "app_size": samples["app"][0]["SIZE"],
     }
     results["rows"] = [
-        Row("startup", "launch → shown and idle (ms)", fmt(app_ms), fmt(bare_ms),
-            f"{ratio:.2f}×", f"≤ {BAR}×", ratio <= BAR),
-        Row("startup", "resident memory when idle (MB)", fmt(results["app_rss_mb"]),
-            fmt(results["bare_rss_mb"]), f"{results['app_rss_mb'] / results['bare_rss_mb']:.2f}×",
-            "—", None),
+        Row("startup", "launch → window with panes shown and idle (ms)", fmt(app_ms),
+            fmt(bare_ms), f"{ratio:.2f}×", f"≤ {BAR}×", ratio <= BAR),
+        Row("startup", "launch → first frame painted (ms, \"Loading…\")", fmt(frame_ms),
+            fmt(bare_ms), f"{frame_ms / bare_ms:.2f}×", "—", None),
+        Row("startup", "CPU time of the launch (ms)", fmt(app_cpu), fmt(bare_cpu),
+            f"{app_cpu / bare_cpu:.2f}×", "—", None),
+        Row("startup", "resident memory when idle (MB)", fmt(app_rss), fmt(bare_rss),
+            f"{app_rss / bare_rss:.2f}×", "—", None),
     ]
     return results
 

@@ -20,13 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SENTINEL_KEY
 from PIL import Image
 
 import qwenvl_desktop
 from qwenvl_desktop import cli
 from qwenvl_desktop.core.settings import Settings
 from qwenvl_desktop.core.storage import load_conversation
+from qwenvl_desktop.testing import SENTINEL_KEY
 from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
 

@@ -38,4 +38,20 @@ def qasync_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         task.cancel()
     qapp.processEvents()
     pool.shutdown(wait=True)
+    asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def _loop_running_only_during_gui_tests(
+    qasync_loop: asyncio.AbstractEventLoop,
+) -> Iterator[None]:
+    """Mark the qasync loop as the running loop for this test only.
+
+    A loop created with already_running=True stays registered as "running" on the main
+    thread, and every later `asyncio.run` (in non-GUI tests collected after these) would
+    fail with "cannot be called from a running event loop".
+    """
+    asyncio.events._set_running_loop(qasync_loop)
+    yield
+    asyncio.events._set_running_loop(None)

@@ -7,6 +7,7 @@ QDropEvent carrying a QMimeData, sent to the widget under the pointer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import re
 import struct
@@ -71,27 +72,32 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
 
 
+@functools.cache
+def samples() -> dict[str, bytes]:
+    """Every sample file's bytes, made once per session (encoding them is the slow part)."""
+    whole = noisy_png(600, 400)
+    return {
+        "photo.png": png_bytes(1920, 1080),
+        "second.jpg": jpeg_bytes(800, 600),
+        "notes.png": b"These are my meeting notes, not a picture.\n" * 20,
+        "logo.svg": (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+                     b'width="10" height="10"><rect width="10" height="10"/></svg>\n'),
+        "paper.pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
+        "empty.png": b"",
+        "tiny.png": png_bytes(8, 8),
+        "strip.png": png_bytes(3300, 11),
+        "bomb.png": bomb_png(),
+        "truncated.png": whole[: len(whole) // 2],
+    }
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     made: dict[str, Path] = {}
-
-    def put(name: str, data: bytes) -> None:
+    for name, data in samples().items():
         path = tmp_path / name
         path.write_bytes(data)
         made[name] = path
-
-    put("photo.png", png_bytes(1920, 1080))
-    put("second.jpg", jpeg_bytes(800, 600))
-    put("notes.png", b"These are my meeting notes, not a picture.\n" * 20)
-    put("logo.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
-                    b'width="10" height="10"><rect width="10" height="10"/></svg>\n')
-    put("paper.pdf", b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
-    put("empty.png", b"")
-    put("tiny.png", png_bytes(8, 8))
-    put("strip.png", png_bytes(3300, 11))
-    put("bomb.png", bomb_png())
-    whole = noisy_png(600, 400)
-    put("truncated.png", whole[: len(whole) // 2])
     folder = tmp_path / "holiday"
     folder.mkdir()
     made["holiday"] = folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,19 +55,24 @@ def use(composer: Composer, catalog: Catalog, provider_id: str, model_id: str,
     composer.set_target(provider, provider.model(model_id), high_resolution)
 
 
+@functools.cache
+def encoded(width: int, height: int, kind: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 60)).save(buffer, kind)
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def screenshot_file(tmp_path: Path) -> Path:
     path = tmp_path / "dialog.png"
-    Image.new("RGB", (1920, 1080), (230, 230, 230)).save(path)
+    path.write_bytes(encoded(1920, 1080, "PNG"))
     return path
 
 
 @pytest.fixture
 def photo_file(tmp_path: Path) -> Path:
     path = tmp_path / "photo.jpg"
-    buffer = io.BytesIO()
-    Image.new("RGB", (4032, 3024), (90, 140, 60)).save(buffer, "JPEG", quality=70)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(encoded(4032, 3024, "JPEG"))
     return path
 
 

@@ -294,7 +294,7 @@ def test_an_image_only_rounded_to_the_patch_grid_is_not_resampled() -> None:
 def test_resizing_in_strips_gives_exactly_the_single_call_result() -> None:
     im = noise(2400, 1700)
     size = (1376, 992)
-    expected = im.resize(size, Image.Resampling.BICUBIC)
+    expected = im.resize(size, images._RESAMPLE)
     assert ImageChops.difference(images._resize(im, size), expected).getbbox() is None
 
 
@@ -396,7 +396,7 @@ def test_a_screenshot_stays_lossless_png() -> None:
     shot = screenshot(1600, 1000)
     result = prepare(encode(shot, "PNG"), model=QWEN3)
     assert result.mime == "image/png"
-    expected = shot.resize((result.width, result.height), Image.Resampling.BICUBIC)
+    expected = shot.resize((result.width, result.height), images._RESAMPLE)
     assert ImageChops.difference(decoded(result).convert("RGB"), expected).getbbox() is None
 
 

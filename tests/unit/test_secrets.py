@@ -6,13 +6,13 @@ import keyring
 import keyring.backends.fail
 import keyring.backends.null
 import pytest
-from conftest import SENTINEL_KEY
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordSetError
 
 from qwenvl_desktop.core.catalog import load_builtin
 from qwenvl_desktop.core.errors import ConfigError, KeyStoreError, redact
 from qwenvl_desktop.core.secrets import SERVICE, KeyStore, is_secure_backend
+from qwenvl_desktop.testing import SENTINEL_KEY
 from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
 
 CATALOG = load_builtin()

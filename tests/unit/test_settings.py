@@ -7,13 +7,13 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SENTINEL_KEY
 
 from qwenvl_desktop.core import paths
 from qwenvl_desktop.core.api.types import ChatParams
 from qwenvl_desktop.core.catalog import CustomEndpoint
 from qwenvl_desktop.core.errors import ConfigError, register_secret
 from qwenvl_desktop.core.settings import Settings, catalog_for
+from qwenvl_desktop.testing import SENTINEL_KEY
 
 
 def _write(data: object) -> Path:

@@ -119,8 +119,9 @@ class ChatClient:
                           api_key: str | None) -> AsyncIterator[StreamEvent]:
         """The answer as events; `Retrying` events come only before the first answer byte.
 
-        Raises a `ProviderError` subclass; stream errors carry the partial answer. If the
-        consumer stops early (`aclose()`, task cancelled) the connection is closed at once.
+        Raises a `ProviderError` subclass; stream errors carry the partial answer. It is an
+        async generator: if the consumer stops early (`aclose()`, task cancelled) the
+        connection is closed at once.
         """
         spec = build_request(provider, model, messages, params, api_key=api_key)
         body = serialize_body(spec.json)

@@ -1,0 +1,522 @@
+"""Benchmark: streaming a long answer into the real window, against raw httpx.
+
+The bars (BRIEF §7):
+
+(a) a 20,000-token answer with code blocks and tables, streamed as fast as the loopback
+    server can send it, is fully rendered in the transcript in ≤ 1.5 × the time raw
+    httpx takes just to read and parse the same stream;
+(b) at 100 tokens/s the GUI thread is ≤ 5 % busy and no event-loop stall exceeds 16 ms;
+(c) the cost per token does not grow with the answer's length (2k vs 20k tokens).
+
+How it is measured:
+
+* The provider server (`qwenvl_desktop.testing.ProviderServer`, DashScope dialect, one
+  SSE event per token) runs in a *separate process*, so neither side pays for the
+  server's CPU or fights it for the GIL; it is the same server for both sides.
+* "Ours" is the real window (`MainWindow.build` on the real `Services`, pointed at the
+  server, keys in an in-memory keyring) driven the way a person drives it: text in the
+  composer, `submit()`; the answer goes through `ChatController` → `send_turn` →
+  `ChatClient` → `Transcript`. The clock stops when `turn_ended` has been handled
+  (the final render and the autosave included) and the transcript's document has been
+  laid out to the end and its viewport painted.
+* "Raw httpx" is `httpx.AsyncClient.stream()` posting the same request body (built by
+  the app's `build_request`) and feeding every received byte chunk to the app's own
+  `StreamDecoder`, collecting the text — under `asyncio.run` (stdlib loop). The same
+  on the qasync loop is printed too, to show what the loop itself costs.
+* GUI-thread CPU is `time.thread_time()` read on the GUI thread; stalls come from a
+  5 ms precise QTimer recording how late each tick is.
+
+Run: `.venv/bin/python tests/benchmarks/bench_streaming.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qwenvl_desktop.ui.main_window import MainWindow
+    from qwenvl_desktop.ui.transcript import Transcript
+
+RUNS_FAST = 5
+RUNS_PACED = 3
+LONG_TOKENS = 20_000
+SHORT_TOKENS = 2_000
+PACED_RATE = 100.0
+PACED_TOKENS = 1_000             # ~10 s at 100 tokens/s
+PROBE_MS = 5
+BAR_RATIO = 1.5
+BAR_BUSY = 0.05
+BAR_STALL_MS = 16.0
+QUESTION = "Explain the data pipeline in detail, with code and tables."
+
+
+# --- a realistic long answer ------------------------------------------------------------
+
+_WORDS = (
+    "the model reads each image tile and maps it to visual tokens before the decoder "
+    "attends over text and pixels together so that layout order and small print survive "
+    "resizing while the pipeline batches requests streams partial answers keeps latency "
+    "low and records usage for every call including retries timeouts and errors which "
+    "matters when screenshots contain dense tables code or dialogs with several buttons"
+).split()
+_IDENTS = ("frame", "tile", "batch", "tokens", "result", "width", "height", "scale",
+           "buffer", "cursor", "payload", "retries", "budget", "request", "response")
+
+
+def _sentence(rnd: random.Random) -> str:
+    words = [rnd.choice(_WORDS) for _ in range(rnd.randint(8, 22))]
+    if rnd.random() < 0.3:
+        words[rnd.randrange(len(words))] = f"`{rnd.choice(_IDENTS)}`"
+    if rnd.random() < 0.2:
+        i = rnd.randrange(len(words))
+        words[i] = f"**{words[i]}**"
+    return " ".join(words).capitalize() + "."
+
+
+def _paragraph(rnd: random.Random) -> str:
+    return " ".join(_sentence(rnd) for _ in range(rnd.randint(2, 5)))
+
+
+def _bullets(rnd: random.Random) -> str:
+    marker = rnd.choice(("-", "*", "1."))
+    return "\n".join(f"{marker} {_sentence(rnd)}" for _ in range(rnd.randint(3, 6)))
+
+
+def _code(rnd: random.Random) -> str:
+    name = rnd.choice(_IDENTS)
+    lines = [f"def process_{name}({name}: list[int], scale: float = 1.0) -> dict[str, int]:",
+             f'    """Resize every {name} and count the tokens it costs."""',
+             "    result: dict[str, int] = {}"]
+    for _ in range(rnd.randint(4, 14)):
+        a, b = rnd.choice(_IDENTS), rnd.choice(_IDENTS)
+        lines.append(rnd.choice((
+            f"    {a} = round({b} * scale) + {rnd.randint(1, 64)}",
+            f"    for {a} in range(len({b})):",
+            f"        result[\"{a}\"] = result.get(\"{a}\", 0) + {rnd.randint(1, 9)}",
+            f"    if {a} > {rnd.randint(100, 4000)}:  # cap at the model's limit",
+            f"        {a} = min({a}, {b}) // 2",
+        )))
+    lines.append("    return result")
+    return "```python\n" + "\n".join(lines) + "\n```"
+
+
+def _table(rnd: random.Random) -> str:
+    cols = rnd.randint(3, 4)
+    head = ["Stage", "Input", "Tokens", "Notes"][:cols]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * cols]
+    for _ in range(rnd.randint(4, 8)):
+        cells = [rnd.choice(_IDENTS), f"{rnd.randint(28, 4096)}×{rnd.randint(28, 4096)}",
+                 str(rnd.randint(4, 16384)), " ".join(rnd.choice(_WORDS) for _ in range(4))]
+        rows.append("| " + " | ".join(cells[:cols]) + " |")
+    return "\n".join(rows)
+
+
+def make_answer(tokens: int, seed: int = 20_000) -> str:
+    """A markdown answer of exactly `tokens` server tokens (the loopback server streams
+    one whitespace-led word per event): headings, paragraphs, lists, Python code blocks
+    and tables, in a realistic mix."""
+    from qwenvl_desktop.testing.provider_server import split_pieces
+
+    rnd = random.Random(seed)
+    blocks: list[str] = []
+    count = 0
+    section = 0
+    while True:
+        section += 1
+        block = rnd.choice((
+            lambda: f"## {section}. {_sentence(rnd)[:-1]}", lambda: _paragraph(rnd),
+            lambda: _paragraph(rnd), lambda: _bullets(rnd), lambda: _code(rnd),
+            lambda: _table(rnd)))()
+        n = len(split_pieces("\n\n" + block, None))
+        if count + n > tokens:
+            break
+        blocks.append(block)
+        count += n
+    # Top up to the exact count with one last paragraph of single words.
+    text = "\n\n".join(blocks)
+    missing = tokens - len(split_pieces(text, None))
+    if missing > 0:
+        text += "\n\n" + " ".join(rnd.choice(_WORDS) for _ in range(missing)) + "."
+    return text
+
+
+# --- the server, in its own process -------------------------------------------------------
+
+def _serve(tokens: int, rate: float) -> None:
+    from qwenvl_desktop.testing.provider_server import ProviderServer, Script
+
+    script = Script(content=make_answer(tokens), tokens_per_second=rate)
+    with ProviderServer(default=script) as server:
+        from _common import server_urls
+
+        sys.stdout.write("URLS " + json.dumps(server_urls(server)) + "\n")
+        sys.stdout.write(f"KEY {server.api_key}\n")
+        sys.stdout.flush()
+        sys.stdin.read()                       # serve until the parent closes stdin
+        if server.errors:
+            sys.stderr.write("\n".join(server.errors))
+
+
+class ServerProcess:
+    """`python bench_streaming.py --serve TOKENS RATE`, for a `with` block."""
+
+    def __init__(self, tokens: int, rate: float = 0.0) -> None:
+        self.args = [sys.executable, __file__, "--serve", str(tokens), str(rate)]
+        self.urls: dict[str, str] = {}
+        self.key = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> ServerProcess:
+        proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True, cwd=Path(__file__).parent)
+        self._proc = proc
+        assert proc.stdout is not None
+        for _ in range(2):
+            key, _, value = proc.stdout.readline().strip().partition(" ")
+            if key == "URLS":
+                self.urls = json.loads(value)
+            elif key == "KEY":
+                self.key = value
+        if not self.urls or not self.key:
+            proc.kill()
+            raise RuntimeError("the provider server process did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc = self._proc
+        if proc is not None:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=30)
+
+
+# --- raw httpx: read and parse, nothing else -----------------------------------------------
+
+async def raw_httpx(urls: dict[str, str], key: str) -> tuple[float, float, str]:
+    """Post the app's request, parse the SSE with the app's decoder; (wall s, cpu s, text)."""
+    import httpx
+
+    from _common import MODEL, PROVIDER
+    from qwenvl_desktop.core.api.request import build_request, serialize_body
+    from qwenvl_desktop.core.api.stream import StreamDecoder
+    from qwenvl_desktop.core.api.types import ChatMessage, ChatParams, ContentDelta
+    from qwenvl_desktop.core.catalog import load_builtin
+
+    provider = load_builtin().get(PROVIDER).with_base_url(urls[PROVIDER])
+    spec = build_request(provider, provider.model(MODEL), [ChatMessage("user", QUESTION)],
+                         ChatParams(), api_key=key)
+    body = serialize_body(spec.json)
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        parts: list[str] = []
+        async with http.stream(spec.method, spec.url, headers=spec.headers,
+                               content=body) as response:
+            decoder = StreamDecoder(provider)
+            async for raw in response.aiter_bytes():
+                for event in decoder.feed(raw):
+                    if isinstance(event, ContentDelta):
+                        parts.append(event.text)
+                if decoder.saw_done:
+                    break
+            decoder.close()
+        text = "".join(parts)
+        return time.perf_counter() - wall0, time.thread_time() - cpu0, text
+
+
+# --- the real window -------------------------------------------------------------------------
+
+@dataclass
+class Turn:
+    wall_s: float
+    cpu_s: float
+    worst_stall_ms: float = 0.0
+    stalls: list[tuple[float, float]] = field(default_factory=list)   # (at s, late ms)
+
+
+def finish_render(transcript: Transcript) -> None:
+    """Lay the whole document out (QTextDocumentLayout lays out lazily) and paint the
+    view once, so "rendered" means on screen, not merely inserted."""
+    doc = transcript.document()
+    doc.documentLayout().frameBoundingRect(doc.rootFrame())   # ensureLayoutFinished()
+    transcript.viewport().repaint()
+
+
+class StallProbe:
+    """A precise 5 ms timer; how late each tick is, beyond its interval."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+        self.start_at = 0.0
+        self.last = 0.0
+        self.ticks = 0
+        self.late: list[tuple[float, float]] = []
+
+    def start(self) -> None:
+        self.start_at = self.last = time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.ticks += 1
+        self.late.append((now - self.start_at, (now - self.last) * 1000 - PROBE_MS))
+        self.last = now
+
+    @property
+    def worst_ms(self) -> float:
+        return max((late for _at, late in self.late), default=0.0)
+
+
+class WindowBench:
+    """The real window on the server's URLs, in this process, on the qasync loop."""
+
+    def __init__(self, home: Path) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from _common import use_memory_keyring
+        from qwenvl_desktop.ui.event_loop import AppEventLoop
+
+        os.environ["QWENVL_DESKTOP_HOME"] = str(home)
+        use_memory_keyring()
+        existing = QApplication.instance()
+        self.app = existing if isinstance(existing, QApplication) else QApplication([])
+        self.loop = AppEventLoop(self.app)
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench")
+        self.loop.set_default_executor(self.executor)
+        asyncio.set_event_loop(self.loop)
+        self.window: MainWindow | None = None
+
+    def open(self, urls: dict[str, str], key: str) -> MainWindow:
+        from _common import services_for
+        from qwenvl_desktop.ui.main_window import MainWindow
+
+        self.close()
+        window = MainWindow.build(services_for(urls, key))
+        window.resize(1280, 860)
+        window.show()
+        self.window = window
+        self.run(asyncio.sleep(0.3))
+        return window
+
+    def run(self, coro: Any) -> Any:
+        asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(coro)
+
+    def turn(self, expected: str, probe: StallProbe | None = None) -> Turn:
+        return self.run(self._turn(expected, probe))
+
+    async def _turn(self, expected: str, probe: StallProbe | None) -> Turn:
+        window = self.window
+        assert window is not None
+        window.chat.new_conversation()            # an empty transcript every time
+        await asyncio.sleep(0.1)
+        ended: asyncio.Future[str] = self.loop.create_future()
+
+        def on_ended(_conv: str, answer_id: str) -> None:
+            if not ended.done():
+                ended.set_result(answer_id)
+
+        window.controller.turn_ended.connect(on_ended)
+        try:
+            if probe is not None:
+                probe.start()
+            wall0, cpu0 = time.perf_counter(), time.thread_time()
+            window.composer.set_text(QUESTION)
+            window.composer.submit()
+            await ended
+            finish_render(window.transcript)
+            wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+            if probe is not None:
+                await asyncio.sleep(0.05)         # one more tick after the final paint
+                probe.stop()
+        finally:
+            window.controller.turn_ended.disconnect(on_ended)
+        conv = window.current_conversation()
+        assert conv is not None
+        answer = conv.messages[-1]
+        if answer.status != "complete" or answer.text != expected:
+            raise RuntimeError(f"the window's answer is wrong: {answer.status} "
+                               f"{len(answer.text)} chars, {answer.error}")
+        last_words = expected.split()[-3:]
+        shown = window.transcript.toPlainText()
+        if " ".join(last_words).rstrip(".") not in shown:
+            raise RuntimeError("the end of the answer is not in the transcript")
+        turn = Turn(wall, cpu)
+        if probe is not None:
+            turn.worst_stall_ms = probe.worst_ms
+            turn.stalls = sorted(probe.late, key=lambda s: -s[1])[:3]
+        return turn
+
+    def idle_share(self, seconds: float) -> float:
+        """GUI-thread CPU share of the idle window with the stall probe running."""
+        async def idle() -> float:
+            probe = StallProbe()
+            probe.start()
+            wall0, cpu0 = time.perf_counter(), time.thread_time()
+            await asyncio.sleep(seconds)
+            probe.stop()
+            return (time.thread_time() - cpu0) / (time.perf_counter() - wall0)
+
+        return float(self.run(idle()))
+
+    def close(self) -> None:
+        window, self.window = self.window, None
+        if window is None:
+            return
+        window.close()
+        self.run(self._wait_closed(window))
+        window.deleteLater()
+
+    async def _wait_closed(self, window: MainWindow) -> None:
+        while not window.is_shut_down:
+            await asyncio.sleep(0.02)
+
+    def shutdown(self) -> None:
+        self.close()
+        self.executor.shutdown(wait=True)
+        asyncio.set_event_loop(None)
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+def _interleaved(bench: WindowBench, tokens: int, runs: int) -> dict[str, list[float]]:
+    expected = make_answer(tokens)
+    out: dict[str, list[float]] = {"ours": [], "ours_cpu": [], "raw": [], "raw_cpu": [],
+                                   "raw_qasync": []}
+    with ServerProcess(tokens) as server:
+        bench.open(server.urls, server.key)
+
+        def raw_once(on_qasync: bool) -> tuple[float, float]:
+            if on_qasync:
+                wall, cpu, text = bench.run(raw_httpx(server.urls, server.key))
+            else:
+                wall, cpu, text = asyncio.run(raw_httpx(server.urls, server.key))
+                asyncio.set_event_loop(bench.loop)
+            if text != expected:
+                raise RuntimeError("raw httpx read a different answer")
+            return wall, cpu
+
+        raw_once(False)                           # warm both paths once
+        bench.turn(expected)
+        for _ in range(runs):
+            wall, cpu = raw_once(False)
+            out["raw"].append(wall)
+            out["raw_cpu"].append(cpu)
+            turn = bench.turn(expected)
+            out["ours"].append(turn.wall_s)
+            out["ours_cpu"].append(turn.cpu_s)
+            out["raw_qasync"].append(raw_once(True)[0])
+        bench.close()
+    return out
+
+
+def _paced(bench: WindowBench, runs: int) -> dict[str, Any]:
+    expected = make_answer(PACED_TOKENS)
+    shares: list[float] = []
+    stalls: list[float] = []
+    worst: list[tuple[float, float]] = []
+    with ServerProcess(PACED_TOKENS, PACED_RATE) as server:
+        bench.open(server.urls, server.key)
+        idle = bench.idle_share(2.0)
+        for _ in range(runs):
+            probe = StallProbe()
+            turn = bench.turn(expected, probe)
+            shares.append(turn.cpu_s / turn.wall_s)
+            stalls.append(turn.worst_stall_ms)
+            worst.extend(turn.stalls)
+            duration = turn.wall_s
+        bench.close()
+    return {"shares": shares, "stalls": stalls, "idle_share": idle, "duration_s": duration,
+            "top_stalls": sorted(worst, key=lambda s: -s[1])[:5]}
+
+
+def main(runs_fast: int = RUNS_FAST, runs_paced: int = RUNS_PACED) -> dict[str, Any]:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from _common import Row, fmt, median
+
+    with tempfile.TemporaryDirectory(prefix="bench-streaming-") as tmp:
+        bench = WindowBench(Path(tmp))
+        try:
+            long = _interleaved(bench, LONG_TOKENS, runs_fast)
+            short = _interleaved(bench, SHORT_TOKENS, runs_fast)
+            paced = _paced(bench, runs_paced)
+        finally:
+            bench.shutdown()
+
+    m: Callable[[list[float]], float] = median
+    ours, raw = m(long["ours"]), m(long["raw"])
+    ratio = ours / raw
+    cpu_ratio = m(long["ours_cpu"]) / m(long["raw_cpu"])
+    per_long = ours / LONG_TOKENS * 1e6
+    per_short = m(short["ours"]) / SHORT_TOKENS * 1e6
+    cpu_long = m(long["ours_cpu"]) / LONG_TOKENS * 1e6
+    cpu_short = m(short["ours_cpu"]) / SHORT_TOKENS * 1e6
+    share, stall = m(paced["shares"]), m(paced["stalls"])
+    worst_stall = max(paced["stalls"])
+    results: dict[str, Any] = {"runs_fast": runs_fast, "runs_paced": runs_paced,
+                               "long": long, "short": short, "paced": paced}
+    results["rows"] = [
+        Row("streaming", f"{LONG_TOKENS:,}-token answer, wall (ms)", fmt(ours * 1000),
+            fmt(raw * 1000), f"{ratio:.2f}×", f"≤ {BAR_RATIO}×", ratio <= BAR_RATIO),
+        Row("streaming", f"{LONG_TOKENS:,}-token answer, GUI-thread CPU (ms)",
+            fmt(m(long["ours_cpu"]) * 1000), fmt(m(long["raw_cpu"]) * 1000),
+            f"{cpu_ratio:.2f}×", "—", None),
+        Row("streaming", "raw httpx on the qasync loop instead (ms)", "—",
+            fmt(m(long["raw_qasync"]) * 1000), f"{m(long['raw_qasync']) / raw:.2f}× raw",
+            "—", None),
+        Row("streaming", f"{PACED_RATE:.0f} tokens/s: GUI thread busy (probe incl.)",
+            f"{share * 100:.1f} %", f"{paced['idle_share'] * 100:.1f} % idle",
+            "—", f"≤ {BAR_BUSY * 100:.0f} %", share <= BAR_BUSY),
+        Row("streaming", f"{PACED_RATE:.0f} tokens/s: worst stall (ms), median of runs",
+            fmt(stall), "—", "—", f"≤ {BAR_STALL_MS:.0f} ms", stall <= BAR_STALL_MS),
+        Row("streaming", f"{PACED_RATE:.0f} tokens/s: worst stall of all runs (ms)",
+            fmt(worst_stall), "—", "—", f"≤ {BAR_STALL_MS:.0f} ms",
+            worst_stall <= BAR_STALL_MS),
+        Row("streaming", "wall per token, 20k vs 2k (µs)", fmt(per_long), fmt(per_short),
+            f"{per_long / per_short:.2f}×", "≈ 1×", per_long / per_short <= 1.25),
+        Row("streaming", "GUI CPU per token, 20k vs 2k (µs)", fmt(cpu_long), fmt(cpu_short),
+            f"{cpu_long / cpu_short:.2f}×", "≈ 1×", cpu_long / cpu_short <= 1.25),
+    ]
+    return results
+
+
+def _print(results: dict[str, Any]) -> None:
+    from _common import print_rows
+
+    for name in ("long", "short"):
+        data = results[name]
+        print(f"{name}: ours " + ", ".join(f"{v * 1000:.0f}" for v in data["ours"])
+              + " ms; raw httpx " + ", ".join(f"{v * 1000:.0f}" for v in data["raw"]) + " ms")
+    paced = results["paced"]
+    print("paced: GUI busy " + ", ".join(f"{v * 100:.1f} %" for v in paced["shares"])
+          + "; worst stalls " + ", ".join(f"{v:.1f}" for v in paced["stalls"])
+          + f" ms; stream {paced['duration_s']:.1f} s; top stalls (at s, ms late): "
+          + ", ".join(f"({a:.2f}, {b:.1f})" for a, b in paced["top_stalls"]))
+    print_rows(f"streaming (median of {results['runs_fast']} fast / "
+               f"{results['runs_paced']} paced runs)", results["rows"])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
+        _serve(int(sys.argv[2]), float(sys.argv[3]))
+    else:
+        _print(main())
