@@ -120,16 +120,20 @@ class Report:
         return True
 
     def summary(self) -> int:
+        """Print the summary line; the exit status (0 only when nothing failed)."""
         total = self.passed + len(self.failed)
-        plural = "s" if self.warnings != 1 else ""
-        warned = f", {self.warnings} warning{plural}" if self.warnings else ""
+        warned = f", {_count(self.warnings, 'warning')}" if self.warnings else ""
         if self.failed:
-            print(f"self-test FAILED: {len(self.failed)} of {total} checks failed "
+            print(f"self-test FAILED: {len(self.failed)} of {_count(total, 'check')} failed "
                   f"({', '.join(self.failed)}){warned}", file=self.out, flush=True)
             return 1
-        print(f"self-test passed: {total} checks ok{warned} (qwenvl-desktop {__version__})",
-              file=self.out, flush=True)
+        print(f"self-test passed: {_count(total, 'check')} ok{warned} "
+              f"(qwenvl-desktop {__version__})", file=self.out, flush=True)
         return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 # --- checks that need no window -----------------------------------------------------------

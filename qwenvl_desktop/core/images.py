@@ -54,7 +54,8 @@ MAX_FILE_BYTES: Final = 100_000_000
 """Largest file we read at all; no photo or screenshot comes near it."""
 
 MAX_PIXELS: Final = 100_000_000
-"""Images with more pixels are refused as possible decompression bombs (see `_pixel_limit`)."""
+"""Images with more pixels are refused as possible decompression bombs. The limit in
+force is the lower of this and Pillow's own threshold (89.5 MP by default; `_pixel_limit`)."""
 
 MIN_SIDE: Final = 10          # DashScope wants width and height > 10 px
 MAX_ASPECT: Final = 200       # ... and an aspect ratio of at most 200:1
@@ -195,7 +196,7 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
             if ctype and not ctype.startswith("image/") and ctype not in (
                     "application/octet-stream", "binary/octet-stream"):
                 raise ImageError(name, f"the link is not an image (the server sent {ctype})")
-            if ctype in ("image/svg+xml",):
+            if ctype == "image/svg+xml":
                 raise ImageError(name, "SVG vector images are not supported; "
                                        "use a PNG or JPEG version")
             declared = response.headers.get("content-length", "")

@@ -393,6 +393,7 @@ class WindowBench:
     def shutdown(self) -> None:
         self.close()
         self.executor.shutdown(wait=True)
+        self.loop.close()
         asyncio.set_event_loop(None)
 
 
@@ -437,6 +438,7 @@ def _paced(bench: WindowBench, runs: int) -> dict[str, Any]:
     with ServerProcess(PACED_TOKENS, PACED_RATE) as server:
         bench.open(server.urls, server.key)
         idle = bench.idle_share(2.0)
+        raw_shares: list[float] = []
         for _ in range(runs):
             probe = StallProbe()
             turn = bench.turn(expected, probe)
@@ -444,9 +446,14 @@ def _paced(bench: WindowBench, runs: int) -> dict[str, Any]:
             stalls.append(turn.worst_stall_ms)
             worst.extend(turn.stalls)
             duration = turn.wall_s
+            # The floor: only reading and parsing the same paced stream on the same loop.
+            wall, cpu, text = bench.run(raw_httpx(server.urls, server.key))
+            if text != expected:
+                raise RuntimeError("raw httpx read a different answer")
+            raw_shares.append(cpu / wall)
         bench.close()
     return {"shares": shares, "stalls": stalls, "idle_share": idle, "duration_s": duration,
-            "top_stalls": sorted(worst, key=lambda s: -s[1])[:5]}
+            "raw_shares": raw_shares, "top_stalls": sorted(worst, key=lambda s: -s[1])[:5]}
 
 
 def main(runs_fast: int = RUNS_FAST, runs_paced: int = RUNS_PACED) -> dict[str, Any]:
@@ -471,6 +478,7 @@ def main(runs_fast: int = RUNS_FAST, runs_paced: int = RUNS_PACED) -> dict[str, 
     cpu_long = m(long["ours_cpu"]) / LONG_TOKENS * 1e6
     cpu_short = m(short["ours_cpu"]) / SHORT_TOKENS * 1e6
     share, stall = m(paced["shares"]), m(paced["stalls"])
+    raw_share = m(paced["raw_shares"])
     worst_stall = max(paced["stalls"])
     results: dict[str, Any] = {"runs_fast": runs_fast, "runs_paced": runs_paced,
                                "long": long, "short": short, "paced": paced}
@@ -483,9 +491,11 @@ def main(runs_fast: int = RUNS_FAST, runs_paced: int = RUNS_PACED) -> dict[str, 
         Row("streaming", "raw httpx on the qasync loop instead (ms)", "—",
             fmt(m(long["raw_qasync"]) * 1000), f"{m(long['raw_qasync']) / raw:.2f}× raw",
             "—", None),
-        Row("streaming", f"{PACED_RATE:.0f} tokens/s: GUI thread busy (probe incl.)",
-            f"{share * 100:.1f} %", f"{paced['idle_share'] * 100:.1f} % idle",
-            "—", f"≤ {BAR_BUSY * 100:.0f} %", share <= BAR_BUSY),
+        Row("streaming", f"{PACED_RATE:.0f} tokens/s: GUI thread busy (5 ms probe incl.)",
+            f"{share * 100:.1f} %", f"{raw_share * 100:.1f} % raw httpx",
+            f"{share / raw_share:.1f}×", f"≤ {BAR_BUSY * 100:.0f} %", share <= BAR_BUSY),
+        Row("streaming", "idle window with the 5 ms probe: GUI thread busy",
+            f"{paced['idle_share'] * 100:.1f} %", "—", "—", "—", None),
         Row("streaming", f"{PACED_RATE:.0f} tokens/s: worst stall (ms), median of runs",
             fmt(stall), "—", "—", f"≤ {BAR_STALL_MS:.0f} ms", stall <= BAR_STALL_MS),
         Row("streaming", f"{PACED_RATE:.0f} tokens/s: worst stall of all runs (ms)",
@@ -508,6 +518,8 @@ def _print(results: dict[str, Any]) -> None:
               + " ms; raw httpx " + ", ".join(f"{v * 1000:.0f}" for v in data["raw"]) + " ms")
     paced = results["paced"]
     print("paced: GUI busy " + ", ".join(f"{v * 100:.1f} %" for v in paced["shares"])
+          + "; raw httpx on qasync " + ", ".join(f"{v * 100:.1f} %"
+                                                 for v in paced["raw_shares"])
           + "; worst stalls " + ", ".join(f"{v:.1f}" for v in paced["stalls"])
           + f" ms; stream {paced['duration_s']:.1f} s; top stalls (at s, ms late): "
           + ", ".join(f"({a:.2f}, {b:.1f})" for a, b in paced["top_stalls"]))

@@ -329,6 +329,17 @@ def test_exif_rotated_photo_comes_out_rotated_and_resized() -> None:
     assert b"Exif" not in result.data
 
 
+def test_png_exif_orientation_is_applied_too() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 8                       # rotate 90° counter-clockwise to view
+    data = encode(quadrants(300, 200), "PNG", exif=exif)
+    assert (inspect_image(data, "p.png").width, inspect_image(data, "p.png").height) == (200, 300)
+    out = decoded(prepare(data, provider=NEBULA))
+    assert out.size == (200, 300)
+    # Counter-clockwise: the stored top row (red, green) becomes the left column, green on top.
+    assert close(mean_colour(out, (0, 0, 50, 50)), (0, 255, 0))
+
+
 # --- colour modes, transparency, animation ------------------------------------------------
 
 def test_cmyk_is_converted_to_rgb_with_a_note() -> None:

@@ -1,0 +1,141 @@
+"""`qwenvl-desktop --self-test` as a person (or CI, or the frozen bundle) runs it.
+
+Each test runs the self-test in a fresh process, offscreen, the way CI runs the
+bundle's. The keyring backend is pinned with PYTHON_KEYRING_BACKEND so the
+keyring line does not depend on the machine running the tests. The failing runs
+make the loopback server misbehave through `selftest.run(answer=...)`; the self-test
+has to say FAIL, name the reason, skip what cannot run and still shut down.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from qwenvl_desktop.selftest import GUI_CHECKS, Report, require
+
+SENTINEL = "sk-SELFTEST-SENTINEL-must-not-be-used-0123456789"
+NO_KEYRING = "keyring.backends.fail.Keyring"
+SECURE_KEYRING = "qwenvl_desktop.testing.memory_keyring.MemoryKeyring"
+QT_FREE_CHECKS = ("environment", "tls certificates", "image formats", "markdown renderer")
+
+
+def run_self_test(args: list[str], keyring_backend: str = NO_KEYRING) -> tuple[int, str]:
+    env = dict(os.environ)          # QWENVL_DESKTOP_HOME is the test's isolated home
+    env.update(QT_QPA_PLATFORM="offscreen", PYTHON_KEYRING_BACKEND=keyring_backend,
+               DASHSCOPE_API_KEY=SENTINEL)
+    # timeout: a safety net only; the self-test's own watchdog is what is under test.
+    done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                          timeout=180, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def run_with_answer(script: str, timeout: float = 60.0) -> tuple[int, str]:
+    code = ("import sys\n"
+            "from qwenvl_desktop.selftest import run\n"
+            "from qwenvl_desktop.testing.provider_server import Script\n"
+            f"sys.exit(run(answer={script}, timeout={timeout}))\n")
+    return run_self_test(["-c", code])
+
+
+def line(output: str, tag: str, name: str) -> str:
+    """The one line for check `name`, which must carry `tag` (ok / warn / FAIL)."""
+    found = [ln for ln in output.splitlines() if re.match(rf"(ok|warn|FAIL) +{name}:", ln)]
+    assert len(found) == 1, f"expected one line for {name!r} in:\n{output}"
+    assert found[0].startswith(f"{tag} "), found[0]
+    return found[0]
+
+
+def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
+    code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"])
+    assert code == 0, output
+    for name in (*QT_FREE_CHECKS, *GUI_CHECKS, "shutdown"):
+        line(output, "ok", name)
+    assert "PySide6" in line(output, "ok", "environment")
+    for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
+        assert fmt in line(output, "ok", "image formats")
+    request = line(output, "ok", "request")
+    assert "PNG" in request
+    assert "pieces streamed" in request
+    assert "highlighted" in line(output, "ok", "transcript")
+    assert "reopened" in line(output, "ok", "save and reopen")
+    # No secure keyring here: a warning that says it is not a failure.
+    keyring_line = line(output, "warn", "keyring backend")
+    assert NO_KEYRING in keyring_line
+    assert "not a failure" in keyring_line
+    assert output.rstrip().splitlines()[-1].startswith(
+        "self-test passed: 11 checks ok, 1 warning")
+    # The person's data is never used: nothing written to the home it was given,
+    # its own temporary home is gone, and the key in the environment was not used.
+    assert list(isolated_home.iterdir()) == []
+    used = re.search(r"temporary home (\S+)", output)
+    assert used is not None
+    assert not Path(used.group(1)).exists()
+    assert SENTINEL not in output
+
+
+def test_a_secure_keyring_backend_is_reported_ok() -> None:
+    code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"], SECURE_KEYRING)
+    assert code == 0, output
+    keyring_line = line(output, "ok", "keyring backend")
+    assert "MemoryKeyring" in keyring_line
+    assert "secure" in keyring_line
+    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 12 checks ok (")
+
+
+def test_a_server_error_fails_the_request_and_the_run() -> None:
+    code, output = run_with_answer("Script(status=500)")
+    assert code == 1, output
+    for name in (*QT_FREE_CHECKS, "event loop", "window", "attach image"):
+        line(output, "ok", name)
+    failed = line(output, "FAIL", "request")
+    assert "HTTP 500" in failed
+    assert "internal error" in failed
+    for name in ("transcript", "save and reopen"):
+        assert "not run, because 'request' failed" in line(output, "FAIL", name)
+    line(output, "ok", "shutdown")          # it still cleans up after itself
+    assert output.rstrip().splitlines()[-1].startswith(
+        "self-test FAILED: 3 of 11 checks failed (request, transcript, save and reopen)")
+
+
+def test_a_stalled_answer_is_reported_instead_of_hanging() -> None:
+    code, output = run_with_answer(
+        "Script(content='one two three four', stall=True, fault_after=2)", timeout=3)
+    assert code == 1, output
+    failed = line(output, "FAIL", "request")
+    assert re.search(r"did not finish within 3 s; \d+ piece\(s\) of the answer had arrived",
+                     failed), failed
+    assert "not run" in line(output, "FAIL", "transcript")
+    # Closing the window stopped the stalled stream; nothing was left behind.
+    assert "no task left" in line(output, "ok", "shutdown")
+
+
+def test_report_lines_and_exit_status() -> None:
+    out = io.StringIO()
+    report = Report(out)
+
+    def broken() -> str:
+        require(False, "it is broken")
+        return "unreachable"
+
+    def crashing() -> str:
+        raise ValueError("boom")
+
+    assert report.check("fine", lambda: "all good")
+    report.warn("soft", "only a warning")
+    assert report.summary() == 0
+    assert not report.check("broken", broken)
+    assert not report.check("crashing", crashing)
+    assert report.summary() == 1
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "ok   fine: all good"
+    assert lines[1] == "warn soft: only a warning"
+    assert lines[2].startswith("self-test passed: 1 check ok, 1 warning")
+    assert lines[3] == "FAIL broken: it is broken"
+    assert lines[4] == "FAIL crashing: Unexpected error (ValueError): boom"
+    assert lines[5] == "self-test FAILED: 2 of 3 checks failed (broken, crashing), 1 warning"
+
