@@ -57,6 +57,8 @@ class ParamSpec:
 def _num(value: float | None) -> str:
     if value is None:
         return "∞"
+    if float(value).is_integer():
+        return str(int(value))   # seeds: 2147483647, not 2.14748e+09
     return f"{value:g}"
 
 

@@ -12,6 +12,8 @@ import configparser
 import io
 import re
 import struct
+import sys
+import types
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -37,7 +39,7 @@ def test_hicolor_png_has_its_size(size: int) -> None:
         assert image.size == (size, size)
         assert image.mode == "RGBA"
         # Transparent corners: the rounded square must not be drawn as a full square.
-        assert image.getpixel((0, 0))[3] == 0
+        assert image.getchannel("A").getpixel((0, 0)) == 0
 
 
 def test_ico_holds_every_windows_size() -> None:
@@ -160,3 +162,158 @@ def test_spec_reads_the_package_version() -> None:
     match = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', text, re.MULTILINE)
     assert match is not None
     assert match.group(1) == qwenvl_desktop.__version__
+
+
+def test_metainfo_screenshots_exist_in_the_repository() -> None:
+    root = ET.parse(LINUX / f"{APP_ID}.metainfo.xml").getroot()
+    for image in root.iterfind("screenshots/screenshot/image"):
+        name = (image.text or "").rsplit("/", 1)[-1]
+        assert (ROOT / "resources" / "screenshots" / name).is_file(), name
+
+
+# --- the spec's platform branches, run without PyInstaller ---------------------------------
+
+_SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
+    # platform: (binaries + datas TOC, destinations that must survive)
+    "linux": (
+        [
+            ("PySide6/Qt/lib/libQt6Widgets.so.6", "/x/libQt6Widgets.so.6", "BINARY"),
+            ("PySide6/Qt/lib/libQt6Network.so.6", "/x/libQt6Network.so.6", "BINARY"),
+            ("PySide6/Qt/lib/libQt6QmlModels.so.6", "/x/libQt6QmlModels.so.6", "BINARY"),
+            ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/libqxcb.so", "BINARY"),
+            ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/libqoffscreen.so", "BINARY"),
+            ("PySide6/Qt/plugins/platforms/libqeglfs.so", "/x/libqeglfs.so", "BINARY"),
+            ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/x/libqgtk3.so", "BINARY"),
+            ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/libqjpeg.so", "BINARY"),
+            ("PySide6/Qt/plugins/imageformats/libqpdf.so", "/x/libqpdf.so", "BINARY"),
+            ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
+            ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
+            ("libQt6Widgets.so.6", "PySide6/Qt/lib/libQt6Widgets.so.6", "SYMLINK"),
+        ],
+        {
+            "PySide6/Qt/lib/libQt6Widgets.so.6",
+            "PySide6/Qt/plugins/platforms/libqxcb.so",
+            "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+            "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+            "libQt6Widgets.so.6",
+        },
+    ),
+    "win32": (
+        [
+            ("PySide6\\Qt6Widgets.dll", "C:\\x\\Qt6Widgets.dll", "BINARY"),
+            ("PySide6\\Qt6Network.dll", "C:\\x\\Qt6Network.dll", "BINARY"),
+            ("PySide6\\opengl32sw.dll", "C:\\x\\opengl32sw.dll", "BINARY"),
+            ("PySide6\\d3dcompiler_47.dll", "C:\\x\\d3dcompiler_47.dll", "BINARY"),
+            ("PySide6\\plugins\\platforms\\qwindows.dll", "C:\\x\\qwindows.dll", "BINARY"),
+            ("PySide6\\plugins\\styles\\qmodernwindowsstyle.dll", "C:\\x\\s.dll", "BINARY"),
+            ("PySide6\\plugins\\tls\\qschannelbackend.dll", "C:\\x\\t.dll", "BINARY"),
+            ("PySide6\\translations\\qtbase_fr.qm", "C:\\x\\qtbase_fr.qm", "DATA"),
+        ],
+        {
+            "PySide6\\Qt6Widgets.dll",
+            "PySide6\\plugins\\platforms\\qwindows.dll",
+            "PySide6\\plugins\\styles\\qmodernwindowsstyle.dll",
+        },
+    ),
+    "darwin": (
+        [
+            ("PySide6/Qt/lib/QtWidgets.framework/Versions/A/QtWidgets", "/x/QtWidgets", "BINARY"),
+            ("PySide6/Qt/lib/QtNetwork.framework/Versions/A/QtNetwork", "/x/QtNetwork", "BINARY"),
+            ("PySide6/Qt/lib/QtNetwork.framework/Resources/Info.plist", "/x/Info.plist", "DATA"),
+            ("PySide6/Qt/plugins/platforms/libqcocoa.dylib", "/x/libqcocoa.dylib", "BINARY"),
+            ("PySide6/Qt/plugins/styles/libqmacstyle.dylib", "/x/libqmacstyle.dylib", "BINARY"),
+            ("PySide6/Qt/plugins/imageformats/libqtga.dylib", "/x/libqtga.dylib", "BINARY"),
+        ],
+        {
+            "PySide6/Qt/lib/QtWidgets.framework/Versions/A/QtWidgets",
+            "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+            "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
+        },
+    ),
+}
+
+
+class _Recorder:
+    """Stands in for one of PyInstaller's spec classes and remembers how it was called."""
+
+    def __init__(self, kind: str, calls: list[tuple[str, tuple[object, ...], dict[str, object]]]):
+        self.kind, self.calls = kind, calls
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls.append((self.kind, args, kwargs))
+        if self.kind != "Analysis":
+            return types.SimpleNamespace(kind=self.kind, kwargs=kwargs)
+        toc = _SAMPLE_TOCS[sys.platform][0]
+        return types.SimpleNamespace(
+            binaries=[e for e in toc if e[2] != "DATA" and e[2] != "SYMLINK"],
+            datas=[e for e in toc if e[2] in ("DATA", "SYMLINK")],
+            pure=[],
+            scripts=[],
+        )
+
+
+@pytest.mark.parametrize("platform", sorted(_SAMPLE_TOCS))
+@pytest.mark.parametrize("onefile", [False, True])
+def test_spec_builds_the_right_things_per_platform(
+    platform: str, onefile: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run the spec with stand-ins for PyInstaller, pretending to be each OS."""
+    spec = ROOT / "packaging" / "qwenvl-desktop.spec"
+    fake_hooks = types.ModuleType("PyInstaller.utils.hooks")
+    fake_hooks.collect_submodules = lambda name, **_: [name]  # type: ignore[attr-defined]
+    fake_bindepend = types.ModuleType("PyInstaller.depend.bindepend")
+    # Only the xcb plugin links Widgets here: what nothing links is pruned on Linux.
+    fake_bindepend.get_imports = lambda path: (  # type: ignore[attr-defined]
+        {("libQt6Widgets.so.6", None)} if path.endswith("libqxcb.so") else set()
+    )
+    for name, module in {
+        "PyInstaller": types.ModuleType("PyInstaller"),
+        "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
+        "PyInstaller.utils.hooks": fake_hooks,
+        "PyInstaller.depend": types.ModuleType("PyInstaller.depend"),
+        "PyInstaller.depend.bindepend": fake_bindepend,
+    }.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    sys.modules["PyInstaller.depend"].bindepend = fake_bindepend  # type: ignore[attr-defined]
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(sys, "argv", [str(spec), *(["--onefile"] if onefile else [])])
+    for var in ("QWENVL_ONEFILE", "QWENVL_BUNDLE_CHECK", "QWENVL_NO_SLIM"):
+        monkeypatch.delenv(var, raising=False)
+
+    calls: list[tuple[str, tuple[object, ...], dict[str, object]]] = []
+    namespace: dict[str, object] = {"SPECPATH": str(spec.parent), "__name__": "__main__"}
+    for kind in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE"):
+        namespace[kind] = _Recorder(kind, calls)
+    exec(compile(spec.read_text(encoding="utf-8"), str(spec), "exec"), namespace)
+
+    kinds = [kind for kind, _, _ in calls]
+    exes = [kwargs for kind, _, kwargs in calls if kind == "EXE"]
+    names = [e["name"] for e in exes]
+    assert names[0] == "qwenvl-desktop"
+    # Windowed on Windows and macOS; one console binary on Linux; a console twin on Windows.
+    assert exes[0]["console"] is (platform == "linux")
+    if platform == "win32" and not onefile:
+        assert names == ["qwenvl-desktop", "qwenvl-desktop-cli"]
+        assert exes[1]["console"] is True
+    assert exes[0]["strip"] is (platform != "win32")
+    assert exes[0]["upx"] is False
+    if platform == "win32":
+        assert str(exes[0]["icon"]).endswith(".ico")
+    if platform == "darwin":
+        assert str(exes[0]["icon"]).endswith(".icns")
+    assert ("COLLECT" in kinds) is not onefile
+    bundles = [kwargs for kind, _, kwargs in calls if kind == "BUNDLE"]
+    if platform == "darwin" and not onefile:
+        (bundle,) = bundles
+        assert bundle["bundle_identifier"] == APP_ID
+        assert bundle["version"] == qwenvl_desktop.__version__
+        plist = bundle["info_plist"]
+        assert isinstance(plist, dict)
+        (conversation,) = plist["UTExportedTypeDeclarations"]
+        assert conversation["UTTypeTagSpecification"]["public.filename-extension"] == ["qwenvl"]
+    else:
+        assert bundles == []
+
+    analysis = namespace["app"]
+    kept = {e[0] for e in [*analysis.binaries, *analysis.datas]}  # type: ignore[attr-defined]
+    assert kept == _SAMPLE_TOCS[platform][1]

@@ -1,0 +1,51 @@
+"""The app's log file: useful for "what happened?", never a place a key can land.
+
+Every record passes through `errors.redact` before it is written, and the HTTP
+libraries are kept at WARNING because their INFO lines print full request URLs
+(which may carry a key a person pasted into a base URL or image link).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+from . import paths
+from .errors import redact
+
+LOG_NAME = "qwenvl-desktop.log"
+_NOISY = ("httpx", "httpcore", "PIL", "asyncio", "markdown_it")
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and exception text) with keys removed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            # Render the traceback now, redacted, and drop the live exception.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def setup_logging(level: int = logging.INFO, folder: Path | None = None) -> Path:
+    """Log to a small rotating file in the log folder; returns the file's path."""
+    target = (folder or paths.log_dir()) / LOG_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_qwenvl", False):
+            root.removeHandler(handler)
+            handler.close()
+    handler = logging.handlers.RotatingFileHandler(target, maxBytes=1_000_000, backupCount=2,
+                                                   encoding="utf-8", delay=True)
+    handler._qwenvl = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in _NOISY:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return target
