@@ -272,6 +272,29 @@ def _watchdog(seconds: float, out: TextIO) -> threading.Timer:
     return timer
 
 
+def _log_to(home: Path) -> Callable[[], None]:
+    """Send the app's log records to the temporary home while the self-test runs; the
+    returned function puts the person's log file back."""
+    import logging
+
+    from .core.logs import setup_logging
+
+    root = logging.getLogger()
+    previous = [h for h in root.handlers if getattr(h, "_qwenvl", False)]
+    for handler in previous:
+        root.removeHandler(handler)
+    setup_logging(level=root.level or logging.INFO, folder=home)
+
+    def restore() -> None:
+        for handler in [h for h in root.handlers if getattr(h, "_qwenvl", False)]:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in previous:
+            root.addHandler(handler)
+
+    return restore
+
+
 def run(*, answer: Script | None = None, timeout: float = 60.0,
         out: TextIO | None = None) -> int:
     """Run every check; `answer` is what the loopback server replies (tests make it
@@ -288,6 +311,7 @@ def run(*, answer: Script | None = None, timeout: float = 60.0,
                                          ignore_cleanup_errors=True) as tmp:
             home = Path(tmp)
             os.environ["QWENVL_DESKTOP_HOME"] = str(home)
+            restore_logging = _log_to(home)
             report.check("environment", lambda: check_environment(home))
             report.check("tls certificates", check_tls)
             report.check("image formats", check_image_formats)
@@ -305,6 +329,8 @@ def run(*, answer: Script | None = None, timeout: float = 60.0,
                 run_window(report, home, answer, timeout)
             except Exception as err:
                 report.fail("window", f"the window could not run: {_describe(err)}")
+            finally:
+                restore_logging()
     finally:
         keyring.set_keyring(previous_backend)
         if saved_home is None:

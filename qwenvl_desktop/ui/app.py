@@ -25,7 +25,8 @@ from .event_loop import AppEventLoop
 __all__ = ["APP_NAME", "DESKTOP_FILE", "create_application", "run"]
 
 APP_NAME = "Qwen-VL Desktop"
-DESKTOP_FILE = "qwenvl-desktop"
+# Must match the .desktop file name so Wayland shells pair the window with its launcher.
+DESKTOP_FILE = "io.github.qwenvl_desktop.QwenVLDesktop"
 
 
 def app_icon() -> QIcon:

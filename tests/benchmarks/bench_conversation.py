@@ -48,9 +48,8 @@ BAR_MB = 300.0
 
 def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
     """40 distinct images: (data, mime, width, height, name)."""
-    from PIL import Image, ImageDraw
-
     from bench_images import make_photo, make_screenshot
+    from PIL import Image, ImageDraw
 
     bases = {"photo": tmp / "photo.jpg", "screen": tmp / "screen.png"}
     make_photo(bases["photo"], 1536, 1024)
@@ -82,6 +81,7 @@ def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
 
 def build_conversation(tmp: Path) -> Any:
     from bench_streaming import make_answer
+
     from qwenvl_desktop.core.api.types import Usage
     from qwenvl_desktop.core.conversation import Conversation, Message, Provenance, StoredImage
 
@@ -160,10 +160,10 @@ def _status() -> dict[str, int]:
 def _child(mode: str, conv_id: str) -> None:
     import asyncio
 
+    from _common import now_ns, use_memory_keyring
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from _common import now_ns, use_memory_keyring
     from qwenvl_desktop.services import Services
     from qwenvl_desktop.ui.event_loop import AppEventLoop
     from qwenvl_desktop.ui.main_window import MainWindow

@@ -64,13 +64,14 @@ QUESTION = "Explain the data pipeline in detail, with code and tables."
 
 # --- a realistic long answer ------------------------------------------------------------
 
-_WORDS = (
+_TEXT = (
     "the model reads each image tile and maps it to visual tokens before the decoder "
     "attends over text and pixels together so that layout order and small print survive "
     "resizing while the pipeline batches requests streams partial answers keeps latency "
     "low and records usage for every call including retries timeouts and errors which "
     "matters when screenshots contain dense tables code or dialogs with several buttons"
-).split()
+)
+_WORDS = _TEXT.split()
 _IDENTS = ("frame", "tile", "batch", "tokens", "result", "width", "height", "scale",
            "buffer", "cursor", "payload", "retries", "budget", "request", "response")
 
@@ -123,6 +124,10 @@ def _table(rnd: random.Random) -> str:
     return "\n".join(rows)
 
 
+_MAKERS: dict[str, Callable[[random.Random], str]] = {
+    "paragraph": _paragraph, "list": _bullets, "code": _code, "table": _table}
+
+
 def make_answer(tokens: int, seed: int = 20_000) -> str:
     """A markdown answer of exactly `tokens` server tokens (the loopback server streams
     one whitespace-led word per event): headings, paragraphs, lists, Python code blocks
@@ -135,10 +140,9 @@ def make_answer(tokens: int, seed: int = 20_000) -> str:
     section = 0
     while True:
         section += 1
-        block = rnd.choice((
-            lambda: f"## {section}. {_sentence(rnd)[:-1]}", lambda: _paragraph(rnd),
-            lambda: _paragraph(rnd), lambda: _bullets(rnd), lambda: _code(rnd),
-            lambda: _table(rnd)))()
+        kind = rnd.choice(("heading", "paragraph", "paragraph", "list", "code", "table"))
+        block = (f"## {section}. {_sentence(rnd)[:-1]}" if kind == "heading"
+                 else _MAKERS[kind](rnd))
         n = len(split_pieces("\n\n" + block, None))
         if count + n > tokens:
             break
@@ -207,8 +211,8 @@ class ServerProcess:
 async def raw_httpx(urls: dict[str, str], key: str) -> tuple[float, float, str]:
     """Post the app's request, parse the SSE with the app's decoder; (wall s, cpu s, text)."""
     import httpx
-
     from _common import MODEL, PROVIDER
+
     from qwenvl_desktop.core.api.request import build_request, serialize_body
     from qwenvl_desktop.core.api.stream import StreamDecoder
     from qwenvl_desktop.core.api.types import ChatMessage, ChatParams, ContentDelta
@@ -290,9 +294,9 @@ class WindowBench:
     """The real window on the server's URLs, in this process, on the qasync loop."""
 
     def __init__(self, home: Path) -> None:
+        from _common import use_memory_keyring
         from PySide6.QtWidgets import QApplication
 
-        from _common import use_memory_keyring
         from qwenvl_desktop.ui.event_loop import AppEventLoop
 
         os.environ["QWENVL_DESKTOP_HOME"] = str(home)
@@ -307,6 +311,7 @@ class WindowBench:
 
     def open(self, urls: dict[str, str], key: str) -> MainWindow:
         from _common import services_for
+
         from qwenvl_desktop.ui.main_window import MainWindow
 
         self.close()
@@ -382,13 +387,12 @@ class WindowBench:
         window, self.window = self.window, None
         if window is None:
             return
+        closed: asyncio.Future[None] = self.loop.create_future()
+        window.shut_down.connect(lambda: closed.done() or closed.set_result(None))
         window.close()
-        self.run(self._wait_closed(window))
+        if not window.is_shut_down:
+            self.run(closed)
         window.deleteLater()
-
-    async def _wait_closed(self, window: MainWindow) -> None:
-        while not window.is_shut_down:
-            await asyncio.sleep(0.02)
 
     def shutdown(self) -> None:
         self.close()

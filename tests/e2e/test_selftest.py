@@ -71,7 +71,7 @@ def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
         "self-test passed: 11 checks ok, 1 warning")
     # The person's data is never used: nothing written to the home it was given,
     # its own temporary home is gone, and the key in the environment was not used.
-    assert list(isolated_home.iterdir()) == []
+    assert [p for p in isolated_home.rglob("*") if p.is_file()] == []
     used = re.search(r"temporary home (\S+)", output)
     assert used is not None
     assert not Path(used.group(1)).exists()
