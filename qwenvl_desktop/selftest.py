@@ -146,8 +146,8 @@ def check_environment(home: Path) -> str:
     # BRIEF §6: PySide6 6.12 on Python 3.11 aborts with "none_dealloc" after a while.
     major_minor = tuple(int(p) for p in pyside.split(".")[:2])
     require(not (sys.version_info < (3, 12) and major_minor >= (6, 12)),
-             f"PySide6 {pyside} on Python {sys.version.split()[0]} crashes (none_dealloc); "
-             "use PySide6 < 6.12 with Python 3.11")
+            f"PySide6 {pyside} on Python {sys.version.split()[0]} crashes (none_dealloc); "
+            "use PySide6 < 6.12 with Python 3.11")
     kind = "frozen bundle" if getattr(sys, "frozen", False) else "installed package"
     return (f"qwenvl-desktop {__version__} ({kind}), Python {sys.version.split()[0]}, "
             f"PySide6 {pyside} (Qt {qVersion()}), temporary home {home}")
@@ -163,11 +163,11 @@ def check_tls() -> str:
     require(bundled > 0, f"certifi's CA bundle {where} holds no certificates")
     context = httpx.create_ssl_context()    # what the app's HTTP client uses
     require(context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname,
-             "httpx's TLS context does not verify certificates")
+            "httpx's TLS context does not verify certificates")
     loaded = context.cert_store_stats()["x509_ca"]
     # SSL_CERT_DIR certificates are loaded lazily, so the count may be 0 then.
     require(loaded > 0 or os.environ.get("SSL_CERT_DIR"),
-             "httpx's TLS context has no CA certificates: HTTPS would fail")
+            "httpx's TLS context has no CA certificates: HTTPS would fail")
     return (f"{loaded} CA certificates in the HTTP client's context, certifi bundle "
             f"{where.name} ({bundled}); {ssl.OPENSSL_VERSION}")
 
@@ -196,7 +196,7 @@ def check_image_formats() -> str:
             with Image.open(io.BytesIO(data)) as back:
                 back.load()
                 require(back.format == fmt and back.size == (48, 32),
-                         f"{fmt} read back as {back.format} {back.size}")
+                        f"{fmt} read back as {back.format} {back.size}")
             info = inspect_image(data, f"sample.{ext}")     # the app's own reader
         except CheckFailed:
             raise
@@ -218,11 +218,11 @@ def check_markdown() -> str:
     sample = ANSWER + "\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
     html = render_markdown(sample)
     require(re.search(r'<span style="[^"]*color:\s*#[0-9a-fA-F]{3,6}[^"]*">def</span>', html),
-             "the code block was not syntax-highlighted")
+            "the code block was not syntax-highlighted")
     require('border="1"' in html, "the table was not rendered")
     require("**" not in html, "emphasis was left as raw markdown")
     require(code_blocks(sample) == [f"{CODE_LINE}\n    return f'hello {{name}}'"],
-             "the code block's text was not found for its Copy link")
+            "the code block's text was not found for its Copy link")
     return (f"markdown-it-py {markdown_it.__version__} and Pygments {pygments.__version__}: "
             "emphasis, a highlighted code block and a table rendered")
 

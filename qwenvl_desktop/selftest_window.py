@@ -129,12 +129,11 @@ class _Session:
     # --- the checks, in order ------------------------------------------------------------
 
     async def event_loop(self) -> str:
-
         loop = asyncio.get_running_loop()
         require(isinstance(loop, AppEventLoop), f"running on {type(loop).__name__}")
         # BRIEF §6: without these hooks, leaving an httpx stream early misbehaves.
         require(sys.get_asyncgen_hooks().firstiter is not None,
-                 "asyncio's async-generator hooks are not installed")
+                "asyncio's async-generator hooks are not installed")
         fired: asyncio.Future[str] = loop.create_future()
         QTimer.singleShot(0, lambda: fired.set_result("qt"))
         require(await fired == "qt", "a Qt timer did not wake the coroutine")
@@ -159,7 +158,7 @@ class _Session:
         window.show()
         provider, model = window.chat.target()
         require((provider.id, model.id) == (PROVIDER_ID, MODEL_ID),
-                 f"the window chose {provider.id} / {model.id}")
+                f"the window chose {provider.id} / {model.id}")
         platform = QApplication.platformName()
         return (f"main window on the '{platform}' platform, {provider.id} / {model.id} "
                 f"pointed at {self.server.root_url}")
@@ -171,7 +170,7 @@ class _Session:
         composer = self.win.composer
         png = card_png()
         require(composer.add_image_bytes(png, "self-test-card.png"),
-                 "; ".join(self.refusals) or "the composer refused the image")
+                "; ".join(self.refusals) or "the composer refused the image")
         require(len(composer.attachments()) == 1, "the image is not in the tray")
         return (f"320×200 PNG ({len(png)} bytes) in the composer's tray, "
                 f"~{composer.tray.total_tokens()} image tokens estimated")
@@ -196,8 +195,8 @@ class _Session:
         self.waiting_for = ""
         require(not self.refusals, f"the window refused to send: {'; '.join(self.refusals)}")
         answer = conv.messages[-1]
-        require(answer.status == "complete", f"the answer ended '{answer.status}': "
-                                              f"{answer.error or 'no reason given'}")
+        require(answer.status == "complete",
+                f"the answer ended '{answer.status}': {answer.error or 'no reason given'}")
         require(answer.text == ANSWER, f"the answer arrived changed: {answer.text[:80]!r}")
         require(answer.reasoning == REASONING, "the reasoning was not kept apart")
         require(self.deltas > 1, f"the answer came in {self.deltas} piece(s), not streamed")
@@ -205,16 +204,16 @@ class _Session:
         require(len(posts) == 1, f"the server saw {len(posts)} chat requests")
         record = posts[0]
         require(record.headers.get("authorization") == f"Bearer {DEFAULT_KEY}",
-                 "the request did not carry the key in the provider's auth header")
+                "the request did not carry the key in the provider's auth header")
         urls = _image_parts(record.json)
         require(len(urls) == 1 and urls[0].startswith("data:image/png;base64,"),
-                 "the request did not carry the image as a PNG data URI")
+                "the request did not carry the image as a PNG data URI")
         self.sent_image = base64.b64decode(urls[0].split(",", 1)[1])
         with Image.open(io.BytesIO(self.sent_image)) as sent:
             size = sent.size
         prov = answer.provenance
         require(prov is not None and prov.usage is not None and prov.finish_reason == "stop",
-                 "the answer's provenance (usage, finish reason) is missing")
+                "the answer's provenance (usage, finish reason) is missing")
         assert prov is not None
         assert prov.usage is not None
         return (f"{self.deltas} pieces streamed in {prov.total_s or 0:.2f} s; image sent as "
@@ -239,25 +238,25 @@ class _Session:
         require(window.files.save_to(path), f"saving failed: {window.files.last_error}")
         loaded = load_conversation(path)
         require([m.role for m in loaded.messages] == ["user", "assistant"],
-                 "the saved conversation lost messages")
+                "the saved conversation lost messages")
         user, answer = loaded.messages
         require(answer.text == ANSWER and answer.reasoning == REASONING,
-                 "the answer changed on the way through the file")
+                "the answer changed on the way through the file")
         require(len(user.images) == 1 and user.images[0] in loaded.images,
-                 "the image is not in the saved file")
+                "the image is not in the saved file")
         stored = loaded.images[user.images[0]]
         require(stored.data == self.sent_image
-                 and hashlib.sha256(stored.data).hexdigest() == stored.sha256,
-                 "the saved image is not the one that was sent")
+                and hashlib.sha256(stored.data).hexdigest() == stored.sha256,
+                "the saved image is not the one that was sent")
         with Image.open(io.BytesIO(stored.data)) as image:
             require(image.size == (stored.width, stored.height), "the saved image is damaged")
         require(window.files.open_path(path), f"reopening failed: {window.files.last_error}")
         reopened = window.current_conversation()
         require(reopened is not None and reopened is not original
-                 and [m.text for m in reopened.messages] == [QUESTION, ANSWER],
-                 "the reopened conversation is not the saved one")
+                and [m.text for m in reopened.messages] == [QUESTION, ANSWER],
+                "the reopened conversation is not the saved one")
         require(ANSWER_END in window.transcript.toPlainText(),
-                 "the reopened conversation is not shown")
+                "the reopened conversation is not shown")
         return (f"{path.name} ({path.stat().st_size} bytes) saved, loaded and reopened in the "
                 f"window; image {stored.width}×{stored.height} and answer intact")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jaraco.classes.properties import classproperty
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -10,6 +11,13 @@ class MemoryKeyring(KeyringBackend):
     """Keeps passwords in a dict; `priority` high enough to count as a real backend."""
 
     priority = 10
+
+    @classproperty
+    def viable(cls) -> bool:
+        # keyring picks the highest-priority *viable* subclass of KeyringBackend it
+        # knows, wherever it was defined; never let merely importing this module make
+        # it the process-wide keyring. Tests and the self-test install it explicitly.
+        return False
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]

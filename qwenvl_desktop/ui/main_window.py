@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .conversation_list import ConversationList
     from .main_window_chat import ChatActions
     from .main_window_files import FileActions
+    from .main_window_turns import TurnActions
     from .model_bar import ModelBar
     from .param_panel import ParamPanel
     from .transcript import Transcript
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         from .conversation_list import ConversationList
         from .main_window_chat import ChatActions
         from .main_window_files import FileActions
+        from .main_window_turns import TurnActions
         from .model_bar import ModelBar
         from .param_panel import ParamPanel
         from .transcript import Transcript
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
 
         self.files: FileActions = FileActions(self)
         self.chat: ChatActions = ChatActions(self)
+        self.turns: TurnActions = TurnActions(self, self.chat)
         self._connect()
         self.state.restore_splitters(self)
         for action in self.actions_by_name.values():
@@ -167,6 +170,7 @@ class MainWindow(QMainWindow):
         self.model_bar.keys_requested.connect(lambda _p: self.open_settings("keys"))
         self.banner.action_triggered.connect(self._on_banner_action)
         chat.connect_signals()
+        self.turns.connect_signals()
 
     # --- menus --------------------------------------------------------------------------
 
@@ -216,18 +220,18 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(settings)
 
         conv_menu = bar.addMenu("&Conversation")
-        conv_menu.addAction(self._action("send", "&Send", lambda: self.chat.send_from_menu(),
+        conv_menu.addAction(self._action("send", "&Send", lambda: self.turns.send_from_menu(),
                                          "Ctrl+Return"))
-        conv_menu.addAction(self._action("stop", "S&top", lambda: self.chat.stop(), "Esc"))
+        conv_menu.addAction(self._action("stop", "S&top", lambda: self.turns.stop(), "Esc"))
         conv_menu.addAction(self._action("regenerate", "&Regenerate Answer",
-                                         lambda: self.chat.regenerate_last(), "Ctrl+R"))
+                                         lambda: self.turns.regenerate_last(), "Ctrl+R"))
         conv_menu.addSeparator()
         conv_menu.addAction(self._action("attach", "&Attach Images…",
-                                         lambda: self.chat.attach_files(), "Ctrl+Shift+A"))
+                                         lambda: self.turns.attach_files(), "Ctrl+Shift+A"))
         conv_menu.addAction(self._action("screenshot", "Take Scree&nshot",
-                                         lambda: self.chat.screenshot(), "Ctrl+Shift+X"))
+                                         lambda: self.turns.screenshot(), "Ctrl+Shift+X"))
         conv_menu.addAction(self._action("screenshot_region", "Capture Screen &Region…",
-                                         lambda: self.chat.screenshot_region(),
+                                         lambda: self.turns.screenshot_region(),
                                          "Ctrl+Shift+R"))
         conv_menu.addSeparator()
         conv_menu.addAction(self._action("rename", "Re&name…",
@@ -282,7 +286,7 @@ class MainWindow(QMainWindow):
         if action == "keys":
             self.open_settings("keys")
         elif action == "cancel-edit":
-            self.chat.cancel_edit()
+            self.turns.cancel_edit()
         self.banner.hide()
 
     def open_settings(self, page: str = "keys") -> None:

@@ -1,18 +1,18 @@
-"""The window's chat logic: which conversation is shown, sending, editing, autosave.
+"""The window's conversations: which one is shown, the list, autosave, model and keys.
 
-`ChatActions` connects the composer, model bar, parameter panel, conversation list and
-transcript to the `ChatController`. It owns the conversations held in memory (the one
-shown and any still streaming); everything else lives in the library on disk.
+`ChatActions` connects the conversation list, model bar and parameter panel to the
+conversations held in memory (the one shown and any still streaming); everything
+else lives in the library on disk. Sending, stopping, editing and the controller's
+turn signals are `TurnActions` (main_window_turns.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Signal
 
 from qwenvl_desktop.core.catalog import Model, Provider
 from qwenvl_desktop.core.conversation import Conversation, Message
@@ -21,9 +21,6 @@ from qwenvl_desktop.core.errors import QwenVLError, explain
 from .conversation_list import ListEntry
 
 if TYPE_CHECKING:
-    from qwenvl_desktop.core.images import PreparedImage
-
-    from .attachment_tray import PendingAttachment
     from .main_window import MainWindow
 
 __all__ = ["ChatActions"]
@@ -32,7 +29,10 @@ _AUTOSAVE_EVERY_S = 2.0
 
 
 class ChatActions(QObject):
-    """Conversations in memory and everything that turns a click into a chat turn."""
+    """Conversations in memory: showing, listing, saving; the model and key choices."""
+
+    #: The id of the conversation now shown (a different one, or the same one reloaded).
+    conversation_shown = Signal(str)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -43,33 +43,17 @@ class ChatActions(QObject):
         self._open: dict[str, Conversation] = {}
         self._unsaved: set[str] = set()         # new and still empty: no file yet
         self._last_save: dict[str, float] = {}
-        self._editing: tuple[str, str] | None = None   # conversation id, user message id
-        # What each conversation's composer sent last, given back if the send is refused.
-        self._last_sent: dict[str, tuple[str, list[PendingAttachment]]] = {}
 
     # --- wiring -------------------------------------------------------------------------
 
     def connect_signals(self) -> None:
         w, c = self.w, self.w.controller
-        w.composer.send_requested.connect(self.on_send)
-        w.composer.stop_requested.connect(self.stop)
         w.composer.error.connect(lambda text: w.statusBar().showMessage(text, 8000))
         w.model_bar.selection_changed.connect(self.on_selection_changed)
         w.param_panel.changed.connect(self.on_params_changed)
-        w.transcript.delete_requested.connect(self.delete_message)
-        w.transcript.edit_requested.connect(self.edit)
-        w.transcript.regenerate_requested.connect(self.regenerate)
-        w.transcript.retry_requested.connect(self.regenerate)
-        w.transcript.image_requested.connect(self.show_image)
         w.transcript.copied.connect(lambda _t: w.statusBar().showMessage("Copied", 2000))
-        c.turn_started.connect(self._on_started)
-        c.content_delta.connect(self._on_content)
-        c.reasoning_delta.connect(self._on_reasoning)
         c.retrying.connect(lambda _c, _m, text: w.statusBar().showMessage(text, 10000))
-        c.turn_ended.connect(self._on_ended)
-        c.refused.connect(self._on_refused)
         c.progress.connect(lambda conv_id: self.autosave(conv_id, throttle=True))
-        c.busy_changed.connect(self._on_busy)
 
     def start(self, open_path: Path | None) -> None:
         """Fill the list, restore the selection and the last conversation."""
@@ -141,7 +125,6 @@ class ChatActions(QObject):
             self._release(previous)
         self.current = conv
         self._open[conv.id] = conv
-        self._editing = None
         w = self.w
         if conv.provider_id:
             w.model_bar.set_selection(conv.provider_id, conv.model_id)
@@ -152,6 +135,7 @@ class ChatActions(QObject):
         w.composer.set_streaming(w.controller.is_streaming(conv.id))
         w.setWindowTitle(f"{conv.title} — Qwen-VL Desktop")
         self.refresh_list()
+        self.conversation_shown.emit(conv.id)
 
     def _release(self, conv: Conversation) -> None:
         """Forget a conversation that is no longer shown (unless it is still streaming)."""
@@ -283,263 +267,27 @@ class ChatActions(QObject):
         w.stack.setCurrentWidget(w.welcome if empty and not self.has_any_key()
                                  else w.transcript)
 
-    # --- sending ------------------------------------------------------------------------
+    # --- for the turn actions (main_window_turns.py) -------------------------------------
 
-    def send_from_menu(self) -> None:
-        self.w.composer.submit()
-
-    def attach_files(self) -> None:
-        self.w.composer.choose_files()
-
-    def screenshot(self) -> None:
-        self.w.composer.capture_full_screen()
-
-    def screenshot_region(self) -> None:
-        self.w.composer.capture_region()
-
-    def _give_back(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
-        """Put a message that could not be sent back in the (emptied) composer."""
-        composer = self.w.composer
-        if not composer.text().strip() and not composer.attachments():
-            composer.set_text(text)
-            composer.set_attachments(list(attachments))
-
-    def on_send(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
-        """The composer asked to send: check, prepare images in the task, start the turn."""
-        w = self.w
-        if self.current is None:
-            self.new_conversation()
-        conv = self.current
-        assert conv is not None
-        if w.controller.is_streaming(conv.id):
-            self._give_back(text, attachments)
-            w.banner.show_notice("This conversation is still answering; stop it (Esc) "
-                                 "or wait before sending again.")
-            return
-        try:
-            provider, model = self.target()
-        except QwenVLError as err:
-            self._give_back(text, attachments)
-            w.banner.show_notice(explain(err))
-            return
-        if attachments and not model.vision:
-            self._give_back(text, attachments)
-            w.banner.show_notice(
-                f"{model.label} cannot see images, so this message can't be sent with "
-                f"{len(attachments)} image(s). Choose a vision model or remove the images.")
-            return
-        if not text.strip() and not attachments:
-            return
-        editing = self._editing if self._editing and self._editing[0] == conv.id else None
-        params = w.param_panel.params()
-        conv.params = params
-        conv.system_prompt = w.param_panel.system_prompt()
-        conv.provider_id, conv.model_id = provider.id, model.id
-        high_res = w.param_panel.high_resolution()
-        items = [(a.data, a.name, a.source_url) for a in attachments]
-
-        async def prepare() -> Sequence[PreparedImage]:
-            from qwenvl_desktop.core.images import image_byte_budget, prepare_image_async
-
-            budget = image_byte_budget(provider, len(items))
-            prepared = [await prepare_image_async(data, name=name, model=model,
-                                                  provider=provider,
-                                                  high_resolution=high_res,
-                                                  max_bytes=budget, source_url=url)
-                        for data, name, url in items]
-            if editing is not None:
-                # Only now, with the images ready and a key present: nothing is lost
-                # from the conversation when the send is refused.
-                conv.truncate_after(editing[1], keep=False)
-            return prepared
-
-        w.banner.hide()
-        self._last_sent[conv.id] = (text, list(attachments))
-        w.controller.send(conv, provider, model, params, text, prepare)
-
-    def regenerate_last(self) -> None:
-        conv = self.current
-        if conv is None:
-            return
-        answer = next((m for m in reversed(conv.messages) if m.role == "assistant"), None)
-        if answer is not None:
-            self.regenerate(answer.id)
-
-    def regenerate(self, answer_id: str) -> None:
-        """Ask again: drop the answer and its question, resend the question."""
-        conv = self.current
-        if conv is None or self.w.controller.is_streaming(conv.id):
-            return
-        index = next((i for i, m in enumerate(conv.messages) if m.id == answer_id), -1)
-        question = next((m for m in reversed(conv.messages[:max(index, 0)])
-                         if m.role == "user"), None)
-        if index < 0 or question is None:
-            return
-        try:
-            provider, model = self.target()
-        except QwenVLError as err:
-            self.w.banner.show_notice(explain(err))
-            return
-        images = self._stored_as_prepared(conv, question)
-        text = question.text
-        params = self.w.param_panel.params()
-
-        async def prepare() -> Sequence[PreparedImage]:
-            conv.truncate_after(question.id, keep=False)
-            return images
-
-        self.w.controller.send(conv, provider, model, params, text, prepare)
-
-    @staticmethod
-    def _stored_as_prepared(conv: Conversation, message: Message) -> list[PreparedImage]:
-        """The images a message was sent with, ready to be sent again as they were."""
-        from qwenvl_desktop.core.images import PreparedImage
-
-        result = []
-        for sha in message.images:
-            stored = conv.images.get(sha)
-            if stored is None:
-                continue
-            result.append(PreparedImage(
-                data=stored.data, mime=stored.mime, width=stored.width, height=stored.height,
-                sha256=stored.sha256, original_name=stored.original_name,
-                original_width=stored.original_width, original_height=stored.original_height,
-                original_bytes=stored.original_bytes, tokens=message.image_tokens.get(sha, 0),
-                source_url=stored.source_url))
-        return result
-
-    def stop(self) -> None:
-        if self.current is not None:
-            self.w.controller.stop(self.current.id)
-
-    def edit(self, message_id: str) -> None:
-        """Put a user message (text and images) back in the composer; sending replaces it."""
-        conv = self.current
-        if conv is None:
-            return
-        try:
-            message = conv.message(message_id)
-        except KeyError:
-            return
-        composer = self.w.composer
-        composer.clear()
-        composer.set_text(message.text)
-        for sha in message.images:
-            stored = conv.images.get(sha)
-            if stored is not None:
-                composer.add_image_bytes(stored.data, stored.original_name or "image.png")
-        self._editing = (conv.id, message_id)
-        self.w.banner.show_notice("Editing an earlier message: sending replaces it and "
-                                  "everything after it.", "cancel-edit", "Cancel edit")
-        composer.focus_input()
-
-    def cancel_edit(self) -> None:
-        if self._editing is not None:
-            self._editing = None
-            self.w.composer.clear()
-
-    def delete_message(self, message_id: str) -> None:
-        conv = self.current
-        if conv is None:
-            return
-        if self.w.controller.is_streaming(conv.id):
-            self.w.statusBar().showMessage("Stop the answer before deleting messages.", 5000)
-            return
-        conv.remove(message_id)
-        self.w.transcript.show_conversation(conv)
-        self.autosave(conv.id)
-        self.refresh_list()
-
-    def show_image(self, sha: str) -> None:
-        from .transcript_panels import ImageViewer
-
-        conv = self.current
-        image = conv.images.get(sha) if conv is not None else None
-        if image is None:
-            return
-        viewer = ImageViewer(image, self.w)
-        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        viewer.show()
-
-    # --- controller signals -------------------------------------------------------------
-
-    def _shown(self, conv_id: str) -> bool:
+    def is_shown(self, conv_id: str) -> bool:
         return self.current is not None and self.current.id == conv_id
 
-    def _on_started(self, conv_id: str, user_id: str, answer_id: str) -> None:
-        conv = self._open.get(conv_id)
-        if conv is None:
-            return
-        if self._editing and self._editing[0] == conv_id:
-            self._editing = None
-            self.w.banner.hide()
-        self._unsaved.discard(conv_id)
+    def mark_started(self, conv: Conversation) -> None:
+        """A turn began: the conversation is no longer a throwaway; give it a title."""
+        self._unsaved.discard(conv.id)
         if conv.title == "New conversation":
             conv.title = conv.auto_title()
-        self._last_sent.pop(conv_id, None)
-        if self._shown(conv_id):
-            transcript = self.w.transcript
-            if self._needs_rebuild(conv, user_id):
-                transcript.show_conversation(conv, conv.message(answer_id))
-            else:
-                transcript.append_message(conv.message(user_id))
-                transcript.begin_answer(conv.message(answer_id))
-            transcript.scroll_to_end()
-            self.update_welcome()
-        self.autosave(conv_id)
-        self.refresh_list()
 
-    def _needs_rebuild(self, conv: Conversation, user_id: str) -> bool:
-        """True when the transcript no longer matches (a regenerate or an edit truncated)."""
-        expected = [m.id for m in conv.messages[:-2]]
-        return (self.w.transcript.message_ids() != expected
-                or conv.messages[-2].id != user_id)
-
-    def _on_content(self, conv_id: str, answer_id: str, text: str) -> None:
-        if self._shown(conv_id):
-            self.w.transcript.add_content(answer_id, text)
-
-    def _on_reasoning(self, conv_id: str, answer_id: str, text: str) -> None:
-        if self._shown(conv_id):
-            self.w.transcript.add_reasoning(answer_id, text)
-
-    def _on_ended(self, conv_id: str, answer_id: str) -> None:
-        conv = self._open.get(conv_id)
-        if conv is None:
-            return
-        try:
-            answer = conv.message(answer_id)
-        except KeyError:
-            return
-        if self._shown(conv_id):
-            self.w.transcript.finish_answer(answer)
-        self.autosave(conv_id)
-        if not self._shown(conv_id):
+    def release_if_hidden(self, conv_id: str) -> None:
+        """A background turn ended: forget the conversation unless it is shown."""
+        if not self.is_shown(conv_id):
             self._open.pop(conv_id, None)
-        self.refresh_list()
-
-    def _on_refused(self, conv_id: str, reason: str) -> None:
-        sent = self._last_sent.pop(conv_id, None)
-        if self._shown(conv_id):
-            if sent is not None:
-                self._give_back(*sent)
-            missing_key = "No API key" in reason
-            self.w.banner.show_notice(reason, "keys" if missing_key else "",
-                                      "Add key…" if missing_key else "")
-
-    def _on_busy(self, conv_id: str, busy: bool) -> None:
-        if self._shown(conv_id):
-            self.w.composer.set_streaming(busy)
-            self.w.action("stop").setEnabled(True)
 
     # --- for tests ---------------------------------------------------------------------
-
-    def editing(self) -> tuple[str, str] | None:
-        return self._editing
 
     def open_ids(self) -> list[str]:
         return list(self._open)
 
     def state(self) -> dict[str, Any]:
         return {"current": self.current.id if self.current else None,
-                "editing": self._editing}
+                "editing": self.w.turns.editing()}

@@ -95,13 +95,19 @@ class Banner(QFrame):
         layout.addWidget(self.close_button)
         self.hide()
 
-    def show_notice(self, text: str, action: str = "", action_label: str = "") -> None:
-        """Show `text`; with an action, a button that emits `action_triggered(action)`."""
+    def show_notice(self, text: str, action: str = "", action_label: str = "",
+                    dismissable: bool = True) -> None:
+        """Show `text`; with an action, a button that emits `action_triggered(action)`.
+
+        `dismissable=False` hides the Dismiss button: for a notice that describes a mode
+        (editing an earlier message) which only its own action may end.
+        """
         self._action = action
         self.label.setText(text)
         self.setAccessibleName(f"Notice: {text}")
         self.action_button.setText(action_label)
         self.action_button.setVisible(bool(action))
+        self.close_button.setVisible(dismissable or not action)
         self.show()
 
     def text(self) -> str:

@@ -41,7 +41,7 @@ from ..errors import (
     redact,
 )
 from .error_parsing import error_from_response, is_retryable_status
-from .request import _auth_headers, build_request, serialize_body
+from .request import auth_headers, build_request, serialize_body
 from .stream import StreamDecoder, completion_to_events
 from .types import (
     ChatMessage,
@@ -185,7 +185,7 @@ class ChatClient:
     async def list_models(self, provider: Provider, *, api_key: str | None) -> list[str]:
         """Model ids from GET {base_url}/models (OpenAI-style `{"data": [{"id": ...}]}`)."""
         url = f"{provider.base_url.rstrip('/')}/models"
-        headers = {"Accept": "application/json", **_auth_headers(provider, api_key)}
+        headers = {"Accept": "application/json", **auth_headers(provider, api_key)}
         data = await self._get_json(url, headers, provider)
         items: Any = data.get("data", data.get("models")) if isinstance(data, dict) else data
         if not isinstance(items, list):

@@ -205,9 +205,6 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
     return {provider.auth_header: value}
 
 
-_auth_headers = auth_headers   # the name client.py imports
-
-
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f}"
 

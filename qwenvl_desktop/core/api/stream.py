@@ -11,16 +11,18 @@ One decoder copes with everything the providers send back:
 
 Bytes arrive in arbitrary pieces: a multi-byte character or a line may be split across
 reads, so decoding is incremental throughout (UTF-8 decoder → SSE line decoder → SSE
-event decoder or JSON object splitter). The decoder never does I/O.
+event decoder or JSON object splitter). What each JSON chunk says is read by `chunks`.
+The decoder never does I/O.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
-import math
 import re
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 # httpx-sse's line and event decoders follow the SSE spec (CR/LF/CRLF, comments, field
 # parsing) and are maintained; they live in a private module, hence the pin
@@ -30,9 +32,10 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from httpx_sse._models import ServerSentEvent
 
 from ..catalog import Provider
-from ..errors import MalformedStream, ProviderError, redact
+from ..errors import ProviderError
+from .chunks import chunk_events, completion_to_events, is_error_object, malformed
 from .error_parsing import error_from_event
-from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent, Usage
+from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent
 
 __all__ = ["StreamDecoder", "completion_to_events"]
 
@@ -43,114 +46,6 @@ _JSON = json.JSONDecoder()
 _NON_WS = re.compile(r"\S")
 _STRUCTURE = re.compile(r'[{}\[\]"]')
 _IN_STRING = re.compile(r'["\\]')
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return redact(text)
-
-
-def _malformed(provider: Provider, what: str, sample: str) -> NoReturn:
-    raise MalformedStream(f"{provider.name} sent {what}: “{_excerpt(sample)}”",
-                          provider=provider.id)
-
-
-# --- chunk → events ------------------------------------------------------------------
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return max(value, 0)
-    if isinstance(value, float) and math.isfinite(value):
-        return max(int(value), 0)
-    return 0
-
-
-def _usage(data: dict[str, Any]) -> Usage:
-    prompt = _count(data.get("prompt_tokens")) or _count(data.get("input_tokens"))
-    completion = _count(data.get("completion_tokens")) or _count(data.get("output_tokens"))
-    details = data.get("completion_tokens_details")
-    reasoning = _count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0
-    total = _count(data.get("total_tokens")) or prompt + completion
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total,
-                 reasoning_tokens=reasoning)
-
-
-def _text(value: Any, provider: Provider, obj: dict[str, Any]) -> str:
-    """A content field: a string, null, or (some servers) a list of text parts."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        parts = [p.get("text") if isinstance(p, dict) else p for p in value]
-        return "".join(p for p in parts if isinstance(p, str))
-    _malformed(provider, "a chunk whose text is not text", json.dumps(obj, default=str))
-
-
-def _is_error(obj: dict[str, Any]) -> bool:
-    if obj.get("error") not in (None, "", {}, [], False):
-        return True
-    # DashScope's native shape {"code","message","request_id"}, AI/ML's {"message","statusCode"}
-    return "choices" not in obj and "message" in obj and ("code" in obj or "statusCode" in obj)
-
-
-def _chunk_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
-    """Events of one chunk (`delta`) or one whole answer (`message`), in wire order."""
-    if _is_error(obj):
-        raise error_from_event(obj, provider)
-    events: list[StreamEvent] = []
-    choices = obj.get("choices")
-    usage = obj.get("usage")
-    if choices is None and usage is None and not str(obj.get("object", "")).startswith(
-            "chat.completion"):
-        _malformed(provider, "JSON that is not a chat answer", json.dumps(obj, default=str))
-    if choices is not None and not isinstance(choices, list):
-        _malformed(provider, "a chunk with unreadable choices", json.dumps(obj, default=str))
-    if choices:
-        choice = choices[0]
-        if not isinstance(choice, dict):
-            _malformed(provider, "a chunk with unreadable choices", json.dumps(obj, default=str))
-        part = choice.get("delta")
-        if part is None:
-            part = choice.get("message")
-        if part is not None:
-            if not isinstance(part, dict):
-                _malformed(provider, "a chunk with an unreadable delta",
-                           json.dumps(obj, default=str))
-            # Newer vLLM sends both names with the same text: take one, never both.
-            reasoning = (_text(part.get("reasoning_content"), provider, obj)
-                         or _text(part.get("reasoning"), provider, obj))
-            if reasoning:
-                events.append(ReasoningDelta(reasoning))
-            content = _text(part.get("content"), provider, obj)
-            if content:
-                events.append(ContentDelta(content))
-        reason = choice.get("finish_reason")
-        if reason is not None and reason != "":
-            # After the text: the finishing chunk may carry the last words.
-            events.append(Finish(str(reason)))
-    if usage is not None:
-        if not isinstance(usage, dict):
-            _malformed(provider, "a chunk with unreadable usage", json.dumps(obj, default=str))
-        events.append(_usage(usage))
-    return events
-
-
-def completion_to_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
-    """Events of a non-streamed `chat.completion` (Segmind, or `stream` ignored).
-
-    An error object in a 200 answer raises StreamErrorEvent; anything that is not a
-    chat answer raises MalformedStream.
-    """
-    if not isinstance(obj, dict):
-        _malformed(provider, "an answer that is not a JSON object", repr(obj))
-    if not _is_error(obj) and not obj.get("choices"):
-        _malformed(provider, "an answer without choices", json.dumps(obj, default=str))
-    return _chunk_events(obj, provider)
 
 
 # --- framing -------------------------------------------------------------------------
@@ -262,7 +157,7 @@ class StreamDecoder:
         if self._done or self._failed or not data:
             return []
         out: list[StreamEvent] = []
-        try:
+        with self._failing_keeps(out):
             pending = self._utf8.getstate()[0]
             try:
                 text = self._utf8.decode(data)
@@ -273,14 +168,10 @@ class StreamDecoder:
                 self._text(whole[:err.start].decode("utf-8", "ignore"), out, final=False)
                 if self._done:
                     return out
-                _malformed(self._provider, "bytes that are not UTF-8 text",
-                           whole[max(0, err.start - 40):err.start + 20].decode(
-                               "utf-8", "backslashreplace"))
+                malformed(self._provider, "bytes that are not UTF-8 text",
+                          whole[max(0, err.start - 40):err.start + 20].decode(
+                              "utf-8", "backslashreplace"))
             self._text(text, out, final=False)
-        except ProviderError as exc:
-            self._failed = True
-            _attach_partial(exc, out)
-            raise
         return out
 
     def close(self) -> list[StreamEvent]:
@@ -289,7 +180,7 @@ class StreamDecoder:
         if self._done or self._failed:
             return []
         out: list[StreamEvent] = []
-        try:
+        with self._failing_keeps(out):
             try:
                 tail = self._utf8.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -303,11 +194,20 @@ class StreamDecoder:
                 event = self._sse.decode("")
                 if event is not None:
                     self._event(event, out, final=True)
+        return out
+
+    @contextmanager
+    def _failing_keeps(self, out: list[StreamEvent]) -> Iterator[None]:
+        """On a provider error: go quiet for good, and put the text decoded in this call
+        (`out`) on the error; the caller prepends what it already had."""
+        try:
+            yield
         except ProviderError as exc:
             self._failed = True
-            _attach_partial(exc, out)
+            exc.partial_text = "".join(e.text for e in out if isinstance(e, ContentDelta))
+            exc.partial_reasoning = "".join(
+                e.text for e in out if isinstance(e, ReasoningDelta))
             raise
-        return out
 
     # --- internals ---------------------------------------------------------------
 
@@ -338,7 +238,7 @@ class StreamDecoder:
             self._done = True
             return
         if line.partition(":")[0] not in _SSE_FIELDS:
-            _malformed(self._provider, "a line that is neither SSE nor JSON", line)
+            malformed(self._provider, "a line that is neither SSE nor JSON", line)
         self._sse.decode(line)
 
     def _json_text(self, text: str, out: list[StreamEvent]) -> None:
@@ -348,12 +248,12 @@ class StreamDecoder:
             try:
                 obj = json.loads(obj_text)
             except (ValueError, RecursionError):
-                _malformed(self._provider, "a chunk that is not valid JSON", obj_text)
+                malformed(self._provider, "a chunk that is not valid JSON", obj_text)
             self._object(obj, out)
         if rest:
-            _malformed(self._provider, "text after a JSON chunk", rest)
+            malformed(self._provider, "text after a JSON chunk", rest)
         if self._objects.size > _MAX_OBJECT_CHARS:
-            _malformed(self._provider, "a JSON chunk that never ends", text)
+            malformed(self._provider, "a JSON chunk that never ends", text)
 
     def _event(self, event: ServerSentEvent, out: list[StreamEvent], *, final: bool) -> None:
         data = event.data
@@ -366,7 +266,7 @@ class StreamDecoder:
                 payload = None
             if not isinstance(payload, dict):
                 payload = {"error": {"message": data or "error event without details"}}
-            elif not _is_error(payload):
+            elif not is_error_object(payload):
                 payload = {"error": payload}
             raise error_from_event(payload, self._provider)
         pos = 0
@@ -383,20 +283,15 @@ class StreamDecoder:
             except (ValueError, RecursionError):
                 if final:
                     return   # the last chunk was cut off: not garbage, an interruption
-                _malformed(self._provider, "a chunk that is not valid JSON", data[pos:])
+                malformed(self._provider, "a chunk that is not valid JSON", data[pos:])
             self._object(obj, out)
 
     def _object(self, obj: Any, out: list[StreamEvent]) -> None:
         if not isinstance(obj, dict):
-            _malformed(self._provider, "a chunk that is not a JSON object",
-                       json.dumps(obj, default=str))
-        events = _chunk_events(obj, self._provider)
+            malformed(self._provider, "a chunk that is not a JSON object",
+                      json.dumps(obj, default=str))
+        events = chunk_events(obj, self._provider)
         if any(isinstance(e, Finish) for e in events):
             self._finished = True
         out.extend(events)
 
-
-def _attach_partial(exc: ProviderError, out: list[StreamEvent]) -> None:
-    """Keep text decoded in the failing call; the caller prepends what it already had."""
-    exc.partial_text = "".join(e.text for e in out if isinstance(e, ContentDelta))
-    exc.partial_reasoning = "".join(e.text for e in out if isinstance(e, ReasoningDelta))
