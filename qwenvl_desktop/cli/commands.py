@@ -54,7 +54,9 @@ def run_providers() -> int:
     if keystore.warning:
         print(f"warning: {keystore.warning}", file=sys.stderr)
     for provider in catalog.providers.values():
-        region = f" — {provider.region}" if provider.region else ""
+        # DashScope names already carry the city ("… — Singapore"); say the region once.
+        city = provider.region.split(" (")[0]
+        region = f" — {provider.region}" if provider.region and city not in provider.name else ""
         kind = " (custom)" if provider.custom else ""
         source = keystore.source(provider)
         key = {"keyring": "key in keyring", "session": "key for this session",

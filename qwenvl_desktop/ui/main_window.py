@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.transcript: Transcript = Transcript(self)
         self.transcript.setAcceptDrops(False)      # drops go to the window → composer
         self.welcome: WelcomePanel = WelcomePanel(self)
+        self.welcome.set_keyring_available(services.keystore.secure)
         self.composer: Composer = Composer(services, self)
         self.banner: Banner = Banner(self)
         self.controller: ChatController = ChatController(services, self)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 from ..core.catalog import Catalog, Model, Provider
 from ..core.errors import ConfigError
 from ..core.secrets import KeyStore
-from .widgets import key_mark
+from .widgets import HintLabel, key_mark
 
 __all__ = ["ModelBar", "model_caption"]
 
@@ -64,9 +64,9 @@ class ModelBar(QWidget):
         self.key_button.setAccessibleName("Add an API key")
         self.key_button.clicked.connect(
             lambda: self.keys_requested.emit(self._current_provider_id()))
-        self.region_label = QLabel(self)
+        self.region_label = HintLabel("", self)
+        self.region_label.setWordWrap(False)
         self.region_label.setAccessibleName("Region")
-        self.region_label.setEnabled(False)  # a hint, drawn in the palette's muted colour
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..core.api.types import ChatParams
 from ..core.catalog import Model, ParamSpec, Provider
+from .widgets import HintLabel
 
 __all__ = ["NumberRow", "ParamPanel"]
 
@@ -230,10 +231,9 @@ class ParamPanel(QWidget):
         self.system_edit.setMinimumHeight(60)
         self.system_label.setBuddy(self.system_edit)
 
-        hint = QLabel("Ticked values are sent; unticked ones use the provider's default.",
-                      self)
-        hint.setWordWrap(True)
-        hint.setEnabled(False)          # drawn in the palette's muted colour
+        self.hint = HintLabel("Ticked values are sent; unticked ones use the provider's "
+                              "default.", self)
+        hint = self.hint
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
         layout.addLayout(grid)

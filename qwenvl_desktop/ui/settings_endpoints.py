@@ -43,6 +43,11 @@ def parse_model_list(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 model", "3 models"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 class EndpointsPage(QWidget):
     """Add, edit and remove custom endpoints; point built-in providers at a gateway."""
 
@@ -72,7 +77,9 @@ class EndpointsPage(QWidget):
         self.key_edit = QLineEdit(self)
         self.key_edit.setAccessibleName("Endpoint key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_edit.setPlaceholderText("optional; kept in the OS keyring")
+        self.key_edit.setPlaceholderText(
+            "optional; kept in the OS keyring" if services.keystore.secure
+            else "optional; kept for this session only (no keyring)")
         self.models_edit = QPlainTextEdit(self)
         self.models_edit.setAccessibleName("Models")
         self.models_edit.setPlaceholderText("One model id per line (or comma separated)")
@@ -207,7 +214,7 @@ class EndpointsPage(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self._editing = endpoint.name
-        message = f"Saved “{endpoint.name}” ({len(endpoint.models)} models)."
+        message = f"Saved “{endpoint.name}” ({_count(len(endpoint.models), 'model')})."
         kind = "ok"
         key = self.key_edit.text().strip()
         if key:
@@ -280,7 +287,7 @@ class EndpointsPage(QWidget):
         merged = typed + [m for m in found if m not in typed]
         self.models_edit.setPlainText("\n".join(merged))
         if found:
-            self.note.show_message(f"The endpoint serves {len(found)} models; "
+            self.note.show_message(f"The endpoint serves {_count(len(found), 'model')}; "
                                    "press Save endpoint to keep them.", "ok")
         else:
             self.note.show_message("The endpoint listed no models; type their ids in.",

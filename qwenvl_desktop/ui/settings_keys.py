@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Model, Provider
 from ..core.errors import ConfigError, KeyStoreError, explain
+from ..core.secrets import KeyStore
 from ..services import Services
 from .widgets import InlineNote, key_status_text, start_task
 
-__all__ = ["KeyRow", "KeysPage"]
+__all__ = ["KeyRow", "KeysPage", "keys_intro"]
 
 
 def _test_model(provider: Provider) -> Model | None:
@@ -35,6 +36,16 @@ def _test_model(provider: Provider) -> Model | None:
         return None
     plain = [m for m in provider.models if m.thinking == "none"]
     return (plain or list(provider.models))[0]
+
+
+def keys_intro(keystore: KeyStore) -> str:
+    """Where keys entered on this page go — true both with and without a keyring."""
+    if keystore.secure:
+        return (f"Keys are kept in your OS keyring ({keystore.backend_name}) and never "
+                "written to settings, conversations or logs.")
+    return ("Keys entered here are kept in memory for this session only (there is no "
+            "secure keyring, see above); they are never written to settings, "
+            "conversations or logs.")
 
 
 class KeyRow(QGroupBox):
@@ -209,9 +220,7 @@ class KeysPage(QScrollArea):
             self.banner.show_message(warning, "warning")
         else:
             self.banner.clear_message()
-        intro = QLabel("Keys are kept in your OS keyring "
-                       f"({self.services.keystore.backend_name}) and never written to "
-                       "settings, conversations or logs.", inner)
+        intro = QLabel(keys_intro(self.services.keystore), inner)
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.rows = {}

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["TranscriptColors", "apply_theme", "is_dark", "transcript_colors"]
+__all__ = [
+    "TranscriptColors", "apply_theme", "contrast_ratio", "hint_color", "is_dark",
+    "transcript_colors",
+]
 
 
 def is_dark(palette: QPalette | None = None) -> bool:
@@ -90,6 +93,42 @@ def _mix(a: QColor, b: QColor, amount: float) -> QColor:
         round(a.green() + (b.green() - a.green()) * amount),
         round(a.blue() + (b.blue() - a.blue()) * amount),
     )
+
+
+def _luminance(color: QColor) -> float:
+    """WCAG 2 relative luminance."""
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return (0.2126 * channel(color.red()) + 0.7152 * channel(color.green())
+            + 0.0722 * channel(color.blue()))
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours (1 … 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+#: WCAG AA for normal text.
+HINT_MIN_CONTRAST = 4.5
+
+
+def hint_color(palette: QPalette | None = None) -> QColor:
+    """A muted text colour for hints that still reads: ≥ 4.5:1 against the window.
+
+    Qt's disabled text colour (what `setEnabled(False)` labels used) is about 1.6:1 on
+    Fusion's light window — too faint to read, as people reported.
+    """
+    palette = palette or QGuiApplication.palette()
+    text = palette.color(QPalette.ColorRole.WindowText)
+    window = palette.color(QPalette.ColorRole.Window)
+    amount = 0.5
+    color = _mix(text, window, amount)
+    while amount > 0 and contrast_ratio(color, window) < HINT_MIN_CONTRAST:
+        amount = max(0.0, amount - 0.05)
+        color = _mix(text, window, amount)
+    return color
 
 
 def transcript_colors(palette: QPalette | None = None) -> TranscriptColors:

@@ -37,9 +37,11 @@ class WelcomePanel(QWidget):
         text = QLabel(
             "Qwen-VL Desktop talks to Qwen vision-language models served by Alibaba Model "
             "Studio (DashScope), OVHcloud AI Endpoints, AI/ML API, Nebula Block and Segmind, "
-            "or to your own OpenAI-compatible server (vLLM, Ollama, LM Studio…).\n\n"
-            "Keys are kept in your system's keyring, never in a file.", self)
+            "or to your own OpenAI-compatible server (vLLM, Ollama, LM Studio…).", self)
         text.setWordWrap(True)
+        self.storage_note = QLabel(self)
+        self.storage_note.setWordWrap(True)
+        self.set_keyring_available(True)
         self.keys_button = QPushButton("Add an API key…", self)
         self.keys_button.setAccessibleName("Add an API key")
         self.keys_button.setDefault(True)
@@ -55,6 +57,7 @@ class WelcomePanel(QWidget):
         box = QVBoxLayout()
         box.addWidget(title)
         box.addWidget(text)
+        box.addWidget(self.storage_note)
         box.addSpacing(8)
         box.addLayout(buttons)
         inner = QWidget(self)
@@ -68,6 +71,13 @@ class WelcomePanel(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+
+    def set_keyring_available(self, secure: bool) -> None:
+        """Say truthfully where a key entered now will be kept."""
+        self.storage_note.setText(
+            "Keys are kept in your system's keyring, never in a file." if secure else
+            "No secure keyring was found: keys you enter are kept for this session only "
+            "(never in a file). Set the provider's environment variable to keep one.")
 
 
 class Banner(QFrame):

@@ -7,14 +7,17 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..core.catalog import Provider
 from ..core.secrets import KeySource, KeyStore
+from .theme import hint_color
 
-__all__ = ["InlineNote", "NoteKind", "key_mark", "key_status_text", "start_task"]
+__all__ = [
+    "HintLabel", "InlineNote", "NoteKind", "key_mark", "key_status_text", "start_task",
+]
 
 T = TypeVar("T")
 
@@ -64,6 +67,31 @@ class InlineNote(QLabel):
     def clear_message(self) -> None:
         self.setText("")
         self.hide()
+
+
+class HintLabel(QLabel):
+    """Secondary text (a hint, a region note) in a muted colour that stays readable.
+
+    Replaces the `setEnabled(False)` trick, whose disabled colour was too faint. The
+    colour follows the application palette (light/dark switches).
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._apply_colour()
+
+    def _apply_colour(self) -> None:
+        palette = self.palette()
+        colour = hint_color()
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            palette.setColor(group, QPalette.ColorRole.WindowText, colour)
+        self.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._apply_colour()
+        super().changeEvent(event)
 
 
 _MARKS: dict[KeySource, str] = {
