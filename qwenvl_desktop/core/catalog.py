@@ -175,6 +175,12 @@ def check_base_url(url: str, *, allow_http: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"'{url}' is not an http(s) URL with a host name.")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when it is read
+    except ValueError:
+        raise ConfigError(f"'{url}' has a port that is not a number from 0 to 65535.") from None
+    if any(ch.isspace() for ch in url):
+        raise ConfigError(f"'{url}' contains spaces or line breaks.")
     if parts.scheme == "http" and (not allow_http or not is_local_host(parts.hostname)):
         raise ConfigError(
             f"'{url}' uses plain http to a public host; keys would travel unencrypted. "

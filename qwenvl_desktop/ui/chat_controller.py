@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from qwenvl_desktop.core.images import PreparedImage
     from qwenvl_desktop.services import Services
 
-__all__ = ["ChatController", "PrepareImages"]
+__all__ = ["ChatController", "PrepareImages", "retry_notice"]
 
 PrepareImages = Callable[[], Awaitable[Sequence["PreparedImage"]]]
 
@@ -65,6 +65,12 @@ class _StartNotifier:
                     params: ChatParams, *, api_key: str | None) -> AsyncIterator[StreamEvent]:
         self._on_start()
         return self._client.stream_chat(provider, model, messages, params, api_key=api_key)
+
+
+def retry_notice(delay: float, attempt: int, reason: str) -> str:
+    """The status-bar line while a request waits to be retried ("0.302421 s" read badly)."""
+    when = f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"
+    return f"Retrying in {when} (attempt {attempt}): {reason}"
 
 
 class ChatController(QObject):
@@ -176,9 +182,8 @@ class ChatController(QObject):
                     turn.reasoning.append(event.text)
                     self.reasoning_delta.emit(conv.id, answer_id, event.text)
                 elif isinstance(event, Retrying):
-                    self.retrying.emit(conv.id, answer_id,
-                                       f"Retrying in {event.delay:g} s "
-                                       f"(attempt {event.attempt}): {event.reason}")
+                    self.retrying.emit(conv.id, answer_id, retry_notice(
+                        event.delay, event.attempt, event.reason))
 
             def on_progress(_conv: Conversation, _message: Message) -> None:
                 self.progress.emit(conv.id)

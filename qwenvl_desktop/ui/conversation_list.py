@@ -7,6 +7,7 @@ exists only in memory (new, nothing sent yet) can be listed too via `set_entries
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -22,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ConversationList", "ListEntry"]
+from .widgets import HintLabel
+
+__all__ = ["ConversationList", "ListEntry", "plain_preview"]
 
 _ID_ROLE = Qt.ItemDataRole.UserRole
 
@@ -42,6 +45,14 @@ def _when(timestamp: float) -> str:
     if time.time() - timestamp < 20 * 3600:
         return time.strftime("%H:%M", time.localtime(timestamp))
     return time.strftime("%d %b", time.localtime(timestamp))
+
+
+_MARKDOWN_MARKS = re.compile(r"(\*\*|__|`+|^#+\s*|^>\s*)", re.MULTILINE)
+
+
+def plain_preview(text: str) -> str:
+    """A preview without markdown marks: the list shows text, not `**bold**` source."""
+    return _MARKDOWN_MARKS.sub("", text).strip()
 
 
 class ConversationList(QWidget):
@@ -66,6 +77,9 @@ class ConversationList(QWidget):
         self.list_widget.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list_widget.setWordWrap(False)
+        self.empty_label = HintLabel("", self)
+        self.empty_label.setAccessibleName("No matches")
+        self.empty_label.hide()
         self.new_button = QPushButton("New", self)
         self.new_button.setAccessibleName("New conversation")
         self.rename_button = QPushButton("Rename", self)
@@ -80,6 +94,7 @@ class ConversationList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search_edit)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.list_widget, 1)
         layout.addLayout(buttons)
 
@@ -104,13 +119,18 @@ class ConversationList(QWidget):
             self.list_widget.clear()
             for entry in entries:
                 mark = "● " if entry.streaming else ""
+                preview = plain_preview(entry.preview)
                 item = QListWidgetItem(f"{mark}{entry.title}\n{_when(entry.updated)}"
-                                       f"{'  ·  ' + entry.preview if entry.preview else ''}")
+                                       f"{'  ·  ' + preview if preview else ''}")
                 item.setData(_ID_ROLE, entry.id)
-                item.setToolTip(entry.preview or entry.title)
+                item.setToolTip(preview or entry.title)
                 self.list_widget.addItem(item)
                 if entry.id == current_id:
                     self.list_widget.setCurrentItem(item)
+        query = self.search_edit.text().strip()
+        # An empty list after a search looked like lost conversations: say why.
+        self.empty_label.setText(f"No conversations contain “{query}”." if query else "")
+        self.empty_label.setVisible(bool(query) and not entries)
         self._update_buttons()
 
     def current_id(self) -> str | None:
@@ -123,6 +143,15 @@ class ConversationList(QWidget):
 
     def search_text(self) -> str:
         return self.search_edit.text()
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box, its text selected (Ctrl+F)."""
+        self.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_edit.selectAll()
+
+    def request_delete(self) -> None:
+        """Ask the window to delete the selected conversation (it confirms first)."""
+        self._on_delete()
 
     def ask_rename(self) -> None:
         item = self.list_widget.currentItem()

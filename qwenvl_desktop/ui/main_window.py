@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QComboBox,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -104,13 +102,6 @@ class MainWindow(QMainWindow):
         self.services = services
         self.conversation_list: ConversationList = ConversationList(self)
         self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self)
-        # The model combo sized to its longest entry made the window ~1500 px wide at
-        # least; it stretches anyway, so cap what it asks for (fits a 1366-px screen).
-        self.model_bar.model_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_bar.model_combo.setMinimumContentsLength(16)
-        self.model_bar.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                                  QSizePolicy.Policy.Preferred)
         self.param_panel: ParamPanel = ParamPanel(self)
         self.param_panel.setAccessibleName("Parameters")
         self.transcript: Transcript = Transcript(self)
@@ -146,6 +137,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([240, 820, 360])
         self.chat_splitter.setSizes([780, 140])
         self.setCentralWidget(self.splitter)
+        # Created now, not on the first message: appearing later pushed every pane up.
+        self.statusBar().setSizeGripEnabled(False)
 
         self.files: FileActions = FileActions(self)
         self.chat: ChatActions = ChatActions(self)
@@ -173,107 +166,35 @@ class MainWindow(QMainWindow):
         chat.connect_signals()
         self.turns.connect_signals()
 
-    # --- menus --------------------------------------------------------------------------
-
-    def _action(self, name: str, text: str, slot: Any,
-                shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-                checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        action.setEnabled(False)      # until the panes exist
-        self.actions_by_name[name] = action
-        self.addAction(action)
-        return action
+    # --- menus (built in main_window_menus.py) ------------------------------------------
 
     def _make_menus(self) -> None:
-        key = QKeySequence.StandardKey
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self._action("new", "&New Conversation",
-                                         lambda: self.chat.new_conversation(), key.New))
-        file_menu.addAction(self._action("open", "&Open…", lambda: self.files.open_dialog(),
-                                         key.Open))
-        file_menu.addAction(self._action("save", "&Save", lambda: self.files.save(), key.Save))
-        file_menu.addAction(self._action("save_as", "Save &As…", lambda: self.files.save_as(),
-                                         "Ctrl+Shift+S"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("export_md", "Export as &Markdown…",
-                                         lambda: self.files.export("markdown")))
-        file_menu.addAction(self._action("export_html", "Export as &HTML…",
-                                         lambda: self.files.export("html")))
-        file_menu.addSeparator()
-        quit_action = self._action("quit", "&Quit", self.close, "Ctrl+Q")
-        quit_action.setEnabled(True)
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        file_menu.addAction(quit_action)
+        from .main_window_menus import build_menus
 
-        edit_menu = bar.addMenu("&Edit")
-        edit_menu.addAction(self._action("copy", "&Copy", self._copy, key.Copy))
-        edit_menu.addAction(self._action("paste", "&Paste", self._paste, key.Paste))
-        edit_menu.addSeparator()
-        settings = self._action("settings", "Se&ttings…", lambda: self.open_settings("keys"),
-                                "Ctrl+,")
-        settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        edit_menu.addAction(settings)
-
-        conv_menu = bar.addMenu("&Conversation")
-        conv_menu.addAction(self._action("send", "&Send", lambda: self.turns.send_from_menu(),
-                                         "Ctrl+Return"))
-        conv_menu.addAction(self._action("stop", "S&top", lambda: self.turns.stop(), "Esc"))
-        conv_menu.addAction(self._action("regenerate", "&Regenerate Answer",
-                                         lambda: self.turns.regenerate_last(), "Ctrl+R"))
-        conv_menu.addSeparator()
-        conv_menu.addAction(self._action("attach", "&Attach Images…",
-                                         lambda: self.turns.attach_files(), "Ctrl+Shift+A"))
-        conv_menu.addAction(self._action("screenshot", "Take Scree&nshot",
-                                         lambda: self.turns.screenshot(), "Ctrl+Shift+X"))
-        conv_menu.addAction(self._action("screenshot_region", "Capture Screen &Region…",
-                                         lambda: self.turns.screenshot_region(),
-                                         "Ctrl+Shift+R"))
-        conv_menu.addSeparator()
-        conv_menu.addAction(self._action("rename", "Re&name…",
-                                         lambda: self.conversation_list.ask_rename(), "F2"))
-
-        view_menu = bar.addMenu("&View")
-        view_menu.addAction(self._action("toggle_list", "&Conversation List",
-                                         self._toggle_list, "Ctrl+Shift+L", checkable=True))
-        view_menu.addAction(self._action("toggle_params", "&Parameters",
-                                         self._toggle_params, "Ctrl+Shift+P", checkable=True))
-        self.actions_by_name["toggle_list"].setChecked(True)
-        self.actions_by_name["toggle_params"].setChecked(True)
-
-        help_menu = bar.addMenu("&Help")
-        about = self._action("about", "&About Qwen-VL Desktop", self._about)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.setEnabled(True)
-        help_menu.addAction(about)
+        build_menus(self)
 
     def action(self, name: str) -> QAction:
         return self.actions_by_name[name]
 
     # --- small slots --------------------------------------------------------------------
 
-    def _copy(self) -> None:
+    def copy_selection(self) -> None:
         focus = QApplication.focusWidget()
         if focus is not None and hasattr(focus, "copy"):
             focus.copy()
         else:
             self.transcript.copy()
 
-    def _paste(self) -> None:
+    def paste_into_composer(self) -> None:
         self.composer.input.paste()
 
-    def _toggle_list(self, shown: bool) -> None:
+    def toggle_list(self, shown: bool) -> None:
         self.conversation_list.setVisible(shown)
 
-    def _toggle_params(self, shown: bool) -> None:
+    def toggle_params(self, shown: bool) -> None:
         self.param_panel.setVisible(shown)
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         from qwenvl_desktop import __version__
 
         QMessageBox.about(

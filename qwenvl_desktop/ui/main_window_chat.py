@@ -43,6 +43,9 @@ class ChatActions(QObject):
         self._open: dict[str, Conversation] = {}
         self._unsaved: set[str] = set()         # new and still empty: no file yet
         self._last_save: dict[str, float] = {}
+        # Providers that could answer at the last key/endpoint change (see
+        # _choose_usable_provider: the newly usable one is chosen first).
+        self._usable_before: set[str] = set(self.usable_provider_ids())
 
     # --- wiring -------------------------------------------------------------------------
 
@@ -116,8 +119,9 @@ class ChatActions(QObject):
     def adopt(self, conv: Conversation) -> None:
         """Take in a conversation opened from a file: save it to the library, show it."""
         self._open[conv.id] = conv
-        self.show(conv)
+        # Saved first, so the list shown with it already has (and selects) its row.
         self.autosave(conv.id)
+        self.show(conv)
 
     def show(self, conv: Conversation) -> None:
         previous = self.current
@@ -218,6 +222,7 @@ class ChatActions(QObject):
 
     def on_selection_changed(self, provider_id: str, model_id: str) -> None:
         self._update_target()
+        self._drop_stale_key_notice()
         conv = self.current
         if conv is not None and model_id:
             conv.provider_id, conv.model_id = provider_id, model_id
@@ -248,11 +253,57 @@ class ChatActions(QObject):
         self.services.catalog = self.services.catalog  # rebuilt by the settings dialog
         self.w.model_bar.refresh_catalog(self.services.catalog)
         self._update_target()
+        self._choose_usable_provider()
         self.update_welcome()
 
     def on_keys_changed(self) -> None:
         self.w.model_bar.refresh_key_status()
+        self._choose_usable_provider()
         self.update_welcome()
+
+    # --- a provider that can answer -----------------------------------------------------
+
+    def _usable(self, provider: Provider) -> bool:
+        """Has models, and a key (or needs none): a send can go out."""
+        return bool(provider.models) and (
+            provider.key_optional or self.services.keystore.source(provider) != "none")
+
+    def usable_provider_ids(self) -> list[str]:
+        catalog = self.services.catalog
+        return [p.id for p in catalog.builtin() + catalog.custom() if self._usable(p)]
+
+    def _choose_usable_provider(self) -> None:
+        """After a key or endpoint was added: if the chosen provider still cannot answer,
+        choose the one that just became usable (first start: Singapore without a key
+        stays selected while the person added a custom endpoint — the first send was
+        refused for a missing key)."""
+        before, now = self._usable_before, self.usable_provider_ids()
+        self._usable_before = set(now)
+        try:
+            current = self.w.model_bar.provider()
+        except QwenVLError:
+            return
+        if not self._usable(current):
+            fresh = [pid for pid in now if pid not in before] or now
+            if not fresh:
+                return
+            self.w.model_bar.set_selection(fresh[0], "")
+            chosen = self.services.catalog.get(fresh[0])
+            self.w.statusBar().showMessage(
+                f"Now using {chosen.name}: {current.name} has no key.", 8000)
+        self._drop_stale_key_notice()
+
+    def _drop_stale_key_notice(self) -> None:
+        """Hide the "No API key …" notice once the chosen provider can answer."""
+        banner = self.w.banner
+        if banner.isHidden() or banner.action() != "keys":
+            return
+        try:
+            provider = self.w.model_bar.provider()
+        except QwenVLError:
+            return
+        if self._usable(provider):
+            banner.hide()
 
     def has_any_key(self) -> bool:
         catalog, keystore = self.services.catalog, self.services.keystore

@@ -8,13 +8,14 @@ blocking the event loop — and nothing in the open conversation changes.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from qwenvl_desktop.core.conversation import new_id
+from qwenvl_desktop.core.conversation import Conversation, new_id
 from qwenvl_desktop.core.errors import QwenVLError, explain
 
 if TYPE_CHECKING:
@@ -64,7 +65,19 @@ class FileActions(QObject):
             return False
         known = {s.id for s in self.services.library.list()}
         chat = self.w.chat
-        if conv.id in known or chat.conversation(conv.id) is not None:
+        have = chat.conversation(conv.id)
+        if have is None and conv.id in known:
+            with contextlib.suppress(QwenVLError):
+                have = self.services.library.load(conv.id)
+        if have is not None and _same_messages(have, conv):
+            # The file is a copy of a conversation already here (Save As, then Open):
+            # show that one instead of listing a duplicate.
+            self._paths[have.id] = path
+            chat.open_conversation(have.id)
+            self.w.statusBar().showMessage(
+                f"Opened {path.name} (already in your conversations)", 5000)
+            return True
+        if conv.id in known or have is not None:
             conv.id = new_id()     # a second copy: never overwrite the one we have
         self._paths[conv.id] = path
         chat.adopt(conv)
@@ -180,3 +193,9 @@ class FileActions(QObject):
 def _safe_name(title: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in " -_" else "_" for c in title).strip()
     return cleaned[:60] or "conversation"
+
+
+def _same_messages(a: Conversation, b: Conversation) -> bool:
+    """Same messages, same words: two copies of one conversation."""
+    return [(m.id, m.role, m.text) for m in a.messages] == [
+        (m.id, m.role, m.text) for m in b.messages]

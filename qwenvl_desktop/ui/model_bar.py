@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from ..core.catalog import Catalog, Model, Provider
 from ..core.errors import ConfigError
@@ -55,11 +62,17 @@ class ModelBar(QWidget):
 
         self.provider_combo = QComboBox(self)
         self.provider_combo.setAccessibleName("Provider")
-        self.provider_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.model_combo = QComboBox(self)
         self.model_combo.setAccessibleName("Model")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.setMinimumContentsLength(18)
+        # Sized to their longest entries, the combos made the bar ~690 px wide at least:
+        # the middle pane sat at its minimum in a 1280-px window, and hiding "Add key…"
+        # when a provider got a key made the splitter jump. They stretch anyway; their
+        # popups still show the full names.
+        for combo, length in ((self.provider_combo, 22), (self.model_combo, 16)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(length)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.key_button = QPushButton("Add key…", self)
         self.key_button.setAccessibleName("Add an API key")
         self.key_button.clicked.connect(
@@ -67,6 +80,8 @@ class ModelBar(QWidget):
         self.region_label = HintLabel("", self)
         self.region_label.setWordWrap(False)
         self.region_label.setAccessibleName("Region")
+        self.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                        QSizePolicy.Policy.Preferred)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -75,7 +90,7 @@ class ModelBar(QWidget):
         model_caption_label = QLabel("&Model", self)
         model_caption_label.setBuddy(self.model_combo)
         layout.addWidget(provider_caption)
-        layout.addWidget(self.provider_combo)
+        layout.addWidget(self.provider_combo, 1)
         layout.addWidget(self.key_button)
         layout.addSpacing(12)
         layout.addWidget(model_caption_label)

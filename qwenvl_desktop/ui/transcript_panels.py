@@ -123,6 +123,10 @@ class Banner(QFrame):
     def text(self) -> str:
         return self.label.text()
 
+    def action(self) -> str:
+        """The action the shown notice offers ("" for none)."""
+        return self._action
+
 
 class ImageViewer(QDialog):
     """An image at full size (as it was sent), scrollable when larger than the screen."""

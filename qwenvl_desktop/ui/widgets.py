@@ -82,14 +82,18 @@ class HintLabel(QLabel):
         self._apply_colour()
 
     def _apply_colour(self) -> None:
-        palette = self.palette()
         colour = hint_color()
+        palette = self.palette()
+        if palette.color(QPalette.ColorRole.WindowText) == colour:
+            return      # also ends the PaletteChange our own setPalette causes
         for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
             palette.setColor(group, QPalette.ColorRole.WindowText, colour)
         self.setPalette(palette)
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        # A new application palette reaches child widgets as PaletteChange.
+        if event.type() in (QEvent.Type.ApplicationPaletteChange,
+                            QEvent.Type.PaletteChange):
             self._apply_colour()
         super().changeEvent(event)
 

@@ -435,26 +435,29 @@ def _interleaved(bench: WindowBench, tokens: int, runs: int) -> dict[str, list[f
 
 
 def _paced(bench: WindowBench, runs: int) -> dict[str, Any]:
+    """Each run streams the paced answer twice: once bare, for the GUI thread's share
+    (the probe's own ticks would count as busy), once with the stall probe."""
     expected = make_answer(PACED_TOKENS)
     shares: list[float] = []
     stalls: list[float] = []
     worst: list[tuple[float, float]] = []
+    raw_shares: list[float] = []
     with ServerProcess(PACED_TOKENS, PACED_RATE) as server:
         bench.open(server.urls, server.key)
         idle = bench.idle_share(2.0)
-        raw_shares: list[float] = []
-        for _ in range(runs):
-            probe = StallProbe()
-            turn = bench.turn(expected, probe)
+        for n in range(runs):
+            turn = bench.turn(expected)
             shares.append(turn.cpu_s / turn.wall_s)
+            duration = turn.wall_s
+            turn = bench.turn(expected, StallProbe())
             stalls.append(turn.worst_stall_ms)
             worst.extend(turn.stalls)
-            duration = turn.wall_s
-            # The floor: only reading and parsing the same paced stream on the same loop.
-            wall, cpu, text = bench.run(raw_httpx(server.urls, server.key))
-            if text != expected:
-                raise RuntimeError("raw httpx read a different answer")
-            raw_shares.append(cpu / wall)
+            if n == 0:
+                # The floor: only reading and parsing the same paced stream, same loop.
+                wall, cpu, text = bench.run(raw_httpx(server.urls, server.key))
+                if text != expected:
+                    raise RuntimeError("raw httpx read a different answer")
+                raw_shares.append(cpu / wall)
         bench.close()
     return {"shares": shares, "stalls": stalls, "idle_share": idle, "duration_s": duration,
             "raw_shares": raw_shares, "top_stalls": sorted(worst, key=lambda s: -s[1])[:5]}
@@ -495,10 +498,10 @@ def main(runs_fast: int = RUNS_FAST, runs_paced: int = RUNS_PACED) -> dict[str, 
         Row("streaming", "raw httpx on the qasync loop instead (ms)", "—",
             fmt(m(long["raw_qasync"]) * 1000), f"{m(long['raw_qasync']) / raw:.2f}× raw",
             "—", None),
-        Row("streaming", f"{PACED_RATE:.0f} tokens/s: GUI thread busy (5 ms probe incl.)",
+        Row("streaming", f"{PACED_RATE:.0f} tokens/s: GUI thread busy",
             f"{share * 100:.1f} %", f"{raw_share * 100:.1f} % raw httpx",
             f"{share / raw_share:.1f}×", f"≤ {BAR_BUSY * 100:.0f} %", share <= BAR_BUSY),
-        Row("streaming", "idle window with the 5 ms probe: GUI thread busy",
+        Row("streaming", "idle window, 5 ms stall probe running: GUI thread busy",
             f"{paced['idle_share'] * 100:.1f} %", "—", "—", "—", None),
         Row("streaming", f"{PACED_RATE:.0f} tokens/s: worst stall (ms), median of runs",
             fmt(stall), "—", "—", f"≤ {BAR_STALL_MS:.0f} ms", stall <= BAR_STALL_MS),
@@ -524,6 +527,7 @@ def _print(results: dict[str, Any]) -> None:
     print("paced: GUI busy " + ", ".join(f"{v * 100:.1f} %" for v in paced["shares"])
           + "; raw httpx on qasync " + ", ".join(f"{v * 100:.1f} %"
                                                  for v in paced["raw_shares"])
+          + f"; idle window with the probe {paced['idle_share'] * 100:.1f} %"
           + "; worst stalls " + ", ".join(f"{v:.1f}" for v in paced["stalls"])
           + f" ms; stream {paced['duration_s']:.1f} s; top stalls (at s, ms late): "
           + ", ".join(f"({a:.2f}, {b:.1f})" for a, b in paced["top_stalls"]))

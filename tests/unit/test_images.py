@@ -19,9 +19,9 @@ import httpx
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageOps, ImageStat
 
-from qwenvl_desktop.core import images
 from qwenvl_desktop.core.catalog import Model, Provider, load_builtin
 from qwenvl_desktop.core.errors import ImageError
+from qwenvl_desktop.core.image_pixels import RESAMPLE, resize
 from qwenvl_desktop.core.images import (
     MAX_FILE_BYTES,
     PreparedImage,
@@ -294,8 +294,8 @@ def test_an_image_only_rounded_to_the_patch_grid_is_not_resampled() -> None:
 def test_resizing_in_strips_gives_exactly_the_single_call_result() -> None:
     im = noise(2400, 1700)
     size = (1376, 992)
-    expected = im.resize(size, images._RESAMPLE)
-    assert ImageChops.difference(images._resize(im, size), expected).getbbox() is None
+    expected = im.resize(size, RESAMPLE)
+    assert ImageChops.difference(resize(im, size), expected).getbbox() is None
 
 
 # --- orientation -------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def test_a_screenshot_stays_lossless_png() -> None:
     shot = screenshot(1600, 1000)
     result = prepare(encode(shot, "PNG"), model=QWEN3)
     assert result.mime == "image/png"
-    expected = shot.resize((result.width, result.height), images._RESAMPLE)
+    expected = shot.resize((result.width, result.height), RESAMPLE)
     assert ImageChops.difference(decoded(result).convert("RGB"), expected).getbbox() is None
 
 

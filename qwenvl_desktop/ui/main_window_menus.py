@@ -1,0 +1,107 @@
+"""The main window's menu bar: every action, its standard shortcut, what it calls.
+
+Built in `MainWindow.__init__`, before the panes exist (fast start, BRIEF §7), so the
+actions call through lambdas and stay disabled until `attach` enables them; Quit and
+About work from the first moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtGui import QAction, QKeySequence
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+__all__ = ["build_menus", "make_action"]
+
+Shortcut = QKeySequence | QKeySequence.StandardKey | str | None
+
+
+def make_action(window: MainWindow, name: str, text: str, slot: Callable[..., Any],
+                shortcut: Shortcut = None, checkable: bool = False) -> QAction:
+    """A window-wide action registered under `name` in `window.actions_by_name`."""
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.setCheckable(checkable)
+    action.triggered.connect(slot)
+    action.setEnabled(False)      # until the panes exist
+    window.actions_by_name[name] = action
+    window.addAction(action)
+    return action
+
+
+def _find(w: MainWindow) -> None:
+    """Ctrl+F: show the conversation list if it was hidden, and type into its search."""
+    w.actions_by_name["toggle_list"].setChecked(True)
+    w.toggle_list(True)
+    w.conversation_list.focus_search()
+
+
+def build_menus(w: MainWindow) -> None:
+    key = QKeySequence.StandardKey
+
+    def add(menu: Any, *args: Any, **kwargs: Any) -> QAction:
+        action = make_action(w, *args, **kwargs)
+        menu.addAction(action)
+        return action
+
+    bar = w.menuBar()
+    file_menu = bar.addMenu("&File")
+    add(file_menu, "new", "&New Conversation", lambda: w.chat.new_conversation(), key.New)
+    add(file_menu, "open", "&Open…", lambda: w.files.open_dialog(), key.Open)
+    add(file_menu, "save", "&Save", lambda: w.files.save(), key.Save)
+    add(file_menu, "save_as", "Save &As…", lambda: w.files.save_as(), "Ctrl+Shift+S")
+    file_menu.addSeparator()
+    add(file_menu, "export_md", "Export as &Markdown…", lambda: w.files.export("markdown"),
+        "Ctrl+E")
+    add(file_menu, "export_html", "Export as &HTML…", lambda: w.files.export("html"),
+        "Ctrl+Shift+E")
+    file_menu.addSeparator()
+    quit_action = add(file_menu, "quit", "&Quit", w.close, "Ctrl+Q")
+    quit_action.setEnabled(True)
+    quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+    edit_menu = bar.addMenu("&Edit")
+    add(edit_menu, "copy", "&Copy", w.copy_selection, key.Copy)
+    add(edit_menu, "paste", "&Paste", w.paste_into_composer, key.Paste)
+    edit_menu.addSeparator()
+    add(edit_menu, "find", "&Find Conversations…", lambda: _find(w), key.Find)
+    edit_menu.addSeparator()
+    settings = add(edit_menu, "settings", "Se&ttings…", lambda: w.open_settings("keys"),
+                   "Ctrl+,")
+    settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+
+    conv_menu = bar.addMenu("&Conversation")
+    add(conv_menu, "send", "&Send", lambda: w.turns.send_from_menu(), "Ctrl+Return")
+    add(conv_menu, "stop", "S&top", lambda: w.turns.stop(), "Esc")
+    add(conv_menu, "regenerate", "&Regenerate Answer", lambda: w.turns.regenerate_last(),
+        "Ctrl+R")
+    conv_menu.addSeparator()
+    add(conv_menu, "attach", "&Attach Images…", lambda: w.turns.attach_files(),
+        "Ctrl+Shift+A")
+    add(conv_menu, "screenshot", "Take Scree&nshot", lambda: w.turns.screenshot(),
+        "Ctrl+Shift+X")
+    add(conv_menu, "screenshot_region", "Capture Screen &Region…",
+        lambda: w.turns.screenshot_region(), "Ctrl+Shift+R")
+    conv_menu.addSeparator()
+    add(conv_menu, "rename", "Re&name…", lambda: w.conversation_list.ask_rename(), "F2")
+    add(conv_menu, "delete", "&Delete Conversation",
+        lambda: w.conversation_list.request_delete(), "Ctrl+Shift+Delete")
+
+    view_menu = bar.addMenu("&View")
+    add(view_menu, "toggle_list", "&Conversation List", w.toggle_list, "Ctrl+Shift+L",
+        checkable=True)
+    add(view_menu, "toggle_params", "&Parameters", w.toggle_params, "Ctrl+Shift+P",
+        checkable=True)
+    w.actions_by_name["toggle_list"].setChecked(True)
+    w.actions_by_name["toggle_params"].setChecked(True)
+
+    help_menu = bar.addMenu("&Help")
+    about = add(help_menu, "about", "&About Qwen-VL Desktop", w.show_about, key.HelpContents)
+    about.setMenuRole(QAction.MenuRole.AboutRole)
+    about.setEnabled(True)
