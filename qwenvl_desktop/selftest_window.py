@@ -250,9 +250,13 @@ class _Session:
                 "the saved image is not the one that was sent")
         with Image.open(io.BytesIO(stored.data)) as image:
             require(image.size == (stored.width, stored.height), "the saved image is damaged")
+        # Move to a fresh conversation first, so that reopening has to bring the saved
+        # one back (the window shows an already-listed conversation rather than a copy).
+        window.chat.new_conversation()
+        require(window.current_conversation() is not original, "New did not start a new one")
         require(window.files.open_path(path), f"reopening failed: {window.files.last_error}")
         reopened = window.current_conversation()
-        require(reopened is not None and reopened is not original
+        require(reopened is not None
                 and [m.text for m in reopened.messages] == [QUESTION, ANSWER],
                 "the reopened conversation is not the saved one")
         require(ANSWER_END in window.transcript.toPlainText(),

@@ -33,6 +33,7 @@ import httpx
 from ..catalog import Model, Provider
 from ..errors import (
     APIStatusError,
+    ConfigError,
     InterruptedStream,
     MalformedStream,
     NetworkError,
@@ -127,8 +128,11 @@ class ChatClient:
         body = serialize_body(spec.json)
         attempt = 0
         while True:
-            request = self._http.build_request(spec.method, spec.url, headers=spec.headers,
-                                               content=body, timeout=self._timeout())
+            try:
+                request = self._http.build_request(spec.method, spec.url, headers=spec.headers,
+                                                   content=body, timeout=self._timeout())
+            except (httpx.InvalidURL, ValueError) as err:
+                raise _bad_url(provider, err) from None
             log.debug("%s %s (attempt %d)", spec.method, _loggable(spec.url), attempt + 1)
             try:
                 response = await self._http.send(request, stream=True)
@@ -289,6 +293,8 @@ class ChatClient:
                     error = status_error
                     if is_retryable_status(status_error.status):
                         delay = self._retry_delay(attempt, status_error.retry_after)
+            except (httpx.InvalidURL, ValueError) as err:
+                raise _bad_url(provider, err) from None
             except httpx.TransportError as err:
                 error = self._before_answer(err, provider, url)
                 error.__cause__ = err
@@ -328,7 +334,10 @@ class ChatClient:
 
     def _before_answer(self, err: httpx.TransportError, provider: Provider,
                        url: str) -> NetworkError:
-        host = urlsplit(url).hostname or url
+        try:
+            host = urlsplit(url).hostname or url
+        except ValueError:
+            host = _loggable(url)
         if isinstance(err, httpx.ConnectTimeout):
             return TimeoutError_(f"could not reach {host}: no connection within "
                                  f"{self.connect_timeout:g} s.", provider=provider.id)
@@ -370,7 +379,10 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
 
 def _loggable(url: str) -> str:
     """The URL without user info or query: people do paste keys into base URLs."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a URL that cannot be parsed)"
     host = parts.hostname or ""
     try:
         port = f":{parts.port}" if parts.port else ""
@@ -396,3 +408,9 @@ def _status_reason(err: APIStatusError) -> str:
 def _excerpt(data: bytes, limit: int = 80) -> str:
     text = data[:limit].decode("utf-8", errors="replace").replace("\n", " ").strip()
     return (text + "…") if len(data) > limit else (text or "empty")
+
+
+def _bad_url(provider: Provider, err: Exception) -> ConfigError:
+    """A base URL httpx cannot even parse: a settings problem, not a network one."""
+    return ConfigError(f"The address of {provider.name} is not a valid URL ({err}); "
+                       "check the base URL in Settings › Endpoints.")
