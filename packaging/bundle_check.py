@@ -96,12 +96,9 @@ def pillow() -> str:
         done.append(fmt)
     # Every format the app promises must have its plugin in the bundle.
     Image.init()
-    try:
-        from qwenvl_desktop.core import images
+    from qwenvl_desktop.core.image_checks import FORMATS
 
-        promised = set(images._FORMATS)
-    except (ImportError, AttributeError):
-        promised = set()
+    promised = set(FORMATS)
     missing = promised - set(Image.OPEN)
     if missing:
         raise RuntimeError(f"Pillow plugins missing for {sorted(missing)}")

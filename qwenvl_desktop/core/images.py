@@ -28,7 +28,6 @@ from PIL import Image
 
 from .catalog import Model, Provider
 from .conversation import StoredImage
-from .image_checks import FORMATS as _FORMATS  # noqa: F401  (packaging/bundle_check.py reads it)
 from .image_checks import (
     MAX_PIXELS,
     UPRIGHT,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -292,6 +293,12 @@ class MainWindow(QMainWindow):
         finally:
             with contextlib.suppress(Exception):
                 await services.aclose()
+            # A stream generator the controller left behind is only finalised when the
+            # garbage collector finds it; do that now, while the loop still runs, or
+            # asyncio prints "Task was destroyed but it is pending" at exit.
+            gc.collect()
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().shutdown_asyncgens()
             self._closed = True
             # Close once the current event has been handled (not from inside it).
             QTimer.singleShot(0, self._finish_close)

@@ -77,13 +77,23 @@ class ChatActions(QObject):
         summaries = self.services.library.list()
         ids = [s.id for s in summaries]
         shown = False
+        image_to_attach: Path | None = None
         if open_path is not None:
-            shown = self.w.files.open_path(open_path)
+            from qwenvl_desktop.core.storage import FILE_SUFFIX
+
+            if open_path.suffix.lower() == FILE_SUFFIX:
+                shown = self.w.files.open_path(open_path)
+            else:
+                # "Open with Qwen-VL Desktop" on an image: a new question about it.
+                image_to_attach = open_path
         if not shown and isinstance(last, str) and last in ids:
             shown = self.open_conversation(last)
         if not shown and ids:
             shown = self.open_conversation(ids[0])
-        if not shown:
+        if image_to_attach is not None:
+            self.new_conversation()
+            self.w.composer.add_files([image_to_attach])
+        elif not shown:
             self.new_conversation()
         self.update_welcome()
 

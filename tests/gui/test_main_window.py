@@ -328,3 +328,22 @@ def test_conversation_list_new_rename_search_delete(
     window.conversation_list.delete_requested.emit(cats)
     assert window.conversation_list.ids() == [dogs]
     assert conversation(window).id == dogs
+
+
+def test_an_image_given_on_the_command_line_starts_a_question_about_it(
+        qtbot: QtBot, qasync_loop: asyncio.AbstractEventLoop, server: ProviderServer,
+        tmp_path: Path) -> None:
+    """`qwenvl-desktop photo.png` (or "Open with" on an image) attaches it to a new
+    conversation instead of failing as "not a conversation file"."""
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (640, 480), "teal").save(photo)
+    window = MainWindow.build(make_services(server), open_path=photo)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        assert [a.name for a in window.composer.attachments()] == ["photo.png"]
+        conv = window.current_conversation()
+        assert conv is not None
+        assert conv.messages == []
+    finally:
+        close_window(qtbot, window)
