@@ -5,7 +5,8 @@ No test may touch the real config, data or keyring of the machine it runs on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -37,3 +38,21 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(scope="session")
+def report_line(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Write a line past pytest's output capture, so tallies show in every CI log."""
+    plugins = request.config.pluginmanager
+
+    def write(line: str) -> None:
+        reporter = plugins.get_plugin("terminalreporter")
+        capture = plugins.get_plugin("capturemanager")
+        if reporter is None or capture is None:
+            sys.stderr.write(line + "\n")
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(line)
+
+    return write

@@ -294,11 +294,13 @@ class MainWindow(QMainWindow):
             with contextlib.suppress(Exception):
                 await services.aclose()
             # A stream generator the controller left behind is only finalised when the
-            # garbage collector finds it; do that now, while the loop still runs, or
-            # asyncio prints "Task was destroyed but it is pending" at exit.
+            # garbage collector finds it; do that now, while the loop still runs, and let
+            # the finaliser's aclose() task run, or asyncio prints "Task was destroyed but
+            # it is pending" at exit. (Not loop.shutdown_asyncgens(): the loop may outlive
+            # this window, and later streams would then be refused.)
             gc.collect()
-            with contextlib.suppress(Exception):
-                await asyncio.get_running_loop().shutdown_asyncgens()
+            for _ in range(3):
+                await asyncio.sleep(0)
             self._closed = True
             # Close once the current event has been handled (not from inside it).
             QTimer.singleShot(0, self._finish_close)

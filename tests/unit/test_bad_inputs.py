@@ -21,7 +21,6 @@ import io
 import json
 import re
 import struct
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,18 +51,9 @@ TALLY = [0, 0]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def print_tally(request: pytest.FixtureRequest) -> Iterator[None]:
+def print_tally(report_line: Callable[[str], None]) -> Iterator[None]:
     yield
-    line = f"bad-input set: {TALLY[0]} cases tried, {TALLY[1]} handled"
-    plugins = request.config.pluginmanager
-    reporter = plugins.get_plugin("terminalreporter")
-    capture = plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        sys.stderr.write(line + "\n")
-        return
-    with capture.global_and_fixture_disabled():   # shows in every CI log, -q included
-        reporter.write_line("")
-        reporter.write_line(line)
+    report_line(f"bad-input set: {TALLY[0]} cases tried, {TALLY[1]} handled")
 
 
 # --- making the inputs ------------------------------------------------------------------

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -44,21 +43,12 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def report_tally(request: pytest.FixtureRequest) -> Iterator[None]:
+def report_tally(report_line: Callable[[str], None]) -> Iterator[None]:
     yield
     line = (f"conversation loader properties: {TALLY['tried']} cases tried, "
             f"{TALLY['loaded'] + TALLY['refused']} handled "
             f"({TALLY['loaded']} loaded, {TALLY['refused']} refused with a reason)")
-    # Written past pytest's output capture so it shows in every CI log, -q included.
-    plugins = request.config.pluginmanager
-    reporter = plugins.get_plugin("terminalreporter")
-    capture = plugins.get_plugin("capturemanager")
-    if reporter is None or capture is None:   # e.g. a worker process without a terminal
-        sys.stderr.write(line + "\n")
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.write_line("")
-        reporter.write_line(line)
+    report_line(line)
 
 
 def _check(data: bytes) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -34,11 +34,10 @@ TALLY: dict[str, list[int]] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def print_tally() -> Iterator[None]:
+def print_tally(report_line: Callable[[str], None]) -> Iterator[None]:
     yield
     for name, (tried, handled) in TALLY.items():
-        print(f"stream-parser properties [{name}]: {tried} cases tried, "  # noqa: T201
-              f"{handled} handled")
+        report_line(f"stream-parser properties [{name}]: {tried} cases tried, {handled} handled")
 
 
 def count(name: str, handled: bool) -> None:
