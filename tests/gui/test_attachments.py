@@ -19,12 +19,9 @@ import httpx
 import keyring
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRect, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QTimer, QUrl
 from PySide6.QtGui import (
     QColor,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QGuiApplication,
     QImage,
     QPixmap,
@@ -32,6 +29,7 @@ from PySide6.QtGui import (
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from qt_drops import simulate_drop
 
 from qwenvl_desktop.core.catalog import load_builtin
 from qwenvl_desktop.core.secrets import KeyStore
@@ -141,17 +139,7 @@ def composer(qtbot: QtBot, services: Services) -> Composer:
 
 def drop(target: QWidget, mime: QMimeData) -> None:
     """Deliver a drag-and-drop the way Qt does: enter, move, drop."""
-    pos = target.rect().center()
-    action = Qt.DropAction.CopyAction
-    buttons = Qt.MouseButton.LeftButton
-    mods = Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(pos, action, mime, buttons, mods)
-    QApplication.sendEvent(target, enter)
-    assert enter.isAccepted(), "the drag was refused at the door"
-    move = QDragMoveEvent(pos, action, mime, buttons, mods)
-    QApplication.sendEvent(target, move)
-    event = QDropEvent(QPointF(pos), action, mime, buttons, mods)
-    QApplication.sendEvent(target, event)
+    assert simulate_drop(target, mime), "the drag was refused at the door"
 
 
 def file_mime(*paths: Path) -> QMimeData:

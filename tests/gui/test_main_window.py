@@ -8,17 +8,16 @@ import io
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
+from PySide6.QtCore import QMimeData, QSize, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QImage,
     QTextDocument,
 )
-from PySide6.QtWidgets import QApplication, QMessageBox, QSplitter
+from PySide6.QtWidgets import QMessageBox, QSplitter
 from pytestqt.qtbot import QtBot
+from qt_drops import simulate_drop
 from window_harness import (  # noqa: F401 - fixtures are found by name
     close_window,
     conversation,
@@ -48,15 +47,7 @@ def png_bytes(width: int = 640, height: int = 400, color: str = "#3366cc") -> by
 
 def drop_on(widget: MainWindow, mime: QMimeData) -> None:
     """Simulate a drag entering the window and dropping (BRIEF §6)."""
-    pos = QPoint(widget.width() // 2, widget.height() // 2)
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(pos, actions, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), actions, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
+    assert simulate_drop(widget, mime)
 
 
 def sent_image_urls(server: ProviderServer) -> list[str]:
