@@ -19,21 +19,19 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
-from pygments.styles import get_style_by_name
-from pygments.util import ClassNotFound
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexer import Lexer
 
 __all__ = ["SettledSplitter", "code_blocks", "render_markdown", "split_settled"]
+
+# markdown-it and Pygments are imported on first use, not with this module: the window
+# imports it while building its panes, and a new window has nothing to render yet
+# (markdown-it alone is 30-50 ms of start-up). Pygments waits for the first code block.
 
 MONOSPACE = "'DejaVu Sans Mono', Menlo, Consolas, monospace"
 
@@ -56,12 +54,18 @@ _DARK = _Palette("github-dark", "#161b22", "#e6edf3", "#2d333b", "#444c56", "#8b
 
 @functools.cache
 def _formatter(style: str) -> HtmlFormatter[str]:
+    from pygments.formatters import HtmlFormatter
+    from pygments.styles import get_style_by_name
+
     return HtmlFormatter(noclasses=True, nowrap=True, style=get_style_by_name(style))
 
 
 @functools.lru_cache(maxsize=64)
 def _lexer(lang: str) -> Lexer:
     """The lexer for a fence's info word; plain text for anything unknown."""
+    from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+    from pygments.util import ClassNotFound
+
     name = lang.strip("{}.").lower()
     if not name:
         return TextLexer()
@@ -76,8 +80,12 @@ def _lexer(lang: str) -> Lexer:
 
 
 def _highlight(code: str, lang: str, palette: _Palette, *, enabled: bool = True) -> str:
+    from markdown_it.common.utils import escapeHtml
+
     if not enabled:
         return escapeHtml(code).removesuffix("\n")
+    from pygments import highlight
+
     try:
         html = highlight(code, _lexer(lang), _formatter(palette.pygments_style))
     except Exception:  # a lexer bug must never take the transcript down
@@ -85,70 +93,88 @@ def _highlight(code: str, lang: str, palette: _Palette, *, enabled: bool = True)
     return str(html).removesuffix("\n")
 
 
-class _QtRenderer(RendererHTML):
+@functools.cache
+def _parser() -> MarkdownIt:
+    """The one markdown-it parser, with the renderer below; made on first use."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
+                      renderer_cls=_renderer_class()).enable(["table", "strikethrough"])
+
+
+def _renderer_class() -> Any:
     """markdown-it's HTML renderer with the elements Qt needs written its way.
 
     Per-render state travels in `env`: the palette, whether to add copy links, and
-    the running code-block number.
+    the running code-block number. (Defined here, not at module level, because its
+    base class is markdown-it's, which is imported on first use.)
     """
+    from markdown_it.common.utils import escapeHtml
+    from markdown_it.renderer import RendererHTML
+    from markdown_it.utils import EnvType, OptionsDict
 
-    def fence(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-              env: EnvType) -> str:
-        token = tokens[idx]
-        lang = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
-        return self._code(token.content, lang, env)
+    class _QtRenderer(RendererHTML):
+        def fence(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                  env: EnvType) -> str:
+            token = tokens[idx]
+            lang = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
+            return self._code(token.content, lang, env)
 
-    def code_block(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-                   env: EnvType) -> str:
-        return self._code(tokens[idx].content, "", env)
+        def code_block(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                       env: EnvType) -> str:
+            return self._code(tokens[idx].content, "", env)
 
-    def _code(self, code: str, lang: str, env: EnvType) -> str:
-        palette: _Palette = env["palette"]
-        index: int = env["code_index"]
-        env["code_index"] = index + 1
-        label = escapeHtml(lang)
-        if env["copy_links"]:
-            copy = f'<a href="copy-code:{index}" style="color:{palette.link}">Copy</a>'
-            header = f"{label} &nbsp;·&nbsp; {copy}" if label else copy
-        else:
-            header = label
-        header_html = (f'<p style="margin:0; font-size:small; color:{palette.muted}">'
-                       f"{header}</p>") if header else ""
-        return (
-            f'<table width="100%" border="0" cellspacing="0" cellpadding="8" '
-            f'bgcolor="{palette.code_bg}" style="background-color:{palette.code_bg}; '
-            f'margin-top:6px; margin-bottom:6px"><tr><td>{header_html}'
-            f'<pre style="margin:0; font-family:{MONOSPACE}; color:{palette.code_fg}">'
-            f"{_highlight(code, lang, palette, enabled=env['highlight'])}</pre></td></tr></table>\n"
-        )
+        def _code(self, code: str, lang: str, env: EnvType) -> str:
+            palette: _Palette = env["palette"]
+            index: int = env["code_index"]
+            env["code_index"] = index + 1
+            label = escapeHtml(lang)
+            if env["copy_links"]:
+                copy = f'<a href="copy-code:{index}" style="color:{palette.link}">Copy</a>'
+                header = f"{label} &nbsp;·&nbsp; {copy}" if label else copy
+            else:
+                header = label
+            header_html = (f'<p style="margin:0; font-size:small; color:{palette.muted}">'
+                           f"{header}</p>") if header else ""
+            code_html = _highlight(code, lang, palette, enabled=env["highlight"])
+            return (
+                f'<table width="100%" border="0" cellspacing="0" cellpadding="8" '
+                f'bgcolor="{palette.code_bg}" style="background-color:{palette.code_bg}; '
+                f'margin-top:6px; margin-bottom:6px"><tr><td>{header_html}'
+                f'<pre style="margin:0; font-family:{MONOSPACE}; color:{palette.code_fg}">'
+                f"{code_html}</pre></td></tr></table>\n"
+            )
 
-    def code_inline(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-                    env: EnvType) -> str:
-        palette: _Palette = env["palette"]
-        return (f'<code style="font-family:{MONOSPACE}; background-color:{palette.inline_bg}">'
-                f"{escapeHtml(tokens[idx].content)}</code>")
+        def code_inline(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                        env: EnvType) -> str:
+            palette: _Palette = env["palette"]
+            return (f'<code style="font-family:{MONOSPACE}; '
+                    f'background-color:{palette.inline_bg}">'
+                    f"{escapeHtml(tokens[idx].content)}</code>")
 
-    def table_open(self, _tokens: Sequence[Token], _idx: int, _options: OptionsDict,
-                   env: EnvType) -> str:
-        palette: _Palette = env["palette"]
-        return (f'<table border="1" cellspacing="0" cellpadding="5" '
-                f'style="border-collapse:collapse; border-color:{palette.border}; '
-                f'margin-top:6px; margin-bottom:6px">\n')
+        def table_open(self, _tokens: Sequence[Token], _idx: int, _options: OptionsDict,
+                       env: EnvType) -> str:
+            palette: _Palette = env["palette"]
+            return (f'<table border="1" cellspacing="0" cellpadding="5" '
+                    f'style="border-collapse:collapse; border-color:{palette.border}; '
+                    f'margin-top:6px; margin-bottom:6px">\n')
 
-    def th_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-                _env: EnvType) -> str:
-        return _cell_open("th", tokens[idx])
+        def th_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                    _env: EnvType) -> str:
+            return _cell_open("th", tokens[idx])
 
-    def td_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-                _env: EnvType) -> str:
-        return _cell_open("td", tokens[idx])
+        def td_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                    _env: EnvType) -> str:
+            return _cell_open("td", tokens[idx])
 
-    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
-              env: EnvType) -> str:
-        token = tokens[idx]
-        alt = self.renderInlineAsText(token.children, options, env) or "image"
-        src = str(token.attrGet("src") or "")
-        return f'<a href="{escapeHtml(src)}">[image: {escapeHtml(alt)}]</a>'
+        def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                  env: EnvType) -> str:
+            token = tokens[idx]
+            alt = self.renderInlineAsText(token.children, options, env) or "image"
+            src = str(token.attrGet("src") or "")
+            return f'<a href="{escapeHtml(src)}">[image: {escapeHtml(alt)}]</a>'
+
+    return _QtRenderer
 
 
 def _cell_open(tag: str, token: Token) -> str:
@@ -156,10 +182,6 @@ def _cell_open(tag: str, token: Token) -> str:
     style = str(token.attrGet("style") or "")
     align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
     return f'<{tag} align="{align}">' if align in ("left", "center", "right") else f"<{tag}>"
-
-
-_md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
-                 renderer_cls=_QtRenderer).enable(["table", "strikethrough"])
 
 
 def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
@@ -174,13 +196,13 @@ def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
     """
     env: dict[str, Any] = {"palette": _DARK if dark else _LIGHT, "copy_links": copy_links,
                            "code_index": first_code_index, "highlight": highlight}
-    return str(_md.render(text, env))
+    return str(_parser().render(text, env))
 
 
 def code_blocks(text: str) -> list[str]:
     """The code of each code block (fenced or indented), in the order the copy links
     number them, without the final newline."""
-    return [t.content.removesuffix("\n") for t in _md.parse(text)
+    return [t.content.removesuffix("\n") for t in _parser().parse(text)
             if t.type in ("fence", "code_block")]
 
 

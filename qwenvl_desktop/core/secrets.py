@@ -10,21 +10,25 @@ neither may hold a key. Without a secure backend, keys are kept in memory for th
 session and `warning` says they will be forgotten when the app closes. Keys never go
 to disk except through a secure keyring, and every key seen is registered with
 `errors.register_secret` so `redact` strips it from any text.
+
+keyring is imported when a `KeyStore` is made, not with this module: choosing its
+backend imports every backend module and scans the installed packages' entry points.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
+import sys
 from collections.abc import Mapping
-from typing import Literal
-
-import keyring
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringError, PasswordDeleteError
+from typing import TYPE_CHECKING, Literal
 
 from .catalog import Provider
 from .errors import ConfigError, KeyStoreError, redact, register_secret
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 __all__ = ["SERVICE", "KeySource", "KeyStore", "is_secure_backend"]
 
@@ -35,8 +39,13 @@ KeySource = Literal["keyring", "session", "env", "none"]
 _INSECURE_NAMES = ("plaintext", "plain_text", "unencrypted", "null", "fail")
 
 
+@functools.cache
 def _backend_errors() -> tuple[type[BaseException], ...]:
-    """Errors a keyring backend may raise besides KeyringError (D-Bus, SecretStorage)."""
+    """Errors a keyring backend may raise besides KeyringError (D-Bus, SecretStorage).
+
+    Only called from `except` clauses, i.e. when something was raised."""
+    from keyring.errors import KeyringError
+
     errors: list[type[BaseException]] = [KeyringError, RuntimeError, OSError]
     # Imported by name: both are Linux-only and ship no type information.
     for module_name, class_name in (("secretstorage.exceptions", "SecretStorageException"),
@@ -50,7 +59,29 @@ def _backend_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-_BACKEND_ERRORS = _backend_errors()
+# keyring's macOS backend module; its API is loaded through ctypes.
+_MACOS_API = "keyring.backends.macOS.api"
+
+
+def _default_backend() -> KeyringBackend:
+    """`keyring.get_keyring()`: the backend keyring's own rules choose (its environment
+    variable, its config file, else the viable backend of highest priority)."""
+    import keyring
+
+    if sys.platform == "darwin" or "keyring.backends.macOS" in sys.modules:
+        return keyring.get_keyring()
+    # keyring imports every backend to ask its priority. Importing the macOS one's API
+    # module calls ctypes.util.find_library three times, and on Linux each call spawns
+    # ldconfig and the C compiler: 60-90 ms of the window's start-up, for a backend
+    # whose priority raises "macOS required" off macOS before it looks at that API (and
+    # whose module already carries on when the API fails to load). So, off macOS, the
+    # API module is marked absent while the backend is chosen; the choice is the same.
+    sys.modules[_MACOS_API] = None  # type: ignore[assignment]
+    try:
+        return keyring.get_keyring()
+    finally:
+        if _MACOS_API in sys.modules and sys.modules[_MACOS_API] is None:
+            del sys.modules[_MACOS_API]
 
 
 def _priority(backend: KeyringBackend) -> float:
@@ -75,6 +106,8 @@ def _is_secure_single(backend: KeyringBackend) -> bool:
 
 def _members(backend: KeyringBackend) -> list[KeyringBackend] | None:
     """The backends a chainer delegates to, or None when `backend` is not a chainer."""
+    from keyring.backend import KeyringBackend
+
     try:
         members = getattr(backend, "backends", None)
     except Exception:
@@ -114,7 +147,7 @@ class KeyStore:
 
     def __init__(self, backend: KeyringBackend | None = None,
                  environ: Mapping[str, str] = os.environ) -> None:
-        chosen = backend if backend is not None else keyring.get_keyring()
+        chosen = backend if backend is not None else _default_backend()
         self._offered = chosen
         self._backend = _select_secure(chosen)
         self._environ = environ
@@ -177,7 +210,7 @@ class KeyStore:
             return None
         try:
             value = self._backend.get_password(SERVICE, key_id)
-        except _BACKEND_ERRORS as err:
+        except _backend_errors() as err:
             self._failure = f"The keyring could not be read ({_describe(err)})."
             return None
         return value.strip() if isinstance(value, str) and value.strip() else None
@@ -197,7 +230,7 @@ class KeyStore:
             return
         try:
             self._backend.set_password(SERVICE, provider.key_id, key)
-        except _BACKEND_ERRORS as err:
+        except _backend_errors() as err:
             self._session[provider.key_id] = key
             self._failure = f"The keyring refused to store the key ({_describe(err)})."
             raise KeyStoreError(
@@ -212,11 +245,13 @@ class KeyStore:
         self._session.pop(provider.key_id, None)
         if self._backend is None:
             return
+        from keyring.errors import PasswordDeleteError
+
         try:
             self._backend.delete_password(SERVICE, provider.key_id)
         except PasswordDeleteError:
             pass  # nothing stored: deleting is already done
-        except _BACKEND_ERRORS as err:
+        except _backend_errors() as err:
             raise KeyStoreError(
                 f"Could not delete the key for {provider.name} from the keyring "
                 f"({_describe(err)})."

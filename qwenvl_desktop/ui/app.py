@@ -6,12 +6,22 @@ Pygments, the keyring, the panes) is imported and built right after the first pa
 from a zero-delay timer. Shutdown is driven by the window's `closeEvent` (BRIEF §6):
 it stops streams, autosaves and closes the HTTP client while the loop still runs; the
 application quits when that window has closed.
+
+Start-up probe (for tests/benchmarks/bench_startup.py): with
+`QWENVL_DESKTOP_STARTUP_PROBE=1` the app prints `startup-frame-ms <ms>` at its first
+frame and `startup-idle-ms <ms>` once the panes are built, painted and the event queue
+worked through (first paint after `attach`, then a zero-delay timer), and the CPU time
+used until then (`startup-cpu-ms`); then it closes the window the normal way and exits.
+Milliseconds count from `QWENVL_DESKTOP_STARTUP_T0` (a `time.time()` value) when set,
+else from the process's start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -22,11 +32,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from .event_loop import AppEventLoop
 
-__all__ = ["APP_NAME", "DESKTOP_FILE", "create_application", "run"]
+__all__ = ["APP_NAME", "DESKTOP_FILE", "PROBE_ENV", "PROBE_T0_ENV", "create_application",
+           "run"]
 
 APP_NAME = "Qwen-VL Desktop"
 # Must match the .desktop file name so Wayland shells pair the window with its launcher.
 DESKTOP_FILE = "io.github.qwenvl_desktop.QwenVLDesktop"
+PROBE_ENV = "QWENVL_DESKTOP_STARTUP_PROBE"
+PROBE_T0_ENV = "QWENVL_DESKTOP_STARTUP_T0"
 
 
 def app_icon() -> QIcon:
@@ -73,14 +86,19 @@ def run(argv: list[str]) -> int:
     settings, _warnings = Settings.load()
     apply_theme(app, settings.theme)
     window = MainWindow(settings.ui)
+    probe = _StartupProbe(window) if os.environ.get(PROBE_ENV) == "1" else None
     window.show()
     open_path = _open_argument(argv)
 
     def build() -> None:
         if window.services is None:
+            if probe is not None:
+                probe.first_frame()
             from qwenvl_desktop.services import Services
 
             window.attach(Services.create(), open_path)
+            if probe is not None:
+                probe.panes_attached()
 
     # After the first paint: the frame is on screen before the heavy imports start.
     # (A fallback timer covers platforms that never paint an unexposed window.)
@@ -108,3 +126,69 @@ class _FirstPaint(QObject):
             watched.removeEventFilter(self)
             then()
         return False
+
+
+def _process_start() -> float:
+    """When this process started, as a `time.time()` value (Linux: from /proc, to 10 ms;
+    elsewhere the import of this module, a little late)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rpartition(")")[2].split()[19])
+        since_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return time.time() - (since_boot - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return _IMPORTED_AT
+
+
+_IMPORTED_AT = time.time()
+
+
+class _StartupProbe(QObject):
+    """Prints when the first frame and the ready, idle window happened, then closes it.
+
+    "First frame": the first paint of the "Loading…" frame and the zero-delay timer
+    queued from it (where the panes start being built). "Ready and idle": the panes
+    are attached, a paint of the window (any of its widgets) has followed, and a
+    zero-delay timer queued from that paint has fired, i.e. the events posted up to
+    then have been handled.
+    """
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self._armed = False
+        try:
+            self._t0 = float(os.environ[PROBE_T0_ENV])
+        except (KeyError, ValueError):
+            self._t0 = _process_start()
+
+    def _print(self, name: str) -> None:
+        sys.stdout.write(f"{name} {(time.time() - self._t0) * 1000:.1f}\n")
+        sys.stdout.flush()
+
+    def first_frame(self) -> None:
+        self._print("startup-frame-ms")
+
+    def panes_attached(self) -> None:
+        self._armed = True
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (self._armed and event.type() == QEvent.Type.Paint
+                and isinstance(watched, QWidget) and watched.window() is self._window):
+            self._armed = False
+            QTimer.singleShot(0, self._idle)
+        return False
+
+    def _idle(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._print("startup-idle-ms")
+        # User + system CPU of this process and of any child it waited for.
+        cpu = sum(os.times()[:4])
+        sys.stdout.write(f"startup-cpu-ms {cpu * 1000:.1f}\n")
+        sys.stdout.flush()
+        self._window.close()

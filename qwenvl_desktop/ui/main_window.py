@@ -30,11 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qwenvl_desktop.core.conversation import Conversation
-
 from .main_window_state import WindowState
 
 if TYPE_CHECKING:
+    from qwenvl_desktop.core.conversation import Conversation
     from qwenvl_desktop.services import Services
 
     from .chat_controller import ChatController

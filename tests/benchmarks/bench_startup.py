@@ -4,7 +4,7 @@ The bar (BRIEF §7): the app is shown and idle in at most 1.3 × the time a bare
 PySide6 script (QApplication + QMainWindow, shown) takes to get there.
 
 Each launch is a fresh `python` process, timed from just before `exec` (the parent's
-CLOCK_MONOTONIC reading is passed in `BENCH_T0_NS`), so interpreter start-up is in
+`time.time()` is passed in `QWENVL_DESKTOP_STARTUP_T0`), so interpreter start-up is in
 both. Both children use the same definition of "shown and idle":
 
 1. the window is ready — bare: shown; app: shown *and* its panes built on the real
@@ -15,10 +15,11 @@ both. Both children use the same definition of "shown and idle":
 
 The app child runs the real entry point (`qwenvl_desktop.__main__.main()` with no
 arguments, what `python -m qwenvl_desktop` does) in a fresh, empty
-`QWENVL_DESKTOP_HOME`. The app has no start-up hook, so the child wraps
-`MainWindow.attach` to learn when the panes exist (see the report for the hook the app
-could expose instead). The keyring is the machine's own (here: no D-Bus, so keyring's
-`fail` backend).
+`QWENVL_DESKTOP_HOME`, with the app's own start-up probe switched on
+(`QWENVL_DESKTOP_STARTUP_PROBE=1`, see `qwenvl_desktop/ui/app.py`): it prints
+`startup-frame-ms` at its first ("Loading…") frame and `startup-idle-ms` at step 3,
+then closes its window the normal way. The bare child measures itself the same way.
+The keyring is the machine's own (here: no D-Bus, so keyring's `fail` backend).
 
 Run: `.venv/bin/python tests/benchmarks/bench_startup.py`.
 """
@@ -35,9 +36,23 @@ from typing import Any
 RUNS = 7
 BAR = 1.3
 WINDOW_SIZE = (1280, 800)
+# The app's start-up probe (qwenvl_desktop/ui/app.py); the bare child reads T0 too.
+PROBE_ENV = "QWENVL_DESKTOP_STARTUP_PROBE"
+T0_ENV = "QWENVL_DESKTOP_STARTUP_T0"
 
 
 # --- the children ---------------------------------------------------------------------
+
+def _memory_and_size(is_ours: Any) -> list[str]:
+    from PySide6.QtWidgets import QApplication
+
+    with open("/proc/self/status", encoding="ascii") as fh:
+        status = dict(line.split(":", 1) for line in fh if ":" in line)
+    window = next((w for w in QApplication.topLevelWidgets() if is_ours(w)), None)
+    size = f"{window.width()}x{window.height()}" if window is not None else "?"
+    return [f"RSS_KB {status['VmRSS'].split()[0]}", f"HWM_KB {status['VmHWM'].split()[0]}",
+            f"SIZE {size}"]
+
 
 def _idle_probe(is_ours: Any, stages: list[tuple[str, Any]]) -> None:
     """Install the paint → zero-timer probe. `is_ours(widget)` picks the window's
@@ -46,20 +61,14 @@ def _idle_probe(is_ours: Any, stages: list[tuple[str, Any]]) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QWidget
 
-    t0 = int(os.environ["BENCH_T0_NS"])
+    t0 = float(os.environ[T0_ENV])
     out: list[str] = []
 
     def reached(name: str, last: bool) -> None:
-        elapsed = (time.clock_gettime_ns(time.CLOCK_MONOTONIC) - t0) / 1e6
-        out.append(f"{name}_MS {elapsed:.2f}")
+        out.append(f"{name}_MS {(time.time() - t0) * 1000:.2f}")
         if not last:
             return
-        with open("/proc/self/status", encoding="ascii") as fh:
-            status = dict(line.split(":", 1) for line in fh if ":" in line)
-        window = next((w for w in QApplication.topLevelWidgets() if is_ours(w)), None)
-        size = f"{window.width()}x{window.height()}" if window is not None else "?"
-        out.extend([f"RSS_KB {status['VmRSS'].split()[0]}",
-                    f"HWM_KB {status['VmHWM'].split()[0]}", f"SIZE {size}"])
+        out.extend(_memory_and_size(is_ours))
         sys.stdout.write("\n".join(out) + "\n")
         sys.stdout.flush()
         os._exit(0)
@@ -98,43 +107,38 @@ def _child_bare() -> None:
 
 
 def _child_app() -> None:
+    import contextlib
+    import io
+
     from qwenvl_desktop import __main__ as entry
-    from qwenvl_desktop.ui import main_window
 
-    cls = main_window.MainWindow
-    attached: list[bool] = []
-    original = cls.attach
-
-    def attach(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        attached.append(True)
-
-    cls.attach = attach  # type: ignore[method-assign]
-
-    def install() -> None:
-        _idle_probe(lambda w: isinstance(w, cls),
-                    [("FRAME", lambda: True), ("READY", lambda: bool(attached))])
-
-    # The probe needs the QApplication, which `run` creates: install it from the
-    # window's constructor, which runs after that and before `show`.
-    init = cls.__init__
-
-    def init_and_probe(self: Any, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
-        install()
-
-    cls.__init__ = init_and_probe  # type: ignore[method-assign]
+    # The app's probe prints its figures and closes the window the normal way; memory
+    # is read after that (resident memory barely falls at close; the peak is kept).
     sys.argv = [sys.argv[0]]
-    sys.exit(entry.main())
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = entry.main()
+    figures = dict(line.split(" ", 1) for line in printed.getvalue().splitlines()
+                   if line.startswith("startup-"))
+    from qwenvl_desktop.ui.main_window import MainWindow
+
+    # CPU until idle, as the bare child (which exits there) is measured; not the close.
+    lines = [f"FRAME_MS {figures['startup-frame-ms']}",
+             f"READY_MS {figures['startup-idle-ms']}",
+             f"CPU_MS {figures['startup-cpu-ms']}",
+             *_memory_and_size(lambda w: isinstance(w, MainWindow))]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+    sys.exit(status)
 
 
 # --- the parent -------------------------------------------------------------------------
 
 def _launch(kind: str, home: Any) -> dict[str, str]:
-    from _common import child_env, now_ns, run_child
+    from _common import child_env, run_child
 
-    env = child_env(home)
-    env["BENCH_T0_NS"] = str(now_ns())
+    env = child_env(home, **{PROBE_ENV: "1"})
+    env[T0_ENV] = repr(time.time())
     return run_child([__file__, "--child", kind], env, timeout=60)
 
 
