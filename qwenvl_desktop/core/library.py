@@ -6,6 +6,15 @@ listing a large library does not read every conversation; an entry whose file ch
 or an index that is missing or damaged, is simply rebuilt from the files. Files that
 cannot be read are reported with the reason and left exactly where they are.
 Deleting moves the file into `trash/`, so nothing is destroyed by a misclick.
+
+Autosave while an answer streams must not block the window on `fsync`: `save_soon`
+serialises the conversation on the caller's thread (so later changes cannot leak into
+the snapshot) and writes it on the library's one writer thread, in submission order, so
+an older snapshot can never overwrite a newer one. Every other operation on a
+conversation (`load`, `save`, `rename`, `delete`) first waits for that conversation's
+writes still queued, so none of them sees a file older than what was already saved.
+The list is updated at once from the snapshot; the index file is rewritten by the
+writer after each background save (it is only a cache: a stale one is rebuilt).
 """
 
 from __future__ import annotations
@@ -13,14 +22,17 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .conversation import Conversation
 from .errors import ConversationFileError
-from .storage import FILE_SUFFIX, atomic_write, load_conversation, save_conversation
+from .storage import FILE_SUFFIX, atomic_write, dumps, load_conversation, save_conversation
 
 __all__ = ["ConversationLibrary", "ConversationSummary"]
 
@@ -72,6 +84,11 @@ class ConversationLibrary:
         # Lower-cased searchable text per conversation, keyed with the file's stamp;
         # filled on the first search, then kept current by save().
         self._text_cache: dict[str, tuple[tuple[int, int], str]] = {}
+        # Background saves (save_soon): the last one queued per conversation; the lock
+        # guards the entries and the text cache, which the writer thread updates.
+        self._lock = threading.RLock()
+        self._writer: ThreadPoolExecutor | None = None
+        self._queued: dict[str, Future[Path]] = {}
 
     # --- reading -------------------------------------------------------------------
 
@@ -88,6 +105,7 @@ class ConversationLibrary:
         return sorted((self.path_for(cid), e.error) for cid, e in entries.items() if e.error)
 
     def load(self, conv_id: str) -> Conversation:
+        self.wait(conv_id)
         conv = load_conversation(self.path_for(conv_id))
         # The file name is the library's key: a file copied in under another name keeps
         # saving to itself rather than to a second file.
@@ -112,24 +130,90 @@ class ConversationLibrary:
 
     def save(self, conv: Conversation) -> Path:
         """Write the conversation atomically and update the index; returns its path."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path_for(conv.id)
+        self.wait(conv.id)
+        self.folder.mkdir(parents=True, exist_ok=True)
         save_conversation(conv, path)
-        entries = self._scan_entries_only()
-        entry = _entry_for(conv, path.stat())
-        entries[conv.id] = entry
-        self._text_cache[conv.id] = ((entry.mtime_ns, entry.size), _search_text(conv))
-        self._write_index(entries)
+        with self._lock:
+            entries = self._scan_entries_only()
+            entry = _entry_for(conv, path.stat())
+            entries[conv.id] = entry
+            self._text_cache[conv.id] = ((entry.mtime_ns, entry.size), _search_text(conv))
+            self._write_index(entries)
         return path
 
+    def save_soon(self, conv: Conversation) -> Future[Path]:
+        """Snapshot the conversation now and write it atomically on the writer thread.
+
+        The list shows the snapshot at once. The future fails with ConversationFileError
+        when the file cannot be written (the earlier copy is then unchanged).
+        """
+        path = self.path_for(conv.id)
+        data = dumps(conv)
+        entry = _Entry(title=conv.title, updated=conv.updated,
+                       message_count=len(conv.messages), preview=_preview(conv),
+                       mtime_ns=-1, size=-1)          # the file's stamp: once written
+        text = _search_text(conv)
+        with self._lock:
+            self._scan_entries_only()[conv.id] = entry
+            self._text_cache.pop(conv.id, None)
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1,
+                                                  thread_name_prefix="library-writer")
+            future = self._writer.submit(self._write_snapshot, conv.id, path, data, entry,
+                                         text)
+            self._queued[conv.id] = future
+        return future
+
+    def wait(self, conv_id: str | None = None) -> None:
+        """Block until the background saves of `conv_id` (of all, when None) are done."""
+        with self._lock:
+            if conv_id is None:
+                futures = list(self._queued.values())
+            else:
+                queued = self._queued.get(conv_id)
+                futures = [queued] if queued is not None else []
+        if futures:
+            # The writer runs saves in order: the last queued one done means all are.
+            wait_futures(futures)
+
+    def _write_snapshot(self, cid: str, path: Path, data: bytes, entry: _Entry,
+                        text: str) -> Path:
+        """On the writer thread: write one snapshot, then stamp its entry and the index."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+            stat = path.stat()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConversationFileError(
+                path.name, f"could not be saved: {reason} (any earlier copy is unchanged)"
+            ) from exc
+        with self._lock:
+            entry.mtime_ns, entry.size = stat.st_mtime_ns, stat.st_size
+            entries = self._scan_entries_only()
+            if entries.get(cid) is entry:           # not replaced by a newer snapshot
+                self._text_cache[cid] = ((stat.st_mtime_ns, stat.st_size), text)
+            doc = _index_doc(entries)
+        try:
+            atomic_write(self._index_path, doc)
+        except OSError as exc:
+            log.warning("could not write the library index: %s", exc)
+        return path
+
+    def _writing(self, cid: str) -> bool:
+        queued = self._queued.get(cid)
+        return queued is not None and not queued.done()
+
     def rename(self, conv_id: str, title: str) -> None:
-        conv = self.load(conv_id)
+        conv = self.load(conv_id)                # waits for queued saves
         conv.title = " ".join(title.split()) or conv.title
         self.save(conv)
 
     def delete(self, conv_id: str) -> None:
         """Move the conversation into the trash folder (never destroyed here)."""
         path = self.path_for(conv_id)
+        self.wait(conv_id)
         if not path.exists():
             raise ConversationFileError(path.name, "is not in the library any more")
         trash = self.folder / TRASH_NAME
@@ -140,10 +224,11 @@ class ConversationLibrary:
             target = trash / f"{conv_id}.{counter}{FILE_SUFFIX}"
             counter += 1
         os.replace(path, target)
-        entries = self._scan_entries_only()
-        entries.pop(conv_id, None)
-        self._text_cache.pop(conv_id, None)
-        self._write_index(entries)
+        with self._lock:
+            entries = self._scan_entries_only()
+            entries.pop(conv_id, None)
+            self._text_cache.pop(conv_id, None)
+            self._write_index(entries)
 
     # --- the index -----------------------------------------------------------------
 
@@ -153,20 +238,31 @@ class ConversationLibrary:
         return self._entries
 
     def _scan(self) -> dict[str, _Entry]:
-        """Bring the cached entries in line with the files on disk and return them."""
-        old = self._scan_entries_only()
-        fresh: dict[str, _Entry] = {}
-        changed = False
-        for cid, stat in self._files():
-            entry = old.get(cid)
-            if entry is None or (entry.mtime_ns, entry.size) != (stat.st_mtime_ns, stat.st_size):
-                entry = self._read_entry(cid, stat)
-                changed = True
-            fresh[cid] = entry
-        if changed or fresh.keys() != old.keys():
-            self._write_index(fresh)
-        self._entries = fresh
-        return fresh
+        """Bring the cached entries in line with the files on disk and return them.
+
+        A conversation with a background save under way keeps its (newer) entry: its file
+        is about to change, and reading it now would only read the older copy.
+        """
+        with self._lock:
+            old = self._scan_entries_only()
+            fresh: dict[str, _Entry] = {}
+            changed = False
+            for cid, stat in self._files():
+                entry = old.get(cid)
+                if entry is not None and self._writing(cid):
+                    pass
+                elif entry is None or ((entry.mtime_ns, entry.size)
+                                       != (stat.st_mtime_ns, stat.st_size)):
+                    entry = self._read_entry(cid, stat)
+                    changed = True
+                fresh[cid] = entry
+            for cid, entry in old.items():
+                if cid not in fresh and self._writing(cid):
+                    fresh[cid] = entry          # a new conversation's first save, queued
+            if changed or fresh.keys() != old.keys():
+                self._write_index(fresh)
+            self._entries = fresh
+            return fresh
 
     def _files(self) -> Iterable[tuple[str, os.stat_result]]:
         try:
@@ -205,11 +301,9 @@ class ConversationLibrary:
 
     def _write_index(self, entries: dict[str, _Entry]) -> None:
         self._entries = entries
-        doc = {"format": _INDEX_FORMAT, "version": _INDEX_VERSION,
-               "entries": {cid: asdict(e) for cid, e in entries.items()}}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(self._index_path, json.dumps(doc, ensure_ascii=False).encode())
+            atomic_write(self._index_path, _index_doc(entries))
         except OSError as exc:
             # The index is only a cache of the files; the next listing rebuilds it.
             log.warning("could not write the library index: %s", exc)
@@ -234,6 +328,12 @@ class ConversationLibrary:
             cached = (stamp, text)
             self._text_cache[summary.id] = cached
         return cached[1]
+
+
+def _index_doc(entries: dict[str, _Entry]) -> bytes:
+    doc = {"format": _INDEX_FORMAT, "version": _INDEX_VERSION,
+           "entries": {cid: asdict(e) for cid, e in entries.items()}}
+    return json.dumps(doc, ensure_ascii=False).encode()
 
 
 def _entry_for(conv: Conversation, stat: os.stat_result) -> _Entry:

@@ -1,9 +1,14 @@
-"""Runs chat turns on the qasync loop and reports them as Qt signals.
+"""Runs chat turns and reports them as Qt signals, a few times a second at most.
 
-The turn itself is `services.send_turn` (Qt-free, shared with the terminal command);
-this controller only starts it as an asyncio task — one per conversation, so several
-conversations can stream at once — and turns its callbacks into signals the window
-connects to. Stopping cancels the task, which closes the HTTP stream at once.
+The turn itself is `services.send_turn` (Qt-free, shared with the terminal command).
+This controller starts it as an asyncio task on the GUI (qasync) loop — one per
+conversation, so several conversations can stream at once — and turns its callbacks
+into signals the window connects to. `send_turn` keeps every change to the
+`Conversation` on the GUI thread; only its event source is elsewhere: the stream is read
+by a `StreamWorker` (stream_worker.py) on its own thread and loop, which hands the GUI
+batches of events at most once a frame, consecutive deltas joined into one. So the GUI
+sees one `content_delta` / `reasoning_delta` signal per frame and conversation, never
+one per token. Stopping cancels the task, which closes the HTTP stream at once.
 
 Signals carry ids, not objects: the window owns the conversations and looks them up.
 """
@@ -15,7 +20,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from PySide6.QtCore import QObject, Signal
 
@@ -36,7 +41,9 @@ if TYPE_CHECKING:
     from qwenvl_desktop.core.images import PreparedImage
     from qwenvl_desktop.services import Services
 
-__all__ = ["ChatController", "PrepareImages", "retry_notice"]
+    from .stream_worker import StreamWorker
+
+__all__ = ["ChatController", "EventSource", "PrepareImages", "retry_notice"]
 
 PrepareImages = Callable[[], Awaitable[Sequence["PreparedImage"]]]
 
@@ -53,15 +60,23 @@ class _Turn:
     reasoning: list[str] = field(default_factory=list)
 
 
+class EventSource(Protocol):
+    """What `send_turn` needs of a chat client: `ChatClient` or `StreamWorker`."""
+
+    def stream_chat(self, provider: Provider, model: Model, messages: Sequence[ChatMessage],
+                    params: ChatParams, *, api_key: str | None
+                    ) -> AsyncIterator[StreamEvent]: ...
+
+
 class _StartNotifier:
     """Stands in for the chat client to learn the moment `send_turn` has appended the
     person's message and the (empty) answer — right before the request goes out."""
 
-    def __init__(self, client: ChatClient, on_start: Callable[[], None]) -> None:
+    def __init__(self, client: EventSource, on_start: Callable[[], None]) -> None:
         self._client = client
         self._on_start = on_start
 
-    def stream_chat(self, provider: Provider, model: Model, messages: list[ChatMessage],
+    def stream_chat(self, provider: Provider, model: Model, messages: Sequence[ChatMessage],
                     params: ChatParams, *, api_key: str | None) -> AsyncIterator[StreamEvent]:
         self._on_start()
         return self._client.stream_chat(provider, model, messages, params, api_key=api_key)
@@ -92,10 +107,23 @@ class ChatController(QObject):
     #: conversation id, streaming?
     busy_changed = Signal(str, bool)
 
-    def __init__(self, services: Services, parent: QObject | None = None) -> None:
+    def __init__(self, services: Services, parent: QObject | None = None, *,
+                 source: EventSource | None = None) -> None:
+        """`source` reads the streams; by default a `StreamWorker` with its own HTTP
+        client made like the app's (`make_http_client`), closed by `aclose()`."""
         super().__init__(parent)
         self._services = services
         self._turns: dict[str, _Turn] = {}
+        self._worker: StreamWorker | None = None
+        if source is None:
+            from qwenvl_desktop.services import make_http_client
+
+            from .stream_worker import StreamWorker
+
+            self._worker = StreamWorker(lambda: services.client,
+                                        lambda: make_http_client(services.settings))
+            source = self._worker
+        self._source = source
 
     # --- queries ----------------------------------------------------------------------
 
@@ -142,7 +170,8 @@ class ChatController(QObject):
         return True
 
     async def aclose(self) -> None:
-        """Stop every turn and wait until each has ended (used on shutdown)."""
+        """Stop every turn, wait until each has ended, then stop the stream worker's
+        thread (used on shutdown)."""
         tasks = [t.task for t in self._turns.values() if t.task is not None]
         for turn in self._turns.values():
             turn.stopping = True
@@ -151,6 +180,8 @@ class ChatController(QObject):
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._worker is not None:
+            self._worker.close()
 
     # --- the task ---------------------------------------------------------------------
 
@@ -174,6 +205,7 @@ class ChatController(QObject):
                 self.turn_started.emit(conv.id, turn.user.id, turn.answer.id)
 
             def on_event(event: StreamEvent) -> None:
+                # Deltas arrive already joined, one per kind and frame (see StreamWorker).
                 answer_id = turn.answer.id if turn.answer else ""
                 if isinstance(event, ContentDelta):
                     turn.text.append(event.text)
@@ -188,7 +220,7 @@ class ChatController(QObject):
             def on_progress(_conv: Conversation, _message: Message) -> None:
                 self.progress.emit(conv.id)
 
-            client = cast("ChatClient", _StartNotifier(self._services.client, started))
+            client = cast("ChatClient", _StartNotifier(self._source, started))
             try:
                 await send_turn(
                     client, conv, provider, model, params, text, images,

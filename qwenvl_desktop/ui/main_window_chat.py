@@ -8,7 +8,9 @@ turn signals are `TurnActions` (main_window_turns.py).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,9 @@ class ChatActions(QObject):
 
     #: The id of the conversation now shown (a different one, or the same one reloaded).
     conversation_shown = Signal(str)
+    #: A background save failed: the explained reason (emitted from the writer thread,
+    #: delivered queued on the GUI thread).
+    _save_failed = Signal(str)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -57,6 +62,7 @@ class ChatActions(QObject):
         w.transcript.copied.connect(lambda _t: w.statusBar().showMessage("Copied", 2000))
         c.retrying.connect(lambda _c, _m, text: w.statusBar().showMessage(text, 10000))
         c.progress.connect(lambda conv_id: self.autosave(conv_id, throttle=True))
+        self._save_failed.connect(self._on_save_failed)
 
     def start(self, open_path: Path | None) -> None:
         """Fill the list, restore the selection and the last conversation."""
@@ -195,6 +201,12 @@ class ChatActions(QObject):
     # --- autosave -----------------------------------------------------------------------
 
     def autosave(self, conv_id: str, throttle: bool = False) -> None:
+        """Save a conversation without blocking the window.
+
+        The snapshot is taken here, on the GUI thread; the library writes and fsyncs it
+        on its writer thread, in order (`ConversationLibrary.save_soon`). A failure shows
+        up in the banner when the writer reports it.
+        """
         conv = self._open.get(conv_id)
         if conv is None or not conv.messages:
             return
@@ -204,16 +216,31 @@ class ChatActions(QObject):
         if conv.title == "New conversation":
             conv.title = conv.auto_title()
         try:
-            self.services.library.save(conv)
+            future = self.services.library.save_soon(conv)
         except QwenVLError as err:
             self.w.banner.show_notice(f"Autosave failed: {explain(err)}")
             return
+        future.add_done_callback(self._report_save)
         self._last_save[conv_id] = now
         self._unsaved.discard(conv_id)
 
+    def _report_save(self, future: Future[Path]) -> None:
+        """On the writer thread: pass a failure on to the GUI thread (queued signal)."""
+        err = future.exception()
+        if err is None:
+            return
+        reason = explain(err) if isinstance(err, QwenVLError) else str(err)
+        with contextlib.suppress(RuntimeError):     # the window is already gone
+            self._save_failed.emit(reason)
+
+    def _on_save_failed(self, reason: str) -> None:
+        self.w.banner.show_notice(f"Autosave failed: {reason}")
+
     def autosave_all(self) -> None:
+        """Save every open conversation and wait until all saves are on disk (closing)."""
         for conv_id in list(self._open):
             self.autosave(conv_id)
+        self.services.library.wait()
         if self.current is not None:
             self.w.state.data["last_conversation"] = self.current.id
 

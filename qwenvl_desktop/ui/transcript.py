@@ -1,19 +1,30 @@
-"""The transcript: every message of one conversation in one QTextBrowser.
+"""The transcript: the messages of one conversation in one QTextBrowser.
 
-Finished messages each live in their own QTextFrame (so one can be re-rendered without
-touching the others). The answer being streamed is different: it lives in plain
-root-level blocks at the end of the document, because Qt lays out root-level blocks
-incrementally while an edit inside a child frame re-lays out the whole frame — a
-per-token cost that grows with the answer (measured: 7× slower per token after 20k
-tokens). While streaming:
+Each message is a run of root-level blocks, written by one `insertHtml`; a QTextCursor
+kept at its first position (Qt moves cursors along with edits before them) finds it
+again to re-render it. No QTextFrame per message: inserting frames one by one costs
+more the more there are (1,000 messages: ~14 s), while plain HTML inserts cost the same
+at any size. A question's "bubble" is a one-cell table inside its HTML.
+
+A long conversation opens on its most recent messages (`_PAGE_MESSAGES`, at most
+`_PAGE_CHARS` of text); the first block of the document is a "Show earlier messages"
+link, and earlier messages come a page at a time from that link or when the view is
+scrolled to the top, keeping what is on screen in place. Rendered markdown is cached
+by message id, so showing a conversation again costs only the insert.
+
+The answer being streamed lives in the blocks at the end of the document:
 
 * deltas are coalesced and appended as plain text with a QTextCursor at the end;
 * when `SettledSplitter` reports finished markdown blocks, they are rendered once and
-  inserted before the open tail; only the tail is re-rendered, throttled so that
-  rendering takes at most ~10 % of the time (BRIEF §6);
-* on finish the streamed region is replaced by the message's frame, rendered once.
+  inserted before the open tail; only the tail is re-rendered (without Pygments, and
+  only while it is short), throttled so that rendering takes at most ~10 % of the time
+  (BRIEF §6);
+* on finish the settled blocks stay: only the tail is rendered, the header, reasoning
+  toggle and status line are written around them (a short answer is rendered once
+  whole instead, for exact list numbering and spacing).
 
-So the cost of a token never depends on how long the answer already is.
+So the cost of a token never depends on how long the answer already is, and neither
+does finishing an answer.
 """
 
 from __future__ import annotations
@@ -27,11 +38,10 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QImage,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
-    QTextFrame,
-    QTextFrameFormat,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
@@ -39,15 +49,31 @@ from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, render_markdown
 
 from .theme import TranscriptColors, transcript_colors
-from .transcript_html import THUMB_BOX, message_html, retag_code_links
+from .transcript_html import (
+    THUMB_BOX,
+    RenderCache,
+    footer_html,
+    header_html,
+    message_html,
+    reasoning_html,
+    retag_code_links,
+)
 
 __all__ = ["Transcript"]
 
 _FLUSH_MS = 16
 _TAIL_MIN_MS = 100
-# An open block longer than this (a huge unfinished code block) stays plain text until
-# it settles or the answer ends: re-rendering it would cost more than it shows.
-_TAIL_RENDER_LIMIT = 6000
+# An open block longer than this (a long unfinished code block or table) stays plain
+# text until it settles or the answer ends: re-rendering 1,500 characters takes a few
+# milliseconds, 6,000 took up to 60 ms — a visible stall.
+_TAIL_RENDER_LIMIT = 1500
+# An answer shorter than this is rendered once whole when it ends (exact list numbering
+# and spacing); a longer one keeps the blocks rendered while it streamed.
+_FULL_FINISH_LIMIT = 4096
+# A conversation opens on its last messages; earlier ones come in pages of this size.
+_PAGE_MESSAGES = 40
+_PAGE_CHARS = 60_000
+_EARLIER = "transcript:earlier"
 
 
 @dataclass
@@ -55,19 +81,26 @@ class _Stream:
     """Book-keeping for the answer being streamed at the end of the document."""
 
     message_id: str
-    start: int
+    marker: QTextCursor                 # at the first position of the streamed region
+    body: int                           # offsets from the marker: the block after the header
     splitter: SettledSplitter
     content: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)   # the settled blocks, as rendered
     reasoning_chars: int = 0
     content_chars: int = 0
     settled_chars: int = 0
-    tail_start: int = -1                # where the open tail begins (content phase)
+    content_start: int = -1             # offset where the answer's text begins
+    tail_start: int = -1                # offset where the open tail begins (content phase)
     code_links: int = 0
     pending_reasoning: list[str] = field(default_factory=list)
     pending_content: list[str] = field(default_factory=list)
     tail_dirty: bool = False
     last_tail_render: float = 0.0
     tail_render_cost: float = 0.0
+
+    @property
+    def start(self) -> int:
+        return self.marker.position()
 
 
 class Transcript(QTextBrowser):
@@ -79,6 +112,7 @@ class Transcript(QTextBrowser):
     retry_requested = Signal(str)
     image_requested = Signal(str)
     copied = Signal(str)
+    earlier_loaded = Signal(int)        # how many earlier messages a page brought in
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,12 +125,17 @@ class Transcript(QTextBrowser):
         self.document().setDocumentMargin(12)
         self.anchorClicked.connect(self._on_anchor)
         self._conversation: Conversation | None = None
-        self._frames: dict[str, QTextFrame] = {}
+        # Messages shown, in document order, each with a cursor at its first position.
+        self._starts: dict[str, QTextCursor] = {}
+        # Earlier finished messages not shown yet (oldest first).
+        self._earlier: list[Message] = []
+        self._cache = RenderCache()
         self._expanded: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         self._colors: TranscriptColors = transcript_colors(self.palette())
         self._stream: _Stream | None = None
         self._follow = True
+        self._paging = False
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.timeout.connect(self._flush)
@@ -123,67 +162,133 @@ class Transcript(QTextBrowser):
         return self._follow
 
     def message_ids(self) -> list[str]:
-        """Ids of the finished messages shown, in order (the streamed one excluded)."""
-        return list(self._frames)
+        """Ids of the finished messages the transcript holds, in order (the streamed one
+        excluded), the earlier ones not loaded yet included."""
+        return [m.id for m in self._earlier] + list(self._starts)
+
+    def loaded_message_ids(self) -> list[str]:
+        """Ids of the finished messages in the document now, in order."""
+        return list(self._starts)
+
+    @property
+    def earlier_count(self) -> int:
+        """How many earlier messages wait behind "Show earlier messages"."""
+        return len(self._earlier)
 
     def show_conversation(self, conversation: Conversation | None,
                           streaming: Message | None = None) -> None:
-        """Render a whole conversation; `streaming` is its answer still being written."""
+        """Show a conversation from its most recent messages; `streaming` is its answer
+        still being written."""
         self._drop_stream()
         self._conversation = conversation
-        self._frames.clear()
+        self._starts.clear()
+        self._earlier.clear()
         self._thumbs.clear()
         self._colors = transcript_colors(self.palette())
-        doc = self.document()
-        doc.clear()
-        self._follow = True
-        if conversation is None:
-            return
-        for message in conversation.messages:
-            if streaming is not None and message.id == streaming.id:
-                continue
-            self._append_frame(message)
-        if streaming is not None:
-            self.begin_answer(streaming)
+        self._paging = True
+        try:
+            self.document().clear()
+            self._follow = True
+            if conversation is None:
+                return
+            finished = [m for m in conversation.messages
+                        if streaming is None or m.id != streaming.id]
+            split = _page_split(finished)
+            self._earlier = finished[:split]
+            self._starts = self._insert_messages(self._end_cursor(), finished[split:])
+            self._update_earlier_link()
+            if streaming is not None:
+                self.begin_answer(streaming)
+        finally:
+            self._paging = False
         self.scroll_to_end()
 
+    def load_earlier(self) -> int:
+        """Show the previous page of messages above the first one shown, keeping the view
+        where it is; how many were added."""
+        if not self._earlier or self._paging:
+            return 0
+        split = _page_split(self._earlier)
+        page, self._earlier = self._earlier[split:], self._earlier[:split]
+        bar = self.verticalScrollBar()
+        layout = self.document().documentLayout()
+        first = next(iter(self._starts.values()), None)
+        old_top = layout.blockBoundingRect(self.document().findBlock(
+            first.position())).top() if first is not None else 0.0
+        old_value = bar.value()
+        self._paging = True
+        try:
+            self._follow = False
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(self.document().firstBlock().length() - 1)
+            starts = self._insert_messages(cursor, page)
+            self._starts = {**starts, **self._starts}
+            self._update_earlier_link()
+            if first is not None:
+                layout.frameBoundingRect(self.document().rootFrame())   # lay it all out
+                top = layout.blockBoundingRect(self.document().findBlock(
+                    first.position())).top()
+                bar.setValue(old_value + round(top - old_top))
+        finally:
+            self._paging = False
+        self._on_scrolled(bar.value())
+        self.earlier_loaded.emit(len(page))
+        return len(page)
+
+    def load_all(self) -> None:
+        """Show every earlier message (e.g. before printing or exporting the view)."""
+        while self._earlier:
+            self.load_earlier()
+
     def append_message(self, message: Message) -> None:
-        """Add a finished message (e.g. the person's turn) at the end."""
-        self._append_frame(message)
+        """Add a finished message (e.g. the person's turn) after the last one."""
+        stream = self._stream
+        cursor = self._end_cursor()
+        if stream is not None:
+            cursor.setPosition(stream.start - 1)
+        self._starts.update(self._insert_messages(cursor, [message]))
         self._refresh_previous_answer(message)
 
     def refresh_message(self, message: Message) -> None:
         """Re-render one finished message in place (error added, reasoning toggled...)."""
-        frame = self._frames.get(message.id)
-        if frame is None:
+        span = self._span(message.id)
+        if span is None:
             return
         cursor = QTextCursor(self.document())
-        cursor.setPosition(frame.firstPosition())
-        cursor.setPosition(frame.lastPosition(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(span[0])
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        self._clear_block_format(cursor)
         cursor.insertHtml(self._html(message))
+        self._starts[message.id].setPosition(span[0])
 
     def remove_message(self, message_id: str) -> None:
-        frame = self._frames.pop(message_id, None)
-        if frame is None:
+        self._earlier = [m for m in self._earlier if m.id != message_id]
+        span = self._span(message_id)
+        if span is None:
             return
+        del self._starts[message_id]
         cursor = QTextCursor(self.document())
-        cursor.setPosition(frame.firstPosition() - 1)
-        cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.setPosition(span[0] - 1)          # with the separator before it
+        cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
 
     # --- streaming ----------------------------------------------------------------
 
     def begin_answer(self, message: Message) -> None:
         """Start showing `message` (an assistant turn) as it streams in."""
-        self._drop_stream()
+        self._drop_stream(remove=True)
         cursor = self._end_cursor()
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         start = cursor.position()
         title = message.provenance.model if message.provenance else "Assistant"
         cursor.insertHtml(f"<p><b>{title}</b> <span style='color:{self._colors.muted}'>"
                           "— writing…</span></p>")
-        cursor.insertBlock()
-        self._stream = _Stream(message_id=message.id, start=start, splitter=SettledSplitter())
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        marker = QTextCursor(self.document())
+        marker.setPosition(start)
+        self._stream = _Stream(message_id=message.id, marker=marker,
+                               body=cursor.position() - start, splitter=SettledSplitter())
         if message.reasoning:
             self.add_reasoning(message.id, message.reasoning)
         if message.text:
@@ -205,16 +310,68 @@ class Transcript(QTextBrowser):
         self._schedule_flush()
 
     def finish_answer(self, message: Message) -> None:
-        """Replace the streamed region with the message's final, fully rendered frame."""
+        """Turn the streamed region into the finished message.
+
+        The blocks rendered while streaming stay as they are: only the open tail is
+        rendered, and the header, reasoning toggle and status line are written around
+        them. A short answer (or one whose text is not what streamed) is rendered whole.
+        """
         stream = self._stream
         if stream is None or stream.message_id != message.id:
-            if message.id in self._frames:
+            if message.id in self._starts:
                 self.refresh_message(message)
             return
-        self._drop_stream(remove=True)
-        self._append_frame(message)
+        self._flush()
+        self._flush_timer.stop()
+        self._tail_timer.stop()
+        self._stream = None
+        start = stream.start
+        streamed = "".join(stream.content)
+        if (len(message.text) < _FULL_FINISH_LIMIT or streamed != message.text
+                or message.id in self._expanded):
+            cursor = self._cursor_to_end(start)
+            self._clear_block_format(cursor)
+            cursor.insertHtml(self._html(message))
+        else:
+            self._finish_in_place(stream, message)
+        marker = QTextCursor(self.document())
+        marker.setPosition(start)
+        self._starts[message.id] = marker
 
     # --- internals: streaming -----------------------------------------------------
+
+    def _finish_in_place(self, stream: _Stream, message: Message) -> None:
+        start = stream.start
+        # 1. The open tail, rendered like the settled blocks before it.
+        tail = stream.splitter.flush()
+        cursor = self._cursor_to_end(start + stream.tail_start)
+        if tail.strip():
+            rendered, _count = self._render(stream, tail)
+            stream.html.append(rendered)
+            cursor.insertHtml(rendered)
+        # 2. Error and status line after it.
+        footer = footer_html(message, self._colors)
+        if footer:
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            cursor.insertHtml(footer)
+        # 3. The streamed reasoning becomes its (collapsed) toggle.
+        if stream.reasoning_chars:
+            end = start + stream.content_start - 1
+            cursor.setPosition(start + stream.body - 1)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+        toggle = reasoning_html(message, False, self._colors)
+        if toggle:
+            cursor.setPosition(start + stream.body - 1)
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            cursor.insertHtml(toggle)
+        # 4. The final header instead of "writing…".
+        cursor.setPosition(start)
+        cursor.setPosition(start + stream.body - 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertHtml(header_html(message, self._colors,
+                                      is_last_answer=self._is_last_answer(message)))
+        self._cache.put(message, self._colors.dark, "".join(stream.html))
 
     def _schedule_flush(self) -> None:
         if not self._flush_timer.isActive():
@@ -224,6 +381,19 @@ class Transcript(QTextBrowser):
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         return cursor
+
+    def _cursor_to_end(self, position: int) -> QTextCursor:
+        """Remove everything from `position` on; a cursor there."""
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        return cursor
+
+    @staticmethod
+    def _clear_block_format(cursor: QTextCursor) -> None:
+        cursor.setBlockFormat(QTextBlockFormat())
+        cursor.setCharFormat(QTextCharFormat())
 
     def _plain_format(self, muted: bool) -> QTextCharFormat:
         fmt = QTextCharFormat()
@@ -241,7 +411,7 @@ class Transcript(QTextBrowser):
         if stream.pending_reasoning:
             text = "".join(stream.pending_reasoning)
             stream.pending_reasoning.clear()
-            if stream.tail_start < 0:     # reasoning comes first; later pieces wait
+            if stream.content_start < 0:  # reasoning comes first; later pieces wait
                 if stream.reasoning_chars == 0:
                     cursor = self._end_cursor()
                     cursor.insertText("Reasoning\n", self._plain_format(True))
@@ -257,23 +427,24 @@ class Transcript(QTextBrowser):
             self._tail_timer.start(int(max(0.0, wait - since)))
 
     def _flush_content(self, stream: _Stream, text: str) -> None:
-        if stream.tail_start < 0:
+        if stream.content_start < 0:
             cursor = self._end_cursor()
             if stream.reasoning_chars:
-                cursor.insertBlock()
-            stream.tail_start = cursor.position()
+                cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            stream.content_start = stream.tail_start = cursor.position() - stream.start
         stream.content.append(text)
         stream.content_chars += len(text)
         settled = stream.splitter.feed(text)
         if settled:
             # Finished blocks are rendered once, before the open tail; the tail follows.
             stream.settled_chars += len(settled)
-            cursor = self._replace_tail(stream)
+            cursor = self._cursor_to_end(stream.start + stream.tail_start)
             rendered, count = self._render(stream, settled)
+            stream.html.append(rendered)
             cursor.insertHtml(rendered)
             stream.code_links += count
-            cursor.insertBlock()
-            stream.tail_start = cursor.position()
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            stream.tail_start = cursor.position() - stream.start
             rest = stream.splitter.tail
             if rest:
                 cursor.insertText(rest, self._plain_format(False))
@@ -282,33 +453,29 @@ class Transcript(QTextBrowser):
             self._end_cursor().insertText(text, self._plain_format(False))
             stream.tail_dirty = True
 
-    def _render(self, stream: _Stream, markdown: str) -> tuple[str, int]:
+    def _render(self, stream: _Stream, markdown: str,
+                highlight: bool = True) -> tuple[str, int]:
         """Rendered markdown whose copy links name the message, and how many it has."""
         rendered = render_markdown(markdown, dark=self._colors.dark,
-                                   first_code_index=stream.code_links)
+                                   first_code_index=stream.code_links, highlight=highlight)
         return retag_code_links(rendered, stream.message_id)
-
-    def _replace_tail(self, stream: _Stream) -> QTextCursor:
-        """Remove the open tail; return a cursor where it began."""
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(stream.tail_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        return cursor
 
     def _render_tail(self) -> None:
         stream = self._stream
         if stream is None or not stream.tail_dirty or stream.tail_start < 0:
             return
         if stream.pending_content:
-            self._flush()
+            # The flush due within 16 ms may settle blocks; rendering the tail now as well
+            # would put both costs in one stall. The flush starts this timer again.
+            return
         tail_text = stream.splitter.tail
         stream.tail_dirty = False
         if not tail_text.strip() or len(tail_text) > _TAIL_RENDER_LIMIT:
             return
         began = time.perf_counter()
-        cursor = self._replace_tail(stream)
-        cursor.insertHtml(self._render(stream, tail_text)[0])
+        # Without Pygments: the colours come when the block settles.
+        rendered = self._render(stream, tail_text, highlight=False)[0]
+        self._cursor_to_end(stream.start + stream.tail_start).insertHtml(rendered)
         stream.last_tail_render = time.perf_counter()
         stream.tail_render_cost = stream.last_tail_render - began
 
@@ -317,45 +484,91 @@ class Transcript(QTextBrowser):
         self._flush_timer.stop()
         self._tail_timer.stop()
         if stream is not None and remove:
-            cursor = QTextCursor(self.document())
-            cursor.setPosition(stream.start)
-            cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
+            self._cursor_to_end(stream.start - 1)      # with the separator before it
 
     # --- internals: finished messages --------------------------------------------
 
-    def _html(self, message: Message) -> str:
+    def _is_last_answer(self, message: Message) -> bool:
         conversation = self._conversation or Conversation()
         last_answer = next((m for m in reversed(conversation.messages)
                             if m.role == "assistant"), None)
-        return message_html(message, conversation, self._colors,
-                            is_last_answer=last_answer is not None
-                            and last_answer.id == message.id,
-                            reasoning_expanded=message.id in self._expanded)
+        return last_answer is not None and last_answer.id == message.id
 
-    def _append_frame(self, message: Message) -> None:
-        cursor = self.document().rootFrame().lastCursorPosition()
-        fmt = QTextFrameFormat()
-        fmt.setPadding(10)
-        fmt.setBottomMargin(10)
-        if message.role == "user":
-            fmt.setBackground(QColor(self._colors.user_bg))
-            fmt.setBorder(1)
-            fmt.setBorderBrush(QColor(self._colors.user_border))
-            fmt.setBorderStyle(QTextFrameFormat.BorderStyle.BorderStyle_Solid)
-        frame = cursor.insertFrame(fmt)
-        frame.lastCursorPosition().insertHtml(self._html(message))
-        self._frames[message.id] = frame
+    def _html(self, message: Message) -> str:
+        return message_html(message, self._conversation or Conversation(), self._colors,
+                            is_last_answer=self._is_last_answer(message),
+                            reasoning_expanded=message.id in self._expanded,
+                            cache=self._cache)
+
+    def _insert_messages(self, cursor: QTextCursor,
+                         messages: list[Message]) -> dict[str, QTextCursor]:
+        """Insert messages after the block `cursor` ends (one new block each); their
+        start cursors, in order. `cursor` ends after the last one."""
+        starts: dict[str, QTextCursor] = {}
+        document = self.document()
+        for message in messages:
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+            position = cursor.position()
+            cursor.insertHtml(self._html(message))
+            marker = QTextCursor(document)
+            marker.setPosition(position)
+            starts[message.id] = marker
+        return starts
+
+    def _span(self, message_id: str) -> tuple[int, int] | None:
+        """Where a shown message's blocks begin and end (the separator after it excluded)."""
+        marker = self._starts.get(message_id)
+        if marker is None:
+            return None
+        ids = list(self._starts)
+        index = ids.index(message_id)
+        if index + 1 < len(ids):
+            end = self._starts[ids[index + 1]].position() - 1
+        elif self._stream is not None:
+            end = self._stream.start - 1
+        else:
+            end = self.document().characterCount() - 1
+        return marker.position(), end
+
+    def _update_earlier_link(self) -> None:
+        """The document's first block: the link to earlier messages, or nothing."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock,
+                            QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        count = len(self._earlier)
+        if count:
+            fmt = QTextBlockFormat()
+            fmt.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            fmt.setBottomMargin(8)
+            cursor.setBlockFormat(fmt)
+            cursor.insertHtml(f'<a href="{_EARLIER}" style="color:{self._colors.link}">'
+                              f"Show earlier messages ({count} more)</a>")
+        else:
+            cursor.setBlockFormat(QTextBlockFormat())
 
     def _refresh_previous_answer(self, message: Message) -> None:
-        """A new turn takes "Regenerate" away from the answer before it."""
+        """A new turn takes "Regenerate" away from the answer before it (its header only:
+        a long answer is not rendered again for that)."""
         conversation = self._conversation
         if conversation is None or message.role != "user":
             return
         answers = [m for m in conversation.messages if m.role == "assistant"
-                   and m.id in self._frames]
-        if answers:
-            self.refresh_message(answers[-1])
+                   and m.id in self._starts]
+        if not answers:
+            return
+        answer = answers[-1]
+        marker = self._starts[answer.id]
+        start = marker.position()
+        block = self.document().findBlock(start)
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(start)
+        cursor.setPosition(block.position() + block.length() - 1,
+                           QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.insertHtml(header_html(answer, self._colors,
+                                      is_last_answer=self._is_last_answer(answer)))
+        marker.setPosition(start)
 
     # --- scrolling ------------------------------------------------------------------
 
@@ -367,9 +580,18 @@ class Transcript(QTextBrowser):
     def _on_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
         self._follow = value >= bar.maximum() - 8
+        if (value <= bar.minimum() and bar.maximum() > 0 and self._earlier
+                and not self._paging):
+            # Scrolled to the top: bring in the previous page once this event is done.
+            QTimer.singleShot(0, self._load_earlier_at_top)
+
+    def _load_earlier_at_top(self) -> None:
+        bar = self.verticalScrollBar()
+        if bar.value() <= bar.minimum():
+            self.load_earlier()
 
     def _on_range(self, _minimum: int, maximum: int) -> None:
-        if self._follow:
+        if self._follow and not self._paging:
             self.verticalScrollBar().setValue(maximum)
 
     # --- links and resources ----------------------------------------------------------
@@ -379,6 +601,9 @@ class Transcript(QTextBrowser):
         scheme, _, rest = href.partition(":")
         if scheme in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
+            return
+        if href == _EARLIER:
+            self.load_earlier()
             return
         conversation = self._conversation
         if conversation is None:
@@ -447,3 +672,16 @@ class Transcript(QTextBrowser):
         if kind == int(QTextDocument.ResourceType.ImageResource.value):
             return QImage()
         return super().loadResource(kind, name)
+
+
+def _page_split(messages: list[Message]) -> int:
+    """Where the last page of `messages` begins: at most `_PAGE_MESSAGES` messages and
+    about `_PAGE_CHARS` of text (at least one message)."""
+    chars = 0
+    index = len(messages)
+    while index > 0 and len(messages) - index < _PAGE_MESSAGES:
+        chars += len(messages[index - 1].text) + len(messages[index - 1].reasoning)
+        if chars > _PAGE_CHARS and index < len(messages):
+            break
+        index -= 1
+    return index

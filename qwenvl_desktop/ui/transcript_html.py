@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 
 from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
 from qwenvl_desktop.core.markdown_render import render_markdown
 
 from .theme import TranscriptColors
 
-__all__ = ["THUMB_BOX", "message_html", "retag_code_links", "status_line", "thumb_size"]
+__all__ = ["THUMB_BOX", "RenderCache", "footer_html", "header_html", "message_html",
+           "reasoning_html", "retag_code_links", "status_line", "thumb_size"]
 
 THUMB_BOX = 160
 _COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
@@ -41,6 +43,43 @@ def retag_code_links(rendered: str, message_id: str, offset: int = 0) -> tuple[s
         return f'href="copy-code:{message_id}:{int(match.group(1)) + offset}"'
 
     return _COPY_CODE.sub(sub, rendered), count
+
+
+class RenderCache:
+    """Each finished message's rendered markdown, by message id (markdown + Pygments is
+    most of a message's cost; the header and status line are cheap to write again).
+
+    An entry is used only while the message's text and the colour scheme are the ones it
+    was rendered for; the oldest entries go once there are more than `size`.
+    """
+
+    def __init__(self, size: int = 3000) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, tuple[str, bool, str]] = OrderedDict()
+
+    def get(self, message: Message, dark: bool) -> str | None:
+        entry = self._entries.get(message.id)
+        if entry is None or entry[0] != message.text or entry[1] != dark:
+            return None
+        self._entries.move_to_end(message.id)
+        return entry[2]
+
+    def put(self, message: Message, dark: bool, rendered: str) -> None:
+        self._entries[message.id] = (message.text, dark, rendered)
+        self._entries.move_to_end(message.id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def rendered(self, message: Message, dark: bool) -> str:
+        """The message's markdown as HTML, its copy links naming the message."""
+        found = self.get(message, dark)
+        if found is None:
+            found, _ = retag_code_links(render_markdown(message.text, dark=dark), message.id)
+            self.put(message, dark, found)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def thumb_size(image: StoredImage) -> tuple[int, int]:
@@ -115,7 +154,8 @@ def status_line(message: Message) -> str:
     return " · ".join(parts)
 
 
-def _reasoning(message: Message, expanded: bool, colors: TranscriptColors) -> str:
+def reasoning_html(message: Message, expanded: bool, colors: TranscriptColors) -> str:
+    """The reasoning toggle (and, expanded, the reasoning itself); "" without any."""
     if not message.reasoning.strip():
         return ""
     words = len(message.reasoning.split())
@@ -131,33 +171,61 @@ def _reasoning(message: Message, expanded: bool, colors: TranscriptColors) -> st
             "</td></tr></table>")
 
 
-def message_html(message: Message, conversation: Conversation, colors: TranscriptColors, *,
-                 is_last_answer: bool = False, reasoning_expanded: bool = False) -> str:
-    """The whole of one finished (or failed, or stopped) message."""
+def header_html(message: Message, colors: TranscriptColors, *,
+                is_last_answer: bool = False) -> str:
+    """The message's first paragraph: who wrote it and its action links."""
     mid = message.id
     if message.role == "user":
-        links = [("Edit", f"msg-edit:{mid}"), ("Copy", f"msg-copy:{mid}"),
-                 ("Delete", f"msg-delete:{mid}")]
-        body = _plain(message.text) if message.text else ""
-        return (_header("You", links, colors) + _thumbnails(message, conversation)
-                + (f'<p style="margin:0">{body}</p>' if body else ""))
+        return _header("You", [("Edit", f"msg-edit:{mid}"), ("Copy", f"msg-copy:{mid}"),
+                               ("Delete", f"msg-delete:{mid}")], colors)
     if message.role == "system":
-        return _header("System", [], colors) + f"<p>{_plain(message.text)}</p>"
+        return _header("System", [], colors)
     title = message.provenance.model if message.provenance else "Assistant"
     links = [("Copy", f"msg-copy:{mid}")]
     if is_last_answer:
         links.append(("Regenerate", f"msg-regen:{mid}"))
     links.append(("Delete", f"msg-delete:{mid}"))
-    parts = [_header(title, links, colors), _reasoning(message, reasoning_expanded, colors)]
-    if message.text:
-        rendered, _ = retag_code_links(render_markdown(message.text, dark=colors.dark), mid)
-        parts.append(rendered)
+    return _header(title, links, colors)
+
+
+def footer_html(message: Message, colors: TranscriptColors) -> str:
+    """What follows an answer's text: the explained error, then the status line."""
+    parts = []
     if message.error:
         parts.append(error_html(message, colors))
     status = status_line(message)
     if status:
         parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
                      f"{html.escape(status)}</p>")
+    return "".join(parts)
+
+
+def message_html(message: Message, conversation: Conversation, colors: TranscriptColors, *,
+                 is_last_answer: bool = False, reasoning_expanded: bool = False,
+                 cache: RenderCache | None = None) -> str:
+    """The whole of one finished (or failed, or stopped) message.
+
+    A question sits in a one-cell table with a background (the "bubble"); an answer's
+    markdown comes from `cache` when it holds it.
+    """
+    header = header_html(message, colors, is_last_answer=is_last_answer)
+    if message.role == "user":
+        body = _plain(message.text) if message.text else ""
+        inner = (header + _thumbnails(message, conversation)
+                 + (f'<p style="margin:0">{body}</p>' if body else ""))
+        return (f'<table width="100%" cellpadding="10" cellspacing="0" border="1" '
+                f'bgcolor="{colors.user_bg}" style="border-color:{colors.user_border}; '
+                f'border-style:solid; margin-bottom:10px"><tr><td>{inner}</td></tr></table>')
+    if message.role == "system":
+        return header + f"<p>{_plain(message.text)}</p>"
+    parts = [header, reasoning_html(message, reasoning_expanded, colors)]
+    if message.text:
+        if cache is None:
+            parts.append(retag_code_links(render_markdown(message.text, dark=colors.dark),
+                                          message.id)[0])
+        else:
+            parts.append(cache.rendered(message, colors.dark))
+    parts.append(footer_html(message, colors))
     return "".join(parts)
 
 
