@@ -159,6 +159,11 @@ class Conversation:
             wire.append(ChatMessage(role=message.role, text=message.text, images=images))
         return wire
 
+    def image_turns(self) -> list[list[StoredImage]]:
+        """The images of each user turn that has any, oldest first (what history resends)."""
+        return [[self.images[h] for h in m.images if h in self.images]
+                for m in self.messages if m.role == "user" and m.images]
+
     def image_token_total(self, *, drop_old_images: bool = False) -> int:
         """Sum of the per-image estimates of what the next request will resend."""
         total = 0

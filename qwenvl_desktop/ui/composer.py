@@ -49,6 +49,7 @@ from .composer_input import (
     text_urls,
     timestamp,
 )
+from .history_images import HistoryRow
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
@@ -90,6 +91,8 @@ class Composer(QWidget):
         self.setAcceptDrops(True)
 
         self.tray = AttachmentTray(self)
+        # What earlier turns' images add to the next request, and the choice to drop them.
+        self.history = HistoryRow(self)
         self.input = ComposerInput(self, self)
         self.input.setMinimumHeight(56)
         self.attach_button = QToolButton(self)
@@ -125,6 +128,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tray)
+        layout.addWidget(self.history)
         layout.addLayout(row)
 
         self.input.submitted.connect(self.submit)
@@ -137,6 +141,8 @@ class Composer(QWidget):
         self.screenshot_region_action.triggered.connect(
             lambda: QTimer.singleShot(0, self.capture_region))
         self.tray.remove_requested.connect(self._cancel_download)
+        self.tray.changed.connect(
+            lambda: self.history.show_cost(has_new_images=bool(self.tray.attachments())))
         self.tray.decode_failed.connect(lambda _name, message: self._report([message]))
 
     # --- text and state ---------------------------------------------------------------

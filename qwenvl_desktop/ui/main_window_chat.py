@@ -55,6 +55,7 @@ class ChatActions(QObject):
     # --- wiring -------------------------------------------------------------------------
 
     def connect_signals(self) -> None:
+        self.w.composer.history.resend_toggled.connect(self.on_resend_toggled)
         w, c = self.w, self.w.controller
         w.composer.error.connect(lambda text: w.statusBar().showMessage(text, 8000))
         w.model_bar.selection_changed.connect(self.on_selection_changed)
@@ -256,6 +257,36 @@ class ChatActions(QObject):
             return
         self.w.param_panel.set_target(provider, model)
         self.w.composer.set_target(provider, model, self.w.param_panel.high_resolution())
+        self.update_history_estimate()
+
+    def update_history_estimate(self) -> None:
+        """Tell the tray what earlier turns' images cost on the chosen model."""
+        from qwenvl_desktop.core.tokens import image_tokens
+
+        from .history_images import HistoryImages
+
+        try:
+            _provider, model = self.target()
+        except QwenVLError:
+            return
+        high_res = self.w.param_panel.high_resolution()
+        image_turns = self.current.image_turns() if self.current else []
+        turns = [sum(image_tokens(img.width, img.height, model, high_res) for img in turn)
+                 for turn in image_turns]
+        counts = [len(turn) for turn in image_turns]
+        self.w.composer.history.set_history(HistoryImages(
+            count=sum(counts), tokens=sum(turns),
+            last_turn_count=counts[-1] if counts else 0,
+            last_turn_tokens=turns[-1] if turns else 0,
+            drop_old=self.services.settings.drop_old_images))
+
+    def on_resend_toggled(self, resend: bool) -> None:
+        """The tray's "Resend images from earlier turns" box: a saved preference."""
+        self.services.settings.drop_old_images = not resend
+        try:
+            self.services.save_settings()
+        except QwenVLError as err:
+            self.w.statusBar().showMessage(f"Could not save the setting: {err}", 8000)
 
     def on_selection_changed(self, provider_id: str, model_id: str) -> None:
         self._update_target()
@@ -277,6 +308,7 @@ class ChatActions(QObject):
             return
         self.services.settings.set_params(provider.id, params)
         self.w.composer.set_target(provider, model, panel.high_resolution())
+        self.update_history_estimate()
 
     def remember_selection(self) -> None:
         settings = self.services.settings

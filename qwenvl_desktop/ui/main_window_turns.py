@@ -294,6 +294,7 @@ class TurnActions(QObject):
             return
         if self.chat.is_shown(conv_id):
             self.w.transcript.finish_answer(answer)
+            self.chat.update_history_estimate()
         self.chat.autosave(conv_id)
         self.chat.release_if_hidden(conv_id)
         self.chat.refresh_list()
