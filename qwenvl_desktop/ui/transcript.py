@@ -61,8 +61,11 @@ from .transcript_html import (
 
 __all__ = ["Transcript"]
 
-_FLUSH_MS = 16
-_TAIL_MIN_MS = 100
+# Streamed text is appended at most every _FLUSH_MS (the worker hands it over at the same
+# pace); the open tail is re-rendered as markdown at most every _TAIL_MIN_MS — until then
+# it shows as plain text, so nothing waits, only its formatting lags a little.
+_FLUSH_MS = 50
+_TAIL_MIN_MS = 400
 # An open block longer than this (a long unfinished code block or table) stays plain
 # text until it settles or the answer ends: re-rendering 1,500 characters takes a few
 # milliseconds, 6,000 took up to 60 ms — a visible stall.
