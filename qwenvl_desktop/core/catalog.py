@@ -144,10 +144,6 @@ class Provider:
         check_base_url(base_url, allow_http=True)
         return replace(self, base_url=base_url.rstrip("/"))
 
-    @property
-    def display_name(self) -> str:
-        return self.name
-
 
 def infer_model(model_id: str) -> Model:
     """Capabilities of a model we have no entry for, guessed from its name.

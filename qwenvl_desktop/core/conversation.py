@@ -164,17 +164,6 @@ class Conversation:
         return [[self.images[h] for h in m.images if h in self.images]
                 for m in self.messages if m.role == "user" and m.images]
 
-    def image_token_total(self, *, drop_old_images: bool = False) -> int:
-        """Sum of the per-image estimates of what the next request will resend."""
-        total = 0
-        last = max((i for i, m in enumerate(self.messages) if m.role == "user" and m.images),
-                   default=-1)
-        for index, message in enumerate(self.messages):
-            if drop_old_images and index != last:
-                continue
-            total += sum(message.image_tokens.get(h, 0) for h in message.images)
-        return total
-
     def auto_title(self) -> str:
         """A title from the first user message, for conversations still untitled."""
         for message in self.messages:
