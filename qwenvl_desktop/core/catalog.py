@@ -20,6 +20,11 @@ from .errors import ConfigError
 
 Dialect = Literal["openai", "dashscope", "segmind"]
 Thinking = Literal["none", "optional", "always"]
+# How a model's boxes and points are written. "absolute": pixels of the image as the
+# model received it, after the server's resize (Qwen2.5-VL, QVQ); "relative-1000": a
+# 0-1000 grid over the image (Qwen2-VL, Qwen3-VL and later).
+Grounding = Literal["absolute", "relative-1000"]
+GROUNDING_CONVENTIONS: tuple[Grounding, ...] = ("absolute", "relative-1000")
 
 DASHSCOPE_REGIONS = ("dashscope-intl", "dashscope-us", "dashscope-cn")
 
@@ -78,6 +83,15 @@ class Model:
     min_image_tokens: int = 4
     context_length: int = 0
     snapshots: tuple[str, ...] = ()
+    grounding: Grounding | None = None
+    """Coordinate convention of its boxes and points; None: by the family rule."""
+
+    def __post_init__(self) -> None:
+        if self.grounding is None:
+            object.__setattr__(self, "grounding", grounding_rule(self.id))
+        elif self.grounding not in GROUNDING_CONVENTIONS:
+            raise ConfigError(f"providers.toml: {self.id} has grounding '{self.grounding}'; "
+                              f"expected one of {', '.join(GROUNDING_CONVENTIONS)}.")
 
     def token_cap(self, high_resolution: bool = False) -> int:
         """Most tokens one image may become on this model."""
@@ -143,6 +157,20 @@ class Provider:
         """The same dialect sent elsewhere (a proxy or company gateway)."""
         check_base_url(base_url, allow_http=True)
         return replace(self, base_url=base_url.rstrip("/"))
+
+
+_ABSOLUTE_FAMILIES = re.compile(r"qwen2(\.|p|_)5[-_ ]?vl|qvq")
+
+
+def grounding_rule(model_id: str) -> Grounding:
+    """The coordinate convention of a model's family, from its name.
+
+    Qwen2.5-VL (`qwen2.5-vl-*`, `Qwen2.5-VL-72B-Instruct`, Segmind's `qwen2p5-vl-*`)
+    and QVQ write absolute pixels of the resized image (a maintainer's answer in
+    QwenLM/Qwen3-VL#676); Qwen2-VL, Qwen3-VL, Qwen3.5 and later, and today's
+    qwen-vl-max/plus/ocr (Qwen3-VL based) use the 0-1000 grid.
+    """
+    return "absolute" if _ABSOLUTE_FAMILIES.search(model_id.lower()) else "relative-1000"
 
 
 def infer_model(model_id: str) -> Model:

@@ -7,6 +7,10 @@ attributes. Raw HTML in the markdown is shown as text, never interpreted, and im
 in model output become links (a transcript must not fetch URLs the model chose).
 
 Each code block gets a "Copy" link `copy-code:<n>`; `code_blocks(text)[n]` is the code.
+Each table gets "Copy as CSV" / "Save as CSV…" links `copy-table:<n>` / `save-table:<n>`;
+`tables.find_tables(text)[n]` is the table. HTML tables in the answer (OCR models write
+them) are parsed by `tables` and drawn from their cells — the model's HTML itself is
+never passed on.
 
 For streaming, `SettledSplitter` finds where the answer's finished blocks end, so the
 transcript renders each finished block once and re-renders only the open tail
@@ -27,7 +31,10 @@ if TYPE_CHECKING:
     from pygments.formatters import HtmlFormatter
     from pygments.lexer import Lexer
 
-__all__ = ["SettledSplitter", "code_blocks", "render_markdown", "split_settled"]
+    from .tables import Table
+
+__all__ = ["SettledSplitter", "code_blocks", "markdown_tokens", "render_markdown",
+           "split_settled"]
 
 # markdown-it and Pygments are imported on first use, not with this module: the window
 # imports it while building its panes, and a new window has nothing to render yet
@@ -154,10 +161,11 @@ def _renderer_class() -> Any:
 
         def table_open(self, _tokens: Sequence[Token], _idx: int, _options: OptionsDict,
                        env: EnvType) -> str:
-            palette: _Palette = env["palette"]
-            return (f'<table border="1" cellspacing="0" cellpadding="5" '
-                    f'style="border-collapse:collapse; border-color:{palette.border}; '
-                    f'margin-top:6px; margin-bottom:6px">\n')
+            return _table_open(env)
+
+        def table_close(self, _tokens: Sequence[Token], _idx: int, _options: OptionsDict,
+                        env: EnvType) -> str:
+            return "</table>\n" + _table_links(env)
 
         def th_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                     _env: EnvType) -> str:
@@ -177,6 +185,43 @@ def _renderer_class() -> Any:
     return _QtRenderer
 
 
+def _table_open(env: dict[str, Any]) -> str:
+    palette: _Palette = env["palette"]
+    return (f'<table border="1" cellspacing="0" cellpadding="5" '
+            f'style="border-collapse:collapse; border-color:{palette.border}; '
+            f'margin-top:6px; margin-bottom:6px">\n')
+
+
+def _table_links(env: dict[str, Any]) -> str:
+    """The links under a table; each table takes the next number, linked or not."""
+    index: int = env["table_index"]
+    env["table_index"] = index + 1
+    if not env["copy_links"]:
+        return ""
+    palette: _Palette = env["palette"]
+    link = f"color:{palette.link}; text-decoration:none"
+    return (f'<p style="margin:0 0 6px 0; font-size:small">'
+            f'<a href="copy-table:{index}" style="{link}">Copy as CSV</a>&nbsp;·&nbsp;'
+            f'<a href="save-table:{index}" style="{link}">Save as CSV…</a></p>\n')
+
+
+def _html_table(table: Table, env: dict[str, Any]) -> str:
+    """An HTML table of the answer, written from its parsed cells (text escaped)."""
+    from markdown_it.common.utils import escapeHtml
+
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row:
+            tag = "th" if cell.header else "td"
+            spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + (
+                f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
+            text = escapeHtml(cell.text).replace("\n", "<br>")
+            cells.append(f"<{tag}{spans}>{text}</{tag}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return _table_open(env) + "\n".join(rows) + "\n</table>\n" + _table_links(env)
+
+
 def _cell_open(tag: str, token: Token) -> str:
     # markdown-it writes style="text-align:…"; Qt honours the HTML 4 align attribute.
     style = str(token.attrGet("style") or "")
@@ -185,18 +230,36 @@ def _cell_open(tag: str, token: Token) -> str:
 
 
 def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
-                    first_code_index: int = 0, highlight: bool = True) -> str:
+                    first_code_index: int = 0, highlight: bool = True,
+                    first_table_index: int = 0) -> str:
     """An HTML fragment for `text`.
 
-    `first_code_index` numbers the copy links when a message is rendered in pieces
-    (settled blocks, then the tail); `copy_links=False` leaves them out (exports).
+    `first_code_index` and `first_table_index` number the copy links when a message is
+    rendered in pieces (settled blocks, then the tail); `copy_links=False` leaves them
+    out (exports).
     `highlight=False` skips Pygments (same layout, plain code): Pygments is most of
     the cost of rendering code, so a streaming tail re-rendered per token can skip it
     and get its colours when the block settles.
     """
     env: dict[str, Any] = {"palette": _DARK if dark else _LIGHT, "copy_links": copy_links,
-                           "code_index": first_code_index, "highlight": highlight}
-    return str(_parser().render(text, env))
+                           "code_index": first_code_index, "highlight": highlight,
+                           "table_index": first_table_index}
+    if "<table" not in text and "<TABLE" not in text:
+        return str(_parser().render(text, env))
+    from .tables import split_html_tables
+
+    parts = []
+    for segment in split_html_tables(text):
+        if segment.table is None:
+            parts.append(str(_parser().render(segment.text, env)))
+        else:
+            parts.append(_html_table(segment.table, env))
+    return "".join(parts)
+
+
+def markdown_tokens(text: str) -> list[Token]:
+    """The block tokens of `text`, from the same parser the renderer uses."""
+    return list(_parser().parse(text))
 
 
 def code_blocks(text: str) -> list[str]:

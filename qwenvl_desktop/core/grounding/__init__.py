@@ -1,0 +1,57 @@
+"""Qwen's eyes: boxes and points in answers, placed on the images that were asked about.
+
+`parse` reads them from the answer's text, `mapping` turns the model's numbers into
+pixels of the image (per the model's coordinate convention and the size it saw),
+`answer` ties an answer to its images, `draw` draws them with Pillow and `prompts`
+holds the words that ask for them. All of it is Qt-free: the terminal, the exports and
+the window use the same code.
+"""
+
+from __future__ import annotations
+
+from .answer import AnswerGrounding, answer_grounding, question_for, summary_text
+from .draw import PALETTE, annotate, annotated_png, colours_for, load_upright
+from .mapping import Detection, Frame, frame_for, place, scaled
+from .parse import ParsedAnswer, RawDetection, has_grounding_markers, parse_answer
+from .prompts import LocateKind, locate_prompt, prompt_style, supports_points
+
+__all__ = [
+    "PALETTE",
+    "AnswerGrounding",
+    "Detection",
+    "Frame",
+    "LocateKind",
+    "ParsedAnswer",
+    "RawDetection",
+    "annotate",
+    "annotated_png",
+    "annotated_stored_png",
+    "answer_grounding",
+    "colours_for",
+    "frame_for",
+    "has_grounding_markers",
+    "load_upright",
+    "locate_prompt",
+    "parse_answer",
+    "place",
+    "prompt_style",
+    "question_for",
+    "scaled",
+    "summary_text",
+    "supports_points",
+]
+
+
+def annotated_stored_png(grounding: AnswerGrounding, index: int, *,
+                         unassigned_to: int | None = 0) -> bytes | None:
+    """Image `index` of the answer's turn, as stored (sent), with its detections drawn
+    in; None when it has none or its bytes are not kept (a link-only image)."""
+    image = grounding.images[index]
+    detections = grounding.detections_for(index, unassigned_to=unassigned_to)
+    if not detections or not image.data:
+        return None
+    frame = grounding.frames[index]
+    on_stored = scaled(detections, frame.size, (image.width or frame.size[0],
+                                                image.height or frame.size[1]))
+    return annotated_png(image.data, image.original_name or "image", on_stored,
+                         colours=grounding.colours())
