@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -185,14 +185,14 @@ def _renderer_class() -> Any:
     return _QtRenderer
 
 
-def _table_open(env: dict[str, Any]) -> str:
+def _table_open(env: MutableMapping[str, Any]) -> str:
     palette: _Palette = env["palette"]
     return (f'<table border="1" cellspacing="0" cellpadding="5" '
             f'style="border-collapse:collapse; border-color:{palette.border}; '
             f'margin-top:6px; margin-bottom:6px">\n')
 
 
-def _table_links(env: dict[str, Any]) -> str:
+def _table_links(env: MutableMapping[str, Any]) -> str:
     """The links under a table; each table takes the next number, linked or not."""
     index: int = env["table_index"]
     env["table_index"] = index + 1
