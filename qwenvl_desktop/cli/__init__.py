@@ -88,7 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--continue", dest="continue_file", type=Path, metavar="FILE",
                      help="continue a saved conversation and save it back")
     ask.add_argument("--json", action="store_true",
-                     help="print one JSON object at the end instead of streaming")
+                     help="print one JSON object at the end instead of streaming (with the "
+                          "answer's boxes and points as \"detections\", in pixels of the "
+                          "original images)")
+    ask.add_argument("--annotate", type=Path, metavar="OUT.png",
+                     help="write the first image at its original size with the answer's "
+                          "boxes and points drawn in")
 
     sub.add_parser("providers", help="list providers, models and whether a key is set")
 

@@ -31,6 +31,7 @@ from ..core.images import (
 )
 from ..core.storage import load_conversation, save_conversation
 from ..services import Services, send_turn
+from .annotate import detections_json, write_annotated
 
 __all__ = ["run_ask"]
 
@@ -45,6 +46,8 @@ def run_ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.prompt = sys.stdin.read()
     if not args.prompt.strip() and not args.image:
         parser.error("the prompt is empty")
+    if args.annotate is not None and not args.image and not args.continue_file:
+        parser.error("--annotate needs an image (-i IMAGE) or a conversation (--continue)")
     # asyncio.run turns Ctrl-C into a cancellation of the task (closing the stream and
     # saving what arrived), then raises KeyboardInterrupt: main() makes that exit 130.
     return asyncio.run(_ask(args))
@@ -104,10 +107,12 @@ def _params(args: argparse.Namespace, base: ChatParams) -> ChatParams:
 
 
 async def _images(args: argparse.Namespace, services: Services, choice: _Choice,
-                  params: ChatParams) -> list[PreparedImage]:
+                  params: ChatParams) -> tuple[list[PreparedImage], tuple[bytes, str] | None]:
+    """The images prepared for sending, and the first one's own bytes and name."""
     sources: list[str] = args.image
     budget = image_byte_budget(choice.provider, len(sources))
     prepared: list[PreparedImage] = []
+    first: tuple[bytes, str] | None = None
     for source in sources:
         is_url = source.startswith(("http://", "https://"))
         if is_url:
@@ -120,7 +125,8 @@ async def _images(args: argparse.Namespace, services: Services, choice: _Choice,
             data, name=name, model=choice.model, provider=choice.provider,
             high_resolution=params.high_resolution, max_bytes=budget,
             source_url=source if is_url else ""))
-    return prepared
+        first = first or (data, name)
+    return prepared, first
 
 
 class _Printer:
@@ -229,7 +235,7 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
     base = conversation.params if conversation else services.settings.params_for(
         choice.provider.id)
     params = _params(args, base)
-    images = await _images(args, services, choice, params)
+    images, first_original = await _images(args, services, choice, params)
 
     if conversation is None:
         conversation = Conversation(system_prompt=services.settings.system_prompt)
@@ -257,7 +263,9 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
         if printer is not None:
             printer.end_answer()
         elif failed.role == "assistant":
-            print(json.dumps(_as_json(failed, error=exc, saved=target), ensure_ascii=False))
+            data = _as_json(failed, error=exc, saved=target)
+            data["detections"] = detections_json(conversation, failed, services.catalog)
+            print(json.dumps(data, ensure_ascii=False))
         raise
     except BaseException:  # Ctrl-C: the answer was saved as stopped; main() says "Stopped."
         if printer is not None:
@@ -266,6 +274,11 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
     if printer is not None:
         printer.end_answer()
         print(_summary(message), file=sys.stderr)
-    else:
-        print(json.dumps(_as_json(message, saved=target), ensure_ascii=False))
+    if args.annotate is not None:
+        write_annotated(args.annotate, conversation, message, services.catalog,
+                        first_original, sys.stderr)
+    if printer is None:
+        data = _as_json(message, saved=target)
+        data["detections"] = detections_json(conversation, message, services.catalog)
+        print(json.dumps(data, ensure_ascii=False))
     return 0
