@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import __version__
 from .conversation import Conversation, Message, StoredImage
 from .errors import redact
+from .export_figures import Figure, answer_figures, write_figures
 from .markdown_render import render_markdown
 from .storage import atomic_write
 
@@ -89,11 +90,12 @@ def export_markdown(conv: Conversation, out: Path) -> Path:
     """Write `out` and, if the conversation has images, `<stem>_images/` beside it."""
     folder_name = f"{out.stem}_images"
     links = _write_images(conv, out.parent / folder_name, folder_name)
+    figures = write_figures(conv, out.parent / folder_name, folder_name, links)
     lines = [f"# {_one_line(conv.title) or 'Conversation'}", "", f"*{_header(conv)}*", ""]
     if conv.system_prompt.strip():
         lines += ["> **System prompt**", ">", *_quoted(conv.system_prompt), ""]
     for message in conv.messages:
-        lines += _markdown_message(conv, message, links)
+        lines += _markdown_message(conv, message, links, figures.get(message.id, []))
     atomic_write(out, "\n".join(lines).encode("utf-8"))
     return out
 
@@ -125,7 +127,8 @@ def _alt(image: StoredImage) -> str:
     return name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
 
 
-def _markdown_message(conv: Conversation, message: Message, links: dict[str, str]) -> list[str]:
+def _markdown_message(conv: Conversation, message: Message, links: dict[str, str],
+                      figures: list[tuple[str, Figure]]) -> list[str]:
     who = _ROLE_NAMES.get(message.role, message.role)
     when = _when(message.created)
     lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
@@ -136,6 +139,9 @@ def _markdown_message(conv: Conversation, message: Message, links: dict[str, str
             lines += [f"![{_alt(conv.images[sha])}]({links[sha]})", ""]
     if message.text:
         lines += [message.text, ""]
+    for link, figure in figures:
+        alt = figure.caption.replace("[", "\\[").replace("]", "\\]")
+        lines += [f"![{alt}]({link})", "", f"*{figure.caption}*", ""]
     note = _state_note(message)
     if note:
         lines += [f"> **⚠ {_one_line(note)}**", ""]
@@ -220,6 +226,10 @@ def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) ->
                        "</div>")
         else:
             out.append(f'<div class="plain">{esc(message.text)}</div>')
+    for figure in answer_figures(conv, message):
+        uri = "data:image/png;base64," + base64.b64encode(figure.png).decode("ascii")
+        out.append(f'<figure><img class="attached" alt="{esc(figure.caption)}" src="{uri}">'
+                   f'<figcaption class="status">{esc(figure.caption)}</figcaption></figure>')
     note = _state_note(message)
     if note:
         kind = "note error" if message.status == "error" else "note"
