@@ -110,6 +110,12 @@ class Composer(QWidget):
         self.screenshot_full_action = menu.addAction("Full screen (all monitors)")
         self.screenshot_region_action = menu.addAction("Region…")
         self.screenshot_button.setMenu(menu)
+        self.locate_button = QToolButton(self)
+        self.locate_button.setText("Locate…")
+        _theme_icon(self.locate_button, "edit-find")
+        self.locate_button.setToolTip("Ask the model where things are in the image: it "
+                                      "answers with boxes or points drawn on the image")
+        self.locate_button.setAccessibleName("Locate in the image")
         self.send_button = QPushButton("Send", self)
         self.send_button.setAccessibleName("Send")
         self.send_button.setDefault(False)
@@ -119,6 +125,7 @@ class Composer(QWidget):
         tools.setContentsMargins(0, 0, 0, 0)
         tools.addWidget(self.attach_button)
         tools.addWidget(self.screenshot_button)
+        tools.addWidget(self.locate_button)
         tools.addStretch(1)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -140,6 +147,7 @@ class Composer(QWidget):
             lambda: QTimer.singleShot(0, self.capture_full_screen))
         self.screenshot_region_action.triggered.connect(
             lambda: QTimer.singleShot(0, self.capture_region))
+        self.locate_button.clicked.connect(self.locate)
         self.tray.remove_requested.connect(self._cancel_download)
         self.tray.changed.connect(
             lambda: self.history.show_cost(has_new_images=bool(self.tray.attachments())))
@@ -194,6 +202,18 @@ class Composer(QWidget):
 
     def focus_input(self) -> None:
         self.input.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def locate(self) -> None:
+        """Ask what to find; put the model family's grounding prompt in the input."""
+        from .locate_dialog import LocateDialog, insert_prompt
+
+        if self._model is None:
+            self._report(["Choose a model first: the words that ask for boxes depend on it."])
+            return
+        dialog = LocateDialog(self._model, self)
+        if dialog.exec() == LocateDialog.DialogCode.Accepted and dialog.what.text().strip():
+            self.set_text(insert_prompt(self.text(), dialog.prompt()))
+            self.focus_input()
 
     # --- sending ------------------------------------------------------------------------
 

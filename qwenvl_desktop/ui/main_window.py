@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
 
     def attach(self, services: Services, open_path: Path | None = None) -> None:
         """Build the panes on the real services; heavy imports happen here."""
+        from .answer_tools import AnswerTools
         from .chat_controller import ChatController
         from .composer import Composer
         from .conversation_list import ConversationList
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
         self.files: FileActions = FileActions(self)
         self.chat: ChatActions = ChatActions(self)
         self.turns: TurnActions = TurnActions(self, self.chat)
+        self.answer_tools: AnswerTools = AnswerTools(self, services)
         self._connect()
         self.state.restore_splitters(self)
         for action in self.actions_by_name.values():

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, render_markdown
 
+from .grounding_links import LocatedImages
 from .theme import TranscriptColors, transcript_colors
 from .transcript_html import (
     THUMB_BOX,
@@ -95,6 +96,7 @@ class _Stream:
     content_start: int = -1             # offset where the answer's text begins
     tail_start: int = -1                # offset where the open tail begins (content phase)
     code_links: int = 0
+    table_links: int = 0
     pending_reasoning: list[str] = field(default_factory=list)
     pending_content: list[str] = field(default_factory=list)
     tail_dirty: bool = False
@@ -115,6 +117,8 @@ class Transcript(QTextBrowser):
     retry_requested = Signal(str)
     image_requested = Signal(str)
     copied = Signal(str)
+    grounding_requested = Signal(str, str)   # answer id, image sha256 ("": its first)
+    table_requested = Signal(str, str, int)  # "copy-table" | "save-table", message id, n
     earlier_loaded = Signal(int)        # how many earlier messages a page brought in
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -135,6 +139,8 @@ class Transcript(QTextBrowser):
         self._cache = RenderCache()
         self._expanded: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
+        # Thumbnails with what an answer located painted in, and the catalog behind them.
+        self.located = LocatedImages()
         self._colors: TranscriptColors = transcript_colors(self.palette())
         self._stream: _Stream | None = None
         self._follow = True
@@ -187,6 +193,7 @@ class Transcript(QTextBrowser):
         self._starts.clear()
         self._earlier.clear()
         self._thumbs.clear()
+        self.located.clear()
         self._colors = transcript_colors(self.palette())
         self._paging = True
         try:
@@ -340,6 +347,9 @@ class Transcript(QTextBrowser):
         marker = QTextCursor(self.document())
         marker.setPosition(start)
         self._starts[message.id] = marker
+        question = self.located.question_to_redraw(self._conversation, message)
+        if question is not None:
+            self.refresh_message(question)
 
     # --- internals: streaming -----------------------------------------------------
 
@@ -446,6 +456,7 @@ class Transcript(QTextBrowser):
             stream.html.append(rendered)
             cursor.insertHtml(rendered)
             stream.code_links += count
+            stream.table_links += rendered.count('href="copy-table:')
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
             stream.tail_start = cursor.position() - stream.start
             rest = stream.splitter.tail
@@ -460,7 +471,8 @@ class Transcript(QTextBrowser):
                 highlight: bool = True) -> tuple[str, int]:
         """Rendered markdown whose copy links name the message, and how many it has."""
         rendered = render_markdown(markdown, dark=self._colors.dark,
-                                   first_code_index=stream.code_links, highlight=highlight)
+                                   first_code_index=stream.code_links, highlight=highlight,
+                                   first_table_index=stream.table_links)
         return retag_code_links(rendered, stream.message_id)
 
     def _render_tail(self) -> None:
@@ -614,6 +626,15 @@ class Transcript(QTextBrowser):
         if scheme == "image":
             self.image_requested.emit(rest)
             return
+        if scheme == "grounding":
+            answer_id, _, sha = rest.partition(":")
+            self.grounding_requested.emit(answer_id, sha)
+            return
+        if scheme in ("copy-table", "save-table"):
+            message_id, _, index = rest.rpartition(":")
+            if index.isdigit():
+                self.table_requested.emit(scheme, message_id, int(index))
+            return
         if scheme == "copy-code":
             message_id, _, index = rest.rpartition(":")
             try:
@@ -654,6 +675,9 @@ class Transcript(QTextBrowser):
     def loadResource(self, kind: int, name: QUrl | str) -> object:
         """Thumbnails are made on demand from the conversation's stored image bytes."""
         href = name.toString() if isinstance(name, QUrl) else name
+        if href.startswith("athumb:") and self._conversation is not None:
+            return self.located.thumbnail(href, self._conversation, lambda sha: self.loadResource(
+                int(QTextDocument.ResourceType.ImageResource.value), f"thumb:{sha}"))
         if href.startswith("thumb:") and self._conversation is not None:
             sha = href[len("thumb:"):]
             thumb = self._thumbs.get(sha)
@@ -675,6 +699,7 @@ class Transcript(QTextBrowser):
         if kind == int(QTextDocument.ResourceType.ImageResource.value):
             return QImage()
         return super().loadResource(kind, name)
+
 
 
 def _page_split(messages: list[Message]) -> int:

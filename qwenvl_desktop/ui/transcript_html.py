@@ -9,7 +9,12 @@ Action links (handled by `Transcript._on_anchor`):
     msg-copy:<id>  msg-delete:<id>  msg-edit:<id>  msg-regen:<id>  msg-retry:<id>
     msg-reasoning:<id>     toggle the reasoning section
     copy-code:<id>:<n>     copy the n-th code block of the message
+    copy-table:<id>:<n>    copy the n-th table as CSV (TSV too); save-table:… saves it
     image:<sha256>         open the image at full size
+    grounding:<id>[:<sha>] open the viewer on what answer <id> located (on image <sha>)
+
+A question whose answer located things shows its thumbnails as `athumb:<id>:<sha>`,
+drawn with the answer's boxes and points.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections import OrderedDict
 from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
 from qwenvl_desktop.core.markdown_render import render_markdown
 
+from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
 
 __all__ = ["THUMB_BOX", "RenderCache", "footer_html", "header_html", "message_html",
@@ -28,6 +34,7 @@ __all__ = ["THUMB_BOX", "RenderCache", "footer_html", "header_html", "message_ht
 
 THUMB_BOX = 160
 _COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
+_TABLE_LINK = re.compile(r'href="(copy-table|save-table):(\d+)"')
 
 
 def retag_code_links(rendered: str, message_id: str, offset: int = 0) -> tuple[str, int]:
@@ -42,7 +49,9 @@ def retag_code_links(rendered: str, message_id: str, offset: int = 0) -> tuple[s
         count += 1
         return f'href="copy-code:{message_id}:{int(match.group(1)) + offset}"'
 
-    return _COPY_CODE.sub(sub, rendered), count
+    tagged = _TABLE_LINK.sub(lambda m: f'href="{m.group(1)}:{message_id}:{m.group(2)}"',
+                             rendered)
+    return _COPY_CODE.sub(sub, tagged), count
 
 
 class RenderCache:
@@ -107,6 +116,7 @@ def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors) 
 
 def _thumbnails(message: Message, conversation: Conversation) -> str:
     cells = []
+    located = located_by(message, conversation) if message.images else None
     for sha in message.images:
         image = conversation.images.get(sha)
         if image is None:
@@ -116,7 +126,11 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
         title = html.escape(image.original_name or "image")
         if tokens:
             title += f" — {image.width}×{image.height}, ~{tokens} tokens"
-        cells.append(f'<a href="image:{sha}"><img src="thumb:{sha}" width="{width}" '
+        href, src = f"image:{sha}", f"thumb:{sha}"
+        if located is not None:
+            href, src = f"grounding:{located}:{sha}", f"athumb:{located}:{sha}"
+            title += " — click to see what the answer located"
+        cells.append(f'<a href="{href}"><img src="{src}" width="{width}" '
                      f'height="{height}" title="{title}"></a>')
     if not cells:
         return ""
@@ -189,8 +203,8 @@ def header_html(message: Message, colors: TranscriptColors, *,
 
 
 def footer_html(message: Message, colors: TranscriptColors) -> str:
-    """What follows an answer's text: the explained error, then the status line."""
-    parts = []
+    """What follows an answer's text: what it located, the explained error, the status."""
+    parts = [grounding_line_html(message, colors)]
     if message.error:
         parts.append(error_html(message, colors))
     status = status_line(message)

@@ -1,0 +1,530 @@
+"""The viewer of what an answer located: its image at full resolution with the boxes and
+points drawn over it, a list of what was found, and a switch per label.
+
+Zoom with the wheel (or the buttons), drag to pan. Boxes keep a 2-pixel outline and
+labels stay readable at any zoom. Hovering a box highlights its row in the list and the
+other way round. With several images, a combo box picks the image; detections the
+answer did not tie to an image go where the person says. "Save annotated image…" and
+"Copy image" give the image as it was sent with the visible detections drawn in (the
+same drawing as exports and the terminal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from qwenvl_desktop.core.grounding import AnswerGrounding, Detection, annotated_png, scaled
+from qwenvl_desktop.core.storage import atomic_write
+
+from .widgets import HintLabel, InlineNote
+
+__all__ = ["GroundingViewer"]
+
+_ZOOM_STEP = 1.25
+_MIN_ZOOM, _MAX_ZOOM = 0.05, 32.0
+
+
+class _ZoomView(QGraphicsView):
+    """A graphics view that zooms under the mouse with the wheel and pans by dragging."""
+
+    zoomed = Signal(float)
+
+    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing
+                            | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setBackgroundBrush(QColor("#3a3a3a"))
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(_MAX_ZOOM, max(_MIN_ZOOM, self.zoom() * factor))
+        self.scale(target / self.zoom(), target / self.zoom())
+        self.zoomed.emit(self.zoom())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(_ZOOM_STEP ** steps)
+        event.accept()
+
+
+class _Hoverable:
+    """Reports hovering to the viewer, by the detection's position in the answer."""
+
+    def setup_hover(self, item: QGraphicsItem, index: int,
+                    on_hover: Callable[[int, bool], None]) -> None:
+        self._index = index
+        self._on_hover = on_hover
+        item.setAcceptHoverEvents(True)
+
+    def hover(self, entered: bool) -> None:
+        self._on_hover(self._index, entered)
+
+
+class _BoxItem(QGraphicsRectItem, _Hoverable):
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.hover(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.hover(False)
+        super().hoverLeaveEvent(event)
+
+
+class _PointItem(QGraphicsEllipseItem, _Hoverable):
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.hover(True)
+        super().hoverEnterEvent(event)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self.hover(False)
+        super().hoverLeaveEvent(event)
+
+
+def _swatch(colour: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(colour))
+    return QIcon(pixmap)
+
+
+def _describe(detection: Detection) -> str:
+    label = detection.display_label or "(no label)"
+    parts = [label]
+    if detection.bbox is not None:
+        x1, y1, x2, y2 = (round(v) for v in detection.bbox)
+        parts.append(f"box {x1},{y1} – {x2},{y2}")
+    if detection.point is not None:
+        x, y = (round(v) for v in detection.point)
+        parts.append(f"point {x},{y}")
+    return " — ".join(parts)
+
+
+class GroundingViewer(QDialog):
+    """What one answer located, over the image(s) of the question it answered."""
+
+    def __init__(self, grounding: AnswerGrounding, image_index: int = 0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Located in the image")
+        self.grounding = grounding
+        self.colours = grounding.colours()
+        self._image_index = max(0, min(image_index, len(grounding.images) - 1))
+        self._unassigned_to: int | None = 0
+        self._hidden: set[str] = set()
+        self._highlighted: int | None = None
+        self._items: dict[int, list[QGraphicsItem]] = {}
+        self._rows: dict[int, QListWidgetItem] = {}
+        self._detections: list[Detection] = []      # on the current image, in its pixels
+
+        self.scene = QGraphicsScene(self)
+        self.view = _ZoomView(self.scene, self)
+        self.view.setAccessibleName("Image with boxes and points")
+        self.pixmap_item = self.scene.addPixmap(QPixmap())
+
+        self.summary = QLabel(self)
+        self.convention = HintLabel("", self)
+        self.convention.setWordWrap(True)
+        self.image_choice = QComboBox(self)
+        self.image_choice.setAccessibleName("Image")
+        for index, image in enumerate(grounding.images):
+            self.image_choice.addItem(f"Image {index + 1} — {image.original_name or 'image'}")
+        self.image_choice.setCurrentIndex(self._image_index)
+        self.unassigned_note = HintLabel("", self)
+        self.unassigned_note.setWordWrap(True)
+        self.unassigned_choice = QComboBox(self)
+        self.unassigned_choice.setAccessibleName("Show entries that name no image on")
+        for index in range(len(grounding.images)):
+            self.unassigned_choice.addItem(f"Image {index + 1}", index)
+        self.unassigned_choice.addItem("No image (hide them)", None)
+        self.labels = QListWidget(self)
+        self.labels.setAccessibleName("Labels")
+        self.found = QListWidget(self)
+        self.found.setAccessibleName("Found")
+        self.found.setMouseTracking(True)
+        self.notes = InlineNote(self)
+        self.result_note = InlineNote(self)
+
+        self.fit_button = QPushButton("Fit", self)
+        self.actual_button = QPushButton("100 %", self)
+        self.zoom_in_button = QPushButton("+", self)
+        self.zoom_in_button.setAccessibleName("Zoom in")
+        self.zoom_out_button = QPushButton("−", self)
+        self.zoom_out_button.setAccessibleName("Zoom out")
+        self.save_button = QPushButton("Save annotated image…", self)
+        self.copy_button = QPushButton("Copy image", self)
+        self.close_button = QPushButton("Close", self)
+        self._layout()
+        self._connect()
+        self._show_image(self._image_index)
+        self._size_to_screen()
+
+    # --- building -----------------------------------------------------------------------
+
+    def _layout(self) -> None:
+        side = QWidget(self)
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addWidget(self.convention)
+        if len(self.grounding.images) > 1:
+            column.addWidget(self.image_choice)
+        column.addWidget(self.unassigned_note)
+        column.addWidget(self.unassigned_choice)
+        column.addWidget(QLabel("Labels (untick to hide)", side))
+        column.addWidget(self.labels, 1)
+        column.addWidget(QLabel("Found on this image", side))
+        column.addWidget(self.found, 2)
+        column.addWidget(self.notes)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.view)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        buttons = QHBoxLayout()
+        for button in (self.fit_button, self.actual_button, self.zoom_out_button,
+                       self.zoom_in_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.result_note)
+        layout.addLayout(buttons)
+
+    def _connect(self) -> None:
+        self.fit_button.clicked.connect(self.fit)
+        self.actual_button.clicked.connect(self.actual_size)
+        self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(_ZOOM_STEP))
+        self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(1 / _ZOOM_STEP))
+        self.save_button.clicked.connect(self.choose_save_path)
+        self.copy_button.clicked.connect(self.copy_image)
+        self.close_button.clicked.connect(self.accept)
+        self.image_choice.currentIndexChanged.connect(self._show_image)
+        self.unassigned_choice.currentIndexChanged.connect(
+            lambda i: self.send_unassigned_to(self.unassigned_choice.itemData(i)))
+        self.labels.itemChanged.connect(self._on_label_toggled)
+        self.found.itemEntered.connect(
+            lambda item: self.highlight(item.data(Qt.ItemDataRole.UserRole)))
+        self.found.currentItemChanged.connect(
+            lambda item, _old: self.highlight(item.data(Qt.ItemDataRole.UserRole))
+            if item is not None else None)
+
+    def _size_to_screen(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            self.resize(1100, 760)
+            return
+        room = screen.availableGeometry()
+        self.resize(max(640, int(room.width() * 0.8)), max(480, int(room.height() * 0.85)))
+
+    # --- what is shown --------------------------------------------------------------------
+
+    @property
+    def image_index(self) -> int:
+        return self._image_index
+
+    def _show_image(self, index: int) -> None:
+        self._image_index = index
+        image = self.grounding.images[index]
+        pixmap = QPixmap.fromImage(QImage.fromData(image.data)) if image.data else QPixmap()
+        self.pixmap_item.setPixmap(pixmap)
+        self.scene.setSceneRect(QRectF(pixmap.rect()))
+        name = image.original_name or "image"
+        self.setWindowTitle(f"{name} — what the answer located")
+        self._rebuild()
+        self.fit()
+
+    def _stored_size(self) -> tuple[int, int]:
+        image = self.grounding.images[self._image_index]
+        frame = self.grounding.frames[self._image_index]
+        return image.width or frame.size[0], image.height or frame.size[1]
+
+    def _rebuild(self) -> None:
+        """Items, rows and notes for the current image and choices."""
+        for items in self._items.values():
+            for item in items:
+                self.scene.removeItem(item)
+        self._items.clear()
+        self._rows.clear()
+        self._highlighted = None
+        frame = self.grounding.frames[self._image_index]
+        original = self.grounding.detections_for(self._image_index,
+                                                 unassigned_to=self._unassigned_to)
+        self._detections = scaled(original, frame.size, self._stored_size())
+        for detection in self._detections:
+            self._items[detection.index] = self._make_items(detection)
+        self._fill_labels()
+        self._fill_rows(original)
+        self._describe_state()
+        self._apply_visibility()
+
+    def _make_items(self, detection: Detection) -> list[QGraphicsItem]:
+        colour = QColor(self.colours.get(detection.display_label, "#e15759"))
+        items: list[QGraphicsItem] = []
+        anchor: QPointF | None = None
+        if detection.bbox is not None:
+            x1, y1, x2, y2 = detection.bbox
+            box = _BoxItem(QRectF(x1, y1, max(1.0, x2 - x1), max(1.0, y2 - y1)))
+            box.setup_hover(box, detection.index, self._on_item_hover)
+            box.setPen(self._pen(colour, False))
+            box.setZValue(1)
+            self.scene.addItem(box)
+            items.append(box)
+            anchor = QPointF(x1, y1)
+        if detection.point is not None:
+            dot = _PointItem(QRectF(-6, -6, 12, 12))
+            dot.setup_hover(dot, detection.index, self._on_item_hover)
+            dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+            dot.setPos(QPointF(*detection.point))
+            dot.setBrush(QBrush(colour))
+            dot.setPen(QPen(QColor("white"), 2))
+            dot.setZValue(2)
+            self.scene.addItem(dot)
+            items.append(dot)
+            if anchor is None:
+                anchor = QPointF(detection.point[0], detection.point[1])
+        if anchor is not None and detection.display_label:
+            items.append(self._make_tag(detection.display_label, colour, anchor,
+                                        above=detection.bbox is not None))
+        return items
+
+    @staticmethod
+    def _pen(colour: QColor, highlighted: bool) -> QPen:
+        pen = QPen(colour, 4 if highlighted else 2)
+        pen.setCosmetic(True)            # the same on-screen width at any zoom
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        return pen
+
+    def _make_tag(self, text: str, colour: QColor, anchor: QPointF,
+                  above: bool) -> QGraphicsItem:
+        label = QGraphicsSimpleTextItem(text if len(text) <= 40 else text[:39] + "…")
+        dark = colour.lightness() > 150
+        label.setBrush(QColor("black" if dark else "white"))
+        rect = label.boundingRect().adjusted(-3, -1, 3, 1)
+        tab = QGraphicsRectItem(rect)
+        tab.setBrush(QBrush(colour))
+        tab.setPen(QPen(Qt.PenStyle.NoPen))
+        label.setParentItem(tab)
+        tab.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+        tab.setPos(anchor)
+        # Above the box's corner (a point's tag goes right of it); in screen pixels.
+        tab.setTransform(tab.transform().translate(0 if above else 9,
+                                                   -rect.height() if above else -8))
+        tab.setZValue(3)
+        self.scene.addItem(tab)
+        return tab
+
+    def _fill_labels(self) -> None:
+        self.labels.blockSignals(True)
+        self.labels.clear()
+        seen: list[str] = []
+        for raw in self.grounding.parsed.detections:
+            if raw.display_label not in seen:
+                seen.append(raw.display_label)
+        for label in seen:
+            item = QListWidgetItem(_swatch(self.colours.get(label, "#e15759")),
+                                   label or "(no label)")
+            item.setData(Qt.ItemDataRole.UserRole, label)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked if label in self._hidden
+                               else Qt.CheckState.Checked)
+            self.labels.addItem(item)
+        self.labels.blockSignals(False)
+
+    def _fill_rows(self, original: list[Detection]) -> None:
+        self.found.blockSignals(True)
+        self.found.clear()
+        for detection in original:
+            item = QListWidgetItem(_swatch(self.colours.get(detection.display_label, "#e15759")),
+                                   _describe(detection))
+            item.setData(Qt.ItemDataRole.UserRole, detection.index)
+            item.setToolTip(_describe(detection) + "  (pixels of the original image)")
+            self.found.addItem(item)
+            self._rows[detection.index] = item
+        self.found.blockSignals(False)
+
+    def _describe_state(self) -> None:
+        g = self.grounding
+        self.summary.setText(f"<b>⌖ {g.summary()}</b>")
+        frame = g.frames[self._image_index]
+        if g.convention == "relative-1000":
+            how = "coordinates on a 0–1000 grid over the image"
+        else:
+            how = (f"pixel coordinates of the {frame.model_input[0]}×{frame.model_input[1]} "
+                   "image the model saw, mapped back to the original")
+        original = f"{frame.size[0]}×{frame.size[1]}"
+        self.convention.setText(f"{g.model_id or 'Unknown model'}: {how}. Original {original}; "
+                                "list in original pixels.")
+        unassigned = g.unassigned()
+        self.unassigned_note.setText(
+            f"{unassigned} entr{'y does' if unassigned == 1 else 'ies do'} not say which image "
+            "they belong to. Show them on:" if unassigned else "")
+        self.unassigned_note.setVisible(bool(unassigned))
+        self.unassigned_choice.setVisible(bool(unassigned))
+        notes = g.all_notes(self._unassigned_to)
+        self.notes.show_message("\n".join(notes), "warning") if notes else \
+            self.notes.clear_message()
+
+    # --- choices ----------------------------------------------------------------------
+
+    def choose_image(self, index: int) -> None:
+        self.image_choice.setCurrentIndex(index)
+        if self._image_index != index:
+            self._show_image(index)
+
+    def send_unassigned_to(self, index: int | None) -> None:
+        """Where entries without an image go (None: nowhere)."""
+        self._unassigned_to = index
+        self._rebuild()
+
+    def set_label_visible(self, label: str, visible: bool) -> None:
+        if visible:
+            self._hidden.discard(label)
+        else:
+            self._hidden.add(label)
+        self._fill_labels()
+        self._apply_visibility()
+
+    def _on_label_toggled(self, item: QListWidgetItem) -> None:
+        label = item.data(Qt.ItemDataRole.UserRole)
+        self.set_label_visible(label, item.checkState() == Qt.CheckState.Checked)
+
+    def _apply_visibility(self) -> None:
+        for detection in self._detections:
+            shown = detection.display_label not in self._hidden
+            for item in self._items.get(detection.index, []):
+                item.setVisible(shown)
+            row = self._rows.get(detection.index)
+            if row is not None:
+                row.setHidden(not shown)
+
+    def visible_detections(self) -> list[Detection]:
+        """The current image's detections that are switched on, in its sent pixels."""
+        return [d for d in self._detections if d.display_label not in self._hidden]
+
+    # --- highlighting -------------------------------------------------------------------
+
+    def _on_item_hover(self, index: int, entered: bool) -> None:
+        if entered:
+            self.highlight(index)
+            row = self._rows.get(index)
+            if row is not None:
+                self.found.blockSignals(True)
+                self.found.setCurrentItem(row)
+                self.found.scrollToItem(row)
+                self.found.blockSignals(False)
+
+    def highlight(self, index: int | None) -> None:
+        """Thicken one detection's outline (None: none)."""
+        previous, self._highlighted = self._highlighted, index
+        for position in (previous, index):
+            if position is None:
+                continue
+            detection = next((d for d in self._detections if d.index == position), None)
+            if detection is None:
+                continue
+            colour = QColor(self.colours.get(detection.display_label, "#e15759"))
+            for item in self._items.get(position, []):
+                if isinstance(item, _BoxItem):
+                    item.setPen(self._pen(colour, position == index))
+                    item.setZValue(5 if position == index else 1)
+
+    def highlighted(self) -> int | None:
+        return self._highlighted
+
+    def current_row(self) -> int | None:
+        item = self.found.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    # --- zoom -------------------------------------------------------------------------------
+
+    def fit(self) -> None:
+        rect = self.scene.sceneRect()
+        if rect.isEmpty():
+            return
+        self.view.resetTransform()
+        self.view.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.view.zoom() > 1.0:      # small images are shown at their own size
+            self.view.resetTransform()
+
+    def actual_size(self) -> None:
+        self.view.resetTransform()
+
+    # --- output -----------------------------------------------------------------------------
+
+    def annotated_png(self) -> bytes:
+        """The image as it was sent, with the visible detections drawn in."""
+        image = self.grounding.images[self._image_index]
+        return annotated_png(image.data, image.original_name or "image",
+                             self.visible_detections(), colours=self.colours)
+
+    def save_to(self, path: Path) -> None:
+        try:
+            atomic_write(path, self.annotated_png())
+        except Exception as err:   # disk full, no permission, an image Pillow refuses
+            from qwenvl_desktop.core.errors import explain
+
+            self.result_note.show_message(f"Could not save {path.name}: {explain(err)}",
+                                          "error")
+            return
+        self.result_note.show_message(f"Saved {path}", "ok")
+
+    def choose_save_path(self) -> None:
+        image = self.grounding.images[self._image_index]
+        stem = Path(image.original_name or "image").stem or "image"
+        path, _filter = QFileDialog.getSaveFileName(self, "Save annotated image",
+                                                    f"{stem}-annotated.png", "PNG (*.png)")
+        if path:
+            target = Path(path)
+            self.save_to(target if target.suffix else target.with_suffix(".png"))
+
+    def copy_image(self) -> None:
+        try:
+            image = QImage.fromData(self.annotated_png())
+        except Exception as err:
+            from qwenvl_desktop.core.errors import explain
+
+            self.result_note.show_message(f"Could not copy the image: {explain(err)}", "error")
+            return
+        QGuiApplication.clipboard().setImage(image)
+        self.result_note.show_message("The annotated image is on the clipboard.", "ok")
