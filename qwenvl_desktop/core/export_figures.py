@@ -46,7 +46,7 @@ def answer_figures(conv: Conversation, message: Message,
         name = image.original_name or f"image {index + 1}"
         what = f"{count} detection{'s' if count != 1 else ''}"
         figures.append(Figure(image.sha256, name, png,
-                              f"⌖ {grounding.summary()} — {what} drawn on {name}"))
+                              f"Located {grounding.summary()} — {what} drawn on {name}"))
     return figures
 
 

@@ -14,7 +14,7 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QPen
 
 from qwenvl_desktop.core.catalog import Catalog, load_builtin
 from qwenvl_desktop.core.conversation import Conversation, Message
@@ -29,7 +29,9 @@ from qwenvl_desktop.core.grounding import (
 
 from .theme import TranscriptColors
 
-__all__ = ["LocatedImages", "grounding_line_html", "located_by", "overlay_thumbnail",
+LOCATE_ICON = "icon:locate"
+
+__all__ = ["LOCATE_ICON", "LocatedImages", "grounding_line_html", "located_by", "overlay_thumbnail",
            "paint_detections"]
 
 
@@ -49,9 +51,11 @@ def grounding_line_html(message: Message, colors: TranscriptColors) -> str:
         count = len(parsed.notes)
         skipped = (f'<span style="color:{colors.muted}"> &nbsp;·&nbsp; {count} '
                    f'entr{"y" if count == 1 else "ies"} could not be read</span>')
+    # A painted crosshair, not the ⌖ character: few fonts have that glyph.
     return (f'<p style="margin:6px 0 0 0"><a href="grounding:{message.id}" '
             f'style="color:{colors.link}; text-decoration:none" '
-            f'title="Show the boxes and points on the image">⌖ '
+            f'title="Show the boxes and points on the image">'
+            f'<img src="{LOCATE_ICON}" width="14" height="14">&nbsp;'
             f"{html.escape(summary_text(parsed))}</a>{skipped}</p>")
 
 
@@ -130,10 +134,12 @@ class LocatedImages:
         catalog = self.catalog_source() if self.catalog_source is not None else load_builtin()
         return answer_grounding(conversation, answer, catalog)
 
-    def thumbnail(self, href: str, conversation: Conversation,
-                  plain: Callable[[str], object]) -> QImage:
+    def resource(self, href: str, conversation: Conversation,
+                 plain: Callable[[str], object]) -> QImage:
         """`athumb:<answer id>:<sha>`: the plain thumbnail (from `plain(sha)`) with the
-        answer's detections painted in."""
+        answer's detections painted in; `icon:locate`: the crosshair of the ⌖ line."""
+        if href == LOCATE_ICON:
+            return self._icon()
         found = self._thumbs.get(href)
         if found is not None:
             return found
@@ -149,6 +155,29 @@ class LocatedImages:
         overlaid = overlay_thumbnail(thumb, grounding, index)
         self._thumbs[href] = overlaid
         return overlaid
+
+    def _icon(self) -> QImage:
+        found = self._thumbs.get(LOCATE_ICON)
+        if found is not None:
+            return found
+        ratio = 2.0
+        icon = QImage(round(14 * ratio), round(14 * ratio),
+                      QImage.Format.Format_ARGB32_Premultiplied)
+        icon.setDevicePixelRatio(ratio)
+        icon.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(icon)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            colour = QGuiApplication.palette().color(QPalette.ColorRole.Link)
+            painter.setPen(QPen(colour, 1.4))
+            painter.drawEllipse(QPointF(7, 7), 4.2, 4.2)
+            for x1, y1, x2, y2 in ((7, 0.5, 7, 4), (7, 10, 7, 13.5), (0.5, 7, 4, 7),
+                                   (10, 7, 13.5, 7)):
+                painter.drawLine(QPointF(x1, y1), QPointF(x2, y2))
+        finally:
+            painter.end()
+        self._thumbs[LOCATE_ICON] = icon
+        return icon
 
     @staticmethod
     def question_to_redraw(conversation: Conversation | None, answer: Message) -> Message | None:

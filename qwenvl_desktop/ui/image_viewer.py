@@ -127,7 +127,9 @@ def _swatch(colour: str) -> QIcon:
 
 def _describe(detection: Detection) -> str:
     label = detection.display_label or "(no label)"
-    parts = [label]
+    extras = [f"{key}: {value}" for key, value in detection.attributes
+              if isinstance(value, str | int | float) and str(value) != label]
+    parts = [label + (f" ({', '.join(extras)})" if extras else "")]
     if detection.bbox is not None:
         x1, y1, x2, y2 = (round(v) for v in detection.bbox)
         parts.append(f"box {x1},{y1} – {x2},{y2}")
@@ -204,8 +206,8 @@ class GroundingViewer(QDialog):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.summary)
         column.addWidget(self.convention)
-        if len(self.grounding.images) > 1:
-            column.addWidget(self.image_choice)
+        column.addWidget(self.image_choice)
+        self.image_choice.setVisible(len(self.grounding.images) > 1)
         column.addWidget(self.unassigned_note)
         column.addWidget(self.unassigned_choice)
         column.addWidget(QLabel("Labels (untick to hide)", side))
@@ -218,6 +220,8 @@ class GroundingViewer(QDialog):
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([780, 300])
+        self.splitter = splitter
         buttons = QHBoxLayout()
         for button in (self.fit_button, self.actual_button, self.zoom_out_button,
                        self.zoom_in_button):
@@ -256,6 +260,7 @@ class GroundingViewer(QDialog):
             return
         room = screen.availableGeometry()
         self.resize(max(640, int(room.width() * 0.8)), max(480, int(room.height() * 0.85)))
+        self.splitter.setSizes([int(self.width() * 0.72), int(self.width() * 0.28)])
 
     # --- what is shown --------------------------------------------------------------------
 
@@ -385,7 +390,7 @@ class GroundingViewer(QDialog):
 
     def _describe_state(self) -> None:
         g = self.grounding
-        self.summary.setText(f"<b>⌖ {g.summary()}</b>")
+        self.summary.setText(f"<b>Located: {g.summary()}</b>")
         frame = g.frames[self._image_index]
         if g.convention == "relative-1000":
             how = "coordinates on a 0–1000 grid over the image"

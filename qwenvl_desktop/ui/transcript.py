@@ -675,8 +675,8 @@ class Transcript(QTextBrowser):
     def loadResource(self, kind: int, name: QUrl | str) -> object:
         """Thumbnails are made on demand from the conversation's stored image bytes."""
         href = name.toString() if isinstance(name, QUrl) else name
-        if href.startswith("athumb:") and self._conversation is not None:
-            return self.located.thumbnail(href, self._conversation, lambda sha: self.loadResource(
+        if href.startswith(("athumb:", "icon:")) and self._conversation is not None:
+            return self.located.resource(href, self._conversation, lambda sha: self.loadResource(
                 int(QTextDocument.ResourceType.ImageResource.value), f"thumb:{sha}"))
         if href.startswith("thumb:") and self._conversation is not None:
             sha = href[len("thumb:"):]

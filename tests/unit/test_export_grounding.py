@@ -73,4 +73,4 @@ def test_markdown_export_writes_the_annotated_png_next_to_the_original(tmp_path:
     with Image.open(annotated) as image:
         drawn = image.convert("RGB")
     assert _has_outline(drawn, 100, 150)
-    assert "*⌖ 1 box" in text
+    assert "*Located 1 box" in text
