@@ -73,12 +73,12 @@ def test_body_limit_shrinks_stay_on_the_patch_grid() -> None:
     provider = load_builtin().get("ovh")
     model = provider.model("Qwen2.5-VL-72B-Instruct")
     rng = random.Random(7)
-    image = Image.frombytes("RGB", (1600, 1200), rng.randbytes(1600 * 1200 * 3))
+    image = Image.frombytes("RGB", (2200, 1650), rng.randbytes(2200 * 1650 * 3))
     out = io.BytesIO()
     image.save(out, "PNG")
     prepared = prepare_image(out.getvalue(), name="noise.png", model=model, provider=provider)
     sent = (prepared.width, prepared.height)
-    assert sent != (1600, 1200)                       # it did have to shrink
+    assert sent != (2200, 1650)                       # it did have to shrink
     frame = frame_for(prepared.to_stored(), model)
     assert frame.model_input == sent
     assert sent[0] % model.patch_factor == 0
