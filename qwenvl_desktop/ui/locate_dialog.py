@@ -51,8 +51,8 @@ class LocateDialog(QDialog):
         self.preview.setReadOnly(True)
         self.preview.setAccessibleName("Prompt to insert")
         self.preview.setMaximumHeight(90)
-        hint = HintLabel(f"The prompt {model.id} was trained on. It goes into the message box: "
-                         "change it as you like before sending.", self)
+        hint = HintLabel(f"The grounding prompt documented for {model.id}'s family. It goes "
+                         "into the message box: change it as you like before sending.", self)
         hint.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         self.insert_button = self.buttons.addButton("Insert",
