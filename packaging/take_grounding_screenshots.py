@@ -46,6 +46,26 @@ OCR_ANSWER = """```html
 ```"""
 
 
+# The same dialog at 2560×1600 on Qwen2.5-VL 72B (DashScope: 1280 tokens of 28 px) is
+# sent at 1260×784; the model answers in pixels of that image.
+ABSOLUTE_ANSWER = """```json
+[{"bbox_2d": [778, 480, 906, 519], "label": "Retry"},
+ {"bbox_2d": [630, 480, 758, 519], "label": "Cancel"}]
+```"""
+
+
+def _doubled(data: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        big = image.resize((image.width * 2, image.height * 2))
+    out = io.BytesIO()
+    big.save(out, "PNG")
+    return out.getvalue()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True)
@@ -167,6 +187,28 @@ def main() -> int:
         await asyncio.sleep(0.4)
         grab(window, "ocr-table.png")
         del provider
+
+        # 5. Absolute pixels (Qwen2.5-VL) of a downsized image, mapped back.
+        window.model_bar.set_selection("dashscope-intl", "qwen2.5-vl-72b-instruct")
+        server.enqueue(Script(content=ABSOLUTE_ANSWER, tokens_per_second=400))
+        window.composer.set_text("Locate the buttons")
+        window.composer.add_image_bytes(_doubled(dialog_screenshot()), "dialog@2x.png")
+        await wait_for(lambda: len(window.composer.attachments()) == 1)
+        window.composer.submit()
+        await wait_for(lambda: len(conv.messages) == 6
+                       and conv.messages[-1].status != "streaming"
+                       and window.transcript.streaming_message_id is None)
+        window.answer_tools.open_viewer(conv.messages[-1].id, "")
+        await wait_for(lambda: window.findChild(GroundingViewer) is not None)
+        viewer = window.findChild(GroundingViewer)
+        assert viewer is not None
+        viewer.resize(1300, 820)
+        viewer.move(window.x() + 60, window.y() + 40)
+        await asyncio.sleep(0.5)
+        viewer.fit()
+        await asyncio.sleep(0.3)
+        grab(viewer, "viewer-absolute.png")
+        viewer.close()
 
         window.close()
         await wait_for(lambda: window.is_shut_down)
