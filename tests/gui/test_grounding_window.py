@@ -247,3 +247,37 @@ def test_table_mime_has_every_format() -> None:
     assert mime.text() == 'a,b\r\n"1, 2",\r\n'
     assert mime.hasFormat("text/csv")
     assert bytes(mime.data("text/tab-separated-values").data()) == b"a\tb\r\n1, 2\t\r\n"
+
+
+def test_table_links_are_numbered_right_when_a_long_answer_streams_in_pieces(
+        qtbot: QtBot) -> None:
+    from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
+    from qwenvl_desktop.ui.transcript import Transcript
+
+    view = Transcript()
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    filler = "\n\n".join(f"Paragraph {i} " + "words " * 30 for i in range(30))
+    text = (f"| a | b |\n|---|---|\n| first | 1 |\n\n{filler}\n\n"
+            "<table><tr><td>second</td><td>2</td></tr></table>\n\nEnd.")
+    assert len(text) > 4096        # finished in place, keeping the streamed pieces
+    conv = Conversation()
+    conv.append(Message(role="user", text="tables"))
+    answer = conv.append(Message(role="assistant", status="streaming",
+                                 provenance=Provenance("dashscope-intl", "qwen3-vl-plus")))
+    view.show_conversation(conv, streaming=answer)
+    for start in range(0, len(text), 200):
+        view.add_content(answer.id, text[start:start + 200])
+    qtbot.waitUntil(lambda: "End." in view.toPlainText(), timeout=5000)
+    answer.text, answer.status = text, "complete"
+    view.finish_answer(answer)
+    copied: list[tuple[str, str, int]] = []
+    view.table_requested.connect(lambda *args: copied.append(args))
+    html = view.toHtml()
+    for index in (0, 1):
+        assert f"copy-table:{answer.id}:{index}" in html
+        view.anchorClicked.emit(QUrl(f"copy-table:{answer.id}:{index}"))
+    assert copied == [("copy-table", answer.id, 0), ("copy-table", answer.id, 1)]
+    assert "second" in view.toPlainText()
+    assert "<table>" not in view.toPlainText()       # drawn from cells, not shown as text
