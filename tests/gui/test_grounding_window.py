@@ -267,9 +267,12 @@ def test_table_links_are_numbered_right_when_a_long_answer_streams_in_pieces(
     answer = conv.append(Message(role="assistant", status="streaming",
                                  provenance=Provenance("dashscope-intl", "qwen3-vl-plus")))
     view.show_conversation(conv, streaming=answer)
-    for start in range(0, len(text), 200):
-        view.add_content(answer.id, text[start:start + 200])
-    qtbot.waitUntil(lambda: "End." in view.toPlainText(), timeout=5000)
+    # Three deliveries, each shown before the next: the tables settle in separate renders.
+    cut1, cut2 = text.index("Paragraph 3 "), text.index("Paragraph 29 ")
+    for part, marker in ((text[:cut1], "Paragraph 2 "), (text[cut1:cut2], "Paragraph 28 "),
+                         (text[cut2:], "End.")):
+        view.add_content(answer.id, part)
+        qtbot.waitUntil(lambda m=marker: m in view.toPlainText(), timeout=5000)
     answer.text, answer.status = text, "complete"
     view.finish_answer(answer)
     copied: list[tuple[str, str, int]] = []
