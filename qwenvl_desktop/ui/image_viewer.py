@@ -11,32 +11,23 @@ same drawing as exports and the terminal).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QGuiApplication,
-    QIcon,
     QImage,
-    QPainter,
     QPen,
     QPixmap,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
-    QGraphicsEllipseItem,
     QGraphicsItem,
-    QGraphicsRectItem,
     QGraphicsScene,
-    QGraphicsSceneHoverEvent,
-    QGraphicsSimpleTextItem,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -50,94 +41,19 @@ from PySide6.QtWidgets import (
 from qwenvl_desktop.core.grounding import AnswerGrounding, Detection, annotated_png, scaled
 from qwenvl_desktop.core.storage import atomic_write
 
+from .grounding_scene import (
+    ZOOM_STEP,
+    BoxItem,
+    PointItem,
+    ZoomView,
+    describe,
+    make_tag,
+    pen_for,
+    swatch,
+)
 from .widgets import HintLabel, InlineNote
 
 __all__ = ["GroundingViewer"]
-
-_ZOOM_STEP = 1.25
-_MIN_ZOOM, _MAX_ZOOM = 0.05, 32.0
-
-
-class _ZoomView(QGraphicsView):
-    """A graphics view that zooms under the mouse with the wheel and pans by dragging."""
-
-    zoomed = Signal(float)
-
-    def __init__(self, scene: QGraphicsScene, parent: QWidget | None = None) -> None:
-        super().__init__(scene, parent)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setRenderHints(QPainter.RenderHint.Antialiasing
-                            | QPainter.RenderHint.SmoothPixmapTransform)
-        self.setBackgroundBrush(QColor("#3a3a3a"))
-
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def zoom_by(self, factor: float) -> None:
-        target = min(_MAX_ZOOM, max(_MIN_ZOOM, self.zoom() * factor))
-        self.scale(target / self.zoom(), target / self.zoom())
-        self.zoomed.emit(self.zoom())
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        steps = event.angleDelta().y() / 120
-        if steps:
-            self.zoom_by(_ZOOM_STEP ** steps)
-        event.accept()
-
-
-class _Hoverable:
-    """Reports hovering to the viewer, by the detection's position in the answer."""
-
-    def setup_hover(self, item: QGraphicsItem, index: int,
-                    on_hover: Callable[[int, bool], None]) -> None:
-        self._index = index
-        self._on_hover = on_hover
-        item.setAcceptHoverEvents(True)
-
-    def hover(self, entered: bool) -> None:
-        self._on_hover(self._index, entered)
-
-
-class _BoxItem(QGraphicsRectItem, _Hoverable):
-    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        self.hover(True)
-        super().hoverEnterEvent(event)
-
-    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        self.hover(False)
-        super().hoverLeaveEvent(event)
-
-
-class _PointItem(QGraphicsEllipseItem, _Hoverable):
-    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        self.hover(True)
-        super().hoverEnterEvent(event)
-
-    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
-        self.hover(False)
-        super().hoverLeaveEvent(event)
-
-
-def _swatch(colour: str) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(QColor(colour))
-    return QIcon(pixmap)
-
-
-def _describe(detection: Detection) -> str:
-    label = detection.display_label or "(no label)"
-    extras = [f"{key}: {value}" for key, value in detection.attributes
-              if isinstance(value, str | int | float) and str(value) != label]
-    parts = [label + (f" ({', '.join(extras)})" if extras else "")]
-    if detection.bbox is not None:
-        x1, y1, x2, y2 = (round(v) for v in detection.bbox)
-        parts.append(f"box {x1},{y1} – {x2},{y2}")
-    if detection.point is not None:
-        x, y = (round(v) for v in detection.point)
-        parts.append(f"point {x},{y}")
-    return " — ".join(parts)
-
 
 class GroundingViewer(QDialog):
     """What one answer located, over the image(s) of the question it answered."""
@@ -157,7 +73,7 @@ class GroundingViewer(QDialog):
         self._detections: list[Detection] = []      # on the current image, in its pixels
 
         self.scene = QGraphicsScene(self)
-        self.view = _ZoomView(self.scene, self)
+        self.view = ZoomView(self.scene, self)
         self.view.setAccessibleName("Image with boxes and points")
         self.pixmap_item = self.scene.addPixmap(QPixmap())
 
@@ -238,8 +154,8 @@ class GroundingViewer(QDialog):
     def _connect(self) -> None:
         self.fit_button.clicked.connect(self.fit)
         self.actual_button.clicked.connect(self.actual_size)
-        self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(_ZOOM_STEP))
-        self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(1 / _ZOOM_STEP))
+        self.zoom_in_button.clicked.connect(lambda: self.view.zoom_by(ZOOM_STEP))
+        self.zoom_out_button.clicked.connect(lambda: self.view.zoom_by(1 / ZOOM_STEP))
         self.save_button.clicked.connect(self.choose_save_path)
         self.copy_button.clicked.connect(self.copy_image)
         self.close_button.clicked.connect(self.accept)
@@ -309,15 +225,15 @@ class GroundingViewer(QDialog):
         anchor: QPointF | None = None
         if detection.bbox is not None:
             x1, y1, x2, y2 = detection.bbox
-            box = _BoxItem(QRectF(x1, y1, max(1.0, x2 - x1), max(1.0, y2 - y1)))
+            box = BoxItem(QRectF(x1, y1, max(1.0, x2 - x1), max(1.0, y2 - y1)))
             box.setup_hover(box, detection.index, self._on_item_hover)
-            box.setPen(self._pen(colour, False))
+            box.setPen(pen_for(colour, False))
             box.setZValue(1)
             self.scene.addItem(box)
             items.append(box)
             anchor = QPointF(x1, y1)
         if detection.point is not None:
-            dot = _PointItem(QRectF(-6, -6, 12, 12))
+            dot = PointItem(QRectF(-6, -6, 12, 12))
             dot.setup_hover(dot, detection.index, self._on_item_hover)
             dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
             dot.setPos(QPointF(*detection.point))
@@ -329,35 +245,9 @@ class GroundingViewer(QDialog):
             if anchor is None:
                 anchor = QPointF(detection.point[0], detection.point[1])
         if anchor is not None and detection.display_label:
-            items.append(self._make_tag(detection.display_label, colour, anchor,
+            items.append(make_tag(self.scene, detection.display_label, colour, anchor,
                                         above=detection.bbox is not None))
         return items
-
-    @staticmethod
-    def _pen(colour: QColor, highlighted: bool) -> QPen:
-        pen = QPen(colour, 4 if highlighted else 2)
-        pen.setCosmetic(True)            # the same on-screen width at any zoom
-        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        return pen
-
-    def _make_tag(self, text: str, colour: QColor, anchor: QPointF,
-                  above: bool) -> QGraphicsItem:
-        label = QGraphicsSimpleTextItem(text if len(text) <= 40 else text[:39] + "…")
-        dark = colour.lightness() > 150
-        label.setBrush(QColor("black" if dark else "white"))
-        rect = label.boundingRect().adjusted(-3, -1, 3, 1)
-        tab = QGraphicsRectItem(rect)
-        tab.setBrush(QBrush(colour))
-        tab.setPen(QPen(Qt.PenStyle.NoPen))
-        label.setParentItem(tab)
-        tab.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
-        tab.setPos(anchor)
-        # Above the box's corner (a point's tag goes right of it); in screen pixels.
-        tab.setTransform(tab.transform().translate(0 if above else 9,
-                                                   -rect.height() if above else -8))
-        tab.setZValue(3)
-        self.scene.addItem(tab)
-        return tab
 
     def _fill_labels(self) -> None:
         self.labels.blockSignals(True)
@@ -367,7 +257,7 @@ class GroundingViewer(QDialog):
             if raw.display_label not in seen:
                 seen.append(raw.display_label)
         for label in seen:
-            item = QListWidgetItem(_swatch(self.colours.get(label, "#e15759")),
+            item = QListWidgetItem(swatch(self.colours.get(label, "#e15759")),
                                    label or "(no label)")
             item.setData(Qt.ItemDataRole.UserRole, label)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -380,10 +270,10 @@ class GroundingViewer(QDialog):
         self.found.blockSignals(True)
         self.found.clear()
         for detection in original:
-            item = QListWidgetItem(_swatch(self.colours.get(detection.display_label, "#e15759")),
-                                   _describe(detection))
+            item = QListWidgetItem(swatch(self.colours.get(detection.display_label, "#e15759")),
+                                   describe(detection))
             item.setData(Qt.ItemDataRole.UserRole, detection.index)
-            item.setToolTip(_describe(detection) + "  (pixels of the original image)")
+            item.setToolTip(describe(detection) + "  (pixels of the original image)")
             self.found.addItem(item)
             self._rows[detection.index] = item
         self.found.blockSignals(False)
@@ -470,8 +360,8 @@ class GroundingViewer(QDialog):
                 continue
             colour = QColor(self.colours.get(detection.display_label, "#e15759"))
             for item in self._items.get(position, []):
-                if isinstance(item, _BoxItem):
-                    item.setPen(self._pen(colour, position == index))
+                if isinstance(item, BoxItem):
+                    item.setPen(pen_for(colour, position == index))
                     item.setZValue(5 if position == index else 1)
 
     def highlighted(self) -> int | None:

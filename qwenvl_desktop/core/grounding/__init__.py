@@ -9,7 +9,13 @@ the window use the same code.
 
 from __future__ import annotations
 
-from .answer import AnswerGrounding, answer_grounding, question_for, summary_text
+from .answer import (
+    AnswerGrounding,
+    annotated_stored_png,
+    answer_grounding,
+    question_for,
+    summary_text,
+)
 from .draw import PALETTE, annotate, annotated_png, colours_for, load_upright
 from .mapping import Detection, Frame, frame_for, place, scaled
 from .parse import ParsedAnswer, RawDetection, has_grounding_markers, parse_answer
@@ -41,17 +47,3 @@ __all__ = [
     "supports_points",
 ]
 
-
-def annotated_stored_png(grounding: AnswerGrounding, index: int, *,
-                         unassigned_to: int | None = 0) -> bytes | None:
-    """Image `index` of the answer's turn, as stored (sent), with its detections drawn
-    in; None when it has none or its bytes are not kept (a link-only image)."""
-    image = grounding.images[index]
-    detections = grounding.detections_for(index, unassigned_to=unassigned_to)
-    if not detections or not image.data:
-        return None
-    frame = grounding.frames[index]
-    on_stored = scaled(detections, frame.size, (image.width or frame.size[0],
-                                                image.height or frame.size[1]))
-    return annotated_png(image.data, image.original_name or "image", on_stored,
-                         colours=grounding.colours())

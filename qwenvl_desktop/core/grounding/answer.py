@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from ..catalog import Catalog, Grounding, Model, grounding_rule, infer_model
 from ..conversation import Conversation, Message, StoredImage
 from ..errors import ConfigError
-from .draw import colours_for
-from .mapping import Detection, Frame, frame_for, place
+from .draw import annotated_png, colours_for
+from .mapping import Detection, Frame, frame_for, place, scaled
 from .parse import ParsedAnswer, parse_answer
 
-__all__ = ["AnswerGrounding", "answer_grounding", "question_for", "summary_text"]
+__all__ = ["AnswerGrounding", "annotated_stored_png", "answer_grounding", "question_for",
+           "summary_text"]
 
 
 @dataclass
@@ -154,3 +155,18 @@ def answer_grounding(conversation: Conversation, answer: Message,
     return AnswerGrounding(answer_id=answer.id, convention=convention, images=images,
                            frames=frames, parsed=parsed,
                            model_id=prov.model if prov is not None else "")
+
+
+def annotated_stored_png(grounding: AnswerGrounding, index: int, *,
+                         unassigned_to: int | None = 0) -> bytes | None:
+    """Image `index` of the answer's turn, as stored (sent), with its detections drawn
+    in; None when it has none or its bytes are not kept (a link-only image)."""
+    image = grounding.images[index]
+    detections = grounding.detections_for(index, unassigned_to=unassigned_to)
+    if not detections or not image.data:
+        return None
+    frame = grounding.frames[index]
+    on_stored = scaled(detections, frame.size, (image.width or frame.size[0],
+                                                image.height or frame.size[1]))
+    return annotated_png(image.data, image.original_name or "image", on_stored,
+                         colours=grounding.colours())

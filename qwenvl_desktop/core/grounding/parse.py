@@ -22,9 +22,12 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
+
+from .detections import ParsedAnswer, RawDetection, snippet
+from .tags import read_tags
 
 __all__ = ["ParsedAnswer", "RawDetection", "has_grounding_markers", "parse_answer"]
 
@@ -34,60 +37,6 @@ _IMAGE_NAME = re.compile(
     r"(?!\d)|第\s*(\d{1,3})\s*张", re.IGNORECASE)
 _FLAT_OBJECT = re.compile(r"\{[^{}]*\}")
 _TRAILING_COMMA = re.compile(r",(\s*[\]}])")
-_NUMBER = r"\s*(-?\d+(?:\.\d+)?)\s*"
-_PAIR = re.compile(r"\(" + _NUMBER + "," + _NUMBER + r"\)")
-_QWEN2_TAG = re.compile(
-    r"(?:<\|object_ref_start\|>(?P<ref>.*?)<\|object_ref_end\|>\s*)?"
-    r"<\|box_start\|>(?P<body>.*?)<\|box_end\|>", re.DOTALL)
-_QWEN1_TAG = re.compile(r"(?:<ref>(?P<ref>.*?)</ref>\s*)?<box>(?P<body>.*?)</box>", re.DOTALL)
-_MAX_NOTES = 20
-
-
-@dataclass(frozen=True)
-class RawDetection:
-    """One box and/or point as the model wrote it (not yet mapped to pixels)."""
-
-    label: str
-    bbox: tuple[float, float, float, float] | None = None
-    """Left, top, right, bottom: corners already put in order."""
-    point: tuple[float, float] | None = None
-    attributes: tuple[tuple[str, Any], ...] = ()
-    """The object's other keys, in the order written (e.g. colour, text_content)."""
-    image: int | None = None
-    """0-based index of the image the answer tied it to, when it says so."""
-    offset: int = 0
-    """Where in the answer it was written."""
-
-    @property
-    def display_label(self) -> str:
-        """The label, or for text spotting (no label) the text it found."""
-        if self.label:
-            return self.label
-        for key, value in self.attributes:
-            if key in ("text_content", "text", "name", "description") and isinstance(
-                    value, str) and value.strip():
-                return value.strip()
-        return ""
-
-
-@dataclass
-class ParsedAnswer:
-    """What an answer holds: its detections in order, and notes on what was skipped."""
-
-    detections: list[RawDetection] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def boxes(self) -> int:
-        return sum(1 for d in self.detections if d.bbox is not None)
-
-    @property
-    def points(self) -> int:
-        return sum(1 for d in self.detections if d.point is not None)
-
-    def note(self, text: str) -> None:
-        if len(self.notes) < _MAX_NOTES and text not in self.notes:
-            self.notes.append(text)
 
 
 def has_grounding_markers(text: str) -> bool:
@@ -110,7 +59,7 @@ def parse_answer(text: str, *, complete: bool = True) -> ParsedAnswer:
 def _parse_cached(text: str, complete: bool) -> ParsedAnswer:
     result = ParsedAnswer()
     _JsonReader(text, result, complete).read()
-    _read_tags(text, result)
+    read_tags(text, result)
     result.detections.sort(key=lambda d: d.offset)
     _images_named_in_prose(text, result)
     return result
@@ -161,10 +110,8 @@ class _JsonReader:
         value, end = self._decode(start)
         if value is None or not _holds_detection(value):
             return start
-        before = len(self.result.detections)
         self._walk(value, start, None)
-        if len(self.result.detections) > before or value:
-            self.covered.append((start, end))
+        self.covered.append((start, end))
         return end
 
     def _decode(self, start: int) -> tuple[Any, int]:
@@ -218,7 +165,7 @@ class _JsonReader:
                 obj = _lenient_object(body)
                 if obj is None:
                     self.result.note(f"An entry that is not valid JSON was skipped: "
-                                     f"{_snippet(body)}")
+                                     f"{snippet(body)}")
                     continue
                 if isinstance(obj, dict):
                     self._add(obj, gap_start + match.start(), None)
@@ -338,7 +285,7 @@ def _box(value: Any, name: str, result: ParsedAnswer) -> tuple[float, float, flo
     numbers = _numbers(value)
     if numbers is None or len(numbers) != 4:
         result.note(f"The box of {name} was skipped: it is not four numbers "
-                    f"({_snippet(json.dumps(value, ensure_ascii=False))}).")
+                    f"({snippet(json.dumps(value, ensure_ascii=False))}).")
         return None
     x1, y1, x2, y2 = numbers
     # Swapped corners are a slip, not a different box.
@@ -349,7 +296,7 @@ def _point(value: Any, name: str, result: ParsedAnswer) -> tuple[float, float] |
     numbers = _numbers(value)
     if numbers is None or len(numbers) != 2:
         result.note(f"The point of {name} was skipped: it is not two numbers "
-                    f"({_snippet(json.dumps(value, ensure_ascii=False))}).")
+                    f"({snippet(json.dumps(value, ensure_ascii=False))}).")
         return None
     return numbers[0], numbers[1]
 
@@ -385,32 +332,3 @@ def _image_named_in(text: str, *, whole: bool = False) -> int | None:
         if number >= 1:
             found = number - 1
     return found
-
-
-def _snippet(text: str, limit: int = 60) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
-
-
-# --- tags -----------------------------------------------------------------------------
-
-def _read_tags(text: str, result: ParsedAnswer) -> None:
-    if "<|box_start|>" not in text and "<box>" not in text:
-        return
-    matches = sorted([*_QWEN2_TAG.finditer(text), *_QWEN1_TAG.finditer(text)],
-                     key=lambda m: m.start())
-    for match in matches:
-        label = " ".join((match.group("ref") or "").split())
-        body = match.group("body")
-        pairs = [(float(a), float(b)) for a, b in _PAIR.findall(body)]
-        if len(pairs) < 2 or len(pairs) % 2:
-            name = f"'{label}'" if label else "a box without a label"
-            result.note(f"The box of {name} was skipped: it is not two corner points "
-                        f"({_snippet(body)}).")
-            continue
-        # One tag may hold several boxes: corner pairs one after another.
-        for first, second in zip(pairs[0::2], pairs[1::2], strict=True):
-            box = (min(first[0], second[0]), min(first[1], second[1]),
-                   max(first[0], second[0]), max(first[1], second[1]))
-            result.detections.append(RawDetection(label=label, bbox=box,
-                                                  offset=match.start()))
