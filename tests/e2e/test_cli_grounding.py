@@ -122,3 +122,26 @@ def test_json_has_empty_detections_for_plain_answers(home: Path, server: Provide
     result = run(home, "ask", "--json", "Hello")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["detections"] == []
+
+
+def test_annotate_a_follow_up_draws_on_the_image_as_it_was_sent(
+    home: Path, server: ProviderServer, tmp_path: Path
+) -> None:
+    chat = tmp_path / "chat.qwenvl"
+    server.enqueue(Script(content="A grey box on white."))
+    first = run(home, "ask", "--save", str(chat), "-i", str(_scene(tmp_path / "scene.png")),
+                "What is this?")
+    assert first.returncode == 0, first.stderr
+    # The follow-up has no image: its boxes belong to the last image asked about.
+    server.enqueue(Script(content='{"bbox_2d": [300, 300, 700, 700], "label": "target"}'))
+    out = tmp_path / "follow-up.png"
+    result = run(home, "ask", "--continue", str(chat), "--annotate", str(out), "--json",
+                 "Where is the box?")
+    assert result.returncode == 0, result.stderr
+    assert "as it was sent" in result.stderr
+    (detection,) = json.loads(result.stdout)["detections"]
+    assert detection["bbox"] == list(TARGET)               # still in original pixels
+    drawn = _open(out)
+    sent = drawn.size
+    assert sent != SIZE                                     # the stored, resized copy
+    assert _on_outline(drawn, round(TARGET[0] * sent[0] / SIZE[0]), sent[1] // 2)
