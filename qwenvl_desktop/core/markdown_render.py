@@ -219,7 +219,9 @@ def _html_table(table: Table, env: dict[str, Any]) -> str:
             text = escapeHtml(cell.text).replace("\n", "<br>")
             cells.append(f"<{tag}{spans}>{text}</{tag}>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return _table_open(env) + "\n".join(rows) + "\n</table>\n" + _table_links(env)
+    caption = f"<p><i>{escapeHtml(table.caption)}</i></p>\n" if table.caption else ""
+    return (caption + _table_open(env) + "\n".join(rows) + "\n</table>\n"
+            + _table_links(env))
 
 
 def _cell_open(tag: str, token: Token) -> str:

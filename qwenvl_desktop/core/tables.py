@@ -44,6 +44,9 @@ class Table:
 
     rows: tuple[tuple[Cell, ...], ...]
     source: Literal["markdown", "html"] = "markdown"
+    caption: str = ""
+    """Text in an HTML table outside its cells (a <caption>, stray words): shown above
+    the table, never dropped, not part of the CSV."""
 
     def grid(self) -> list[list[str]]:
         """The table as a rectangle of strings, spans expanded to empty cells."""
@@ -101,6 +104,7 @@ class _TableParser(HTMLParser):
         self.cell: list[str] | None = None
         self.cell_attrs: tuple[int, int, bool] = (1, 1, False)
         self.row_open = False
+        self.loose: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
@@ -153,6 +157,8 @@ class _TableParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.cell is not None and self.depth >= 1:
             self.cell.append(data)
+        elif self.depth >= 1 and data.strip():
+            self.loose.append(" ".join(data.split()))
 
     def _end_cell(self) -> None:
         if self.cell is None:
@@ -178,7 +184,7 @@ def parse_html_table(html: str) -> Table | None:
     parser.close()
     parser._end_cell()
     rows = tuple(tuple(r) for r in parser.rows if r)
-    return Table(rows, "html") if rows else None
+    return Table(rows, "html", " ".join(parser.loose)) if rows else None
 
 
 def _table_spans(text: str) -> list[tuple[int, int]]:

@@ -145,3 +145,12 @@ def test_ocr_wrappers_are_recognised(wrapper: str) -> None:
     assert "```" not in rest
     assert rest.startswith("Result:")
     assert rest.rstrip().endswith("End.")
+
+
+def test_text_outside_cells_is_kept_as_a_caption() -> None:
+    html = render_markdown("<table><caption>Q3 &amp; Q4</caption>stray"
+                           "<tr><td>1</td></tr></table>")
+    assert "<i>Q3 &amp; Q4 stray</i>" in html
+    (table,) = find_tables("<table><caption>Totals</caption><tr><td>1</td></tr></table>")
+    assert table.caption == "Totals"
+    assert table.grid() == [["1"]]
