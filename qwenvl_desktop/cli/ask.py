@@ -274,11 +274,11 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
     if printer is not None:
         printer.end_answer()
         print(_summary(message), file=sys.stderr)
-    if args.annotate is not None:
-        write_annotated(args.annotate, conversation, message, services.catalog,
-                        first_original, sys.stderr)
     if printer is None:
         data = _as_json(message, saved=target)
         data["detections"] = detections_json(conversation, message, services.catalog)
-        print(json.dumps(data, ensure_ascii=False))
+        print(json.dumps(data, ensure_ascii=False), flush=True)
+    if args.annotate is not None:     # after the answer is out: a write error loses nothing
+        write_annotated(args.annotate, conversation, message, services.catalog,
+                        first_original, sys.stderr)
     return 0

@@ -145,3 +145,16 @@ def test_annotate_a_follow_up_draws_on_the_image_as_it_was_sent(
     sent = drawn.size
     assert sent != SIZE                                     # the stored, resized copy
     assert _on_outline(drawn, round(TARGET[0] * sent[0] / SIZE[0]), sent[1] // 2)
+
+
+def test_unwritable_annotate_path_is_explained_after_the_answer(
+    home: Path, server: ProviderServer, tmp_path: Path
+) -> None:
+    server.enqueue(Script(content='{"point_2d": [500, 500], "label": "p"}'))
+    out = tmp_path / "no such folder" / "out.png"
+    result = run(home, "ask", "--json", "-i", str(_scene(tmp_path / "s.png")), "--annotate",
+                 str(out), "Where?")
+    assert result.returncode != 0
+    assert json.loads(result.stdout)["detections"][0]["point"] == [1500, 1000]
+    assert "no such folder" in result.stderr
+    assert "Traceback" not in result.stderr
