@@ -10,7 +10,19 @@ __all__ = ["run_gui"]
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the window (with a conversation file when `argv` names one); exit status."""
+    """Open the window (with a conversation file when `argv` names one); exit status.
+
+    Exit status 2 without starting Qt when the X11 libraries Qt needs are missing
+    (Qt itself would abort with a misleading message).
+    """
+    import sys
+
+    from .system_libraries import check
+
+    problem = check()
+    if problem is not None:
+        sys.stderr.write(problem)
+        return 2
     from .app import run
 
     return run(argv)

@@ -13,7 +13,8 @@ frame and `startup-idle-ms <ms>` once the panes are built, painted and the event
 worked through (first paint after `attach`, then a zero-delay timer), and the CPU time
 used until then (`startup-cpu-ms`); then it closes the window the normal way and exits.
 Milliseconds count from `QWENVL_DESKTOP_STARTUP_T0` (a `time.time()` value) when set,
-else from the process's start.
+else from the process's start. With `QWENVL_DESKTOP_STARTUP_SHOT=<file.png>` it also
+saves what the screen shows at that moment (CI's smoke test on a real X server).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ APP_NAME = "Qwen-VL Desktop"
 DESKTOP_FILE = "io.github.qwenvl_desktop.QwenVLDesktop"
 PROBE_ENV = "QWENVL_DESKTOP_STARTUP_PROBE"
 PROBE_T0_ENV = "QWENVL_DESKTOP_STARTUP_T0"
+PROBE_SHOT_ENV = "QWENVL_DESKTOP_STARTUP_SHOT"
 
 
 def app_icon() -> QIcon:
@@ -187,6 +189,11 @@ class _StartupProbe(QObject):
         if app is not None:
             app.removeEventFilter(self)
         self._print("startup-idle-ms")
+        shot = os.environ.get(PROBE_SHOT_ENV)
+        screen = QApplication.primaryScreen()
+        if shot and screen is not None:
+            saved = screen.grabWindow(0).save(shot)
+            sys.stdout.write(f"startup-screenshot {shot if saved else 'failed'}\n")
         # User + system CPU of this process and of any child it waited for.
         cpu = sum(os.times()[:4])
         sys.stdout.write(f"startup-cpu-ms {cpu * 1000:.1f}\n")

@@ -1,0 +1,118 @@
+"""The check that runs before Qt loads: which X11 libraries are missing, and what to install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from qwenvl_desktop.ui import system_libraries as libs
+
+
+@pytest.mark.parametrize(("environ", "platform", "expected"), [
+    ({}, "linux", True),
+    ({"DISPLAY": ":0"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "xcb"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "xcb:foo=bar"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
+    ({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux", False),
+    ({"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+    # A Wayland session variable without a Wayland display: Qt falls back to xcb.
+    ({"XDG_SESSION_TYPE": "wayland"}, "linux", True),
+    ({}, "win32", False),
+    ({}, "darwin", False),
+])
+def test_uses_xcb_follows_qts_choice(environ: dict[str, str], platform: str,
+                                     expected: bool) -> None:
+    assert libs.uses_xcb(environ, platform) is expected
+
+
+def test_names_exactly_the_missing_libraries_with_install_lines() -> None:
+    absent = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+    message = libs.check({"QT_QPA_PLATFORM": "xcb"}, load=lambda so: so not in absent)
+    assert message is not None
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1" in message
+    assert "sudo apt install libxcb-icccm4 libxcb-keysyms1\n" in message
+    assert "sudo dnf install xcb-util-wm xcb-util-keysyms\n" in message
+    # Only those two: an installed library is never named.
+    assert "cursor" not in message
+
+
+def test_a_package_shipping_several_libraries_is_named_once() -> None:
+    absent = {"libxcb-randr.so.0", "libxcb-shape.so.0"}
+    message = libs.check({"QT_QPA_PLATFORM": "xcb"}, load=lambda so: so not in absent)
+    assert message is not None
+    assert "sudo dnf install libxcb\n" in message
+    assert "sudo apt install libxcb-randr0 libxcb-shape0\n" in message
+
+
+def test_nothing_missing_or_no_xcb_means_no_message() -> None:
+    assert libs.check({"QT_QPA_PLATFORM": "xcb"}, load=lambda _so: True) is None
+    assert libs.check({"QT_QPA_PLATFORM": "offscreen"}, load=lambda _so: False) is None
+
+
+def test_a_library_is_found_by_file_without_loading_it(tmp_path: object) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    (folder / "libfake-present.so.3").write_bytes(b"")
+    assert libs._can_load("libfake-present.so.3", [str(folder)])
+    assert not libs._can_load("libfake-absent.so.3", [str(folder)])
+
+
+def test_the_window_command_exits_2_before_qt_is_imported() -> None:
+    """Run in a fresh interpreter: with a library missing, run_gui returns 2, prints the
+    message and never imports PySide6 (which is what would abort)."""
+    script = textwrap.dedent("""
+        import sys
+        from qwenvl_desktop.ui import system_libraries
+        real_check = system_libraries.check
+        system_libraries.check = lambda: real_check(
+            {"QT_QPA_PLATFORM": "xcb"}, load=lambda so: so != "libxcb-cursor.so.0")
+        from qwenvl_desktop.ui import run_gui
+        code = run_gui([])
+        print("exit", code, "qt-imported", "PySide6" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert "exit 2 qt-imported False" in done.stdout, done.stderr
+    assert "libxcb-cursor.so.0" in done.stderr
+    assert "sudo apt install libxcb-cursor0" in done.stderr
+
+
+def test_the_readme_install_lines_name_every_package() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"sudo apt install {libs.packages('debian')}\n" in readme
+    assert f"sudo dnf install {libs.packages('fedora')}\n" in readme
+
+
+# Part of every Linux system (the C/C++ runtime, zlib, zstd): never reported missing.
+_BASE_SYSTEM = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1",
+                "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "libz.so.1", "libzstd.so.1"}
+
+
+def _needed(path: str) -> set[str]:
+    """The direct dependencies (DT_NEEDED) of a shared library, read with binutils."""
+    out = subprocess.run(["readelf", "--dynamic", path], capture_output=True, text=True,
+                         check=True).stdout
+    return {line.split("[", 1)[1].split("]", 1)[0]
+            for line in out.splitlines() if "(NEEDED)" in line}
+
+
+def test_the_list_covers_what_the_installed_xcb_plugin_links_against() -> None:
+    from pathlib import Path
+
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    shipped = {p.name for p in (qt / "lib").iterdir()}
+    needed: set[str] = set()
+    for library in (qt / "plugins" / "platforms" / "libqxcb.so",
+                    qt / "lib" / "libQt6XcbQpa.so.6", qt / "lib" / "libQt6Gui.so.6"):
+        needed |= _needed(str(library))
+    system = needed - shipped - _BASE_SYSTEM
+    assert system - {lib.soname for lib in libs.XCB_LIBRARIES} == set()
