@@ -145,7 +145,14 @@ def check(environ: Mapping[str, str] | None = None, load: Loader | None = None) 
     if not uses_xcb(env):
         return None
     missing = missing_libraries(load)
-    return missing_message(missing) if missing else None
+    if missing:
+        return missing_message(missing)
+    if not env.get("DISPLAY"):
+        # Qt would abort with "could not connect to display" and a plugin list.
+        return ("qwenvl-desktop: the window can't start: no X display (DISPLAY is not set). "
+                "Start it from a desktop session, or use the terminal commands "
+                "(qwenvl-desktop ask, providers, key …).\n")
+    return None
 
 
 def packages(distribution: str) -> str:

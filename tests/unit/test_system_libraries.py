@@ -49,7 +49,7 @@ def test_a_package_shipping_several_libraries_is_named_once() -> None:
 
 
 def test_nothing_missing_or_no_xcb_means_no_message() -> None:
-    assert libs.check({"QT_QPA_PLATFORM": "xcb"}, load=lambda _so: True) is None
+    assert libs.check({"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":1"}, load=lambda _so: True) is None
     assert libs.check({"QT_QPA_PLATFORM": "offscreen"}, load=lambda _so: False) is None
 
 
@@ -116,3 +116,9 @@ def test_the_list_covers_what_the_installed_xcb_plugin_links_against() -> None:
         needed |= _needed(str(library))
     system = needed - shipped - _BASE_SYSTEM
     assert system - {lib.soname for lib in libs.XCB_LIBRARIES} == set()
+
+
+def test_no_display_is_said_instead_of_qts_abort() -> None:
+    message = libs.check({"QT_QPA_PLATFORM": "xcb"}, load=lambda _so: True)
+    assert message is not None
+    assert "no X display (DISPLAY is not set)" in message
