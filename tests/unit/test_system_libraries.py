@@ -96,11 +96,33 @@ _BASE_SYSTEM = {"libc.so.6", "libm.so.6", "libstdc++.so.6", "libgcc_s.so.1",
 
 
 def _needed(path: str) -> set[str]:
-    """The direct dependencies (DT_NEEDED) of a shared library, read with binutils."""
-    out = subprocess.run(["readelf", "--dynamic", path], capture_output=True, text=True,
-                         check=True).stdout
-    return {line.split("[", 1)[1].split("]", 1)[0]
-            for line in out.splitlines() if "(NEEDED)" in line}
+    """The direct dependencies (DT_NEEDED) of a 64-bit little-endian ELF shared library.
+
+    Read here rather than with `readelf`, which a machine set up from the README lacks:
+    the section headers give .dynamic (tag, value pairs) and the string table it uses.
+    """
+    import struct
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    assert data[:4] == b"\x7fELF", path
+    assert (data[4], data[5]) == (2, 1), "a 64-bit little-endian ELF file is expected"
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                for i in range(shnum)]
+    sht_dynamic = 6
+    names: set[str] = set()
+    for _name, kind, _flags, _addr, offset, size, link, _info, _align, _entsize in sections:
+        if kind != sht_dynamic:
+            continue
+        strtab_offset = sections[link][4]
+        for pos in range(offset, offset + size, 16):
+            tag, value = struct.unpack_from("<qQ", data, pos)
+            if tag == 1:            # DT_NEEDED: value is an offset into the string table
+                start = strtab_offset + value
+                names.add(data[start:data.index(b"\0", start)].decode())
+    return names
 
 
 def test_the_list_covers_what_the_installed_xcb_plugin_links_against() -> None:
