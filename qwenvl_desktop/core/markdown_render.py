@@ -6,6 +6,12 @@ one-cell table with a background colour, and Pygments colours come as `style=`
 attributes. Raw HTML in the markdown is shown as text, never interpreted, and images
 in model output become links (a transcript must not fetch URLs the model chose).
 
+No text is ever dropped. markdown-it stops at its nesting limit and silently skips what
+lies deeper (a list ten levels deep lost its deeper items, a 30-deep `>` quote rendered
+as nothing), and GFM tables skip cells past the header's count; here, content nested
+past `DEEP_LEVEL` is shown as plain text, extra cells join the row's last cell, a fence's
+whole info string is shown, and link reference definitions stay visible as typed.
+
 Each code block gets a "Copy" link `copy-code:<n>`; `code_blocks(text)[n]` is the code.
 Each table gets "Copy as CSV" / "Save as CSV…" links `copy-table:<n>` / `save-table:<n>`;
 `tables.find_tables(text)[n]` is the table. HTML tables in the answer (OCR models write
@@ -26,21 +32,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
     from markdown_it.token import Token
     from pygments.formatters import HtmlFormatter
     from pygments.lexer import Lexer
 
     from .tables import Table
 
-__all__ = ["SettledSplitter", "code_blocks", "markdown_tokens", "render_markdown",
-           "split_settled"]
+__all__ = ["DEEP_LEVEL", "SettledSplitter", "code_blocks", "markdown_tokens",
+           "render_markdown", "split_settled"]
 
 # markdown-it and Pygments are imported on first use, not with this module: the window
 # imports it while building its panes, and a new window has nothing to render yet
 # (markdown-it alone is 30-50 ms of start-up). Pygments waits for the first code block.
 
 MONOSPACE = "'DejaVu Sans Mono', Menlo, Consolas, monospace"
+
+DEEP_LEVEL = 16
+"""Block nesting (each quote 1, each list level 2) past which text is shown plain.
+
+markdown-it's own limit (`maxNesting`, 20 in the CommonMark preset) drops what lies
+past it; this stops a few levels before it, leaving room for the paragraph it opens."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +119,63 @@ def _highlight(code: str, lang: str, palette: _Palette, *, enabled: bool = True)
 def _parser() -> MarkdownIt:
     """The one markdown-it parser, with the renderer below; made on first use."""
     from markdown_it import MarkdownIt
+    from markdown_it.rules_block.table import table
 
-    return MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
-                      renderer_cls=_renderer_class()).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False, "xhtmlOut": False},
+                    renderer_cls=_renderer_class()).enable(["table", "strikethrough"])
+    # A definition `[ref]: url` renders as nothing (and an unused one vanishes): keep it
+    # as typed text, so a link's target is never hidden behind a label elsewhere.
+    md.disable("reference")
+    md.block.ruler.at("table", _keeping_extra_cells(table),
+                      {"alt": ["paragraph", "reference"]})
+    md.block.ruler.before("table", "deep_text", _deep_text)
+    return md
+
+
+def _deep_text(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Past `DEEP_LEVEL`, the rest of the container is one plain-text block."""
+    if silent or state.level < DEEP_LEVEL:
+        return False
+    token = state.push("deep_text", "", 0)
+    token.content = state.getLines(start, end, state.blkIndent, False)
+    token.map = [start, end]
+    token.block = True
+    state.line = end
+    return True
+
+
+def _keeping_extra_cells(table: Callable[[StateBlock, int, int, bool], bool]) -> Callable[
+        [StateBlock, int, int, bool], bool]:
+    """markdown-it's GFM table rule, with cells past the header's count kept: they are
+    added to the row's last cell, separated by `|` as they were typed."""
+    from markdown_it.common.utils import mdTrim
+    from markdown_it.rules_block.table import escapedSplit, getLine
+
+    def rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        first = len(state.tokens)
+        if not table(state, start, end, silent):
+            return False
+        if silent:
+            return True
+        tokens = state.tokens
+        columns = sum(1 for t in tokens[first:] if t.type == "th_open")
+        last_cell: Token | None = None
+        for token in tokens[first:]:
+            if token.type == "inline" and token.map and token.map[0] > start:
+                last_cell = token
+            elif token.type == "tr_close" and last_cell is not None and last_cell.map:
+                cells = escapedSplit(mdTrim(getLine(state, last_cell.map[0])))
+                if cells and cells[0] == "":
+                    cells.pop(0)
+                if cells and cells[-1] == "":
+                    cells.pop()
+                extra = [mdTrim(cell) for cell in cells[columns:]]
+                if extra:
+                    last_cell.content = " | ".join([last_cell.content, *extra])
+                last_cell = None
+        return True
+
+    return rule
 
 
 def _renderer_class() -> Any:
@@ -124,18 +193,19 @@ def _renderer_class() -> Any:
         def fence(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                   env: EnvType) -> str:
             token = tokens[idx]
-            lang = token.info.split(maxsplit=1)[0] if token.info.strip() else ""
-            return self._code(token.content, lang, env)
+            info = token.info.strip()
+            lang = info.split(maxsplit=1)[0] if info else ""
+            return self._code(token.content, lang, env, label=info)
 
         def code_block(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                        env: EnvType) -> str:
             return self._code(tokens[idx].content, "", env)
 
-        def _code(self, code: str, lang: str, env: EnvType) -> str:
+        def _code(self, code: str, lang: str, env: EnvType, label: str = "") -> str:
             palette: _Palette = env["palette"]
             index: int = env["code_index"]
             env["code_index"] = index + 1
-            label = escapeHtml(lang)
+            label = escapeHtml(label or lang)
             if env["copy_links"]:
                 copy = f'<a href="copy-code:{index}" style="color:{palette.link}">Copy</a>'
                 header = f"{label} &nbsp;·&nbsp; {copy}" if label else copy
@@ -174,6 +244,14 @@ def _renderer_class() -> Any:
         def td_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                     _env: EnvType) -> str:
             return _cell_open("td", tokens[idx])
+
+        def deep_text(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
+                      _env: EnvType) -> str:
+            lines = escapeHtml(tokens[idx].content.rstrip("\n")).split("\n")
+            # Leading spaces show the nesting that could not be laid out; HTML would
+            # collapse them.
+            kept = ["&nbsp;" * (len(ln) - len(ln.lstrip(" "))) + ln.lstrip(" ") for ln in lines]
+            return "<p>" + "<br>\n".join(kept) + "</p>\n"
 
         def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
                   env: EnvType) -> str:
