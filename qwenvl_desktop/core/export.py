@@ -4,6 +4,9 @@ Both keep what a reader needs to trust the transcript: who said what and when, t
 model's reasoning apart from its answer, which model answered and what it cost, and
 plain marks on answers that failed or were cut short. Neither ever holds a key: only
 the text the person saw is exported, and error text goes through `redact` once more.
+Neither fetches anything when opened: the HTML carries a CSP that forbids it, and the
+Markdown shows raw HTML as text and remote images as links (`markdown_inert`); only
+the export's own image files are images.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .. import __version__
 from .conversation import Conversation, Message, StoredImage
 from .errors import redact
 from .export_figures import Figure, answer_figures, write_figures
+from .markdown_inert import inert_markdown
 from .markdown_render import render_markdown
 from .storage import atomic_write
 
@@ -91,9 +95,10 @@ def export_markdown(conv: Conversation, out: Path) -> Path:
     folder_name = f"{out.stem}_images"
     links = _write_images(conv, out.parent / folder_name, folder_name)
     figures = write_figures(conv, out.parent / folder_name, folder_name, links)
-    lines = [f"# {_one_line(conv.title) or 'Conversation'}", "", f"*{_header(conv)}*", ""]
+    title = inert_markdown(_one_line(conv.title) or "Conversation")
+    lines = [f"# {title}", "", f"*{inert_markdown(_header(conv))}*", ""]
     if conv.system_prompt.strip():
-        lines += ["> **System prompt**", ">", *_quoted(conv.system_prompt), ""]
+        lines += ["> **System prompt**", ">", *_quoted(inert_markdown(conv.system_prompt)), ""]
     for message in conv.messages:
         lines += _markdown_message(conv, message, links, figures.get(message.id, []))
     atomic_write(out, "\n".join(lines).encode("utf-8"))
@@ -101,15 +106,16 @@ def export_markdown(conv: Conversation, out: Path) -> Path:
 
 
 def _write_images(conv: Conversation, folder: Path, folder_name: str) -> dict[str, str]:
-    """Save each image shown in the conversation once; sha256 -> relative link."""
+    """Save each image shown in the conversation once; sha256 -> relative link.
+
+    An image without bytes (a file that held only its address) is left out: it gets
+    a plain link in the text instead (`_missing_image`), never an image to fetch.
+    """
     links: dict[str, str] = {}
     for message in conv.messages:
         for sha in message.images:
             image = conv.images.get(sha)
-            if image is None or sha in links:
-                continue
-            if not image.data:
-                links[sha] = image.source_url
+            if image is None or sha in links or not image.data:
                 continue
             name = f"{len(links) + 1:02d}-{sha[:12]}{_EXTENSIONS.get(image.mime, '.img')}"
             folder.mkdir(parents=True, exist_ok=True)
@@ -122,9 +128,25 @@ def _quoted(text: str) -> list[str]:
     return [f"> {line}".rstrip() for line in text.splitlines()]
 
 
+def _escaped(text: str) -> str:
+    """Text for an image's alt text: no markup, no HTML, no early end of the brackets."""
+    for char in "\\[]<!`*_":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _alt(image: StoredImage) -> str:
-    name = image.original_name or "image"
-    return name.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return _escaped(_one_line(image.original_name) or "image")
+
+
+def _missing_image(image: StoredImage) -> str:
+    """The line for an image the conversation holds no bytes of: a link at most."""
+    note = f"*{_alt(image)}: image not included in the conversation file*"
+    url = image.source_url
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        return note
+    quoted = urllib.parse.quote(url, safe=":/?#@!$&'*+,;=%~-._[]")
+    return f"{note} — [its address]({quoted})"
 
 
 def _markdown_message(conv: Conversation, message: Message, links: dict[str, str],
@@ -133,21 +155,23 @@ def _markdown_message(conv: Conversation, message: Message, links: dict[str, str
     when = _when(message.created)
     lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
     if message.reasoning.strip():
-        lines += ["> **Reasoning**", ">", *_quoted(message.reasoning), ""]
+        lines += ["> **Reasoning**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
     for sha in message.images:
         if sha in links and sha in conv.images:
             lines += [f"![{_alt(conv.images[sha])}]({links[sha]})", ""]
+        elif sha in conv.images:
+            lines += [_missing_image(conv.images[sha]), ""]
     if message.text:
-        lines += [message.text, ""]
+        lines += [inert_markdown(message.text), ""]
     for link, figure in figures:
-        alt = figure.caption.replace("[", "\\[").replace("]", "\\]")
-        lines += [f"![{alt}]({link})", "", f"*{figure.caption}*", ""]
+        alt = _escaped(_one_line(figure.caption))
+        lines += [f"![{alt}]({link})", "", f"*{inert_markdown(_one_line(figure.caption))}*", ""]
     note = _state_note(message)
     if note:
-        lines += [f"> **⚠ {_one_line(note)}**", ""]
+        lines += [f"> **⚠ {inert_markdown(_one_line(note))}**", ""]
     status = status_line(message)
     if status:
-        lines += [f"*{status}*", ""]
+        lines += [f"*{inert_markdown(status)}*", ""]
     return lines
 
 
