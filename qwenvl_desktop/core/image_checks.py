@@ -9,6 +9,7 @@ cannot be read here"), never Pillow's wording.
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Final
@@ -20,10 +21,13 @@ from .errors import ImageError
 __all__ = [
     "FORMATS",
     "MAX_ASPECT",
+    "MAX_JPEG_PIXELS",
     "MAX_PIXELS",
+    "MAX_PROGRESSIVE_JPEG_PIXELS",
     "MIN_SIDE",
     "UPRIGHT",
     "bomb",
+    "check_decoded_size",
     "exif_orientation",
     "frame_count",
     "open_checked",
@@ -32,8 +36,21 @@ __all__ = [
 ]
 
 MAX_PIXELS: Final = 100_000_000
-"""Images with more pixels are refused as possible decompression bombs. The limit in
-force is the lower of this and Pillow's own threshold (89.5 MP by default; `_pixel_limit`)."""
+"""Images decoded whole (PNG, WebP, GIF, TIFF…) with more pixels are refused as possible
+decompression bombs. The limit in force is the lower of this and Pillow's own threshold
+(89.5 MP by default; `_pixel_limit`): ~270 MB of RGB pixels at most."""
+
+MAX_JPEG_PIXELS: Final = 400_000_000
+"""Baseline JPEGs (every phone and camera photo) up to this size are accepted: libjpeg
+decodes them at 1/2, 1/4 or 1/8 scale (`Image.draft`) straight to the size the model
+works at, so memory follows the decoded size: preparing a 108 MP photo (a 59 MB JPEG)
+for qwen3-vl-plus raised the process's peak by 65 MB, where decoding it whole took
+414 MB (`tests/benchmarks/bench_big_photo.py`). 400 MP covers 200 MP phones and
+pixel-shift composites; what the draft still leaves is held to `MAX_PIXELS`."""
+
+MAX_PROGRESSIVE_JPEG_PIXELS: Final = 120_000_000
+"""Progressive JPEGs keep every DCT coefficient in memory whatever the decoding scale
+(~3 bytes a pixel: 316 MB measured for 108 MP), so they get a limit of their own."""
 
 MIN_SIDE: Final = 10          # DashScope wants width and height > 10 px
 MAX_ASPECT: Final = 200       # ... and an aspect ratio of at most 200:1
@@ -69,12 +86,69 @@ def _pixel_limit() -> int:
     return MAX_PIXELS if pillow is None else min(MAX_PIXELS, pillow)
 
 
-def bomb(name: str, pixels: int | None = None) -> ImageError:
-    """The error for an image too large to decode safely."""
-    size = f" ({pixels / 1e6:.0f} megapixels)" if pixels else ""
-    return ImageError(name, f"the image is too large{size}; images over "
-                            f"{_pixel_limit() // 1_000_000} megapixels are refused as "
-                            "possible decompression bombs")
+def bomb(name: str, size: tuple[int, int] | None = None, *, kind: str = "",
+         limit: int | None = None, bytes_per_pixel: int = 3) -> ImageError:
+    """The error for an image too large to decode safely, with the figures behind it."""
+    limit = _pixel_limit() if limit is None else limit
+    what = f"{kind} images" if kind else "images"
+    if size is None:
+        return ImageError(name, f"the image is too large; {what} over "
+                                f"{limit // 1_000_000} megapixels are refused as possible "
+                                "decompression bombs")
+    pixels = size[0] * size[1]
+    memory = pixels * bytes_per_pixel
+    return ImageError(name, f"the image is too large ({size[0]}×{size[1]}, "
+                            f"{pixels / 1e6:.0f} megapixels: decoding it would take at least "
+                            f"{_memory(memory)} of memory); {what} over "
+                            f"{limit // 1_000_000} megapixels are refused as possible "
+                            "decompression bombs")
+
+
+def _memory(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+def _limit(im: Image.Image) -> tuple[int, str]:
+    """The pixel limit for `im` and the kind of image it is named by in the refusal."""
+    if im.format in ("JPEG", "MPO"):
+        if im.info.get("progressive"):
+            return MAX_PROGRESSIVE_JPEG_PIXELS, "progressive JPEG"
+        return MAX_JPEG_PIXELS, "JPEG"
+    return _pixel_limit(), im.format or ""
+
+
+def check_decoded_size(im: Image.Image, name: str) -> None:
+    """Refuse an image whose pixels, at the scale it will be decoded, are still too many
+    (called after `Image.draft`, before `load`)."""
+    width, height = im.size
+    if width * height > _pixel_limit():
+        raise bomb(name, (width, height), kind="decoded",
+                   bytes_per_pixel=max(1, len(im.getbands())))
+
+
+def _open(data: bytes) -> Image.Image:
+    """Open at the header with the plugin of the first of `FORMATS` that accepts it.
+
+    `Image.open` does the same and then applies Pillow's bomb check, which counts the
+    pixels in the file and raises before we learn the size; but what a JPEG costs is
+    the size it decodes at (see `MAX_JPEG_PIXELS`). `open_checked` applies our own
+    limits, per kind of image, and says what they are.
+    """
+    Image.init()
+    prefix = data[:16]
+    for fmt in FORMATS:
+        entry = Image.OPEN.get(fmt)
+        if entry is None:
+            continue
+        factory, accept = entry
+        accepted = accept(prefix) if accept is not None else True
+        if not accepted or isinstance(accepted, str):   # a str: "plugin not available"
+            continue
+        try:
+            return factory(io.BytesIO(data), "")
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue        # not this format after all (as `Image.open` does)
+    raise UnidentifiedImageError("no plugin accepted the data")
 
 
 @contextmanager
@@ -135,7 +209,7 @@ def open_checked(data: bytes, name: str) -> Image.Image:
     if not data:
         raise ImageError(name, "the file is empty (0 bytes)")
     try:
-        im = Image.open(io.BytesIO(data), formats=FORMATS)
+        im = _open(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise bomb(name) from None
     except UnidentifiedImageError:
@@ -143,8 +217,10 @@ def open_checked(data: bytes, name: str) -> Image.Image:
     except Exception as err:   # Pillow's plugins raise many types on hostile headers
         raise ImageError(name, _CORRUPT) from err
     width, height = im.size
-    if width * height > _pixel_limit():
-        raise bomb(name, width * height)
+    limit, kind = _limit(im)
+    if width * height > limit:
+        raise bomb(name, (width, height), kind=kind, limit=limit,
+                   bytes_per_pixel=max(1, len(im.getbands())))
     if width <= MIN_SIDE or height <= MIN_SIDE:
         raise ImageError(name, f"the image is too small ({width}×{height}); width and "
                                f"height must both be over {MIN_SIDE} pixels")

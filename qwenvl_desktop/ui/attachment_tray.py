@@ -10,12 +10,11 @@ the file is truncated or corrupt, and the card is replaced by a message saying s
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import ImageOps
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model
+from ..core.image_checks import open_checked
 from ..core.images import ImageInfo, estimate_tokens
 from ..core.tokens import target_size
 from .widgets import InlineNote
@@ -63,7 +63,8 @@ def make_thumbnail(data: bytes, size: QSize = THUMB) -> QImage:
     Decoding every pixel here also catches files whose header is fine but whose data
     is truncated, which the header-only `inspect_image` cannot see.
     """
-    with Image.open(io.BytesIO(data)) as im:
+    # open_checked, not Image.open: Pillow's own bomb check refuses a 108 MP phone photo.
+    with open_checked(data, "image") as im:
         im.draft("RGB", (size.width() * 2, size.height() * 2))   # JPEG: decode scaled
         im.load()
         upright = ImageOps.exif_transpose(im)
