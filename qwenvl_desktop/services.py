@@ -29,6 +29,8 @@ from .core.catalog import Catalog, Model, Provider
 from .core.conversation import Conversation, Message, MessageStatus, Provenance
 from .core.errors import (
     CancelledByUser,
+    ConfigError,
+    KeyStoreError,
     MissingKeyError,
     NetworkError,
     ProviderError,
@@ -38,8 +40,10 @@ from .core.errors import (
 )
 from .core.images import PreparedImage
 from .core.library import ConversationLibrary
+from .core.logs import redact_http_library_logs
 from .core.secrets import KeyStore
 from .core.settings import Settings, catalog_for
+from .core.url_credentials import clean_url
 
 __all__ = ["ProgressCallback", "Services", "send_turn"]
 
@@ -82,21 +86,53 @@ class Services:
                keystore: KeyStore | None = None,
                settings_path: Path | None = None) -> Services:
         """Build everything from the settings on disk (defaults when it is unusable)."""
+        redact_http_library_logs()
         path = settings_path or paths.settings_file()
         settings, warnings = Settings.load(path)
         catalog = catalog_for(settings)
         owns_http = http is None
         http_client = http if http is not None else make_http_client(settings)
+        keys = keystore if keystore is not None else KeyStore()
         client = ChatClient(http_client, connect_timeout=settings.connect_timeout,
                             read_timeout=settings.read_timeout,
-                            max_retries=settings.max_retries)
-        return cls(
+                            max_retries=settings.max_retries,
+                            url_credentials=keys.url_credentials)
+        services = cls(
             settings=settings, settings_warnings=warnings, catalog=catalog,
-            keystore=keystore if keystore is not None else KeyStore(),
-            http=http_client, client=client,
+            keystore=keys, http=http_client, client=client,
             library=ConversationLibrary(paths.conversations_dir()),
             settings_path=path, _owns_http=owns_http,
         )
+        if settings.url_credentials_found:
+            services._move_url_credentials()
+        return services
+
+    def _move_url_credentials(self) -> None:
+        """Credentials found in base URLs of an older settings file go to the key store,
+        and the file is saved again without them."""
+        found = self.settings.url_credentials_found
+        for provider_id, creds in list(found.items()):
+            try:
+                provider = self.catalog.get(provider_id)
+            except ConfigError:
+                continue        # the entry itself was refused on load (warned there)
+            where = "They are now kept in the OS keyring and sent with each request"
+            try:
+                self.keystore.set_url_credentials(provider, creds)
+                if not self.keystore.secure:
+                    where = ("No secure keyring is available: they are kept for this "
+                             "session only; enter them again in Settings › Endpoints")
+            except KeyStoreError as err:
+                where = explain(err)
+            self.settings_warnings.append(
+                f"Settings: the address of {provider.name} held {creds.describe()}. "
+                f"The settings file now holds only {provider.base_url}. {where}.")
+        found.clear()
+        try:
+            self.settings.save(self.settings_path)
+        except (ConfigError, OSError) as err:
+            self.settings_warnings.append(
+                f"Settings: could not save the cleaned settings ({explain(err)}).")
 
     def save_settings(self) -> None:
         """Save the settings and rebuild the catalog (custom endpoints may have changed)."""
@@ -107,7 +143,8 @@ class Services:
         """Apply changed timeouts and retry count to new requests."""
         self.client = ChatClient(self.http, connect_timeout=self.settings.connect_timeout,
                                  read_timeout=self.settings.read_timeout,
-                                 max_retries=self.settings.max_retries)
+                                 max_retries=self.settings.max_retries,
+                                 url_credentials=self.keystore.url_credentials)
 
     def api_key(self, provider: Provider) -> str | None:
         """The key for `provider`, or MissingKeyError when it needs one and has none."""
@@ -206,7 +243,7 @@ async def send_turn(
     answer = _Answer(
         message=Message(role="assistant", status="streaming", provenance=Provenance(
             provider=provider.id, model=model.id, region=provider.region,
-            base_url=redact(provider.base_url), params=params.to_dict())),
+            base_url=redact(clean_url(provider.base_url)), params=params.to_dict())),
         clock=clock, started=clock(),
     )
     answer.result.model = model.id

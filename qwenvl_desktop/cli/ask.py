@@ -30,6 +30,7 @@ from ..core.images import (
     read_image_file,
 )
 from ..core.storage import load_conversation, save_conversation
+from ..core.url_credentials import UrlCredentials, split_url_credentials
 from ..services import Services, send_turn
 from .annotate import detections_json, write_annotated
 
@@ -64,10 +65,12 @@ def _choose(args: argparse.Namespace, services: Services,
             conversation: Conversation | None) -> _Choice:
     """Provider, model and key from the flags, the saved conversation and the settings."""
     catalog = services.catalog
+    base_url, url_credentials = split_url_credentials(args.base_url or "")
     if args.base_url and not args.provider:
-        endpoint = CustomEndpoint(name="custom", base_url=args.base_url,
+        endpoint = CustomEndpoint(name="custom", base_url=base_url,
                                   models=(args.model,), key_env=CUSTOM_KEY_ENV)
         provider = catalog.make_custom(endpoint)
+        _use_url_credentials(services, provider, url_credentials)
         key = os.environ.get(CUSTOM_KEY_ENV, "").strip() or None
         if key:
             register_secret(key)
@@ -78,7 +81,8 @@ def _choose(args: argparse.Namespace, services: Services,
         provider_id = last if last in catalog.providers else DEFAULT_PROVIDER
     provider = catalog.get(provider_id)
     if args.base_url:
-        provider = provider.with_base_url(args.base_url)
+        provider = provider.with_base_url(base_url)
+        _use_url_credentials(services, provider, url_credentials)
     model_id = args.model
     if not model_id and conversation and conversation.provider_id == provider.id:
         model_id = conversation.model_id
@@ -90,6 +94,17 @@ def _choose(args: argparse.Namespace, services: Services,
         model_id = provider.models[0].id
     model = provider.model(model_id)
     return _Choice(provider, model, services.api_key(provider))
+
+
+def _use_url_credentials(services: Services, provider: Provider,
+                         credentials: UrlCredentials) -> None:
+    """Credentials typed into --base-url: sent with this run's requests, never saved."""
+    if not credentials:
+        return
+    services.keystore.set_url_credentials(provider, credentials, session_only=True)
+    print(f"note: --base-url carries {credentials.describe()}; they are sent with this "
+          f"request only and never saved (conversations record {provider.base_url}).",
+          file=sys.stderr)
 
 
 def _params(args: argparse.Namespace, base: ChatParams) -> ChatParams:
@@ -220,6 +235,8 @@ def _as_json(message: Message, *, error: BaseException | None = None,
 
 async def _ask(args: argparse.Namespace) -> int:
     services = Services.create()
+    for warning in services.settings_warnings:
+        print(f"note: {warning}", file=sys.stderr)
     try:
         return await _ask_with(args, services)
     finally:

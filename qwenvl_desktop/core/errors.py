@@ -210,6 +210,11 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)((?:x-api-key|api[_-]?key|authorization|access[_-]?token)[\"']?\s*[:=]\s*[\"']?)"
                r"(?=[A-Za-z._\-+/=]*\d)[A-Za-z0-9._\-+/=]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"),
+    # URLs: a user name and password before the host, and query parameters that carry
+    # secrets (see `url_credentials`; people paste gateway URLs with both).
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://)[^/\s@?#]+(?=@)"),
+    re.compile(r"(?i)([?&](?:[a-z0-9_\-]*(?:key|token|secret|password|signature)|sig|auth|"
+               r"passwd|pwd|pass|code|subscription-key)=)[^&#\s\"'<>]+"),
 ]
 
 _registered_secrets: set[str] = set()

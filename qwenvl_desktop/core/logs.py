@@ -16,6 +16,7 @@ from .errors import redact
 
 LOG_NAME = "qwenvl-desktop.log"
 _NOISY = ("httpx", "httpcore", "PIL", "asyncio", "markdown_it")
+_HTTP_LIBRARIES = ("httpx", "httpcore")
 
 
 class RedactingFilter(logging.Filter):
@@ -29,6 +30,16 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+def redact_http_library_logs() -> None:
+    """Redact the HTTP libraries' records where they are made, whatever handler or level
+    is in use: httpx logs every request's full URL at INFO, user info and query included.
+    Safe to call more than once."""
+    for name in _HTTP_LIBRARIES:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 def setup_logging(level: int = logging.INFO, folder: Path | None = None) -> Path:
@@ -48,4 +59,5 @@ def setup_logging(level: int = logging.INFO, folder: Path | None = None) -> Path
     root.setLevel(level)
     for name in _NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    redact_http_library_logs()
     return target

@@ -26,13 +26,17 @@ from typing import TYPE_CHECKING, Literal
 
 from .catalog import Provider
 from .errors import ConfigError, KeyStoreError, redact, register_secret
+from .url_credentials import UrlCredentials
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-__all__ = ["SERVICE", "KeySource", "KeyStore", "is_secure_backend"]
+__all__ = ["SERVICE", "URL_CREDENTIALS_SUFFIX", "KeySource", "KeyStore", "is_secure_backend"]
 
 SERVICE = "qwenvl-desktop"
+URL_CREDENTIALS_SUFFIX = "#url-credentials"
+"""The keyring entry `<key_id>#url-credentials` holds what was split off a provider's
+base URL (`url_credentials.UrlCredentials`, as JSON), next to its key."""
 
 KeySource = Literal["keyring", "session", "env", "none"]
 
@@ -255,6 +259,60 @@ class KeyStore:
             raise KeyStoreError(
                 f"Could not delete the key for {provider.name} from the keyring "
                 f"({_describe(err)})."
+            ) from None
+
+    # --- credentials split off base URLs ---------------------------------------------
+
+    def url_credentials(self, provider: Provider) -> UrlCredentials | None:
+        """What was split off `provider`'s base URL, if it is still that base URL."""
+        entry = provider.key_id + URL_CREDENTIALS_SUFFIX
+        text = self._session.get(entry) or self._from_keyring(entry)
+        creds = UrlCredentials.from_json(text) if text else None
+        if creds is None or creds.base_url != provider.base_url.rstrip("/"):
+            return None
+        for secret in creds.secrets():
+            register_secret(secret)
+        return creds
+
+    def set_url_credentials(self, provider: Provider, creds: UrlCredentials, *,
+                            session_only: bool = False) -> None:
+        """Keep `creds` for `provider` (in the keyring unless `session_only`).
+
+        Raises KeyStoreError when the keyring refuses; they are then kept for this
+        session only, like a key.
+        """
+        for secret in creds.secrets():
+            register_secret(secret)
+        entry = provider.key_id + URL_CREDENTIALS_SUFFIX
+        if self._backend is None or session_only:
+            self._session[entry] = creds.to_json()
+            return
+        try:
+            self._backend.set_password(SERVICE, entry, creds.to_json())
+        except _backend_errors() as err:
+            self._session[entry] = creds.to_json()
+            self._failure = f"The keyring refused to store credentials ({_describe(err)})."
+            raise KeyStoreError(
+                f"Could not save the credentials of {provider.name}'s address in the "
+                f"keyring ({_describe(err)}). They are kept for this session only."
+            ) from None
+        self._session.pop(entry, None)
+
+    def delete_url_credentials(self, provider: Provider) -> None:
+        entry = provider.key_id + URL_CREDENTIALS_SUFFIX
+        self._session.pop(entry, None)
+        if self._backend is None:
+            return
+        from keyring.errors import PasswordDeleteError
+
+        try:
+            self._backend.delete_password(SERVICE, entry)
+        except PasswordDeleteError:
+            pass
+        except _backend_errors() as err:
+            raise KeyStoreError(
+                f"Could not delete the credentials of {provider.name}'s address from the "
+                f"keyring ({_describe(err)})."
             ) from None
 
     # --- display -----------------------------------------------------------------------

@@ -8,6 +8,10 @@ a crash mid-save leaves the previous file intact.
 
 Keys live in the OS keyring (see `secrets.py`). As a second line of defence, saving
 refuses any value that looks like a key, and loading drops one with a warning.
+Base URLs are kept without credentials: setting one that carries a user name and
+password or a secret query parameter is refused (the endpoints page splits them off
+first, `url_credentials`), and a file written before that is cleaned on load, what
+was split off waiting in `url_credentials_found` for the key store.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .api.types import ChatParams
 from .catalog import Catalog, CustomEndpoint, check_base_url, load_builtin
 from .errors import ConfigError, redact
 from .storage import atomic_write
+from .url_credentials import UrlCredentials, split_url_credentials
 
 __all__ = ["SETTINGS_VERSION", "THEMES", "Settings", "catalog_for"]
 
@@ -58,6 +63,10 @@ class Settings:
     theme: str = "system"
     #: Free-form state of the window (geometry, splitter sizes, ...), owned by the UI.
     ui: dict[str, Any] = field(default_factory=dict)
+    #: provider id → credentials found in a base URL of a loaded file (never saved):
+    #: `Services` moves them to the key store and saves the cleaned file.
+    url_credentials_found: dict[str, UrlCredentials] = field(
+        default_factory=dict, repr=False, compare=False)
 
     # --- editing with validation -----------------------------------------------------
 
@@ -67,6 +76,7 @@ class Settings:
             self.base_url_overrides.pop(provider_id, None)
             return
         check_base_url(url, allow_http=True)
+        _refuse_credentials(url)
         self.base_url_overrides[provider_id] = url.rstrip("/")
 
     def add_custom_endpoint(self, endpoint: CustomEndpoint) -> None:
@@ -124,6 +134,7 @@ class Settings:
         """Settings from parsed JSON; each unusable field becomes its default + a warning."""
         settings = cls()
         warnings: list[str] = []
+        data = _without_url_credentials(data, settings.url_credentials_found)
         for name, parse in _FIELDS.items():
             if name not in data:
                 continue
@@ -268,10 +279,52 @@ def _overrides(value: object, w: list[str]) -> dict[str, str]:
     return result
 
 
+def _refuse_credentials(url: str) -> None:
+    _clean, creds = split_url_credentials(url)
+    if creds:
+        raise ConfigError(
+            f"The address carries {creds.describe()}; settings keep only the address "
+            "itself. Enter it in Settings › Endpoints, which keeps those in the OS "
+            "keyring and sends them with each request.")
+
+
+def _without_url_credentials(data: dict[str, Any],
+                             found: dict[str, UrlCredentials]) -> dict[str, Any]:
+    """`data` with credentials taken out of every base URL (into `found`, by provider id).
+
+    Files written before base URLs were split on saving may hold them; they are never
+    kept in the settings, but they are not thrown away either.
+    """
+    data = dict(data)
+    overrides = data.get("base_url_overrides")
+    if isinstance(overrides, dict):
+        cleaned: dict[str, Any] = {}
+        for provider_id, url in overrides.items():
+            if isinstance(url, str):
+                url, creds = split_url_credentials(url)
+                if creds:
+                    found[str(provider_id)] = creds
+            cleaned[provider_id] = url
+        data["base_url_overrides"] = cleaned
+    endpoints = data.get("custom_endpoints")
+    if isinstance(endpoints, list):
+        items: list[Any] = []
+        for item in endpoints:
+            if isinstance(item, dict) and isinstance(item.get("base_url"), str):
+                url, creds = split_url_credentials(item["base_url"])
+                if creds and isinstance(item.get("name"), str):
+                    found[item["name"]] = creds
+                item = {**item, "base_url": url}
+            items.append(item)
+        data["custom_endpoints"] = items
+    return data
+
+
 def _check_endpoint(endpoint: CustomEndpoint) -> None:
     if not endpoint.name.strip():
         raise ConfigError("A custom endpoint needs a name.")
     check_base_url(endpoint.base_url, allow_http=True)
+    _refuse_credentials(endpoint.base_url)
     if endpoint.key_env and not _ENV_NAME.match(endpoint.key_env):
         # A pasted key in this field would otherwise be saved in clear text.
         raise ConfigError(

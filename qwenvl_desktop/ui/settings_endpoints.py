@@ -4,6 +4,9 @@ A custom endpoint is a name, a base URL (https, or plain http only to this machi
 the LAN: a key must not cross the internet unencrypted), an optional environment
 variable for its key, and its models — typed in or fetched from GET {base}/models.
 Its key, if any, goes to the keyring like every other key; settings never hold it.
+A user name and password or a secret query parameter typed into an address (`key=`,
+`sig=`…) is split off when it is saved and kept in the keyring next to the key
+(`url_credentials`); the field then shows the address without them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -25,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.catalog import CustomEndpoint, check_base_url, load_builtin
+from ..core.catalog import CustomEndpoint, Provider, check_base_url, load_builtin
 from ..core.errors import ConfigError, KeyStoreError, explain
+from ..core.url_credentials import UrlCredentials, split_url_credentials
 from ..services import Services
 from .widgets import InlineNote, start_task
 
@@ -58,6 +63,7 @@ class EndpointsPage(QWidget):
         super().__init__(parent)
         self.services = services
         self._editing: str | None = None        # name of the endpoint in the form
+        self._url_credentials = UrlCredentials(base_url="")   # split off the form's URL
         self._fetch: asyncio.Task[list[str]] | None = None
 
         self.list = QListWidget(self)
@@ -180,9 +186,23 @@ class EndpointsPage(QWidget):
 
     # --- saving -----------------------------------------------------------------------
 
+    def _keep_url_credentials(self, provider: Provider, creds: UrlCredentials) -> str:
+        """Put what was split off an address in the keyring; the sentence that says so."""
+        if not creds:
+            return ""
+        where = "kept in the OS keyring"
+        try:
+            self.services.keystore.set_url_credentials(provider, creds)
+            if not self.services.keystore.secure:
+                where = "kept for this session only (no secure keyring)"
+        except KeyStoreError as err:
+            return " " + explain(err)
+        return (f" Its address carried {creds.describe()}: split off, {where} and sent "
+                "with each request; settings hold only the address.")
+
     def _endpoint_from_form(self) -> CustomEndpoint:
         name = self.name_edit.text().strip()
-        url = self.url_edit.text().strip()
+        url, self._url_credentials = split_url_credentials(self.url_edit.text().strip())
         if not name:
             raise ConfigError("Give the endpoint a name.")
         if not url:
@@ -216,6 +236,9 @@ class EndpointsPage(QWidget):
         self._editing = endpoint.name
         message = f"Saved “{endpoint.name}” ({_count(len(endpoint.models), 'model')})."
         kind = "ok"
+        self.url_edit.setText(endpoint.base_url)
+        saved = self.services.catalog.get(endpoint.name)
+        message += self._keep_url_credentials(saved, self._url_credentials)
         key = self.key_edit.text().strip()
         if key:
             try:
@@ -247,6 +270,7 @@ class EndpointsPage(QWidget):
             # The endpoint is gone; a stale keyring entry left behind does no harm.
             with contextlib.suppress(KeyStoreError):
                 self.services.keystore.delete(provider)
+                self.services.keystore.delete_url_credentials(provider)
         self.new_endpoint()
         self._fill_list()
         self.note.show_message(f"Removed “{name}”.", "ok")
@@ -258,7 +282,7 @@ class EndpointsPage(QWidget):
     def fetch_models(self) -> None:
         if self._fetch is not None and not self._fetch.done():
             return
-        url = self.url_edit.text().strip()
+        url, creds = split_url_credentials(self.url_edit.text().strip())
         name = self.name_edit.text().strip() or "endpoint"
         try:
             if not url:
@@ -273,8 +297,12 @@ class EndpointsPage(QWidget):
             key = self.services.keystore.get(self.services.catalog.get(self._editing))
         self.fetch_button.setEnabled(False)
         self.note.show_message(f"Asking {provider.base_url}/models …", "info")
-        self._fetch = start_task(self.services.client.list_models(provider, api_key=key),
-                                 self, self._fetched)
+        if not creds and self._editing in self.services.catalog.providers:
+            creds = (self.services.keystore.url_credentials(replace(
+                self.services.catalog.get(self._editing), base_url=url))
+                or UrlCredentials(base_url=url))
+        self._fetch = start_task(self.services.client.list_models(
+            provider, api_key=key, url_credentials=creds), self, self._fetched)
 
     def _fetched(self, ids: list[str] | None, error: BaseException | None) -> None:
         self._fetch = None
@@ -305,9 +333,10 @@ class EndpointsPage(QWidget):
     def save_overrides(self) -> None:
         settings = self.services.settings
         before = dict(settings.base_url_overrides)
+        split: dict[str, UrlCredentials] = {}
         try:
             for provider_id, edit in self.override_edits.items():
-                url = edit.text().strip()
+                url, split[provider_id] = split_url_credentials(edit.text().strip())
                 try:
                     settings.set_base_url_override(provider_id, url or None)
                 except ConfigError as err:
@@ -319,9 +348,15 @@ class EndpointsPage(QWidget):
             self.override_note.show_message(explain(err), "error")
             return
         count = len(settings.base_url_overrides)
-        self.override_note.show_message(
-            f"Saved: {count} provider(s) use another address." if count
-            else "Saved: every provider uses its own address.", "ok")
+        message = (f"Saved: {count} provider(s) use another address." if count
+                   else "Saved: every provider uses its own address.")
+        for provider_id, creds in split.items():
+            provider = self.services.catalog.get(provider_id)
+            if creds:
+                self.override_edits[provider_id].setText(provider.base_url)
+                message += self._keep_url_credentials(provider, creds).replace(
+                    " Its address", f" The address of {provider.name}", 1)
+        self.override_note.show_message(message, "ok")
         self.catalog_changed.emit()
 
     def cancel_tasks(self) -> None:

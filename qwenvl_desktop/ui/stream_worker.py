@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
     from qwenvl_desktop.core.api.client import ChatClient
     from qwenvl_desktop.core.catalog import Model, Provider
+    from qwenvl_desktop.core.url_credentials import UrlCredentials
 
 __all__ = ["FRAME_S", "StreamWorker"]
 
@@ -89,11 +90,13 @@ class _ClientSettings:
     max_retries: int
     backoff_base: float
     backoff_max: float
+    url_credentials: UrlCredentials | None = None   # read from the key store here
 
     @classmethod
-    def of(cls, client: ChatClient) -> _ClientSettings:
+    def of(cls, client: ChatClient, provider: Provider) -> _ClientSettings:
         return cls(client.connect_timeout, client.read_timeout, client.max_retries,
-                   client.backoff_base, client.backoff_max)
+                   client.backoff_base, client.backoff_max,
+                   client.url_credentials_for(provider))
 
 
 class _Batcher:
@@ -192,7 +195,7 @@ class StreamWorker:
             with contextlib.suppress(RuntimeError):    # the GUI loop is already closed
                 gui_loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        settings = _ClientSettings.of(self._template())
+        settings = _ClientSettings.of(self._template(), provider)
         loop = self._ensure_started()
         handle: Future[asyncio.Task[None]] = Future()
 
@@ -272,7 +275,8 @@ class StreamWorker:
                             read_timeout=settings.read_timeout,
                             max_retries=settings.max_retries,
                             backoff_base=settings.backoff_base,
-                            backoff_max=settings.backoff_max)
+                            backoff_max=settings.backoff_max,
+                            url_credentials=lambda _provider: settings.url_credentials)
         batcher = _Batcher(asyncio.get_running_loop(), deliver, self.interval)
         events = cast(AsyncGenerator[StreamEvent, None],
                       client.stream_chat(provider, model, messages, params, api_key=api_key))

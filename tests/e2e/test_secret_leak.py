@@ -24,6 +24,7 @@ from PIL import Image
 
 import qwenvl_desktop
 from qwenvl_desktop import cli
+from qwenvl_desktop.core import paths
 from qwenvl_desktop.core.settings import Settings
 from qwenvl_desktop.core.storage import load_conversation
 from qwenvl_desktop.testing import SENTINEL_KEY
@@ -32,6 +33,10 @@ from qwenvl_desktop.testing.provider_server import ProviderServer, Script
 
 REPO = Path(qwenvl_desktop.__file__).resolve().parent.parent
 ECHO = f"Incorrect API key {SENTINEL_KEY} for this region"
+# Credentials people put into gateway URLs: never registered as keys anywhere, so
+# nothing but the splitting of base URLs keeps them out of files.
+GATEWAY_PASSWORD = "gw-SENTINEL-3e1f9a-never-write-me"
+SIGNATURE = "sig-SENTINEL-88aa0c-never-write-me"
 
 
 @pytest.fixture
@@ -133,6 +138,60 @@ def test_log_records_never_carry_the_key(
     for text in outputs:
         assert SENTINEL_KEY not in text
     _assert_no_key_in_logs(caplog)
+
+
+def test_credentials_in_base_urls_never_reach_a_file_an_output_or_a_log(
+    server: ProviderServer, memory_keyring: MemoryKeyring, tmp_path: Path,
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """User info and secret query parameters in base URLs: in an older settings file,
+    and typed into --base-url. The requests carry them; nothing written does."""
+    caplog.set_level(logging.DEBUG)
+    memory_keyring.store[("qwenvl-desktop", "dashscope-intl")] = SENTINEL_KEY
+    memory_keyring.store[("qwenvl-desktop", "segmind")] = SENTINEL_KEY
+    outputs: list[str] = []
+    conv = tmp_path / "gateway.qwenvl"
+    settings_file = paths.settings_file()
+    data = json.loads(settings_file.read_text(encoding="utf-8"))
+    clean = data["base_url_overrides"]["dashscope-intl"]
+    data["base_url_overrides"]["dashscope-intl"] = f"{clean}?sig={SIGNATURE}&token={SIGNATURE}"
+    settings_file.write_text(json.dumps(data), encoding="utf-8")
+
+    # 1. The settings file is cleaned on load, with a notice; the request still signs.
+    server.enqueue(Script(content="Signed."))
+    assert _cli(capfd, outputs, "ask", "--save", str(conv), "Hi") == 0
+    assert f"sig={SIGNATURE}" in server.requests[-1].path
+    assert "keyring" in outputs[-1]                           # the notice, on stderr
+    assert json.loads(settings_file.read_text())["base_url_overrides"] == {
+        "dashscope-intl": clean}
+    server.enqueue(Script(content="Still signed."))
+    assert _cli(capfd, outputs, "ask", "--continue", str(conv), "Again") == 0
+    assert f"sig={SIGNATURE}" in server.requests[-1].path
+
+    # 2. --base-url with user info and a secret parameter: sent, recorded clean.
+    segmind = server.base_url_for("segmind").replace("http://", "")
+    server.enqueue(Script(content="Through the gateway."))
+    assert _cli(capfd, outputs, "ask", "-p", "segmind", "--save", str(tmp_path / "s.qwenvl"),
+                "--base-url", f"http://gw:{GATEWAY_PASSWORD}@{segmind}?key={SIGNATURE}",
+                "Hi") == 0
+    request = server.requests[-1]
+    assert f"key={SIGNATURE}" in request.path
+    assert request.headers["authorization"].startswith("Basic ")
+    # 3. A failing one: the error text and the log hold neither.
+    assert _cli(capfd, outputs, "ask", "-p", "dashscope-intl", "--base-url",
+                f"http://gw:{GATEWAY_PASSWORD}@127.0.0.1:1/v1?signature={SIGNATURE}",
+                "--continue", str(conv), "Elsewhere") == 6
+
+    assert _cli(capfd, outputs, "export", str(conv), "--to", "md") == 0
+    assert _cli(capfd, outputs, "export", str(conv), "--to", "html") == 0
+    saved = load_conversation(conv)
+    assert [m.provenance.base_url for m in saved.messages if m.provenance] == [
+        clean, clean, "http://127.0.0.1:1/v1"]
+    for secret in (GATEWAY_PASSWORD, SIGNATURE):
+        assert _files_containing(tmp_path, secret) == []
+        for text in outputs:
+            assert secret not in text
+        assert [r.getMessage() for r in caplog.records if secret in r.getMessage()] == []
 
 
 def test_subprocess_with_env_key_never_prints_or_saves_it(

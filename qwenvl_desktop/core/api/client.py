@@ -13,7 +13,8 @@ the partial answer instead of being silently sent again. The rules, in one place
 
 One shared `httpx.AsyncClient` is injected; the client never makes its own. The key is
 only ever in a request header: it is registered with `errors.redact` by `build_request`
-and never logged.
+and never logged. Credentials split off a base URL (`url_credentials`) come from the
+injected `url_credentials` lookup and are put back on the request URL only.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ..errors import (
     TimeoutError_,
     redact,
 )
+from ..url_credentials import UrlCredentials
 from .error_parsing import error_from_response, is_retryable_status
 from .request import auth_headers, build_request, serialize_body
 from .stream import StreamDecoder, completion_to_events
@@ -102,8 +104,11 @@ class ChatClient:
                  backoff_max: float = 20.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  random: Callable[[], float] = _random.random,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 url_credentials: Callable[[Provider], UrlCredentials | None] | None = None,
+                 ) -> None:
         self._http = http
+        self._url_credentials = url_credentials
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.max_retries = max_retries
@@ -126,10 +131,11 @@ class ChatClient:
         """
         spec = build_request(provider, model, messages, params, api_key=api_key)
         body = serialize_body(spec.json)
+        url = self._wire_url(provider, spec.url)
         attempt = 0
         while True:
             try:
-                request = self._http.build_request(spec.method, spec.url, headers=spec.headers,
+                request = self._http.build_request(spec.method, url, headers=spec.headers,
                                                    content=body, timeout=self._timeout())
             except (httpx.InvalidURL, ValueError) as err:
                 raise _bad_url(provider, err) from None
@@ -186,9 +192,15 @@ class ChatClient:
         result.total_s = self._clock() - start
         return result
 
-    async def list_models(self, provider: Provider, *, api_key: str | None) -> list[str]:
-        """Model ids from GET {base_url}/models (OpenAI-style `{"data": [{"id": ...}]}`)."""
+    async def list_models(self, provider: Provider, *, api_key: str | None,
+                          url_credentials: UrlCredentials | None = None) -> list[str]:
+        """Model ids from GET {base_url}/models (OpenAI-style `{"data": [{"id": ...}]}`).
+
+        `url_credentials`: for an address not saved yet (the endpoint form); otherwise
+        those kept for `provider` are used."""
         url = f"{provider.base_url.rstrip('/')}/models"
+        url = (url_credentials.apply(url) if url_credentials is not None
+               else self._wire_url(provider, url))
         headers = {"Accept": "application/json", **auth_headers(provider, api_key)}
         data = await self._get_json(url, headers, provider)
         items: Any = data.get("data", data.get("models")) if isinstance(data, dict) else data
@@ -315,6 +327,14 @@ class ChatClient:
         except (ValueError, UnicodeDecodeError) as err:
             raise MalformedStream(f"{provider.name} sent something that is not JSON "
                                   f"({_excerpt(data)}).", provider=provider.id) from err
+
+    def url_credentials_for(self, provider: Provider) -> UrlCredentials | None:
+        """What goes back on `provider`'s request URLs (credentials split off its base)."""
+        return self._url_credentials(provider) if self._url_credentials else None
+
+    def _wire_url(self, provider: Provider, url: str) -> str:
+        creds = self.url_credentials_for(provider)
+        return creds.apply(url) if creds else url
 
     # --- errors and retries ------------------------------------------------------------
 
