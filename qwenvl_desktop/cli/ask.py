@@ -29,6 +29,7 @@ from ..core.images import (
     prepare_image_async,
     read_image_file,
 )
+from ..core.opened_files import review_opened_conversation
 from ..core.storage import load_conversation, save_conversation
 from ..core.url_credentials import UrlCredentials, split_url_credentials
 from ..services import Services, send_turn
@@ -249,6 +250,11 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
         services.reconfigure_client()
     conversation = load_conversation(args.continue_file) if args.continue_file else None
     choice = _choose(args, services, conversation)
+    if conversation is not None:
+        # A file may come from someone else: what it would steer is checked and said.
+        for notice in review_opened_conversation(conversation, services.catalog,
+                                                 choice.provider):
+            print(f"note: {notice}", file=sys.stderr)
     base = conversation.params if conversation else services.settings.params_for(
         choice.provider.id)
     params = _params(args, base)

@@ -153,16 +153,19 @@ class Conversation:
                 continue
             images: tuple[ImagePart, ...] = ()
             if message.images and (not drop_old_images or index == last_with_images):
+                # An image without bytes (a file that named only an address) is never
+                # sent: fetching that address would be done on the person's behalf.
                 images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
                                for h in message.images
-                               if h in self.images)
+                               if h in self.images and self.images[h].data)
             wire.append(ChatMessage(role=message.role, text=message.text, images=images))
         return wire
 
     def image_turns(self) -> list[list[StoredImage]]:
         """The images of each user turn that has any, oldest first (what history resends)."""
-        return [[self.images[h] for h in m.images if h in self.images]
-                for m in self.messages if m.role == "user" and m.images]
+        turns = [[self.images[h] for h in m.images if h in self.images and self.images[h].data]
+                 for m in self.messages if m.role == "user" and m.images]
+        return [turn for turn in turns if turn]
 
     def auto_title(self) -> str:
         """A title from the first user message, for conversations still untitled."""

@@ -238,7 +238,11 @@ def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) ->
                    f"{render_markdown(message.reasoning, copy_links=False)}</details>")
     for sha in message.images:
         image = conv.images.get(sha)
-        if image is None or not image.data:
+        if image is None:
+            continue
+        if not image.data:
+            out.append(f'<p class="note">{esc(image.original_name or "image")}: image not '
+                       "included in the conversation file</p>")
             continue
         if sha not in uris:
             uris[sha] = _data_uri(image)

@@ -22,7 +22,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,17 @@ class Settings:
 
     def set_params(self, provider_id: str, params: ChatParams) -> None:
         self.default_params[provider_id] = params.to_dict()
+
+    def note_param_changes(self, provider_id: str, before: ChatParams,
+                           after: ChatParams) -> None:
+        """Remember as defaults only the values the person changed (`before` → `after`),
+        not everything shown: a conversation opened from a file shows the file's values,
+        and those apply to that conversation only."""
+        defaults = self.params_for(provider_id)
+        changes = {f.name: getattr(after, f.name) for f in fields(ChatParams)
+                   if getattr(after, f.name) != getattr(before, f.name)}
+        if changes:
+            self.set_params(provider_id, replace(defaults, **changes))
 
     # --- (de)serialising ---------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from qwenvl_desktop.core.api.types import ChatParams
 from qwenvl_desktop.core.catalog import Model, Provider
 from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.errors import QwenVLError, explain
@@ -299,6 +300,7 @@ class ChatActions(QObject):
         conv = self.current
         panel = self.w.param_panel
         params = panel.params()
+        before = conv.params if conv is not None else ChatParams()
         if conv is not None:
             conv.params = params
             conv.system_prompt = panel.system_prompt()
@@ -306,7 +308,8 @@ class ChatActions(QObject):
             provider, model = self.target()
         except QwenVLError:
             return
-        self.services.settings.set_params(provider.id, params)
+        # Only what the person changed: a file's own values stay with its conversation.
+        self.services.settings.note_param_changes(provider.id, before, params)
         self.w.composer.set_target(provider, model, panel.high_resolution())
         self.update_history_estimate()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from qwenvl_desktop.core.conversation import Conversation, new_id
 from qwenvl_desktop.core.errors import QwenVLError, explain
+from qwenvl_desktop.core.opened_files import review_opened_conversation
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -79,10 +80,24 @@ class FileActions(QObject):
             return True
         if conv.id in known or have is not None:
             conv.id = new_id()     # a second copy: never overwrite the one we have
+        # What the file would do on the next turn is checked and said before it is shown.
+        notices = review_opened_conversation(conv, self.services.catalog,
+                                             self._next_provider_id(conv))
         self._paths[conv.id] = path
         chat.adopt(conv)
         self.w.statusBar().showMessage(f"Opened {path.name}", 5000)
+        if notices:
+            self.w.banner.show_notice(f"{path.name}: " + "\n".join(notices))
         return True
+
+    def _next_provider_id(self, conv: Conversation) -> str:
+        """The provider the opened conversation's next turn goes to (as `show` picks it)."""
+        if conv.provider_id in self.w.chat.usable_provider_ids():
+            return conv.provider_id
+        try:
+            return self.w.model_bar.provider().id
+        except QwenVLError:
+            return conv.provider_id
 
     # --- save ---------------------------------------------------------------------------
 

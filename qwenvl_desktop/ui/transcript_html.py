@@ -121,6 +121,11 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
         image = conversation.images.get(sha)
         if image is None:
             continue
+        if not image.data:
+            # A file that held only an address for it: shown as missing, never fetched.
+            cells.append(f"<i>[image missing: {html.escape(image.original_name or 'image')}"
+                         " — not included in the file]</i>")
+            continue
         width, height = thumb_size(image)
         tokens = message.image_tokens.get(sha)
         title = html.escape(image.original_name or "image")
