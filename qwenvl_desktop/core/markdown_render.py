@@ -31,6 +31,8 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .links import is_openable
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -258,7 +260,32 @@ def _renderer_class() -> Any:
             token = tokens[idx]
             alt = self.renderInlineAsText(token.children, options, env) or "image"
             src = str(token.attrGet("src") or "")
+            if not is_openable(src):
+                return f"[image: {escapeHtml(alt)}]{_shown_target(src, env)}"
             return f'<a href="{escapeHtml(src)}">[image: {escapeHtml(alt)}]</a>'
+
+        # A model-written link the app may never open (another scheme, a relative path,
+        # or one of the transcript's own action schemes, which a model could imitate)
+        # is not a link: its text is shown followed by its target.
+        def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                      env: EnvType) -> str:
+            token = tokens[idx]
+            href = str(token.attrGet("href") or "")
+            stack: list[str | None] = env.setdefault("blocked_links", [])
+            if is_openable(href):
+                stack.append(None)
+                return self.renderToken(tokens, idx, options, env)
+            # An autolink's text is its target already: nothing to add after it.
+            stack.append("" if token.markup == "autolink" else href)
+            return ""
+
+        def link_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                       env: EnvType) -> str:
+            stack: list[str | None] = env.get("blocked_links") or []
+            blocked = stack.pop() if stack else None
+            if blocked is None:
+                return self.renderToken(tokens, idx, options, env)
+            return _shown_target(blocked, env) if blocked else ""
 
     return _QtRenderer
 
@@ -300,6 +327,13 @@ def _html_table(table: Table, env: dict[str, Any]) -> str:
     caption = f"<p><i>{escapeHtml(table.caption)}</i></p>\n" if table.caption else ""
     return (caption + _table_open(env) + "\n".join(rows) + "\n</table>\n"
             + _table_links(env))
+
+
+def _shown_target(href: str, env: MutableMapping[str, Any]) -> str:
+    from markdown_it.common.utils import escapeHtml
+
+    palette: _Palette = env["palette"]
+    return f' <span style="color:{palette.muted}">({escapeHtml(href)})</span>'
 
 
 def _cell_open(tag: str, token: Token) -> str:

@@ -56,8 +56,10 @@ def review_opened_conversation(conv: Conversation, catalog: Catalog,
         named = ", ".join(name for name, _url in missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         where = f" (the file only names an address on {', '.join(hosts)})" if hosts else ""
-        notices.append(f"{len(missing)} image(s) in this file hold no picture{where}: "
-                       f"{named}. They are shown as missing and not sent with your messages.")
+        count = "1 image in this file holds" if len(missing) == 1 else \
+            f"{len(missing)} images in this file hold"
+        notices.append(f"{count} no picture{where}: {named}. Shown as missing; never sent "
+                       "with your messages.")
     if conv.system_prompt.strip():
         prompt = " ".join(conv.system_prompt.split())
         if len(prompt) > _PROMPT_SHOWN:

@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
-    QDesktopServices,
     QGuiApplication,
     QImage,
     QTextBlockFormat,
@@ -49,6 +48,7 @@ from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, render_markdown
 
 from .grounding_links import LocatedImages
+from .link_guard import LinkGuard
 from .theme import TranscriptColors, transcript_colors
 from .transcript_html import (
     THUMB_BOX,
@@ -131,6 +131,9 @@ class Transcript(QTextBrowser):
         self.document().setUndoRedoEnabled(False)
         self.document().setDocumentMargin(12)
         self.anchorClicked.connect(self._on_anchor)
+        # Model-written links: hover shows the target, opening asks first (link_guard).
+        self.link_guard = LinkGuard(self)
+        self.link_guard.copied.connect(self.copied)
         self._conversation: Conversation | None = None
         # Messages shown, in document order, each with a cursor at its first position.
         self._starts: dict[str, QTextCursor] = {}
@@ -615,7 +618,7 @@ class Transcript(QTextBrowser):
         href = url.toString()
         scheme, _, rest = href.partition(":")
         if scheme in ("http", "https", "mailto"):
-            QDesktopServices.openUrl(url)
+            self.link_guard.activate(url)
             return
         if href == _EARLIER:
             self.load_earlier()

@@ -54,7 +54,7 @@ def test_an_image_without_bytes_is_never_sent_as_its_url() -> None:
     for prefer_urls in (True, False):
         wire = conv.to_wire(prefer_urls=prefer_urls)
         assert [part for m in wire for part in m.images] == []
-    assert any("chart.png" in n and "not sent" in n for n in notices)
+    assert any("chart.png" in n and "never sent" in n for n in notices)
     assert conv.image_turns() == []              # nor counted in what history costs
 
 
