@@ -2,7 +2,9 @@
 
 Both refuse early what cannot be an image (a folder, a FIFO, an empty file, an HTML
 page, a download larger than the limit) so nothing large or endless is read into
-memory. What the bytes are is checked later, by `image_checks`.
+memory. What the bytes are is checked later, by `image_checks`. A link is fetched only
+when the person asks for it (the window offers "Attach image from this link"; the
+terminal takes `-i URL`), and then without cookies or credentials (see below).
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from .errors import ImageError
+from .errors import ImageError, redact
 
 __all__ = ["MAX_FILE_BYTES", "fetch_image_url", "read_image_file"]
 
@@ -53,46 +55,128 @@ def read_image_file(path: Path) -> bytes:
     return data
 
 
+_MAX_REDIRECTS: Final = 5
+_HEADERS: Final = {"Accept": "image/avif,image/webp,image/png,image/jpeg,image/*;q=0.8"}
+# The first bytes of every format `image_checks` reads (and of HEIC, which it names).
+_MAGIC: Final = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM",
+                 b"II*\x00", b"MM\x00*", b"\x00\x00\x01\x00", b"\xffO\xffQ",
+                 b"\x00\x00\x00\x0cjP  ", b"qoif", b"8BPS")
+
+
+def _is_image_start(head: bytes) -> bool:
+    if head.startswith(_MAGIC):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    if head[4:8] == b"ftyp":                       # AVIF (and HEIC, refused later by name)
+        return True
+    return len(head) >= 2 and head[:1] == b"P" and head[1:2] in b"1234567"
+
+
+def _shown(url: str) -> str:
+    """The link as messages name it: no user info, no query (either may hold a secret)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the link"
+    return f"{parts.scheme}://{host}{port}{parts.path}" if host else url.split("?", 1)[0]
+
+
+def _check_link(url: str, name: str, *, redirected: bool = False) -> None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ImageError(name, "the link is not a valid address") from None
+    where = "redirects to" if redirected else "is"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        scheme = f"a {parts.scheme}:" if parts.scheme else "a relative"
+        raise ImageError(name, f"the link {where} {scheme} address; only http:// and "
+                               "https:// image links are fetched"
+                         if redirected else "only http:// and https:// image links can be "
+                                            "fetched")
+    if "@" in parts.netloc:
+        raise ImageError(name, f"the link {where} an address with a user name or password "
+                               "in it; such links are not fetched (no credentials are sent)")
+
+
 async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
                           max_bytes: int = 20_000_000) -> bytes:
-    """Download an image, reading at most `max_bytes` (the body is streamed, not trusted)."""
-    parts = urlsplit(url)
-    name = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else url
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ImageError(name, "only http:// and https:// image links can be fetched")
+    """Download an image the person asked for, reading at most `max_bytes`.
+
+    The request carries no cookie and no credential (it is built here, not by the
+    client, which would add its cookies); redirects are followed by hand, at most
+    `_MAX_REDIRECTS`, and only to http(s) addresses without user info. The body is
+    streamed: refused as soon as its first bytes are not a picture or it passes the cap.
+    """
+    name = _shown(url)
+    _check_link(url, name)
+    current = url
     try:
-        async with http.stream("GET", url, follow_redirects=True) as response:
-            if response.status_code >= 400:
-                reason = response.reason_phrase or "error"
-                raise ImageError(name, f"the server answered HTTP {response.status_code} "
-                                       f"{reason}".rstrip())
-            ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            # CDNs and object stores often label images as octet-stream; the bytes are
-            # checked by `inspect_image` anyway. Anything else (HTML, JSON) is a web page.
-            if ctype and not ctype.startswith("image/") and ctype not in (
-                    "application/octet-stream", "binary/octet-stream"):
-                raise ImageError(name, f"the link is not an image (the server sent {ctype})")
-            if ctype == "image/svg+xml":
-                raise ImageError(name, "SVG vector images are not supported; "
-                                       "use a PNG or JPEG version")
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
-                raise ImageError(name, f"the image is {_mb(int(declared))}, larger than "
-                                       f"{_mb(max_bytes)}, the limit for downloads")
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ImageError(name, f"the image is larger than {_mb(max_bytes)}, "
-                                           "the limit for downloads")
-                chunks.append(chunk)
+        for _hop in range(_MAX_REDIRECTS + 1):
+            request = httpx.Request("GET", current, headers=_HEADERS,
+                                    extensions={"timeout": http.timeout.as_dict()})
+            try:
+                response = await http.send(request, stream=True, follow_redirects=False)
+            except httpx.InvalidURL:       # httpx parses a redirect's Location on receipt
+                raise ImageError(name, "the link redirects to an address that is not a "
+                                       "valid http(s) address; it is not fetched") from None
+            try:
+                location = response.headers.get("location", "")
+                if response.is_redirect and location:
+                    current = urljoin(current, location)
+                    _check_link(current, name, redirected=True)
+                    continue
+                return await _read_image(response, name, max_bytes)
+            finally:
+                await response.aclose()
+    except httpx.InvalidURL:
+        raise ImageError(name, "the link is not a valid address") from None
     except httpx.HTTPError as err:
         raise ImageError(name, f"the image could not be downloaded ({type(err).__name__}: "
-                               f"{err})") from err
+                               f"{redact(str(err))})") from err
+    raise ImageError(name, f"the link redirects more than {_MAX_REDIRECTS} times")
+
+
+async def _read_image(response: httpx.Response, name: str, max_bytes: int) -> bytes:
+    if response.status_code >= 400:
+        reason = response.reason_phrase or "error"
+        raise ImageError(name, f"the server answered HTTP {response.status_code} "
+                               f"{reason}".rstrip())
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    # CDNs and object stores often label images as octet-stream; the bytes decide.
+    # Anything else (HTML, JSON) is a web page.
+    if ctype and not ctype.startswith("image/") and ctype not in (
+            "application/octet-stream", "binary/octet-stream"):
+        raise ImageError(name, f"the link is not an image (the server sent {ctype})")
+    if ctype == "image/svg+xml":
+        raise ImageError(name, "SVG vector images are not supported; "
+                               "use a PNG or JPEG version")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ImageError(name, f"the image is {_mb(int(declared))}, larger than "
+                               f"{_mb(max_bytes)}, the limit for downloads")
+    chunks: list[bytes] = []
+    total = 0
+    checked = False
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise ImageError(name, f"the image is larger than {_mb(max_bytes)}, "
+                                   "the limit for downloads")
+        chunks.append(chunk)
+        if not checked and total >= 16:
+            checked = True
+            if not _is_image_start(b"".join(chunks)[:16]):
+                raise ImageError(name, "the link is not an image (its first bytes are "
+                                       f"not a picture, whatever the label {ctype or 'says'})")
     if total == 0:
         raise ImageError(name, "the server sent an empty file")
-    return b"".join(chunks)
+    data = b"".join(chunks)
+    if not checked and not _is_image_start(data):
+        raise ImageError(name, "the link is not an image (too short to be a picture)")
+    return data
 
 
 def _mb(size: int) -> str:

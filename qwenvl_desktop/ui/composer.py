@@ -3,8 +3,10 @@
 Images arrive by drag and drop (files, image data from browsers and other apps, web
 links), by Ctrl+V, by the file picker and by screenshot. Each is read and checked at
 once (header only: cheap), so a bad one is reported by name and reason right away, in
-the tray and through `error(str)`; what is already attached is never touched. Web
-links are downloaded on the qasync loop with a "downloading…" card in the tray.
+the tray and through `error(str)`; what is already attached is never touched. A web
+link without image data is only offered ("Attach image from this link", `LinkOffer`);
+when the person accepts, it is downloaded on the qasync loop with a "downloading…"
+card in the tray.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from .composer_input import (
     timestamp,
 )
 from .history_images import HistoryRow
+from .link_offer import LinkOffer
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
@@ -93,6 +96,7 @@ class Composer(QWidget):
         self.tray = AttachmentTray(self)
         # What earlier turns' images add to the next request, and the choice to drop them.
         self.history = HistoryRow(self)
+        self.link_offer = LinkOffer(self)
         self.input = ComposerInput(self, self)
         self.input.setMinimumHeight(56)
         self.attach_button = QToolButton(self)
@@ -136,7 +140,9 @@ class Composer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tray)
         layout.addWidget(self.history)
+        layout.addWidget(self.link_offer)
         layout.addLayout(row)
+        self.link_offer.attach_requested.connect(self._download_all)
 
         self.input.submitted.connect(self.submit)
         self.input.escape_pressed.connect(self.stop_requested)
@@ -167,6 +173,7 @@ class Composer(QWidget):
     def clear(self) -> None:
         """Empty the text and the tray; downloads still running are cancelled."""
         self.input.clear()
+        self.link_offer.withdraw()
         for task in self._downloads.values():
             task.cancel()
         self._downloads.clear()
@@ -315,8 +322,7 @@ class Composer(QWidget):
             return
         if remote:
             self._report(errors, clear=True)
-            for url in remote:
-                self.download(url)
+            self.offer_links(remote)
             return
         if "image/svg+xml" in mime.formats():
             errors.append("The dropped image is an SVG vector image, which is not "
@@ -328,6 +334,14 @@ class Composer(QWidget):
         self._report(errors, clear=True)
 
     # --- downloads ----------------------------------------------------------------------
+
+    def offer_links(self, urls: list[str]) -> None:
+        """Offer to fetch images at web links; nothing is fetched until asked."""
+        self.link_offer.offer(urls)
+
+    def _download_all(self, urls: list[str]) -> None:
+        for url in urls:
+            self.download(url)
 
     def download(self, url: str) -> None:
         """Fetch an image link (at most 20 MB) on the event loop, with a tray card."""

@@ -3,7 +3,9 @@
 Drops and pastes arrive as QMimeData in many shapes: file URLs from file managers,
 encoded bytes (image/png, image/jpeg) or Qt's own image from browsers and screenshot
 tools, web links from a browser's address bar, or links and paths pasted as text.
-These helpers tell them apart; the composer decides what to do with each.
+These helpers tell them apart; the composer decides what to do with each. Text is
+text: a pasted web link goes in as text (the composer offers to fetch it), Ctrl+Shift+V
+pastes only the plain text, whatever else the clipboard holds.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QUrl, Signal
-from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "name_from_url",
     "offers_image",
     "png_bytes",
+    "remote_links",
     "text_urls",
     "timestamp",
 ]
@@ -35,6 +38,8 @@ class ImageHost(Protocol):
     def is_streaming(self) -> bool: ...
 
     def add_mime(self, mime: QMimeData, *, pasted: bool = False) -> None: ...
+
+    def offer_links(self, urls: list[str]) -> None: ...
 
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff",
@@ -109,6 +114,19 @@ def offers_image(mime: QMimeData) -> bool:
     return mime.hasText() and text_urls(mime.text()) is not None
 
 
+def remote_links(mime: QMimeData) -> list[str] | None:
+    """The web links a paste or drop is made of, when it is nothing but web links and
+    carries no image data of its own (None otherwise)."""
+    if encoded_image(mime) is not None or "image/svg+xml" in mime.formats():
+        return None
+    urls = list(mime.urls()) if mime.hasUrls() else []
+    if not urls and mime.hasText():
+        urls = text_urls(mime.text()) or []
+    if not urls or not all(u.scheme() in ("http", "https") for u in urls):
+        return None
+    return [u.toString() for u in urls]
+
+
 class ComposerInput(QPlainTextEdit):
     """The message field: Enter sends, Shift+Enter breaks the line, images go to the tray."""
 
@@ -136,6 +154,13 @@ class ComposerInput(QPlainTextEdit):
                 event.accept()
                 self.submitted.emit()
                 return
+        plain_paste = (Qt.KeyboardModifier.ControlModifier
+                       | Qt.KeyboardModifier.ShiftModifier)
+        if key == Qt.Key.Key_V and event.modifiers() == plain_paste:
+            # Paste as plain text: the clipboard's text only, never an image or a fetch.
+            event.accept()
+            self.insertPlainText(QGuiApplication.clipboard().text())
+            return
         if key == Qt.Key.Key_Escape and self._host.is_streaming():
             event.accept()
             self.escape_pressed.emit()
@@ -147,6 +172,12 @@ class ComposerInput(QPlainTextEdit):
         return offers_image(source) or super().canInsertFromMimeData(source)
 
     def insertFromMimeData(self, source: QMimeData) -> None:
+        links = remote_links(source)
+        if links:
+            # A link is text; fetching it is offered, never done on paste.
+            self.insertPlainText(source.text() if source.hasText() else "\n".join(links))
+            self._host.offer_links(links)
+            return
         if offers_image(source):
             self._host.add_mime(source, pasted=True)
             return

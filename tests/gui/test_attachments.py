@@ -247,6 +247,8 @@ def test_dropped_web_link_is_downloaded_with_a_progress_card(composer: Composer,
     mime = QMimeData()
     mime.setUrls([QUrl("https://images.example/cat.png")])
     drop(composer, mime)
+    assert composer.tray.pending_count() == 0       # offered, not fetched on its own
+    qtbot.mouseClick(composer.link_offer.attach_button, Qt.MouseButton.LeftButton)
     assert composer.tray.pending_count() == 1
     assert "downloading" in composer.tray.total_label.text()
     qtbot.waitUntil(lambda: names(composer) == ["cat.png"])
@@ -263,8 +265,9 @@ def test_bad_web_links_are_explained(composer: Composer, qtbot: QtBot, url: str,
                                      reason: str) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl(url)])
+    drop(composer, mime)
     with qtbot.waitSignal(composer.error) as blocker:
-        drop(composer, mime)
+        qtbot.mouseClick(composer.link_offer.attach_button, Qt.MouseButton.LeftButton)
     assert reason in blocker.args[0]
     assert composer.tray.pending_count() == 0
     assert names(composer) == []

@@ -548,7 +548,7 @@ def test_fetch_stops_reading_a_stream_at_the_cap() -> None:
         nonlocal sent
         for _ in range(1000):
             sent += 1
-            yield b"\0" * 1000
+            yield b"\xff\xd8\xff" + b"\0" * 997      # a JPEG start, then too much of it
 
     response = httpx.Response(200, headers={"content-type": "image/jpeg"}, content=body())
     with pytest.raises(ImageError, match="larger than"):
