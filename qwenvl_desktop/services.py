@@ -41,6 +41,7 @@ from .core.errors import (
 from .core.images import PreparedImage
 from .core.library import ConversationLibrary
 from .core.logs import redact_http_library_logs
+from .core.media import PreparedMedia
 from .core.secrets import KeyStore
 from .core.settings import Settings, catalog_for
 from .core.url_credentials import clean_url
@@ -203,12 +204,17 @@ class _Answer:
 
 
 def _user_message(conversation: Conversation, text: str,
-                  images: Sequence[PreparedImage]) -> Message:
+                  images: Sequence[PreparedImage | PreparedMedia]) -> Message:
     message = Message(role="user", text=text)
-    for image in images:
-        digest = conversation.add_image(image.to_stored())
-        message.images.append(digest)
-        message.image_tokens[digest] = image.tokens
+    for item in images:
+        frames = item.frames if isinstance(item, PreparedMedia) else (item,)
+        for image in frames:
+            digest = conversation.add_image(image.to_stored())
+            if digest not in message.images:
+                message.images.append(digest)
+            message.image_tokens[digest] = image.tokens
+        if isinstance(item, PreparedMedia):
+            message.media.append(item.to_group())
     return message
 
 
@@ -219,7 +225,7 @@ async def send_turn(
     model: Model,
     params: ChatParams,
     text: str,
-    images: Sequence[PreparedImage] = (),
+    images: Sequence[PreparedImage | PreparedMedia] = (),
     *,
     api_key: str | None,
     drop_old_images: bool = False,

@@ -86,6 +86,9 @@ class Model:
     grounding: Grounding | None = None
     """Coordinate convention of its boxes and points; None: by the family rule."""
 
+    video: bool = True
+    """Reads a frame-list video part where the provider takes one (else: frames as images)."""
+
     def __post_init__(self) -> None:
         if self.grounding is None:
             object.__setattr__(self, "grounding", grounding_rule(self.id))
@@ -133,6 +136,16 @@ class Provider:
     console_url: str = ""
     custom: bool = False
     key_optional: bool = False
+    video_input: Literal["frame_list", "images"] = "images"
+    """How a video goes on the wire: one `{"type": "video", "video": [frames]}` part, or
+    its frames as images, each after its timestamp as text (what every model reads)."""
+    video_min_frames: int = 4
+    video_max_frames: int = 512
+
+    def takes_video(self, model: Model, frames: int) -> bool:
+        """Whether `frames` frames go to `model` as one frame-list video part."""
+        return (self.video_input == "frame_list" and model.video
+                and self.video_min_frames <= frames <= self.video_max_frames)
 
     def chat_url(self, model_id: str) -> str:
         base = self.base_url.rstrip("/")

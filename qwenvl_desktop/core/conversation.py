@@ -13,7 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .api.types import ChatMessage, ChatParams, ImagePart, Role, Usage
+from .api.types import ChatMessage, ChatParams, ImagePart, Role, Usage, VideoPart
+from .media_groups import MediaGroup
 
 MessageStatus = Literal["complete", "streaming", "stopped", "interrupted", "error"]
 
@@ -75,6 +76,8 @@ class Message:
     provenance: Provenance | None = None
     # Token estimate per image as computed when it was attached (for display).
     image_tokens: dict[str, int] = field(default_factory=dict)
+    # Documents and video clips: which of `images` are one file's pages or frames.
+    media: list[MediaGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -152,14 +155,32 @@ class Conversation:
             if message.role == "assistant" and (message.status == "error" or not message.text):
                 continue
             images: tuple[ImagePart, ...] = ()
+            videos: tuple[VideoPart, ...] = ()
             if message.images and (not drop_old_images or index == last_with_images):
-                # An image without bytes (a file that named only an address) is never
-                # sent: fetching that address would be done on the person's behalf.
-                images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
-                               for h in message.images
-                               if h in self.images and self.images[h].data)
-            wire.append(ChatMessage(role=message.role, text=message.text, images=images))
+                images, videos = self._wire_visuals(message, prefer_urls)
+            wire.append(ChatMessage(role=message.role, text=message.text, images=images,
+                                    videos=videos))
         return wire
+
+    def _wire_visuals(self, message: Message, prefer_urls: bool
+                      ) -> tuple[tuple[ImagePart, ...], tuple[VideoPart, ...]]:
+        """A message's images and document pages as images, its clips as videos.
+
+        An image without bytes (a file that named only an address) is never sent:
+        fetching that address would be done on the person's behalf.
+        """
+        def sendable(sha: str) -> bool:
+            return sha in self.images and bool(self.images[sha].data)
+
+        clips = [g for g in message.media if g.kind == "video"]
+        in_clips = {h for g in clips for h in g.images}
+        images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
+                       for h in message.images if sendable(h) and h not in in_clips)
+        videos = tuple(
+            VideoPart(frames=tuple(self.images[h].wire_url() for h in g.images),
+                      timestamps=tuple(g.timestamps))
+            for g in clips if g.images and all(sendable(h) for h in g.images))
+        return images, videos
 
     def image_turns(self) -> list[list[StoredImage]]:
         """The images of each user turn that has any, oldest first (what history resends)."""

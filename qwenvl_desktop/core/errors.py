@@ -9,6 +9,8 @@ The tree (the CLI's exit codes and the window's inline messages both come from i
     │   └── MissingKeyError         no key for this provider anywhere
     ├── InputError                  a file or image the person gave us is unusable   (exit 7)
     │   ├── ImageError              unsupported, corrupt, too small/large, bomb, ...
+    │   ├── DocumentError           a PDF that is encrypted, corrupt, empty or too large
+    │   ├── VideoError              a video that is corrupt, empty, audio-only, undecodable
     │   └── ConversationFileError   corrupt, not ours, or from a newer version
     └── ProviderError               anything that went wrong talking to a provider
         ├── NetworkError            connect failure, TLS, DNS                        (exit 6)
@@ -43,6 +45,7 @@ __all__ = [
     "ConfigError",
     "ConversationFileError",
     "CreditsError",
+    "DocumentError",
     "ImageError",
     "InputError",
     "InterruptedStream",
@@ -60,6 +63,7 @@ __all__ = [
     "StreamError",
     "StreamErrorEvent",
     "TimeoutError_",
+    "VideoError",
     "exit_code_for",
     "explain",
     "redact",
@@ -113,6 +117,14 @@ class InputError(QwenVLError):
 
 class ImageError(InputError):
     """An image that cannot be sent (format, size, corruption, decompression bomb)."""
+
+
+class DocumentError(InputError):
+    """A document (PDF) whose pages cannot be rendered."""
+
+
+class VideoError(InputError):
+    """A video whose frames cannot be decoded."""
 
 
 class ConversationFileError(InputError):

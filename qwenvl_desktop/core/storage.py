@@ -9,6 +9,10 @@ Layout (UTF-8 JSON, keys in any order, unknown keys ignored)::
                       "messages": [{"id", "role", "text", "reasoning", "status", "error",
                                     "created", "images": [sha256, ...],
                                     "image_tokens": {sha256: n},
+                                    "media": [{"kind": "document" | "video", "name",
+                                               "images": [sha256, ...], "pages": [n, ...],
+                                               "page_count", "timestamps": [s, ...],
+                                               "duration", "tokens"}, ...],
                                     "provenance": {...} | null}, ...]},
      "images": {sha256: {"mime", "width", "height", "original_name",
                          "original_width", "original_height", "original_bytes",
@@ -39,6 +43,7 @@ from .. import __version__
 from .api.types import ChatParams
 from .conversation import Conversation, Message, Provenance, StoredImage
 from .errors import ConversationFileError, redact
+from .media_groups import MediaGroup
 from .storage_schema import SchemaError, build_conversation, show_value
 from .url_credentials import clean_url
 
@@ -58,11 +63,20 @@ __all__ = [
 FILE_SUFFIX = ".qwenvl"
 MIME_TYPE = "application/x-qwenvl-conversation"
 FORMAT_ID = "qwenvl-desktop/conversation"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+
+def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 adds `media` (documents and video clips) to messages; a format-1 message
+    has none, so every message gets an empty list."""
+    for message in doc["conversation"]["messages"]:
+        if isinstance(message, dict):
+            message.setdefault("media", [])
+    return doc
+
 
 # MIGRATIONS[n] turns a version-n document (a parsed dict) into a version-(n+1) one.
-# Format 1 is the first, so nothing is registered yet; the mechanism is tested.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 # Names that only ever hold credentials; provenance params never legitimately use them.
 _CREDENTIAL_NAME = re.compile(
@@ -124,8 +138,17 @@ def _message_to_dict(msg: Message, images: dict[str, StoredImage]) -> dict[str, 
         "created": _finite(msg.created),
         "images": hashes,
         "image_tokens": {h: n for h, n in msg.image_tokens.items() if h in images},
+        "media": [_media_to_dict(g) for g in msg.media
+                  if g.images and all(h in images for h in g.images)],
         "provenance": _provenance_to_dict(msg.provenance) if msg.provenance else None,
     }
+
+
+def _media_to_dict(group: MediaGroup) -> dict[str, Any]:
+    return {"kind": group.kind, "name": group.name, "images": list(group.images),
+            "pages": list(group.pages), "page_count": group.page_count,
+            "timestamps": [_finite(t) for t in group.timestamps],
+            "duration": _finite(group.duration), "tokens": group.tokens}
 
 
 def _provenance_to_dict(prov: Provenance) -> dict[str, Any]:

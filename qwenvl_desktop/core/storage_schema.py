@@ -18,6 +18,7 @@ from typing import Any
 
 from .api.types import ChatParams, Usage
 from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage, new_id
+from .media_groups import MediaGroup
 
 __all__ = ["SchemaError", "build_conversation", "show_value"]
 
@@ -172,6 +173,8 @@ def _build_message(m: _Obj, images: dict[str, StoredImage]) -> Message:
     tokens_obj = m.child("image_tokens")
     # Estimates for images the file does not hold are display leftovers: dropped, as on save.
     image_tokens = {sha: tokens_obj.integer(sha) for sha in tokens_obj.value if sha in images}
+    media = [_build_media(_Obj(raw, f"{m.where}.media[{i}]"), hashes)
+             for i, raw in enumerate(m.array("media"))]
     prov_raw = m.get("provenance", None, False)
     provenance = (None if prov_raw is None
                   else _build_provenance(_Obj(prov_raw, f"{m.where}.provenance")))
@@ -187,7 +190,49 @@ def _build_message(m: _Obj, images: dict[str, StoredImage]) -> Message:
         error=m.text("error"),
         provenance=provenance,
         image_tokens=image_tokens,
+        media=media,
     )
+
+
+def _build_media(g: _Obj, hashes: list[str]) -> MediaGroup:
+    """A document or clip of a message: its images must be the message's own, and each
+    must have its page number (documents) or time (videos)."""
+    kind = g.text("kind", required=True)
+    if kind not in ("document", "video"):
+        raise SchemaError(f"{g.where}.kind is {show_value(kind)}; expected document or video")
+    images: list[str] = []
+    for position, sha in enumerate(g.array("images", required=True)):
+        if not isinstance(sha, str) or sha not in hashes:
+            raise SchemaError(f"{g.where}.images[{position}] is not one of the message's "
+                              "images")
+        images.append(sha)
+    if not images:
+        raise SchemaError(f"{g.where}.images is empty")
+    pages: list[int] = []
+    for position, page in enumerate(g.array("pages")):
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1:
+            raise SchemaError(f"{g.where}.pages[{position}] should be a page number ≥ 1, "
+                              f"found {show_value(page)}")
+        pages.append(page)
+    times: list[float] = []
+    for position, when in enumerate(g.array("timestamps")):
+        if not _is_number(when) or when < 0:
+            raise SchemaError(f"{g.where}.timestamps[{position}] should be seconds ≥ 0, "
+                              f"found {show_value(when)}")
+        times.append(float(when))
+    wanted, got, what = (("pages", pages, "page number") if kind == "document"
+                         else ("timestamps", times, "time"))
+    if len(got) != len(images):
+        raise SchemaError(f"{g.where}.{wanted} has {len(got)} entries for {len(images)} "
+                          f"images; each image needs its {what}")
+    duration = g.number("duration")
+    if duration < 0:
+        raise SchemaError(f"{g.where}.duration should be ≥ 0, found {show_value(duration)}")
+    return MediaGroup(
+        kind=kind,  # type: ignore[arg-type]  # checked above
+        name=g.text("name", required=True), images=images, pages=pages,
+        page_count=g.integer("page_count"), timestamps=times, duration=duration,
+        tokens=g.integer("tokens"))
 
 
 def _build_provenance(p: _Obj) -> Provenance:

@@ -13,7 +13,7 @@ import math
 
 from .catalog import Model
 
-__all__ = ["image_tokens", "smart_resize", "target_size"]
+__all__ = ["image_tokens", "smart_resize", "target_size", "video_frame_size", "video_tokens"]
 
 
 def _round_by(value: float, factor: int) -> int:
@@ -59,3 +59,44 @@ def image_tokens(width: int, height: int, model: Model, high_resolution: bool = 
     w, h = target_size(width, height, model, high_resolution)
     factor = model.patch_factor
     return (h // factor) * (w // factor) + 2
+
+
+# --- video ------------------------------------------------------------------------------
+#
+# Qwen2.5-VL and Qwen3-VL read a video as pairs of frames (temporal patch 2): each pair
+# of frames of h×w pixels costs (h/F)·(w/F) tokens, F being the patch factor above (28,
+# or 32 on Qwen3-VL). An odd frame count is padded with a copy of the last frame. Each
+# frame is sized like an image, but with its own bounds: at least 128 and at most 768
+# tokens' worth of pixels, and no more than a share of the whole clip's budget (about
+# 115,200 tokens: 90 % of a 128,000-token sequence) — the rule of `fetch_video` in
+# qwen-vl-utils (QwenLM/Qwen3-VL, qwen-vl-utils/src/qwen_vl_utils/vision_process.py).
+
+VIDEO_FRAME_MIN_TOKENS = 128
+VIDEO_FRAME_MAX_TOKENS = 768
+VIDEO_TOTAL_TOKENS = int(128_000 * 0.9)
+TEMPORAL_PATCH = 2
+
+
+def video_frame_size(width: int, height: int, frames: int, model: Model) -> tuple[int, int]:
+    """(width, height) at which the model reads each of `frames` frames of this size."""
+    factor = model.patch_factor
+    min_pixels = VIDEO_FRAME_MIN_TOKENS * factor**2
+    padded = max(TEMPORAL_PATCH, math.ceil(frames / TEMPORAL_PATCH) * TEMPORAL_PATCH)
+    share = VIDEO_TOTAL_TOKENS * factor**2 / padded * TEMPORAL_PATCH
+    max_pixels = max(min(VIDEO_FRAME_MAX_TOKENS * factor**2, share), int(min_pixels * 1.05))
+    h, w = smart_resize(height, width, factor, min_pixels, int(max_pixels))
+    return w, h
+
+
+def video_tokens(width: int, height: int, frames: int, model: Model) -> int:
+    """Tokens a clip of `frames` frames of this size costs when sent as one video.
+
+    Frame pairs share one grid of tokens; each pair also gets its vision start/end
+    markers (Qwen3-VL puts a timestamp before every pair, a few text tokens more).
+    """
+    if frames <= 0:
+        return 0
+    w, h = video_frame_size(width, height, frames, model)
+    factor = model.patch_factor
+    pairs = math.ceil(frames / TEMPORAL_PATCH)
+    return pairs * ((h // factor) * (w // factor) + 2)

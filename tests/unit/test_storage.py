@@ -186,10 +186,11 @@ def test_file_cut_inside_a_multibyte_character_is_incomplete() -> None:
 
 def test_newer_version_says_so_and_what_to_do() -> None:
     doc = _doc()
-    doc["version"] = 3
+    doc["version"] = FORMAT_VERSION + 1
     reason = _refused(_bytes(doc))
-    assert reason == ("was saved by a newer version of Qwen-VL Desktop (format 3); "
-                      "this version reads up to 1 — update the app")
+    assert reason == ("was saved by a newer version of Qwen-VL Desktop "
+                      f"(format {FORMAT_VERSION + 1}); "
+                      f"this version reads up to {FORMAT_VERSION} — update the app")
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", 1.5, None, True])
@@ -330,6 +331,7 @@ def test_migration_steps_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_missing_migration_step_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(storage, "FORMAT_VERSION", 3)
+    monkeypatch.delitem(storage.MIGRATIONS, 1)
     monkeypatch.setitem(storage.MIGRATIONS, 2, lambda doc: doc)
     doc = _doc()
     doc["version"] = 1

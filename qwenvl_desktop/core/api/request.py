@@ -19,6 +19,7 @@ from ... import __version__
 from ..catalog import Model, ParamSpec, Provider
 from ..errors import ConfigError, InputError, MissingKeyError, ParameterError, register_secret
 from .types import ChatMessage, ChatParams
+from .video_parts import video_content
 
 __all__ = ["SYSTEM_SEPARATOR", "HttpRequestSpec", "auth_headers", "build_request",
            "serialize_body", "validate_params"]
@@ -165,17 +166,20 @@ def _fold_system(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
         if msg.role == "user":
             joined = f"{text}{SYSTEM_SEPARATOR}{msg.text}" if text and msg.text else (
                 text or msg.text)
-            rest[i] = ChatMessage(role="user", text=joined, images=images + msg.images)
+            rest[i] = ChatMessage(role="user", text=joined, images=images + msg.images,
+                                  videos=msg.videos)
             return rest
     return [ChatMessage(role="user", text=text, images=images), *rest]
 
 
-def _wire_message(msg: ChatMessage) -> dict[str, Any]:
-    if not msg.images:
+def _wire_message(msg: ChatMessage, provider: Provider, model: Model) -> dict[str, Any]:
+    if not msg.images and not msg.videos:
         return {"role": msg.role, "content": msg.text}
     content: list[dict[str, Any]] = [
         {"type": "image_url", "image_url": {"url": image.url}} for image in msg.images
     ]
+    for video in msg.videos:
+        content.extend(video_content(video, provider, model))
     if msg.text:
         content.append({"type": "text", "text": msg.text})
     return {"role": msg.role, "content": content}
@@ -224,7 +228,7 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     body: dict[str, Any] = {}
     if provider.model_in == "body":
         body["model"] = model.id
-    body["messages"] = [_wire_message(m) for m in wire]
+    body["messages"] = [_wire_message(m, provider, model) for m in wire]
 
     # Thinking models and QVQ reject non-streaming calls; Segmind cannot stream at all.
     stream = (provider.streaming or model.streaming_only or model.thinking == "always"

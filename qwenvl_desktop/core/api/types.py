@@ -23,12 +23,21 @@ class ImagePart:
 
 
 @dataclass(frozen=True)
+class VideoPart:
+    """One video clip as sampled frames (`data:` URIs), each with its time in seconds."""
+
+    frames: tuple[str, ...]
+    timestamps: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """One message as it goes on the wire (images first, then text, as Qwen prefers)."""
 
     role: Role
     text: str = ""
     images: tuple[ImagePart, ...] = ()
+    videos: tuple[VideoPart, ...] = ()
 
 
 @dataclass
