@@ -42,6 +42,26 @@ class _UsageError(Exception):
         self.code = code
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (value > 0 and value <= 60):
+        raise argparse.ArgumentTypeError(f"'{text}' should be above 0 and at most 60")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 1 <= value <= 512:
+        raise argparse.ArgumentTypeError(f"'{text}' should be from 1 to 512")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -66,8 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("prompt", metavar="PROMPT", help="the question; '-' reads it from stdin")
     ask.add_argument("-p", "--provider", help="provider id (see `qwenvl-desktop providers`)")
     ask.add_argument("-m", "--model", help="model id (default: the provider's first model)")
-    ask.add_argument("-i", "--image", action="append", default=[], metavar="IMAGE",
-                     help="an image file or http(s) URL; repeat for several")
+    ask.add_argument("-i", "--image", action="append", default=[], metavar="FILE",
+                     help="an image file or http(s) URL, a PDF (doc.pdf, or doc.pdf:2-5 for "
+                          "pages 2 to 5; without a range at most the first 20 pages) or a "
+                          "video (mp4, webm, mov, mkv); repeat for several")
+    ask.add_argument("--fps", type=_positive_float, metavar="F", default=None,
+                     help="video frames taken per second (default 2)")
+    ask.add_argument("--max-frames", type=_positive_int, metavar="N", default=None,
+                     help="most frames taken from each video (default 32, at most 512)")
     ask.add_argument("--system", metavar="TEXT", help="system prompt")
     ask.add_argument("--temperature", type=float, metavar="F")
     ask.add_argument("--top-p", type=float, metavar="F")

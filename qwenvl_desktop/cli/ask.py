@@ -29,11 +29,13 @@ from ..core.images import (
     prepare_image_async,
     read_image_file,
 )
+from ..core.media import PreparedMedia
 from ..core.opened_files import review_opened_conversation
 from ..core.storage import load_conversation, save_conversation
 from ..core.url_credentials import UrlCredentials, split_url_credentials
 from ..services import Services, send_turn
 from .annotate import detections_json, write_annotated
+from .media_inputs import is_media_source, prepare_media_source
 
 __all__ = ["run_ask"]
 
@@ -123,13 +125,21 @@ def _params(args: argparse.Namespace, base: ChatParams) -> ChatParams:
 
 
 async def _images(args: argparse.Namespace, services: Services, choice: _Choice,
-                  params: ChatParams) -> tuple[list[PreparedImage], tuple[bytes, str] | None]:
-    """The images prepared for sending, and the first one's own bytes and name."""
+                  params: ChatParams
+                  ) -> tuple[list[PreparedImage | PreparedMedia], tuple[bytes, str] | None]:
+    """What is sent (images, documents' pages, clips' frames), and the first image's
+    own bytes and name (for --annotate)."""
     sources: list[str] = args.image
     budget = image_byte_budget(choice.provider, len(sources))
-    prepared: list[PreparedImage] = []
+    prepared: list[PreparedImage | PreparedMedia] = []
     first: tuple[bytes, str] | None = None
     for source in sources:
+        if is_media_source(source):
+            prepared.append(await prepare_media_source(
+                source, model=choice.model, provider=choice.provider,
+                high_resolution=params.high_resolution, fps=args.fps,
+                max_frames=args.max_frames, max_bytes=budget, notes=sys.stderr))
+            continue
         is_url = source.startswith(("http://", "https://"))
         if is_url:
             data = await fetch_image_url(services.http, source, max_bytes=50_000_000)

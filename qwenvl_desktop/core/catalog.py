@@ -85,7 +85,6 @@ class Model:
     snapshots: tuple[str, ...] = ()
     grounding: Grounding | None = None
     """Coordinate convention of its boxes and points; None: by the family rule."""
-
     video: bool = True
     """Reads a frame-list video part where the provider takes one (else: frames as images)."""
 

@@ -56,6 +56,8 @@ page size at 300 DPI is over the models' caps, so the cap decides."""
 _PDFIUM = threading.Lock()
 
 _PDFIUM_REASONS: Final = {
+    # PDFium refuses a document without pages yet reports no error.
+    0: "the document has no pages",
     2: "the file could not be opened",
     3: "the file is damaged or is not a PDF",
     4: "the document is password-protected (encrypted); remove the password and attach "

@@ -93,6 +93,8 @@ def _video_stream(container: av.container.InputContainer, name: str) -> av.Video
     if not container.streams.video:
         if container.streams.audio:
             raise VideoError(name, "the file has sound only, no pictures")
+        if not container.streams:
+            raise VideoError(name, "the clip is empty (zero length): it holds no frames")
         raise VideoError(name, "the file has no video stream")
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
@@ -107,16 +109,7 @@ def inspect_video(path: Path, name: str | None = None) -> VideoInfo:
     try:
         stream = _video_stream(container, name)
         codec = stream.codec_context.name if stream.codec_context else "unknown"
-        first = None
-        try:
-            for frame in container.decode(stream):
-                first = frame
-                break
-        except av.error.FFmpegError as err:
-            raise VideoError(name, f"its {codec} video stream cannot be decoded "
-                                   f"({_why(err)})") from None
-        if first is None:
-            raise VideoError(name, "the clip has no frames (zero length)")
+        first = _first_frame(container, stream, name, codec)
         rate = stream.average_rate or stream.guessed_rate or Fraction(0)
         fps = float(rate) if rate else 0.0
         duration = _duration(container, stream)
@@ -133,6 +126,28 @@ def inspect_video(path: Path, name: str | None = None) -> VideoInfo:
     return VideoInfo(name=name, path=str(path), duration=duration, fps=fps,
                      frame_count=max(1, frames), width=first.width, height=first.height,
                      codec=codec, bytes=size)
+
+
+def _first_frame(container: av.container.InputContainer, stream: av.VideoStream,
+                 name: str, codec: str) -> av.VideoFrame:
+    """The first picture, or why there is none: no packets at all is an empty clip;
+    packets the decoder turns into no picture (or errors) are a stream it cannot read."""
+    packets = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                packets += 1
+            for frame in packet.decode():
+                return frame
+            if packets > 64:
+                break
+    except av.error.FFmpegError as err:
+        raise VideoError(name, f"its {codec} video stream cannot be decoded "
+                               f"({_why(err)})") from None
+    if packets == 0:
+        raise VideoError(name, "the clip is empty (zero length): it holds no frames")
+    raise VideoError(name, f"its {codec} video stream cannot be decoded "
+                           "(no picture came out of it)")
 
 
 def _duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:

@@ -15,6 +15,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+from .content_checks import content_problem
 from .dialects import OVH_MAX_BODY, PREFIXES, default_error_message, error_body
 from .script import RequestRecord, Script
 from .writer import Aborted, AnswerWriter
@@ -197,6 +198,9 @@ class Handler(BaseHTTPRequestHandler):
             return 400, "The request body is not a JSON object."
         if not isinstance(obj.get("messages"), list) or not obj["messages"]:
             return 400, "'messages' must be a non-empty list."
+        problem = content_problem(dialect, obj["messages"])
+        if problem is not None:
+            return 400, problem
         if dialect == "segmind":
             if "model" in obj:
                 return 400, "Unknown field 'model': the model is chosen by the URL."
