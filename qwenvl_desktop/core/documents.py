@@ -54,6 +54,8 @@ _NOMINAL_DPI: Final = 300
 """The page size smart_resize starts from: fine print stays legible, and every common
 page size at 300 DPI is over the models' caps, so the cap decides."""
 _PDFIUM = threading.Lock()
+_EMPTY_PAGE_TREE: Final = re.compile(rb"/Count\s*0(?![0-9])")
+_PAGES_COUNTED: Final = re.compile(rb"/Count\s*[1-9]")
 
 _PDFIUM_REASONS: Final = {
     # PDFium refuses a document without pages yet reports no error.
@@ -106,6 +108,8 @@ def _open(data: bytes, name: str) -> pdfium.PdfDocument:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as err:
         code = getattr(err, "err_code", None)
+        if _EMPTY_PAGE_TREE.search(data) and not _PAGES_COUNTED.search(data):
+            code = 0       # PDFium's last-error code can be stale after an empty document
         reason = _PDFIUM_REASONS.get(code if isinstance(code, int) else -1,
                                      "the file is damaged or is not a PDF")
         raise DocumentError(name, reason) from None

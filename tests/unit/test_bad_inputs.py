@@ -29,9 +29,17 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from qwenvl_desktop.core import documents
 from qwenvl_desktop.core.catalog import load_builtin
 from qwenvl_desktop.core.conversation import Conversation, Message
-from qwenvl_desktop.core.errors import ConversationFileError, ImageError, explain
+from qwenvl_desktop.core.documents import MAX_DOCUMENT_BYTES, MAX_PAGES
+from qwenvl_desktop.core.errors import (
+    ConversationFileError,
+    DocumentError,
+    ImageError,
+    VideoError,
+    explain,
+)
 from qwenvl_desktop.core.images import (
     MAX_FILE_BYTES,
     PreparedImage,
@@ -42,6 +50,15 @@ from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.settings import Settings
 from qwenvl_desktop.core.storage import FORMAT_VERSION, dumps, load_conversation
 from qwenvl_desktop.core.tokens import image_tokens, target_size
+from qwenvl_desktop.core.video import inspect_video, prepare_video
+from qwenvl_desktop.testing.media_samples import (
+    encrypted_pdf_bytes,
+    pdf_bytes,
+    write_audio_only,
+    write_undecodable_video,
+    write_video,
+    write_zero_length_video,
+)
 
 DASHSCOPE = load_builtin().get("dashscope-intl")
 MODEL = DASHSCOPE.model("qwen3-vl-plus")
@@ -133,6 +150,19 @@ def folder(name: str) -> Callable[[Path], Path]:
     return make
 
 
+def video(name: str, *, truncate: bool = False) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = write_video(folder / name)
+        if truncate:
+            path.write_bytes(path.read_bytes()[:3000])
+        return path
+    return make
+
+
+def media(name: str, writer: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    return lambda folder: writer(folder / name)
+
+
 def conversation_doc(**changes: object) -> bytes:
     conv = Conversation(title="Kept")
     conv.append(Message(role="user", text="Question"))
@@ -146,12 +176,13 @@ def conversation_doc(**changes: object) -> bytes:
 @dataclass(frozen=True)
 class Case:
     id: str
-    kind: str                         # image | conversation | settings
+    kind: str                         # image | document | video | conversation | settings
     make: Callable[[Path], Path]
     # A regex the explained reason must match; None: the input must be converted.
     reason: str | None = None
     mode: str = ""                    # converted: the modes the decoded payload may have
     note: str = ""                    # converted: a regex one of the notes must match
+    pages: int = 0                    # documents: the page count PDFium is made to report
 
 
 _PNG = encode(picture(), "PNG")
@@ -216,6 +247,29 @@ CASES = [
          write("future.qwenvl", conversation_doc(version=FORMAT_VERSION + 98)),
          r"newer version.*update the app"),
     Case("folder named .qwenvl", "conversation", folder("folder.qwenvl"), r"folder"),
+    # documents (PDF), each refused with its reason
+    Case("encrypted PDF", "document", write("secret.pdf", encrypted_pdf_bytes()),
+         r"password-protected"),
+    Case("corrupt PDF (truncated)", "document",
+         write("cut.pdf", pdf_bytes(2)[:1500]), r"damaged"),
+    Case("zero-page PDF", "document", write("blank.pdf", pdf_bytes(0)), r"no pages"),
+    Case("huge PDF (over the size limit)", "document",
+         sparse("huge.pdf", MAX_DOCUMENT_BYTES + 1), r"documents over"),
+    Case("PDF with too many pages (huge)", "document", write("tome.pdf", b""),
+         r"at most 5,000 can be attached", pages=MAX_PAGES + 1),
+    Case("text file named .pdf", "document", write("notes.pdf", b"meeting notes\n" * 40),
+         r"not a PDF"),
+    # videos, each refused with its reason
+    Case("corrupt video (random bytes)", "video",
+         write("noise.mp4", bytes(range(256)) * 40), r"damaged or is not a video"),
+    Case("corrupt video (truncated)", "video", video("cut.mp4", truncate=True),
+         r"damaged or is not a video"),
+    Case("audio-only file", "video", media("voice.mp4", write_audio_only), r"sound only"),
+    Case("zero-length clip", "video", media("empty.mp4", write_zero_length_video),
+         r"zero length"),
+    Case("undecodable stream", "video", media("noise.mp4", write_undecodable_video),
+         r"h264 video stream cannot be decoded"),
+    Case("zero-byte video", "video", write("nothing.webm", b""), r"damaged or is not a video"),
     # the settings file
     Case("corrupt settings file", "settings", write("settings.json", b'{"theme": "dark",'),
          r"corrupt.*[Uu]sing defaults"),
@@ -285,6 +339,29 @@ def check_conversation(case: Case, path: Path, library_dir: Path) -> None:
         assert target.read_bytes() == before
 
 
+def check_document(case: Case, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the composer and `-i doc.pdf` do: read the file, then look inside it."""
+    assert case.reason is not None
+    if case.pages:
+        # A real 5,001-page file is slow to make; PDFium's page count is what is checked.
+        monkeypatch.setattr(documents.pdfium.PdfDocument, "__len__", lambda _self: case.pages)
+        path.write_bytes(pdf_bytes(1))
+    with pytest.raises(DocumentError) as caught:
+        documents.inspect_document(documents.read_document_file(path), path.name)
+    check_refused(explain(caught.value), path, case.reason)
+
+
+def check_video(case: Case, path: Path) -> None:
+    """What the composer (inspect on attach) and sending (prepare) do with a clip."""
+    assert case.reason is not None
+    with pytest.raises(VideoError) as caught:
+        inspect_video(path)
+    check_refused(explain(caught.value), path, case.reason)
+    with pytest.raises(VideoError):
+        prepare_video(path, name=path.name, fps=2, max_frames=8, model=MODEL,
+                      provider=DASHSCOPE)
+
+
 def check_settings(case: Case, path: Path) -> None:
     assert case.reason is not None
     before = path.read_bytes()
@@ -298,7 +375,8 @@ def check_settings(case: Case, path: Path) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_explained_or_converted(case: Case, tmp_path: Path) -> None:
+def test_bad_input_is_explained_or_converted(case: Case, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     TALLY[0] += 1
     inputs = tmp_path / "inputs"
     inputs.mkdir()
@@ -307,6 +385,10 @@ def test_bad_input_is_explained_or_converted(case: Case, tmp_path: Path) -> None
         check_image(case, path)
     elif case.kind == "conversation":
         check_conversation(case, path, tmp_path / "library")
+    elif case.kind == "document":
+        check_document(case, path, monkeypatch)
+    elif case.kind == "video":
+        check_video(case, path)
     else:
         check_settings(case, path)
     TALLY[1] += 1
@@ -316,7 +398,10 @@ def test_the_set_covers_every_kind_named_in_the_brief() -> None:
     """BRIEF §7's list, word for word, each matched by at least one case."""
     named = ("zero-byte", "truncated", "mislabelled", "decompression bomb", "huge", "tiny",
              "300:1", "CMYK", "16-bit", "palette", "animated", "SVG", "folder", "non-image",
-             "corrupt conversation", "future version", "corrupt settings")
+             "corrupt conversation", "future version", "corrupt settings",
+             # documents and video (issue 13)
+             "encrypted PDF", "corrupt PDF", "zero-page PDF", "huge PDF", "corrupt video",
+             "audio-only", "zero-length clip", "undecodable stream")
     ids = " | ".join(c.id for c in CASES)
     missing = [word for word in named if word.lower() not in ids.lower()]
     assert not missing
