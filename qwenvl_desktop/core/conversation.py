@@ -164,7 +164,8 @@ class Conversation:
 
     def _wire_visuals(self, message: Message, prefer_urls: bool
                       ) -> tuple[tuple[ImagePart, ...], tuple[VideoPart, ...]]:
-        """A message's images and document pages as images, its clips as videos.
+        """A message's images, then its documents' pages (a page that looks like another
+        is stored once but sent in its place), then its clips as videos.
 
         An image without bytes (a file that named only an address) is never sent:
         fetching that address would be done on the person's behalf.
@@ -173,9 +174,12 @@ class Conversation:
             return sha in self.images and bool(self.images[sha].data)
 
         clips = [g for g in message.media if g.kind == "video"]
-        in_clips = {h for g in clips for h in g.images}
+        documents = [g for g in message.media if g.kind == "document"]
+        grouped = {h for g in message.media for h in g.images}
+        hashes = [h for h in message.images if h not in grouped]
+        hashes += [h for g in documents for h in g.images]
         images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
-                       for h in message.images if sendable(h) and h not in in_clips)
+                       for h in hashes if sendable(h))
         videos = tuple(
             VideoPart(frames=tuple(self.images[h].wire_url() for h in g.images),
                       timestamps=tuple(g.timestamps))
