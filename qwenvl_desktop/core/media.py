@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from PIL import Image
 
 from .catalog import Model, Provider
+from .conversation import Message, StoredImage
 from .image_encoding import encode, looks_like_graphic
 from .image_pixels import resize
 from .images import PreparedImage, image_byte_budget
 from .media_groups import MediaGroup, MediaKind
 from .tokens import image_tokens
 
-__all__ = ["PreparedMedia", "prepare_pixels"]
+__all__ = ["PreparedMedia", "prepare_pixels", "stored_items"]
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,35 @@ def prepare_pixels(im: Image.Image, *, name: str, size: tuple[int, int], model: 
         tokens=image_tokens(width, height, model, high_resolution),
         notes=tuple(notes),
     )
+
+
+def stored_items(images: dict[str, StoredImage], message: Message
+                 ) -> list[PreparedImage | PreparedMedia]:
+    """What a sent message held, ready to be sent again exactly as it was: its loose
+    images, then each document and clip with its pages or frames (regenerate, resend)."""
+
+    def prepared(sha: str) -> PreparedImage | None:
+        stored = images.get(sha)
+        if stored is None:
+            return None
+        return PreparedImage(
+            data=stored.data, mime=stored.mime, width=stored.width, height=stored.height,
+            sha256=stored.sha256, original_name=stored.original_name,
+            original_width=stored.original_width, original_height=stored.original_height,
+            original_bytes=stored.original_bytes, tokens=message.image_tokens.get(sha, 0),
+            source_url=stored.source_url)
+
+    grouped = {sha for group in message.media for sha in group.images}
+    items: list[PreparedImage | PreparedMedia] = [
+        p for p in (prepared(sha) for sha in message.images if sha not in grouped)
+        if p is not None]
+    for group in message.media:
+        frames = [prepared(sha) for sha in group.images]
+        if not frames or any(f is None for f in frames):
+            continue
+        items.append(PreparedMedia(
+            kind=group.kind, name=group.name,
+            frames=tuple(f for f in frames if f is not None), tokens=group.tokens,
+            pages=tuple(group.pages), page_count=group.page_count,
+            timestamps=tuple(group.timestamps), duration=group.duration))
+    return items

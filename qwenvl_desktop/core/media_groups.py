@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["MediaGroup", "MediaKind", "format_seconds", "page_span"]
+__all__ = ["MediaGroup", "MediaKind", "VisualSection", "format_seconds", "page_span",
+           "visual_sections"]
 
 MediaKind = Literal["document", "video"]
 
@@ -66,3 +67,29 @@ def format_seconds(seconds: float) -> str:
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class VisualSection:
+    """A run of a message's pictures as shown: loose images, one document, or one clip."""
+
+    group: MediaGroup | None
+    images: list[tuple[str, str]]
+    """(sha256, label) in order; the label is "p. 3" or "1.5 s" (empty for loose images)."""
+
+
+def visual_sections(images: list[str], media: list[MediaGroup]) -> list[VisualSection]:
+    """How the transcript and the exports lay out a message's pictures: loose images
+    first, then each document and clip with its pages or frames labelled."""
+    grouped = {sha for group in media for sha in group.images}
+    sections: list[VisualSection] = []
+    loose = [(sha, "") for sha in images if sha not in grouped]
+    if loose:
+        sections.append(VisualSection(None, loose))
+    for group in media:
+        if group.kind == "document":
+            labels = [f"p. {p}" for p in group.pages] or [""] * len(group.images)
+        else:
+            labels = [f"{t:.1f} s" for t in group.timestamps] or [""] * len(group.images)
+        sections.append(VisualSection(group, list(zip(group.images, labels, strict=False))))
+    return sections

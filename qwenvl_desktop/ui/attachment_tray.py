@@ -2,9 +2,10 @@
 
 One card per image: a thumbnail, the size it has → the size the model will see
 (`tokens.target_size`), its token estimate for the chosen model, and a remove button;
-below the cards, the total image tokens of the message. Thumbnails are decoded on a
-worker thread (a 4K PNG takes tens of milliseconds); a decode that fails there means
-the file is truncated or corrupt, and the card is replaced by a message saying so.
+one card per document or video (media_cards.py); below the cards, the total tokens.
+Thumbnails are decoded on a worker thread (a 4K PNG takes tens of milliseconds); a
+decode that fails there means the file is truncated or corrupt, and the card is
+replaced by a message saying so.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.catalog import Model
+from ..core.catalog import Model, Provider
 from ..core.image_checks import open_checked
 from ..core.images import ImageInfo, estimate_tokens
 from ..core.tokens import target_size
+from .media_cards import DocumentCard, MediaCard, PreparedCard, VideoCard
+from .media_items import PendingDocument, PendingPrepared, PendingVideo
 from .widgets import InlineNote
 
-__all__ = ["AttachmentCard", "AttachmentTray", "PendingAttachment", "make_thumbnail"]
+__all__ = ["AttachmentCard", "AttachmentTray", "PendingAttachment", "PendingItem",
+           "make_thumbnail"]
 
 THUMB = QSize(96, 72)
 _CARD_WIDTH = 150
@@ -52,6 +56,10 @@ class PendingAttachment:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+
+PendingItem = PendingAttachment | PendingDocument | PendingVideo | PendingPrepared
+"""Anything the tray holds for the next message."""
 
 
 # --- thumbnails off the GUI thread ----------------------------------------------------
@@ -166,9 +174,10 @@ class AttachmentCard(QFrame):
 
 
 class _Entry:
-    """A card and what it shows: an attachment, or a download still running."""
+    """A card and what it shows: an attachment, or a download or read still running."""
 
-    def __init__(self, card: AttachmentCard, attachment: PendingAttachment | None) -> None:
+    def __init__(self, card: AttachmentCard | MediaCard,
+                 attachment: PendingItem | None) -> None:
         self.card = card
         self.attachment = attachment
         self.tokens = 0
@@ -194,6 +203,7 @@ class AttachmentTray(QWidget):
         self._entries: dict[int, _Entry] = {}
         self._handles = itertools.count(1)
         self._model: Model | None = None
+        self._provider: Provider | None = None
         self._high_resolution = False
 
         self.strip = QWidget(self)
@@ -226,8 +236,10 @@ class AttachmentTray(QWidget):
 
     # --- content -----------------------------------------------------------------------
 
-    def add(self, attachment: PendingAttachment) -> int:
-        """Add a card for an image; returns its handle."""
+    def add(self, attachment: PendingItem) -> int:
+        """Add a card for an image, a document or a video; returns its handle."""
+        if not isinstance(attachment, PendingAttachment):
+            return self._add_media(attachment)
         handle = next(self._handles)
         card = AttachmentCard(attachment.name, self.strip)
         card.remove_clicked.connect(lambda h=handle: self.remove(h))
@@ -240,13 +252,47 @@ class AttachmentTray(QWidget):
         self.changed.emit()
         return handle
 
-    def add_pending(self, title: str) -> int:
-        """A card for a download still running; its × emits `remove_requested`."""
+    def _add_media(self, item: PendingDocument | PendingVideo | PendingPrepared) -> int:
+        handle = next(self._handles)
+        card: MediaCard
+        if isinstance(item, PendingDocument):
+            card = DocumentCard(item, self.strip)
+        elif isinstance(item, PendingVideo):
+            card = VideoCard(item, self.strip)
+        else:
+            card = PreparedCard(item, self.strip)
+        card.remove_clicked.connect(lambda h=handle: self.remove(h))
+        card.changed.connect(self._media_changed)
+        entry = _Entry(card, item)
+        self._entries[handle] = entry
+        self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
+        self._describe(entry)
+        self._update()
+        self.changed.emit()
+        return handle
+
+    def _media_changed(self) -> None:
+        self._update()
+        self.changed.emit()
+
+    def media_card(self, handle: int) -> MediaCard:
+        card = self._entries[handle].card
+        assert isinstance(card, MediaCard)
+        return card
+
+    def problems(self) -> list[str]:
+        """Why documents or videos in the tray cannot be sent as they are set now."""
+        return [p for e in self._entries.values() if isinstance(e.card, MediaCard)
+                and (p := e.card.problem())]
+
+    def add_pending(self, title: str, status: str = "downloading…") -> int:
+        """A card for a download or a read still running; its × emits `remove_requested`."""
         handle = next(self._handles)
         card = AttachmentCard(title, self.strip)
-        card.thumb.setText("⇣")
-        card.size_label.setText("downloading…")
-        card.remove_button.setToolTip(f"Cancel the download of {title}")
+        card.thumb.setText("⇣" if status.startswith("download") else "…")
+        card.size_label.setText(status)
+        card.remove_button.setToolTip(f"Cancel the download of {title}"
+                                      if status.startswith("download") else f"Remove {title}")
         card.remove_clicked.connect(lambda h=handle: self.remove_requested.emit(h))
         self._entries[handle] = _Entry(card, None)
         self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
@@ -275,8 +321,8 @@ class AttachmentTray(QWidget):
         if had_images:
             self.changed.emit()
 
-    def attachments(self) -> list[PendingAttachment]:
-        """The images of the message, in the order they were added."""
+    def attachments(self) -> list[PendingItem]:
+        """The images, documents and videos of the message, in the order they were added."""
         return [e.attachment for e in self._entries.values() if e.attachment is not None]
 
     def handles(self) -> list[int]:
@@ -285,8 +331,16 @@ class AttachmentTray(QWidget):
     def pending_count(self) -> int:
         return sum(1 for e in self._entries.values() if e.attachment is None)
 
+    def pending_handles(self) -> list[int]:
+        return [h for h, e in self._entries.items() if e.attachment is None]
+
+    def contains_item(self, item: PendingItem) -> bool:
+        return any(a.sha256 == item.sha256 for a in self.attachments())
+
     def card(self, handle: int) -> AttachmentCard:
-        return self._entries[handle].card
+        card = self._entries[handle].card
+        assert isinstance(card, AttachmentCard)
+        return card
 
     def contains(self, data: bytes) -> bool:
         digest = hashlib.sha256(data).hexdigest()
@@ -294,23 +348,31 @@ class AttachmentTray(QWidget):
 
     # --- estimates ---------------------------------------------------------------------
 
-    def set_target(self, model: Model | None, high_resolution: bool = False) -> None:
-        """Re-estimate every card for this model (sizes and tokens change with it)."""
+    def set_target(self, model: Model | None, high_resolution: bool = False,
+                   provider: Provider | None = None) -> None:
+        """Re-estimate every card for this model (sizes and tokens change with it); the
+        provider decides how a video is sent, and so what it costs."""
         self._model = model
+        self._provider = provider
         self._high_resolution = high_resolution
         for entry in self._entries.values():
             self._describe(entry)
         self._update()
 
     def total_tokens(self) -> int:
-        return sum(e.tokens for e in self._entries.values() if e.attachment is not None)
+        return sum(e.card.tokens() if isinstance(e.card, MediaCard) else e.tokens
+                   for e in self._entries.values() if e.attachment is not None)
 
     def token_estimate(self, handle: int) -> int:
-        return self._entries[handle].tokens
+        entry = self._entries[handle]
+        return entry.card.tokens() if isinstance(entry.card, MediaCard) else entry.tokens
 
     def _describe(self, entry: _Entry) -> None:
         att = entry.attachment
-        if att is None:
+        if isinstance(entry.card, MediaCard):
+            entry.card.set_target(self._model, self._provider, self._high_resolution)
+            return
+        if not isinstance(att, PendingAttachment) or not isinstance(entry.card, AttachmentCard):
             return
         info, model = att.info, self._model
         frames = f", {info.frames} frames (first is sent)" if info.frames > 1 else ""
@@ -359,23 +421,35 @@ class AttachmentTray(QWidget):
     # --- internals ---------------------------------------------------------------------
 
     def _update(self) -> None:
-        images = self.attachments()
+        items = self.attachments()
+        images = [a for a in items if isinstance(a, PendingAttachment)]
+        documents = [a for a in items if isinstance(a, PendingDocument)
+                     or (isinstance(a, PendingPrepared) and a.media.kind == "document")]
+        videos = [a for a in items if isinstance(a, PendingVideo)
+                  or (isinstance(a, PendingPrepared) and a.media.kind == "video")]
         busy = self.pending_count()
         self.scroller.setVisible(bool(self._entries))
         model = self._model
-        if images or busy:
-            parts = [f"{len(images)} image{'s' if len(images) != 1 else ''}"]
-            if model is not None and images:
+        if items or busy:
+            parts = []
+            if images or not (documents or videos):
+                parts.append(f"{len(images)} image{'s' if len(images) != 1 else ''}")
+            if documents:
+                parts.append(f"{len(documents)} document{'s' if len(documents) != 1 else ''}")
+            if videos:
+                parts.append(f"{len(videos)} video{'s' if len(videos) != 1 else ''}")
+            if model is not None and items:
                 mode = " (high resolution)" if self._high_resolution else ""
-                parts.append(f"≈ {self.total_tokens():,} image tokens on {model.label}{mode}")
+                kind = "image tokens" if not (documents or videos) else "tokens"
+                parts.append(f"≈ {self.total_tokens():,} {kind} on {model.label}{mode}")
             if busy:
-                parts.append(f"{busy} downloading")
+                parts.append(f"{busy} downloading or being read")
             self.total_label.setText(" · ".join(parts))
             self.total_label.show()
         else:
             self.total_label.clear()
             self.total_label.hide()
-        if images and model is not None and not model.vision:
+        if items and model is not None and not model.vision:
             self.vision_note.show_message(
                 f"{model.id} cannot see images; pick a vision model or remove the images.",
                 "warning")
@@ -393,6 +467,6 @@ class AttachmentTray(QWidget):
                 message = (f"{name}: the file is truncated or corrupt; "
                            "it cannot be shown or sent")
                 self.decode_failed.emit(name, message)
-            else:
+            elif isinstance(entry.card, AttachmentCard):
                 entry.card.set_thumbnail(image)
             return

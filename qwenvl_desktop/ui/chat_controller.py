@@ -39,13 +39,14 @@ from qwenvl_desktop.core.errors import QwenVLError, explain
 if TYPE_CHECKING:
     from qwenvl_desktop.core.api.client import ChatClient
     from qwenvl_desktop.core.images import PreparedImage
+    from qwenvl_desktop.core.media import PreparedMedia
     from qwenvl_desktop.services import Services
 
     from .stream_worker import StreamWorker
 
 __all__ = ["ChatController", "EventSource", "PrepareImages", "retry_notice"]
 
-PrepareImages = Callable[[], Awaitable[Sequence["PreparedImage"]]]
+PrepareImages = Callable[[], Awaitable[Sequence["PreparedImage | PreparedMedia"]]]
 
 
 @dataclass

@@ -37,11 +37,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model, Provider
+from ..core.documents import DocumentInfo, default_pages, read_document_file
 from ..core.errors import InputError, explain
 from ..core.images import fetch_image_url, inspect_image, read_image_file
+from ..core.video import VideoInfo
 from ..services import Services
 from . import screenshot
-from .attachment_tray import AttachmentTray, PendingAttachment
+from .attachment_tray import AttachmentTray, PendingAttachment, PendingItem
 from .composer_input import (
     ComposerInput,
     encoded_image,
@@ -53,13 +55,17 @@ from .composer_input import (
 )
 from .history_images import HistoryRow
 from .link_offer import LinkOffer
+from .media_items import PendingDocument, PendingVideo, media_kind, media_worker
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
 
 MAX_DOWNLOAD_BYTES = 20_000_000
 
-IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
+IMAGE_FILTER = ("Images, PDFs and videos (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff "
+                "*.avif *.pdf *.mp4 *.m4v *.webm *.mov *.mkv *.avi);;"
+                "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
+                "PDF documents (*.pdf);;Videos (*.mp4 *.m4v *.webm *.mov *.mkv *.avi);;"
                 "All files (*)")
 
 
@@ -91,6 +97,8 @@ class Composer(QWidget):
         self._model: Model | None = None
         self._high_resolution = False
         self._downloads: dict[int, asyncio.Task[bytes]] = {}
+        # Documents and videos being read on the media worker: job -> (tray handle, file).
+        self._reading: dict[int, tuple[int, Path, bytes]] = {}
         self.setAcceptDrops(True)
 
         self.tray = AttachmentTray(self)
@@ -158,6 +166,7 @@ class Composer(QWidget):
         self.tray.changed.connect(
             lambda: self.history.show_cost(has_new_images=bool(self.tray.attachments())))
         self.tray.decode_failed.connect(lambda _name, message: self._report([message]))
+        media_worker().inspected.connect(self._media_read)
 
     # --- text and state ---------------------------------------------------------------
 
@@ -177,12 +186,13 @@ class Composer(QWidget):
         for task in self._downloads.values():
             task.cancel()
         self._downloads.clear()
+        self._reading.clear()
         self.tray.clear()
 
-    def attachments(self) -> list[PendingAttachment]:
+    def attachments(self) -> list[PendingItem]:
         return self.tray.attachments()
 
-    def set_attachments(self, attachments: list[PendingAttachment]) -> None:
+    def set_attachments(self, attachments: list[PendingItem]) -> None:
         """Replace the tray's images (edit and resend)."""
         for handle in self.tray.handles():
             self.tray.remove(handle)
@@ -205,7 +215,7 @@ class Composer(QWidget):
         self._provider = provider
         self._model = model
         self._high_resolution = high_resolution
-        self.tray.set_target(model, high_resolution)
+        self.tray.set_target(model, high_resolution, provider)
 
     def focus_input(self) -> None:
         self.input.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -245,8 +255,12 @@ class Composer(QWidget):
             self._report([message])
             return
         if self.tray.pending_count():
-            self._report(["An image is still downloading; send when it has arrived, "
-                          "or remove it from the tray."])
+            self._report(["An attachment is still downloading or being read; send when it "
+                          "has arrived, or remove it from the tray."])
+            return
+        problems = self.tray.problems()
+        if problems:
+            self._report(problems)
             return
         self.send_requested.emit(text, images)
         self.clear()
@@ -259,6 +273,11 @@ class Composer(QWidget):
         added = 0
         for raw in paths:
             path = Path(raw)
+            kind = media_kind(path) if path.is_file() else ""
+            if kind:
+                if self._read_media(path, kind, errors):
+                    added += 1
+                continue
             try:
                 data = read_image_file(path)
             except InputError as err:
@@ -268,6 +287,56 @@ class Composer(QWidget):
                 added += 1
         self._report(errors, clear=True)
         return added
+
+    def _read_media(self, path: Path, kind: str, errors: list[str]) -> bool:
+        """Start reading a document or video on the media worker, with a card meanwhile."""
+
+        worker = media_worker()
+        if kind == "document":
+            try:
+                data = read_document_file(path)
+            except InputError as err:
+                errors.append(explain(err))
+                return False
+            if self.tray.contains(data):
+                errors.append(f"{path.name}: this document is attached already.")
+                return False
+            handle = self.tray.add_pending(path.name, "reading…")
+            job = worker.inspect_document(data, path.name)
+        else:
+            data = b""
+            handle = self.tray.add_pending(path.name, "reading…")
+            job = worker.inspect_video(path, path.name)
+        self._reading[job] = (handle, path, data)
+        return True
+
+    def reading(self) -> int:
+        """Documents and videos still being read."""
+        return len(self._reading)
+
+    def _media_read(self, job: int, info: object, error: str) -> None:
+
+        entry = self._reading.pop(job, None)
+        if entry is None:
+            return
+        handle, path, data = entry
+        if handle not in self.tray.pending_handles():
+            return                       # removed meanwhile: the person no longer wants it
+        self.tray.remove(handle)
+        if error:
+            self._report([error])
+            return
+        if isinstance(info, DocumentInfo):
+            pages = (default_pages(info, self._model, self._high_resolution)
+                     if self._model is not None else
+                     list(range(1, min(info.page_count, 5) + 1)))
+            self.tray.add(PendingDocument(data=data, name=path.name, info=info, pages=pages))
+        elif isinstance(info, VideoInfo):
+            item = PendingVideo(path=path, name=path.name, info=info)
+            if self.tray.contains_item(item):
+                self._report([f"{path.name}: this video is attached already."])
+                return
+            self.tray.add(item)
 
     def add_image_bytes(self, data: bytes, name: str, source_url: str = "") -> bool:
         """Attach an image held in memory (pasted, dropped, captured, downloaded)."""
@@ -380,7 +449,8 @@ class Composer(QWidget):
     # --- pickers and screenshots ------------------------------------------------------
 
     def choose_files(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach images", "", IMAGE_FILTER)
+        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach images, PDFs or videos",
+                                                      "", IMAGE_FILTER)
         if paths:
             self.add_files(paths)
 

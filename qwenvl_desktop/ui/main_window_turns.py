@@ -18,8 +18,9 @@ from qwenvl_desktop.core.errors import QwenVLError, explain
 
 if TYPE_CHECKING:
     from qwenvl_desktop.core.images import PreparedImage
+    from qwenvl_desktop.core.media import PreparedMedia
 
-    from .attachment_tray import PendingAttachment
+    from .attachment_tray import PendingItem
     from .main_window import MainWindow
     from .main_window_chat import ChatActions
 
@@ -35,7 +36,7 @@ class TurnActions(QObject):
         self.chat = chat
         self._editing: tuple[str, str] | None = None   # conversation id, user message id
         # What each conversation's composer sent last, given back if the send is refused.
-        self._last_sent: dict[str, tuple[str, list[PendingAttachment]]] = {}
+        self._last_sent: dict[str, tuple[str, list[PendingItem]]] = {}
 
     def connect_signals(self) -> None:
         w, c = self.w, self.w.controller
@@ -70,14 +71,14 @@ class TurnActions(QObject):
 
     # --- sending ------------------------------------------------------------------------
 
-    def _give_back(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
+    def _give_back(self, text: str, attachments: Sequence[PendingItem]) -> None:
         """Put a message that could not be sent back in the (emptied) composer."""
         composer = self.w.composer
         if not composer.text().strip() and not composer.attachments():
             composer.set_text(text)
             composer.set_attachments(list(attachments))
 
-    def on_send(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
+    def on_send(self, text: str, attachments: Sequence[PendingItem]) -> None:
         """The composer asked to send: check, prepare images in the task, start the turn."""
         w = self.w
         if self.chat.current is None:
@@ -109,17 +110,13 @@ class TurnActions(QObject):
         conv.system_prompt = w.param_panel.system_prompt()
         conv.provider_id, conv.model_id = provider.id, model.id
         high_res = w.param_panel.high_resolution()
-        items = [(a.data, a.name, a.source_url) for a in attachments]
+        items = list(attachments)
 
-        async def prepare() -> Sequence[PreparedImage]:
-            from qwenvl_desktop.core.images import image_byte_budget, prepare_image_async
+        async def prepare() -> Sequence[PreparedImage | PreparedMedia]:
+            from .media_items import prepare_items
 
-            budget = image_byte_budget(provider, len(items))
-            prepared = [await prepare_image_async(data, name=name, model=model,
-                                                  provider=provider,
-                                                  high_resolution=high_res,
-                                                  max_bytes=budget, source_url=url)
-                        for data, name, url in items]
+            prepared = await prepare_items(items, model=model, provider=provider,
+                                           high_resolution=high_res)
             if editing is not None:
                 # Only now, with the images ready and a key present: nothing is lost
                 # from the conversation when the send is refused.
@@ -157,29 +154,20 @@ class TurnActions(QObject):
         text = question.text
         params = self.w.param_panel.params()
 
-        async def prepare() -> Sequence[PreparedImage]:
+        async def prepare() -> Sequence[PreparedImage | PreparedMedia]:
             conv.truncate_after(question.id, keep=False)
             return images
 
         self.w.controller.send(conv, provider, model, params, text, prepare)
 
     @staticmethod
-    def _stored_as_prepared(conv: Conversation, message: Message) -> list[PreparedImage]:
-        """The images a message was sent with, ready to be sent again as they were."""
-        from qwenvl_desktop.core.images import PreparedImage
+    def _stored_as_prepared(conv: Conversation, message: Message
+                            ) -> list[PreparedImage | PreparedMedia]:
+        """The images, documents and clips a message was sent with, ready to be sent
+        again as they were."""
+        from qwenvl_desktop.core.media import stored_items
 
-        result = []
-        for sha in message.images:
-            stored = conv.images.get(sha)
-            if stored is None:
-                continue
-            result.append(PreparedImage(
-                data=stored.data, mime=stored.mime, width=stored.width, height=stored.height,
-                sha256=stored.sha256, original_name=stored.original_name,
-                original_width=stored.original_width, original_height=stored.original_height,
-                original_bytes=stored.original_bytes, tokens=message.image_tokens.get(sha, 0),
-                source_url=stored.source_url))
-        return result
+        return stored_items(conv.images, message)
 
     def stop(self) -> None:
         if self.chat.current is not None:
@@ -199,10 +187,20 @@ class TurnActions(QObject):
         composer = self.w.composer
         composer.clear()
         composer.set_text(message.text)
+        grouped = {sha for group in message.media for sha in group.images}
         for sha in message.images:
             stored = conv.images.get(sha)
-            if stored is not None:
+            if stored is not None and sha not in grouped:
                 composer.add_image_bytes(stored.data, stored.original_name or "image.png")
+        if message.media:
+            from qwenvl_desktop.core.media import PreparedMedia as Media
+            from qwenvl_desktop.core.media import stored_items
+
+            from .media_items import PendingPrepared
+
+            for item in stored_items(conv.images, message):
+                if isinstance(item, Media):
+                    composer.tray.add(PendingPrepared(item))
         self._editing = (conv.id, message_id)
         # No "Dismiss" here: a hidden notice would leave the edit armed, and the next
         # ordinary send would silently cut the conversation. Cancel edit is the way out.

@@ -25,6 +25,7 @@ from collections import OrderedDict
 
 from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
 from qwenvl_desktop.core.markdown_render import render_markdown
+from qwenvl_desktop.core.media_groups import visual_sections
 
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
@@ -91,10 +92,10 @@ class RenderCache:
         return len(self._entries)
 
 
-def thumb_size(image: StoredImage) -> tuple[int, int]:
-    """The thumbnail's size: the image scaled to fit a THUMB_BOX square, never enlarged."""
+def thumb_size(image: StoredImage, box: int = THUMB_BOX) -> tuple[int, int]:
+    """The thumbnail's size: the image scaled to fit a `box` square, never enlarged."""
     width, height = max(1, image.width), max(1, image.height)
-    scale = min(1.0, THUMB_BOX / max(width, height))
+    scale = min(1.0, box / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -115,9 +116,34 @@ def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors) 
 
 
 def _thumbnails(message: Message, conversation: Conversation) -> str:
+    """Loose images as thumbnails; each document and clip under a caption, its pages or
+    frames labelled (a clip as a filmstrip of small frames with their times)."""
+    if not message.media:
+        return _thumb_row([(sha, "") for sha in message.images], message, conversation)
+    parts = []
+    for section in visual_sections(message.images, message.media):
+        group = section.group
+        if group is None:
+            parts.append(_thumb_row(section.images, message, conversation))
+            continue
+        icon = "📄" if group.kind == "document" else "🎞"
+        cost = f" · ≈ {group.tokens:,} tokens" if group.tokens else ""
+        parts.append(f'<p style="margin:4px 0 0 0; font-size:small">{icon} '
+                     f"{html.escape(group.describe())}{cost}</p>")
+        if group.kind == "video":
+            parts.append(_filmstrip(section.images, conversation))
+        else:
+            parts.append(_thumb_row(section.images, message, conversation, box=96,
+                                    grounded=False))
+    return "".join(parts)
+
+
+def _thumb_row(items: list[tuple[str, str]], message: Message, conversation: Conversation,
+               box: int = THUMB_BOX, grounded: bool = True) -> str:
     cells = []
-    located = located_by(message, conversation) if message.images else None
-    for sha in message.images:
+    # What an answer located is drawn on loose images (pages and frames are not offered).
+    located = located_by(message, conversation) if grounded and message.images else None
+    for sha, label in items:
         image = conversation.images.get(sha)
         if image is None:
             continue
@@ -126,9 +152,10 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
             cells.append(f"<i>[image missing: {html.escape(image.original_name or 'image')}"
                          " — not included in the file]</i>")
             continue
-        width, height = thumb_size(image)
+        width, height = thumb_size(image, box)
         tokens = message.image_tokens.get(sha)
-        title = html.escape(image.original_name or "image")
+        name = image.original_name or "image"
+        title = html.escape(f"{name} ({label})" if label and label not in name else name)
         if tokens:
             title += f" — {image.width}×{image.height}, ~{tokens} tokens"
         href, src = f"image:{sha}", f"thumb:{sha}"
@@ -140,6 +167,26 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
     if not cells:
         return ""
     return '<p style="margin:2px 0 6px 0">' + "&nbsp;&nbsp;".join(cells) + "</p>"
+
+
+FILM_BOX = 72
+
+
+def _filmstrip(items: list[tuple[str, str]], conversation: Conversation) -> str:
+    """A clip's frames in one row, each with its time under it."""
+    frames, times = [], []
+    for sha, label in items:
+        image = conversation.images.get(sha)
+        if image is None:
+            continue
+        width, height = thumb_size(image, FILM_BOX)
+        frames.append(f'<td><a href="image:{sha}"><img src="thumb:{sha}" width="{width}" '
+                      f'height="{height}" title="{html.escape(label)}"></a></td>')
+        times.append(f'<td align="center" style="font-size:small">{html.escape(label)}</td>')
+    if not frames:
+        return ""
+    return ('<table cellspacing="2" cellpadding="0" style="margin:2px 0 6px 0">'
+            f"<tr>{''.join(frames)}</tr><tr>{''.join(times)}</tr></table>")
 
 
 def _fmt_seconds(value: float) -> str:

@@ -191,6 +191,8 @@ def test_bad_files_are_named_with_a_reason_and_nothing_is_lost(
 
     drop(composer, file_mime(files[name]))
 
+    # Documents are read on the media worker: their verdict arrives a moment later.
+    qtbot.waitUntil(lambda: len(errors) >= 1)
     assert len(errors) == 1
     assert errors[0].startswith(f"{name}:")
     assert reason in errors[0]
