@@ -262,19 +262,19 @@ class ChatActions(QObject):
 
     def update_history_estimate(self) -> None:
         """Tell the tray what earlier turns' images cost on the chosen model."""
-        from qwenvl_desktop.core.tokens import image_tokens
+        from qwenvl_desktop.core.media import resend_costs
 
         from .history_images import HistoryImages
 
         try:
-            _provider, model = self.target()
+            provider, model = self.target()
         except QwenVLError:
             return
         high_res = self.w.param_panel.high_resolution()
-        image_turns = self.current.image_turns() if self.current else []
-        turns = [sum(image_tokens(img.width, img.height, model, high_res) for img in turn)
-                 for turn in image_turns]
-        counts = [len(turn) for turn in image_turns]
+        costs = (resend_costs(self.current.images, self.current.messages, model, provider,
+                              high_res) if self.current else [])
+        turns = [tokens for _count, tokens in costs]
+        counts = [count for count, _tokens in costs]
         self.w.composer.history.set_history(HistoryImages(
             count=sum(counts), tokens=sum(turns),
             last_turn_count=counts[-1] if counts else 0,

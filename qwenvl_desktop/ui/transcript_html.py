@@ -126,9 +126,10 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
         if group is None:
             parts.append(_thumb_row(section.images, message, conversation))
             continue
-        icon = "📄" if group.kind == "document" else "🎞"
+        # Words, not emoji: the desktop may have no emoji font (boxes under Xvfb).
+        kind = "Document" if group.kind == "document" else "Video"
         cost = f" · ≈ {group.tokens:,} tokens" if group.tokens else ""
-        parts.append(f'<p style="margin:4px 0 0 0; font-size:small">{icon} '
+        parts.append(f'<p style="margin:4px 0 0 0; font-size:small"><b>{kind}</b> '
                      f"{html.escape(group.describe())}{cost}</p>")
         if group.kind == "video":
             parts.append(_filmstrip(section.images, conversation))

@@ -164,3 +164,18 @@ def test_damaged_media_entries_are_refused_with_their_place(change: Any, reason:
         loads(json.dumps(doc).encode(), name="bad.qwenvl")
     assert "messages[0].media[0]" in str(caught.value)
     assert reason in str(caught.value)
+
+
+def test_history_cost_counts_clips_by_the_video_rule_where_they_go_as_videos() -> None:
+    from qwenvl_desktop.core.media import resend_costs
+    from qwenvl_desktop.core.tokens import image_tokens, video_tokens
+
+    conv = _conversation()
+    qwen3 = DASHSCOPE.model("qwen3-vl-plus")
+    [(count, tokens)] = resend_costs(conv.images, conv.messages, qwen3, DASHSCOPE)
+    assert count == 7
+    assert tokens == 3 * image_tokens(64, 64, qwen3) + video_tokens(64, 64, 4, qwen3)
+    qwen25 = OVH.model("Qwen2.5-VL-72B-Instruct")
+    [(count, tokens)] = resend_costs(conv.images, conv.messages, qwen25, OVH)
+    assert count == 7
+    assert tokens == 3 * image_tokens(64, 64, qwen25) + 4 * (image_tokens(64, 64, qwen25) + 6)
