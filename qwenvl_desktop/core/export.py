@@ -23,6 +23,7 @@ from .errors import redact
 from .export_figures import Figure, answer_figures, write_figures
 from .markdown_inert import inert_markdown
 from .markdown_render import render_markdown
+from .media_groups import VisualSection, visual_sections
 from .storage import atomic_write
 
 __all__ = ["export_html", "export_markdown", "status_line"]
@@ -135,6 +136,15 @@ def _escaped(text: str) -> str:
     return text
 
 
+def _labelled(alt: str, label: str) -> str:
+    return f"{alt} ({label})" if label and label not in alt else alt
+
+
+def _md_text(text: str) -> str:
+    """Plain text that Markdown shows as it is (file names may hold * _ [ ])."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in text)
+
+
 def _alt(image: StoredImage) -> str:
     return _escaped(_one_line(image.original_name) or "image")
 
@@ -156,11 +166,21 @@ def _markdown_message(conv: Conversation, message: Message, links: dict[str, str
     lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
     if message.reasoning.strip():
         lines += ["> **Reasoning**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
-    for sha in message.images:
-        if sha in links and sha in conv.images:
-            lines += [f"![{_alt(conv.images[sha])}]({links[sha]})", ""]
-        elif sha in conv.images:
-            lines += [_missing_image(conv.images[sha]), ""]
+    for section in visual_sections(message.images, message.media):
+        if section.group is not None:
+            kind = "Document" if section.group.kind == "document" else "Video"
+            lines += [f"**{kind}:** {_md_text(section.group.describe())}", ""]
+        shown = [f"![{_labelled(_alt(conv.images[sha]), label)}]({links[sha]})"
+                 for sha, label in section.images if sha in links and sha in conv.images]
+        missing = [_missing_image(conv.images[sha]) for sha, _label in section.images
+                   if sha not in links and sha in conv.images]
+        if section.group is not None and section.group.kind == "video":
+            lines += [" ".join(shown), ""] if shown else []     # a filmstrip: one line
+        else:
+            for image in shown:
+                lines += [image, ""]
+        for line in missing:
+            lines += [line, ""]
     if message.text:
         lines += [inert_markdown(message.text), ""]
     for link, figure in figures:
@@ -195,6 +215,12 @@ summary { cursor: pointer; color: #6e7781; }
 img.attached { max-width: 100%; max-height: 32rem; border: 1px solid #d0d7de;
                border-radius: 4px; margin: 0.25rem 0.25rem 0.25rem 0; }
 pre { overflow-x: auto; }
+.media { margin: 0.5rem 0 0.1rem 0; }
+.pages img.attached { max-height: 16rem; }
+.filmstrip { display: flex; gap: 4px; overflow-x: auto; padding-bottom: 0.25rem; }
+.filmstrip figure { margin: 0; flex: 0 0 auto; text-align: center; }
+.filmstrip img { height: 5.5rem; border: 1px solid #d0d7de; border-radius: 3px; }
+.filmstrip figcaption { color: #6e7781; font-size: 0.8em; }
 """
 
 
@@ -222,6 +248,39 @@ def export_html(conv: Conversation, out: Path) -> Path:
     return out
 
 
+def _html_section(conv: Conversation, section: VisualSection, uris: dict[str, str]) -> str:
+    """Loose images at size; a document's pages under a caption; a clip as a filmstrip
+    of frames, each with its time under it."""
+    esc = html.escape
+    cells = []
+    for sha, label in section.images:
+        image = conv.images.get(sha)
+        if image is None:
+            continue
+        if not image.data:
+            cells.append(f'<p class="note">{esc(image.original_name or "image")}: image not '
+                         "included in the conversation file</p>")
+            continue
+        if sha not in uris:
+            uris[sha] = _data_uri(image)
+        alt = esc(image.original_name or "image")
+        if section.group is not None and section.group.kind == "video":
+            cells.append(f'<figure class="frame"><img alt="{alt}" src="{uris[sha]}">'
+                         f"<figcaption>{esc(label)}</figcaption></figure>")
+        else:
+            cells.append(f'<img class="attached" alt="{alt}" title="{esc(label)}" '
+                         f'src="{uris[sha]}">')
+    group = section.group
+    if group is None:
+        return "\n".join(cells)
+    kind = "Document" if group.kind == "document" else "Video"
+    cost = f" · ≈ {group.tokens:,} tokens" if group.tokens else ""
+    caption = (f'<p class="media"><b>{kind}</b> {esc(group.describe())}'
+               f'<span class="status">{esc(cost)}</span></p>')
+    css = "filmstrip" if group.kind == "video" else "pages"
+    return f'{caption}<div class="{css}">{"".join(cells)}</div>'
+
+
 def _data_uri(image: StoredImage) -> str:
     mime = image.mime if image.mime.startswith("image/") else "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
@@ -236,18 +295,8 @@ def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) ->
     if message.reasoning.strip():
         out.append("<details><summary>Reasoning</summary>"
                    f"{render_markdown(message.reasoning, copy_links=False)}</details>")
-    for sha in message.images:
-        image = conv.images.get(sha)
-        if image is None:
-            continue
-        if not image.data:
-            out.append(f'<p class="note">{esc(image.original_name or "image")}: image not '
-                       "included in the conversation file</p>")
-            continue
-        if sha not in uris:
-            uris[sha] = _data_uri(image)
-        out.append(f'<img class="attached" alt="{esc(image.original_name or "image")}" '
-                   f'src="{uris[sha]}">')
+    for section in visual_sections(message.images, message.media):
+        out.append(_html_section(conv, section, uris))
     if message.text:
         if message.role == "assistant":
             out.append(f'<div class="answer">{render_markdown(message.text, copy_links=False)}'

@@ -172,3 +172,44 @@ def test_status_line_with_partial_provenance() -> None:
         usage=Usage(prompt_tokens=10, completion_tokens=2)))
     assert status_line(message) == "Qwen2.5-VL-72B-Instruct · 10 tokens in · 2 out"
     assert status_line(Message(role="user")) == ""
+
+
+def test_exports_show_documents_and_a_clip_as_a_filmstrip(out_dir: Path) -> None:
+    import hashlib
+
+    from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
+    from qwenvl_desktop.core.export import export_html, export_markdown
+    from qwenvl_desktop.core.media_groups import MediaGroup
+
+    def image(tag: str) -> StoredImage:
+        data = hashlib.sha256(tag.encode()).digest() * 4
+        return StoredImage(sha256=hashlib.sha256(data).hexdigest(), mime="image/jpeg",
+                           data=data, width=64, height=36, original_name=tag)
+
+    conv = Conversation(title="Media")
+    pages = [image(f"report.pdf p. {n}") for n in (2, 3)]
+    frames = [image(f"clip.mp4 @ {t} s") for t in (0.5, 1.5, 2.5, 3.5)]
+    message = Message(role="user", text="What happens?")
+    for img in (*pages, *frames):
+        message.images.append(conv.add_image(img))
+    message.media = [
+        MediaGroup(kind="document", name="report.pdf", images=[p.sha256 for p in pages],
+                   pages=[2, 3], page_count=9, tokens=5020),
+        MediaGroup(kind="video", name="clip.mp4", images=[f.sha256 for f in frames],
+                   timestamps=[0.5, 1.5, 2.5, 3.5], duration=4.0, tokens=600)]
+    conv.append(message)
+
+    page = export_html(conv, out_dir / "media.html").read_text("utf-8")
+    assert "<b>Document</b> report.pdf · pages 2–3 of 9" in page
+    assert "<b>Video</b> clip.mp4 · 4.0 s · 4 frames" in page
+    strip = page.split('<div class="filmstrip">', 1)[1].split("</div>", 1)[0]
+    assert strip.count("<figure") == 4
+    assert [c.split("</figcaption>")[0] for c in strip.split("<figcaption>")[1:]] == [
+        "0.5 s", "1.5 s", "2.5 s", "3.5 s"]
+
+    text = export_markdown(conv, out_dir / "media.md").read_text("utf-8")
+    assert "**Document:** report.pdf · pages 2–3 of 9" in text
+    assert "**Video:** clip.mp4 · 4.0 s · 4 frames" in text
+    film = next(line for line in text.splitlines() if line.count("![") == 4)
+    assert "clip.mp4 @ 0.5 s" in film
+    assert len(list((out_dir / "media_images").iterdir())) == 6
