@@ -316,6 +316,10 @@ def run(*, answer: Script | None = None, timeout: float = 60.0,
             report.check("tls certificates", check_tls)
             report.check("image formats", check_image_formats)
             report.check("markdown renderer", check_markdown)
+            from .selftest_media import check_pdf, check_video
+
+            report.check("pdf renderer", check_pdf)
+            report.check("video decoder", check_video)
             check_keyring(report)
             # Imported only now: keyring would take any backend class defined before it
             # first chooses one, and this one must never stand in for the real backend.
