@@ -37,10 +37,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model, Provider
-from ..core.documents import DocumentInfo, default_pages, read_document_file
 from ..core.errors import InputError, explain
 from ..core.images import fetch_image_url, inspect_image, read_image_file
-from ..core.video import VideoInfo
 from ..services import Services
 from . import screenshot
 from .attachment_tray import AttachmentTray, PendingAttachment, PendingItem
@@ -290,6 +288,9 @@ class Composer(QWidget):
 
     def _read_media(self, path: Path, kind: str, errors: list[str]) -> bool:
         """Start reading a document or video on the media worker, with a card meanwhile."""
+        # Imported here: PDFium and FFmpeg load in about half a second, never at start-up.
+        from ..core.documents import read_document_file
+
 
         worker = media_worker()
         if kind == "document":
@@ -315,6 +316,9 @@ class Composer(QWidget):
         return len(self._reading)
 
     def _media_read(self, job: int, info: object, error: str) -> None:
+        from ..core.documents import DocumentInfo, default_pages
+        from ..core.video import VideoInfo
+
 
         entry = self._reading.pop(job, None)
         if entry is None:

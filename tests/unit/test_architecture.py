@@ -52,3 +52,18 @@ def test_cli_runs_without_importing_qt() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == ""
+
+
+def test_the_window_starts_without_loading_pdfium_or_ffmpeg() -> None:
+    """PDFium and FFmpeg take about half a second to load: only a document or a video
+    in the tray may load them, never the window's start."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import qwenvl_desktop.ui.main_window, qwenvl_desktop.ui.composer\n"
+            "import qwenvl_desktop.services, qwenvl_desktop.cli\n"
+            "print(sorted(m for m in ('av', 'pypdfium2') if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
