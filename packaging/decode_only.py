@@ -124,7 +124,8 @@ def stubbed_binaries(binaries: list[tuple[str, str, str]], out_dir: Path
     """The TOC with PyAV's encoder, TLS and hardware libraries swapped for stubs."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None or shutil.which("readelf") is None:
-        print("decode_only: no C compiler or readelf; PyAV's libraries are kept whole")
+        if any("av.libs" in Path(src).parts for _dest, src, _kind in binaries):
+            print("decode_only: no C compiler or readelf; PyAV's libraries are kept whole")
         return binaries
     def from_pyav(src: str) -> bool:
         parts = Path(src).parts
@@ -132,6 +133,8 @@ def stubbed_binaries(binaries: list[tuple[str, str, str]], out_dir: Path
 
     swap = {dest for dest, src, kind in binaries if kind == "BINARY"
             and "av.libs" in Path(src).parts and _NAME.match(Path(dest).name)}
+    if not swap:
+        return binaries
     # Only what the kept PyAV binaries import from a stubbed library is defined in its
     # stub (x265 exports 4,617 symbols; libavcodec uses one).
     wanted = _undefined([Path(src) for dest, src, kind in binaries

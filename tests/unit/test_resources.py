@@ -261,6 +261,8 @@ def test_spec_builds_the_right_things_per_platform(
     spec = ROOT / "packaging" / "qwenvl-desktop.spec"
     fake_hooks = types.ModuleType("PyInstaller.utils.hooks")
     fake_hooks.collect_submodules = lambda name, **_: [name]  # type: ignore[attr-defined]
+    fake_hooks.collect_data_files = lambda name, **_: []  # type: ignore[attr-defined]
+    fake_hooks.collect_dynamic_libs = lambda name, **_: []  # type: ignore[attr-defined]
     fake_bindepend = types.ModuleType("PyInstaller.depend.bindepend")
     # Only the xcb plugin links Widgets here: what nothing links is pruned on Linux.
     fake_bindepend.get_imports = lambda path: (  # type: ignore[attr-defined]
