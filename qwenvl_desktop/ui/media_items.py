@@ -208,7 +208,6 @@ def media_worker() -> MediaWorker:
 
 def frame_total(items: Sequence[object]) -> int:
     """How many pictures the items will send (for the per-image byte budget)."""
-    from ..core.video import sample_times
     from .attachment_tray import PendingAttachment
 
     total = 0
@@ -218,6 +217,8 @@ def frame_total(items: Sequence[object]) -> int:
         elif isinstance(item, PendingDocument):
             total += len(item.pages)
         elif isinstance(item, PendingVideo):
+            from ..core.video import sample_times
+
             total += len(sample_times(item.info, item.fps, item.max_frames))
         elif isinstance(item, PendingPrepared):
             total += len(item.media.frames)
@@ -228,9 +229,7 @@ async def prepare_items(items: Sequence[object], *, model: Model, provider: Prov
                         high_resolution: bool) -> list[PreparedImage | PreparedMedia]:
     """Make every tray item what is sent: images prepared, pages rendered, frames
     sampled — on worker threads, in the order the person attached them."""
-    from ..core.documents import prepare_document
     from ..core.images import image_byte_budget, prepare_image_async
-    from ..core.video import prepare_video
     from .attachment_tray import PendingAttachment
 
     budget = image_byte_budget(provider, frame_total(items))
@@ -242,11 +241,16 @@ async def prepare_items(items: Sequence[object], *, model: Model, provider: Prov
                 high_resolution=high_resolution, max_bytes=budget,
                 source_url=item.source_url))
         elif isinstance(item, PendingDocument):
+            # Imported per kind: a message of images never loads PDFium or FFmpeg.
+            from ..core.documents import prepare_document
+
             prepared.append(await asyncio.to_thread(functools.partial(
                 prepare_document, item.data, name=item.name, pages=list(item.pages),
                 model=model, provider=provider, high_resolution=high_resolution,
                 max_bytes=budget)))
         elif isinstance(item, PendingVideo):
+            from ..core.video import prepare_video
+
             prepared.append(await asyncio.to_thread(functools.partial(
                 prepare_video, item.path, name=item.name, fps=item.fps,
                 max_frames=item.max_frames, model=model, provider=provider,
