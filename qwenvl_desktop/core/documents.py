@@ -50,9 +50,11 @@ PAGE_CAP: Final = 20
 """Pages sent without an explicit range (the terminal's `-i doc.pdf`)."""
 DEFAULT_PAGE_TOKENS: Final = 20_000
 """The tray's first choice of pages stops here (e.g. 7 pages on Qwen3-VL Plus)."""
-_NOMINAL_DPI: Final = 300
-"""The page size smart_resize starts from: fine print stays legible, and every common
-page size at 300 DPI is over the models' caps, so the cap decides."""
+_NOMINAL_DPI: Final = 200
+"""The page size smart_resize starts from. The model's pixel cap decides for the hosted
+models (Qwen3-VL Plus reads a letter page at 1408×1824, about 170 DPI); for models with
+caps of 16,384 tokens, 200 DPI keeps 6-point type legible at 4,800 tokens a page where
+the cap alone would allow 10,700."""
 _PDFIUM = threading.Lock()
 _EMPTY_PAGE_TREE: Final = re.compile(rb"/Count\s*0(?![0-9])")
 _PAGES_COUNTED: Final = re.compile(rb"/Count\s*[1-9]")

@@ -328,7 +328,11 @@ class Composer(QWidget):
             return                       # removed meanwhile: the person no longer wants it
         self.tray.remove(handle)
         if error:
-            self._report([error])
+            # Files of one drop are read one after another: their problems add up in the
+            # note instead of each replacing the last.
+            shown = self.tray.error_text()
+            self.error.emit(error)
+            self.tray.show_errors([*shown.splitlines(), error] if shown else [error])
             return
         if isinstance(info, DocumentInfo):
             pages = (default_pages(info, self._model, self._high_resolution)

@@ -211,3 +211,14 @@ def test_window_sends_pages_and_a_clip_and_shows_them(
     assert "slides.pdf · pages 1–3" in shown
     assert "clip.mp4 · 3.0 s · 6 frames" in shown
     assert "1.2 s" in shown                                # a frame's time in the filmstrip
+
+
+def test_two_bad_files_in_one_drop_are_both_reported(
+        qtbot: QtBot, composer: Composer, tmp_path: Path) -> None:
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(encrypted_pdf_bytes())
+    voice = write_audio_only(tmp_path / "voice.mp4")
+    read(qtbot, composer, locked, voice)
+    qtbot.waitUntil(lambda: "voice.mp4" in composer.tray.error_text()
+                    and "locked.pdf" in composer.tray.error_text())
+    assert composer.attachments() == []

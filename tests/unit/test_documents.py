@@ -72,8 +72,11 @@ def test_default_pages_are_capped_and_never_empty() -> None:
 
 
 def test_page_size_is_the_models_size_for_the_page() -> None:
-    # 300 DPI is over every cap for a letter page, so the cap decides.
-    assert page_size(LETTER, QWEN3) == target_size(2550, 3300, QWEN3)
+    # At most 200 DPI: a letter page is 1700×2200 before the model's cap.
+    assert page_size(LETTER, QWEN3) == target_size(1700, 2200, QWEN3)
+    assert page_size(LETTER, QWEN3) == (1408, 1824)       # Qwen3-VL Plus's cap decides
+    big_cap = load_builtin().get("ovh").model("Qwen2.5-VL-72B-Instruct")
+    assert page_size(LETTER, big_cap) == target_size(1700, 2200, big_cap)
     width, height = page_size(LETTER, QWEN3)
     assert width % 32 == 0
     assert height % 32 == 0
