@@ -173,7 +173,7 @@ def sample_times(info: VideoInfo, fps: float, max_frames: int) -> list[float]:
         count -= count % 2
     count = max(1, count)
     if info.duration <= 0:
-        return [0.0] * 1
+        return [0.0]
     return [round(info.duration * (i + 0.5) / count, 3) for i in range(count)]
 
 
@@ -262,10 +262,3 @@ def prepare_video(path: Path, *, name: str, fps: float, max_frames: int, model: 
                          tokens=estimate_video_tokens(info, len(frames), model, provider),
                          timestamps=tuple(when for when, _ in decoded),
                          duration=info.duration, original_bytes=info.bytes)
-
-
-def frame_count_hint(info: VideoInfo, fps: float, max_frames: int) -> int:
-    """How many frames `sample_times` will take (for the tray, without decoding)."""
-    return len(sample_times(info, fps, max_frames)) if info.frame_count else 0
-
-

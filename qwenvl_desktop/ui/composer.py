@@ -53,7 +53,7 @@ from .composer_input import (
 )
 from .history_images import HistoryRow
 from .link_offer import LinkOffer
-from .media_items import PendingDocument, PendingVideo, media_kind, media_worker
+from .media_items import MediaIntake, media_kind
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
@@ -95,8 +95,6 @@ class Composer(QWidget):
         self._model: Model | None = None
         self._high_resolution = False
         self._downloads: dict[int, asyncio.Task[bytes]] = {}
-        # Documents and videos being read on the media worker: job -> (tray handle, file).
-        self._reading: dict[int, tuple[int, Path, bytes]] = {}
         self.setAcceptDrops(True)
 
         self.tray = AttachmentTray(self)
@@ -164,7 +162,9 @@ class Composer(QWidget):
         self.tray.changed.connect(
             lambda: self.history.show_cost(has_new_images=bool(self.tray.attachments())))
         self.tray.decode_failed.connect(lambda _name, message: self._report([message]))
-        media_worker().inspected.connect(self._media_read)
+        # Documents and videos are read on the media worker, a "reading…" card meanwhile.
+        self.intake = MediaIntake(self.tray, lambda: (self._model, self._high_resolution), self)
+        self.intake.failed.connect(self._media_failed)
 
     # --- text and state ---------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class Composer(QWidget):
         for task in self._downloads.values():
             task.cancel()
         self._downloads.clear()
-        self._reading.clear()
+        self.intake.clear()
         self.tray.clear()
 
     def attachments(self) -> list[PendingItem]:
@@ -273,7 +273,7 @@ class Composer(QWidget):
             path = Path(raw)
             kind = media_kind(path) if path.is_file() else ""
             if kind:
-                if self._read_media(path, kind, errors):
+                if self.intake.start(path, kind, errors):
                     added += 1
                 continue
             try:
@@ -286,65 +286,16 @@ class Composer(QWidget):
         self._report(errors, clear=True)
         return added
 
-    def _read_media(self, path: Path, kind: str, errors: list[str]) -> bool:
-        """Start reading a document or video on the media worker, with a card meanwhile."""
-        # Imported here: PDFium and FFmpeg load in about half a second, never at start-up.
-        from ..core.documents import read_document_file
-
-
-        worker = media_worker()
-        if kind == "document":
-            try:
-                data = read_document_file(path)
-            except InputError as err:
-                errors.append(explain(err))
-                return False
-            if self.tray.contains(data):
-                errors.append(f"{path.name}: this document is attached already.")
-                return False
-            handle = self.tray.add_pending(path.name, "reading…")
-            job = worker.inspect_document(data, path.name)
-        else:
-            data = b""
-            handle = self.tray.add_pending(path.name, "reading…")
-            job = worker.inspect_video(path, path.name)
-        self._reading[job] = (handle, path, data)
-        return True
-
     def reading(self) -> int:
         """Documents and videos still being read."""
-        return len(self._reading)
+        return self.intake.busy()
 
-    def _media_read(self, job: int, info: object, error: str) -> None:
-        from ..core.documents import DocumentInfo, default_pages
-        from ..core.video import VideoInfo
-
-
-        entry = self._reading.pop(job, None)
-        if entry is None:
-            return
-        handle, path, data = entry
-        if handle not in self.tray.pending_handles():
-            return                       # removed meanwhile: the person no longer wants it
-        self.tray.remove(handle)
-        if error:
-            # Files of one drop are read one after another: their problems add up in the
-            # note instead of each replacing the last.
-            shown = self.tray.error_text()
-            self.error.emit(error)
-            self.tray.show_errors([*shown.splitlines(), error] if shown else [error])
-            return
-        if isinstance(info, DocumentInfo):
-            pages = (default_pages(info, self._model, self._high_resolution)
-                     if self._model is not None else
-                     list(range(1, min(info.page_count, 5) + 1)))
-            self.tray.add(PendingDocument(data=data, name=path.name, info=info, pages=pages))
-        elif isinstance(info, VideoInfo):
-            item = PendingVideo(path=path, name=path.name, info=info)
-            if self.tray.contains_item(item):
-                self._report([f"{path.name}: this video is attached already."])
-                return
-            self.tray.add(item)
+    def _media_failed(self, message: str) -> None:
+        # Files of one drop are read one after another: their problems add up in the
+        # note instead of each replacing the last.
+        shown = self.tray.error_text()
+        self.error.emit(message)
+        self.tray.show_errors([*shown.splitlines(), message] if shown else [message])
 
     def add_image_bytes(self, data: bytes, name: str, source_url: str = "") -> bool:
         """Attach an image held in memory (pasted, dropped, captured, downloaded)."""

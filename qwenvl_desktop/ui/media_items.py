@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from ..core.images import PreparedImage
     from ..core.media import PreparedMedia
     from ..core.video import VideoInfo
+    from .attachment_tray import AttachmentTray
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "MediaIntake",
     "MediaWorker",
     "PendingDocument",
     "PendingPrepared",
@@ -202,6 +204,84 @@ def media_worker() -> MediaWorker:
     if _worker is None:
         _worker = MediaWorker()
     return _worker
+
+
+# --- attaching ---------------------------------------------------------------------------
+
+class MediaIntake(QObject):
+    """Attaches documents and videos to a tray: a "reading…" card while the media worker
+    reads the file, then its card, or `failed(message)` naming the file and the reason.
+
+    A card removed while its file is read is the person changing their mind: the result
+    is dropped. `target()` gives the model (and high-resolution choice) the default page
+    range is fitted to.
+    """
+
+    failed = Signal(str)
+
+    def __init__(self, tray: AttachmentTray, target: Callable[[], tuple[Model | None, bool]],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tray = tray
+        self._target = target
+        self._jobs: dict[int, tuple[int, Path, bytes]] = {}   # job -> (card, file, bytes)
+        media_worker().inspected.connect(self._inspected)
+
+    def start(self, path: Path, kind: str, errors: list[str]) -> bool:
+        """Start reading `path` ("document" or "video"); False (reason in `errors`) if not."""
+        # Imported here: PDFium and FFmpeg load in about half a second, never at start-up.
+        from ..core.documents import read_document_file
+        from ..core.errors import InputError
+
+        worker = media_worker()
+        data = b""
+        if kind == "document":
+            try:
+                data = read_document_file(path)
+            except InputError as err:
+                errors.append(explain(err))
+                return False
+            if any(a.sha256 == hashlib.sha256(data).hexdigest()
+                   for a in self._tray.attachments()):
+                errors.append(f"{path.name}: this document is attached already.")
+                return False
+        handle = self._tray.add_pending(path.name, "reading…")
+        job = (worker.inspect_document(data, path.name) if kind == "document"
+               else worker.inspect_video(path, path.name))
+        self._jobs[job] = (handle, path, data)
+        return True
+
+    def busy(self) -> int:
+        return len(self._jobs)
+
+    def clear(self) -> None:
+        self._jobs.clear()
+
+    def _inspected(self, job: int, info: object, error: str) -> None:
+        from ..core.documents import DocumentInfo, default_pages
+        from ..core.video import VideoInfo
+
+        entry = self._jobs.pop(job, None)
+        if entry is None:
+            return
+        handle, path, data = entry
+        if handle not in self._tray.pending_handles():
+            return
+        self._tray.remove(handle)
+        if error:
+            self.failed.emit(error)
+            return
+        model, high_resolution = self._target()
+        if isinstance(info, DocumentInfo):
+            pages = (default_pages(info, model, high_resolution) if model is not None
+                     else list(range(1, min(info.page_count, 5) + 1)))
+            self._tray.add(PendingDocument(data=data, name=path.name, info=info, pages=pages))
+        elif isinstance(info, VideoInfo):
+            item = PendingVideo(path=path, name=path.name, info=info)
+            if self._tray.contains_item(item):
+                self.failed.emit(f"{path.name}: this video is attached already.")
+                return
+            self._tray.add(item)
 
 
 # --- sending ----------------------------------------------------------------------------
