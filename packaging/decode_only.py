@@ -11,9 +11,9 @@ So each of them is replaced in the bundle by a stub library built here: same fil
 name and SONAME, the same exported symbols and symbol versions, every function
 returning 0 and every variable zero-filled. FFmpeg resolves the symbols when it loads
 and calls none of them while decoding; the bundle's `--self-test` decodes an H.264
-clip to prove it. The libraries only the stubbed ones needed (Nettle, GMP…) then fall
-out through the spec's reachability pruning. Linux only; without a C compiler the real
-libraries are kept (a bigger bundle that works the same).
+clip to prove it. The libraries only the stubbed ones needed (Nettle, GMP, libunistring,
+SharpYUV) are left out. Linux only; without a C compiler the real libraries are kept (a
+bigger bundle that works the same).
 
 The bundle can therefore not encode video or open https:// streams with PyAV, which
 nothing in the app does.
@@ -119,9 +119,38 @@ def stub_for(lib: Path, out_dir: Path, cc: str, wanted: set[str] | None = None) 
     return out_dir / lib.name
 
 
+def _needed(lib: Path) -> list[str]:
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", _readelf("-d", str(lib)))
+
+
+def _orphans(binaries: list[tuple[str, str, str]], swap: set[str]) -> set[str]:
+    """Destinations of PyAV libraries that only the swapped ones needed (Nettle, GMP…).
+
+    Worked out from each file's own NEEDED entries: PyInstaller's dependency walk uses
+    ldd, whose transitive answer for libavformat still lists GnuTLS's dependencies.
+    """
+    pyav = {Path(dest).name: (dest, Path(src)) for dest, src, kind in binaries
+            if kind == "BINARY" and "av.libs" in Path(src).parts}
+    # From PyAV's own extension modules, never through a swapped library.
+    roots = [Path(src) for dest, src, kind in binaries
+             if "av" in Path(src).parts and "av.libs" not in Path(src).parts]
+    reached: set[str] = set()
+    queue = list(roots)
+    while queue:
+        for name in _needed(queue.pop()):
+            if name in pyav and name not in reached:
+                reached.add(name)
+                dest, src = pyav[name]
+                if dest not in swap:
+                    queue.append(src)
+    return {dest for name, (dest, _src) in pyav.items()
+            if name not in reached and dest not in swap}
+
+
 def stubbed_binaries(binaries: list[tuple[str, str, str]], out_dir: Path
                      ) -> list[tuple[str, str, str]]:
-    """The TOC with PyAV's encoder, TLS and hardware libraries swapped for stubs."""
+    """The TOC with PyAV's encoder, TLS and hardware libraries swapped for stubs, and
+    the libraries only those needed left out."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None or shutil.which("readelf") is None:
         if any("av.libs" in Path(src).parts for _dest, src, _kind in binaries):
@@ -139,16 +168,20 @@ def stubbed_binaries(binaries: list[tuple[str, str, str]], out_dir: Path
     # stub (x265 exports 4,617 symbols; libavcodec uses one).
     wanted = _undefined([Path(src) for dest, src, kind in binaries
                          if kind == "BINARY" and from_pyav(src) and dest not in swap])
+    orphans = _orphans(binaries, swap)
     result = []
     swapped = []
     for dest, src, kind in binaries:
         name = Path(dest).name
         match = _NAME.match(name)
+        if dest in orphans:
+            continue
         if dest in swap and match:
             result.append((dest, str(stub_for(Path(src), out_dir, cc, wanted)), kind))
             swapped.append(match.group(1))
         else:
             result.append((dest, src, kind))
     if swapped:
-        print(f"decode_only: stubbed {len(swapped)} libraries: {', '.join(sorted(swapped))}")
+        print(f"decode_only: stubbed {len(swapped)} libraries: {', '.join(sorted(swapped))}; "
+              f"left out {', '.join(sorted(Path(d).name.split('-')[0] for d in orphans))}")
     return result

@@ -64,7 +64,7 @@ def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     assert "pieces streamed" in request
     assert "highlighted" in line(output, "ok", "transcript")
     assert "reopened" in line(output, "ok", "save and reopen")
-    assert "page 1 rendered at 1216×896" in line(output, "ok", "pdf renderer")
+    assert "page 1 rendered at 800×608" in line(output, "ok", "pdf renderer")
     assert "h264 clip of 1.0 s: 4 frames at 448×320" in line(output, "ok", "video decoder")
     # No secure keyring here: a warning that says it is not a failure.
     keyring_line = line(output, "warn", "keyring backend")

@@ -37,8 +37,13 @@ def stubbed_pyav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     toc = [(p.name, str(p), "BINARY") for p in (site / "av.libs").iterdir()]
     toc += [(str(p.relative_to(site)), str(p), "BINARY") for p in (site / "av").rglob("*.so")]
     swapped = decode_only.stubbed_binaries(toc, root / "stubs")
-    replaced = [(dest, src) for (dest, src, _), (_, old, _) in zip(swapped, toc, strict=True)
-                if src != old]
+    kept = {dest for dest, _, _ in swapped}
+    left_out = {Path(dest).name.split("-")[0] for dest, _, _ in toc if dest not in kept}
+    assert left_out == {"libnettle", "libhogweed", "libgmp", "libunistring", "libsharpyuv"}
+    for dest in {dest for dest, _, _ in toc} - kept:
+        (root / "av.libs" / dest).unlink()
+    old = {dest: src for dest, src, _ in toc}
+    replaced = [(dest, src) for dest, src, _ in swapped if src != old[dest]]
     assert {Path(d).name.split("-")[0] for d, _ in replaced} >= {
         "libx264", "libx265", "libSvtAv1Enc", "libgnutls", "libvpx"}
     for dest, src in replaced:
