@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipaddress
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .families import GUESSABLE, FamilyRule, guess, parse_rules
 
 Dialect = Literal["openai", "dashscope", "segmind"]
 Thinking = Literal["none", "optional", "always"]
@@ -25,6 +26,8 @@ Thinking = Literal["none", "optional", "always"]
 # 0-1000 grid over the image (Qwen2-VL, Qwen3-VL and later).
 Grounding = Literal["absolute", "relative-1000"]
 GROUNDING_CONVENTIONS: tuple[Grounding, ...] = ("absolute", "relative-1000")
+PixelLimits = Literal["", "image_url", "part"]
+OUTPUT_CAP_FIELDS = ("max_tokens", "max_completion_tokens")
 
 DASHSCOPE_REGIONS = ("dashscope-intl", "dashscope-us", "dashscope-cn")
 
@@ -94,6 +97,27 @@ class Model:
         elif self.grounding not in GROUNDING_CONVENTIONS:
             raise ConfigError(f"providers.toml: {self.id} has grounding '{self.grounding}'; "
                               f"expected one of {', '.join(GROUNDING_CONVENTIONS)}.")
+    thinking_default: bool = False
+    """An "optional" thinking model that thinks unless asked not to (Qwen3.5 and later)."""
+    assumed: tuple[str, ...] = ()
+    """Fields whose figures are our reading, not the provider's documentation."""
+    guessed: tuple[str, ...] = ()
+    """Fields guessed from the id by family rules (a model the catalog has no entry for)."""
+    guessed_from: tuple[str, ...] = ()
+    """The family-rule patterns the guess came from."""
+    overridden: tuple[str, ...] = ()
+    """Fields the person set themselves (vision on/off), overriding catalog or guess."""
+
+    @property
+    def thinks_by_default(self) -> bool:
+        """Whether a request that says nothing about thinking gets a reasoning phase."""
+        return self.thinking == "always" or (self.thinking == "optional"
+                                             and self.thinking_default)
+
+    def with_vision(self, vision: bool) -> Model:
+        """The same model with the person's own choice of whether it sees images."""
+        overridden = tuple(sorted({*self.overridden, "vision"}))
+        return replace(self, vision=vision, overridden=overridden)
 
     def token_cap(self, high_resolution: bool = False) -> int:
         """Most tokens one image may become on this model."""
@@ -145,6 +169,28 @@ class Provider:
         """Whether `frames` frames go to `model` as one frame-list video part."""
         return (self.video_input == "frame_list" and model.video
                 and self.video_min_frames <= frames <= self.video_max_frames)
+    output_cap_field: str = "max_tokens"
+    """The body field the output cap goes in (DashScope: max_completion_tokens)."""
+    image_pixel_limits: PixelLimits = ""
+    """Where each image's min_pixels/max_pixels go, so the server does not resize again."""
+    models_path: str = "/models"
+    """GET {base_url}{models_path} lists today's models; "" = the provider has no list."""
+    reasoning_in_content: bool = False
+    """The server may put <think>…</think> in the answer text (no reasoning parser)."""
+    bills_refused_requests: bool = True
+    default_base_url: str = ""
+    """The catalog's own base URL, to tell when the person sent the dialect elsewhere."""
+    families: tuple[FamilyRule, ...] = field(default=(), repr=False, compare=False)
+    vision_overrides: tuple[tuple[str, bool], ...] = ()
+    """(model id, sees images) pairs the person chose, applied to every lookup."""
+
+    @property
+    def endpoint_label(self) -> str:
+        """The endpoint as the person named it: the provider, and the URL they gave."""
+        if self.custom or not self.default_base_url or (
+                self.base_url.rstrip("/") == self.default_base_url.rstrip("/")):
+            return self.name
+        return f"{self.name} at {self.base_url}"
 
     def chat_url(self, model_id: str) -> str:
         base = self.base_url.rstrip("/")
@@ -153,14 +199,35 @@ class Provider:
         return f"{base}{self.chat_path}"
 
     def model(self, model_id: str) -> Model:
-        """The model by id or dated snapshot; unknown ids on custom endpoints are inferred."""
+        """The model by id or dated snapshot; unknown ids on custom endpoints are guessed
+        from family rules. The person's vision choice, if any, is applied."""
+        found: Model | None = None
         for model in self.models:
             if model.id == model_id or model_id in model.snapshots:
-                return model if model.id == model_id else replace(model, id=model_id)
-        if self.custom:
-            return infer_model(model_id)
-        known = ", ".join(m.id for m in self.models)
-        raise ConfigError(f"{self.name} does not serve the model '{model_id}'. Known: {known}.")
+                found = model if model.id == model_id else replace(model, id=model_id)
+                break
+        if found is None and self.custom:
+            found = guess_model(model_id, self.family, self.families)
+        if found is None:
+            known = ", ".join(m.id for m in self.models)
+            raise ConfigError(
+                f"{self.name} does not serve the model '{model_id}'. Known: {known}.")
+        return self._overridden(found)
+
+    def _overridden(self, model: Model) -> Model:
+        for model_id, vision in self.vision_overrides:
+            if model_id == model.id:
+                return model.with_vision(vision)
+        return model
+
+    def with_vision_overrides(self, overrides: dict[str, bool]) -> Provider:
+        """The person's per-model vision choices applied to every model of this provider."""
+        pairs = tuple(sorted(overrides.items()))
+        with_pairs = replace(self, vision_overrides=pairs)
+        return replace(with_pairs, models=tuple(with_pairs._overridden(m) for m in self.models))
+
+    def with_models(self, models: tuple[Model, ...]) -> Provider:
+        return replace(self, models=tuple(self._overridden(m) for m in models))
 
     def accepts(self, param: str) -> bool:
         return param in self.params
@@ -175,7 +242,8 @@ _ABSOLUTE_FAMILIES = re.compile(r"qwen2(\.|p|_)5[-_ ]?vl|qvq")
 
 
 def grounding_rule(model_id: str) -> Grounding:
-    """The coordinate convention of a model's family, from its name.
+    """The coordinate convention of a model's family, from its name: the last resort when
+    neither the catalog nor a family rule in providers.toml gives one.
 
     Qwen2.5-VL (`qwen2.5-vl-*`, `Qwen2.5-VL-72B-Instruct`, Segmind's `qwen2p5-vl-*`)
     and QVQ write absolute pixels of the resized image (a maintainer's answer in
@@ -185,21 +253,32 @@ def grounding_rule(model_id: str) -> Grounding:
     return "absolute" if _ABSOLUTE_FAMILIES.search(model_id.lower()) else "relative-1000"
 
 
-def infer_model(model_id: str) -> Model:
-    """Capabilities of a model we have no entry for, guessed from its name.
+def guess_model(model_id: str, provider_family: str,
+                rules: tuple[FamilyRule, ...]) -> Model:
+    """A model the catalog has no entry for, its capabilities guessed by family rules.
 
-    Custom endpoints serve whatever the person runs (vLLM, Ollama, LM Studio); the
-    name is the only hint. Qwen2/2.5-VL and QVQ use 28-pixel patches, Qwen3-VL 32.
+    Every capability is marked as guessed, whether a rule gave it or the default did:
+    the person sees what to check and can override vision.
     """
-    low = model_id.lower()
-    factor = 28 if re.search(r"qwen2(\.5)?[-_]?vl|qvq|qwen2\.5vl|qwen2vl", low) else 32
-    thinking: Thinking = "always" if ("thinking" in low or "qvq" in low) else "none"
-    vision = bool(re.search(r"vl|qvq|vision|llava|pixtral|gemma-?3|minicpm-v|ocr", low))
-    return Model(
-        id=model_id, label=model_id, vision=vision, thinking=thinking,
-        streaming_only=thinking == "always", accepts_system="qvq" not in low,
-        patch_factor=factor, image_token_cap=16384,
-    )
+    result = guess(model_id, provider_family, rules)
+    values: dict[str, Any] = {**_GUESS_DEFAULTS, **result.fields}
+    return Model(id=model_id, label=model_id, guessed=GUESSABLE,
+                 guessed_from=result.patterns, **values)
+
+
+# What a model no rule says anything about is taken to be: a text model. (Open weights
+# served by vLLM and friends take 16384 tokens per image, the Model default.)
+_GUESS_DEFAULTS: dict[str, Any] = {"vision": False}
+
+
+def is_listed(model_id: str, provider_family: str, rules: tuple[FamilyRule, ...]) -> bool:
+    """False for ids the rules mark as not chat models (embeddings, speech, images)."""
+    return guess(model_id, provider_family, rules).listed
+
+
+def infer_model(model_id: str) -> Model:
+    """A custom endpoint's model, guessed from its name by the shipped family rules."""
+    return guess_model(model_id, "custom", load_builtin().families)
 
 
 def check_base_url(url: str, *, allow_http: bool) -> None:
@@ -248,7 +327,26 @@ def _param_specs(table: dict[str, Any]) -> dict[str, ParamSpec]:
 def _model(model_id: str, table: dict[str, Any]) -> Model:
     data = dict(table)
     data["snapshots"] = tuple(data.get("snapshots", ()))
-    return Model(id=model_id, **data)
+    data["assumed"] = tuple(data.get("assumed", ()))
+    unknown = [name for name in data["assumed"] if name not in _MODEL_FIELDS]
+    if unknown:
+        raise ConfigError(f"providers.toml: {model_id} assumes unknown fields {unknown}")
+    try:
+        return Model(id=model_id, **data)
+    except TypeError as err:
+        raise ConfigError(f"providers.toml: model {model_id}: {err}") from err
+
+
+_MODEL_FIELDS = frozenset(f.name for f in fields(Model))
+
+
+def _check_provider(pid: str, provider: Provider) -> None:
+    if provider.output_cap_field not in OUTPUT_CAP_FIELDS:
+        raise ConfigError(f"providers.toml: {pid}.output_cap_field must be one of "
+                          f"{OUTPUT_CAP_FIELDS}")
+    if provider.image_pixel_limits not in ("", "image_url", "part"):
+        raise ConfigError(f"providers.toml: {pid}.image_pixel_limits must be "
+                          "'', 'image_url' or 'part'")
 
 
 @dataclass
@@ -257,6 +355,7 @@ class Catalog:
 
     providers: dict[str, Provider]
     custom_template: dict[str, Any] = field(default_factory=dict)
+    families: tuple[FamilyRule, ...] = ()
 
     def get(self, provider_id: str) -> Provider:
         try:
@@ -281,12 +380,17 @@ class Catalog:
                     "that is a built-in provider."
                 )
             providers[endpoint.name] = self.make_custom(endpoint)
-        return Catalog(providers=providers, custom_template=self.custom_template)
+        return Catalog(providers=providers, custom_template=self.custom_template,
+                       families=self.families)
 
     def make_custom(self, endpoint: CustomEndpoint) -> Provider:
         check_base_url(endpoint.base_url, allow_http=True)
         tpl = self.custom_template
-        models = tuple(infer_model(m) for m in endpoint.models)
+        models = tuple(guess_model(m, "custom", self.families) for m in endpoint.models)
+        cap_field = endpoint.output_cap_field or tpl.get("output_cap_field", "max_tokens")
+        if cap_field not in OUTPUT_CAP_FIELDS:
+            raise ConfigError(f"'{cap_field}' is not an output-cap field; use one of "
+                              f"{', '.join(OUTPUT_CAP_FIELDS)}.")
         return Provider(
             id=endpoint.name, name=endpoint.name, base_url=endpoint.base_url.rstrip("/"),
             chat_path=tpl["chat_path"], dialect=tpl["dialect"], model_in=tpl["model_in"],
@@ -298,6 +402,9 @@ class Catalog:
             max_body_bytes=tpl["max_body_bytes"], max_image_bytes=tpl["max_image_bytes"],
             params=_param_specs(tpl.get("params", {})), models=models,
             family="custom", custom=True, key_optional=True,
+            output_cap_field=cap_field, models_path=tpl.get("models_path", "/models"),
+            reasoning_in_content=tpl.get("reasoning_in_content", False),
+            families=self.families,
         )
 
 
@@ -309,6 +416,8 @@ class CustomEndpoint:
     base_url: str
     models: tuple[str, ...] = ()
     key_env: str = ""
+    output_cap_field: str = ""
+    """"" = the template's (max_tokens); "max_completion_tokens" for servers that want it."""
 
 
 def parse_catalog(text: str) -> Catalog:
@@ -317,6 +426,7 @@ def parse_catalog(text: str) -> Catalog:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"providers.toml is not valid TOML: {err}") from err
+    families = parse_rules(data.get("families"))
     model_tables: dict[str, Any] = data.get("models", {})
     models = {mid: _model(mid, table) for mid, table in model_tables.items()}
     provider_tables: dict[str, Any] = data.get("providers", {})
@@ -331,9 +441,16 @@ def parse_catalog(text: str) -> Catalog:
             provider_models = tuple(models[m] for m in model_ids)
         except KeyError as err:
             raise ConfigError(f"providers.toml: {pid} lists unknown model {err}") from err
-        providers[pid] = Provider(id=pid, params=_param_specs(params_table),
-                                  models=provider_models, **table)
-    return Catalog(providers=providers, custom_template=data.get("custom_template", {}))
+        try:
+            provider = Provider(id=pid, params=_param_specs(params_table),
+                                models=provider_models, families=families,
+                                default_base_url=table.get("base_url", ""), **table)
+        except TypeError as err:
+            raise ConfigError(f"providers.toml: provider {pid}: {err}") from err
+        _check_provider(pid, provider)
+        providers[pid] = provider
+    return Catalog(providers=providers, custom_template=data.get("custom_template", {}),
+                   families=families)
 
 
 @cache
