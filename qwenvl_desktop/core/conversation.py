@@ -46,6 +46,10 @@ class StoredImage:
             return self.source_url
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
+    def wire_part(self, *, prefer_url: bool = False) -> ImagePart:
+        """The image on the wire, with the size it was prepared at."""
+        return ImagePart(self.wire_url(prefer_url=prefer_url), self.width, self.height)
+
 
 @dataclass
 class Provenance:
@@ -178,7 +182,7 @@ class Conversation:
         grouped = {h for g in message.media for h in g.images}
         hashes = [h for h in message.images if h not in grouped]
         hashes += [h for g in documents for h in g.images]
-        images = tuple(ImagePart(self.images[h].wire_url(prefer_url=prefer_urls))
+        images = tuple(self.images[h].wire_part(prefer_url=prefer_urls)
                        for h in hashes if sendable(h))
         videos = tuple(
             VideoPart(frames=tuple(self.images[h].wire_url() for h in g.images),

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from ... import __version__
 from ..catalog import Model, ParamSpec, Provider
 from ..errors import ConfigError, InputError, MissingKeyError, ParameterError, register_secret
+from .image_parts import image_content
 from .types import ChatMessage, ChatParams
 from .video_parts import video_content
 
@@ -115,7 +116,8 @@ def _thinking_fields(provider: Provider, model: Model, params: ChatParams) -> di
                 f"{provider.name} does not let clients turn on thinking for {model.id}."
             )
     # "always" models think whatever we say; enable_thinking is not sent to them.
-    thinking_on = model.thinking == "always" or bool(params.thinking)
+    thinking_on = bool(params.thinking) or (params.thinking is None
+                                            and model.thinks_by_default)
     if thinking_on and params.thinking_budget is not None and provider.accepts("thinking_budget"):
         out["thinking_budget"] = _check_number(
             provider, provider.params["thinking_budget"], params.thinking_budget)
@@ -130,6 +132,9 @@ def _param_fields(provider: Provider, model: Model, params: ChatParams) -> dict[
         if value is None or spec is None:
             continue
         out[name] = _check_number(provider, spec, value)
+    if "max_tokens" in out:
+        # The output cap's field name differs (DashScope: max_completion_tokens).
+        out[provider.output_cap_field] = out.pop("max_tokens")
     if params.stop and "stop" in provider.params:
         out["stop"] = _check_stop(provider, provider.params["stop"], params.stop)
     out.update(_thinking_fields(provider, model, params))
@@ -172,11 +177,13 @@ def _fold_system(messages: Sequence[ChatMessage]) -> list[ChatMessage]:
     return [ChatMessage(role="user", text=text, images=images), *rest]
 
 
-def _wire_message(msg: ChatMessage, provider: Provider, model: Model) -> dict[str, Any]:
+def _wire_message(msg: ChatMessage, provider: Provider, model: Model,
+                  params: ChatParams) -> dict[str, Any]:
     if not msg.images and not msg.videos:
         return {"role": msg.role, "content": msg.text}
     content: list[dict[str, Any]] = [
-        {"type": "image_url", "image_url": {"url": image.url}} for image in msg.images
+        image_content(image, provider, model, high_resolution=params.high_resolution)
+        for image in msg.images
     ]
     for video in msg.videos:
         content.extend(video_content(video, provider, model))
@@ -228,11 +235,12 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     body: dict[str, Any] = {}
     if provider.model_in == "body":
         body["model"] = model.id
-    body["messages"] = [_wire_message(m, provider, model) for m in wire]
+    body["messages"] = [_wire_message(m, provider, model, params) for m in wire]
 
     # Thinking models and QVQ reject non-streaming calls; Segmind cannot stream at all.
     stream = (provider.streaming or model.streaming_only or model.thinking == "always"
-              or bool(fields.get("enable_thinking")))
+              or bool(fields.get("enable_thinking"))
+              or (model.thinks_by_default and params.thinking is None))
     if stream:
         body["stream"] = True
         if provider.stream_usage:

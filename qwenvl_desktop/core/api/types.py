@@ -20,6 +20,9 @@ class ImagePart:
     """One image as it goes on the wire: a `data:` URI or an http(s) URL."""
 
     url: str
+    width: int = 0
+    height: int = 0
+    """The size the app prepared it at (0 = unknown): what the model should see."""
 
 
 @dataclass(frozen=True)
