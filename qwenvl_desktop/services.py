@@ -151,7 +151,7 @@ class Services:
         """The key for `provider`, or MissingKeyError when it needs one and has none."""
         key = self.keystore.get(provider)
         if key is None and not provider.key_optional:
-            raise MissingKeyError(provider.name, provider.key_env)
+            raise MissingKeyError(provider.name, provider.key_env, provider.id)
         return key
 
     async def aclose(self) -> None:

@@ -31,6 +31,17 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def core_voice() -> Iterator[None]:
+    """Errors are explained in the core's own words unless a test picks a front end's
+    (the window sets its voice when it is built; the CLI for the length of a command)."""
+    from qwenvl_desktop.core.errors import use_advice
+
+    use_advice(None)
+    yield
+    use_advice(None)
+
+
+@pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
     """Every test gets an empty in-memory keyring as the process-wide backend."""
     previous = keyring.get_keyring()

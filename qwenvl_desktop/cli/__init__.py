@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import __version__
-from ..core.errors import exit_code_for, explain
+from ..core.errors import exit_code_for, explain, use_advice
+from .advice import terminal_advice
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -175,6 +176,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_self_test()
     if args.command is None:
         return _run_window(args_list)
+    # Errors are explained in the terminal's terms (options, sub-commands, env vars).
+    previous = use_advice(terminal_advice)
+    try:
+        return _run_command(args, parser)
+    finally:
+        use_advice(previous)
+
+
+def _run_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         return _dispatch(args, parser)
     except _UsageError as err:

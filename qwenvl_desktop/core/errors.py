@@ -21,28 +21,41 @@ The tree (the CLI's exit codes and the window's inline messages both come from i
         ├── CancelledByUser         the person pressed Stop / Ctrl-C                 (exit 130)
         └── APIStatusError          the provider answered with an error              (exit 5)
             ├── BadRequestError     400/413/422, image rejected, context too long
+            │   └── ContentFilterError  the provider's content moderation refused it
             ├── AuthenticationError 401 (or a wrong-region DashScope key)            (exit 3)
             ├── PermissionError_    403                                              (exit 3)
             ├── CreditsError        402/406, AI/ML API's 403 "out of credits"        (exit 3)
             ├── NotFoundError       404: model or endpoint not found
+            │   └── ModelRetiredError   410 Gone: the model was retired
             ├── RateLimitError      429, still after retries                         (exit 4)
             ├── ServerError         5xx / gateway HTML
             └── StreamErrorEvent    an error object inside an HTTP 200 stream
 
-`explain(exc)` is the single place that turns any exception into the sentence shown
-to a person: the provider's own message plus what to do about it.
+Every error carries a `kind` (a stable name such as "auth" or "moderation") and, for
+provider errors, structured facts: which provider and endpoint, the key's environment
+variable, the wait the provider asked for, the provider's own words. `error_facts.facts`
+gathers them; each front end words the advice in its own terms (the terminal names its
+options and commands, the window its panels). `explain(exc)` is the single place that
+joins what happened and what to do, in the voice the front end chose (`use_advice`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .error_facts import ErrorFacts
 
 __all__ = [
     "APIStatusError",
+    "Advice",
     "AuthenticationError",
     "BadRequestError",
     "CancelledByUser",
     "ConfigError",
+    "ContentFilterError",
     "ConversationFileError",
     "CreditsError",
     "DocumentError",
@@ -52,6 +65,7 @@ __all__ = [
     "KeyStoreError",
     "MalformedStream",
     "MissingKeyError",
+    "ModelRetiredError",
     "NetworkError",
     "NotFoundError",
     "ParameterError",
@@ -67,11 +81,15 @@ __all__ = [
     "exit_code_for",
     "explain",
     "redact",
+    "use_advice",
 ]
 
 
 class QwenVLError(Exception):
     """Base of every error raised on purpose by Qwen-VL Desktop."""
+
+    kind = "error"
+    """A stable name for what went wrong; front ends choose their words by it."""
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(message))
@@ -84,30 +102,38 @@ class QwenVLError(Exception):
 class ConfigError(QwenVLError):
     """Settings, provider or model choice that cannot work."""
 
+    kind = "config"
+
 
 class ParameterError(ConfigError):
     """A request parameter the chosen provider/model does not accept."""
+
+    kind = "parameter"
 
 
 class KeyStoreError(QwenVLError):
     """The OS keyring could not store or read a key."""
 
+    kind = "keystore"
+
 
 class MissingKeyError(KeyStoreError):
     """No key for the provider in the keyring, the session or the environment."""
 
-    def __init__(self, provider_name: str, env_var: str | None) -> None:
-        hint = f" or set the {env_var} environment variable" if env_var else ""
-        super().__init__(
-            f"No API key for {provider_name}. Add one in Settings › Keys "
-            f"(terminal: `qwenvl-desktop key set …`){hint}."
-        )
+    kind = "missing_key"
+
+    def __init__(self, provider_name: str, env_var: str | None,
+                 provider_id: str = "") -> None:
+        super().__init__(f"No API key for {provider_name}.")
         self.provider_name = provider_name
         self.env_var = env_var
+        self.provider = provider_id
 
 
 class InputError(QwenVLError):
     """A file, image or document given by the person that we cannot use."""
+
+    kind = "input"
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"{name}: {reason}")
@@ -134,6 +160,8 @@ class ConversationFileError(InputError):
 class ProviderError(QwenVLError):
     """Something went wrong talking to a provider."""
 
+    kind = "provider"
+
     def __init__(self, message: str, *, provider: str = "", partial_text: str = "",
                  partial_reasoning: str = "") -> None:
         super().__init__(message)
@@ -141,76 +169,142 @@ class ProviderError(QwenVLError):
         # What had already arrived when the error struck; the UI and the CLI keep it.
         self.partial_text = partial_text
         self.partial_reasoning = partial_reasoning
+        # Filled in by the client (`set_context`): who was asked, for which model.
+        self.provider_name = ""
+        self.endpoint = ""
+        self.env_var = ""
+        self.model = ""
+        self.region_locked = False
+        self.bills_refused = True
+
+    def set_context(self, *, provider: str, provider_name: str, endpoint: str,
+                    env_var: str, model: str = "", region_locked: bool = False,
+                    bills_refused: bool = True) -> None:
+        """Record who was asked (keeps what is already set, such as the provider id)."""
+        self.provider = self.provider or provider
+        self.provider_name = self.provider_name or provider_name
+        self.endpoint = self.endpoint or endpoint
+        self.env_var = self.env_var or env_var
+        self.model = self.model or model
+        self.region_locked = self.region_locked or region_locked
+        self.bills_refused = self.bills_refused and bills_refused
 
 
 class NetworkError(ProviderError):
     """The provider could not be reached (DNS, connect, TLS, connection reset)."""
 
+    kind = "network"
+
 
 class TimeoutError_(NetworkError):
     """No connection, or no byte of the answer, within the configured time."""
+
+    kind = "timeout"
 
 
 class StreamError(ProviderError):
     """The streamed answer broke off or could not be read."""
 
+    kind = "stream"
+
 
 class InterruptedStream(StreamError):
     """The stream ended (EOF or reset) before the provider sent a finish reason."""
+
+    kind = "interrupted"
 
 
 class MalformedStream(StreamError):
     """The provider sent bytes that are not its documented wire format."""
 
+    kind = "malformed"
+
 
 class CancelledByUser(ProviderError):
     """The person stopped the answer."""
+
+    kind = "cancelled"
 
 
 class APIStatusError(ProviderError):
     """The provider answered with an error status (or an error event)."""
 
+    kind = "api"
+
     def __init__(self, message: str, *, status: int, provider: str = "", code: str = "",
                  error_type: str = "", retry_after: float | None = None,
-                 partial_text: str = "", partial_reasoning: str = "") -> None:
+                 partial_text: str = "", partial_reasoning: str = "",
+                 kind: str = "", subject: str = "") -> None:
         super().__init__(message, provider=provider, partial_text=partial_text,
                          partial_reasoning=partial_reasoning)
         self.status = status
         self.code = code
         self.error_type = error_type
         self.retry_after = retry_after
+        if kind:
+            self.kind = kind
+        # Content moderation: what was refused ("input text", "input image", "output").
+        self.subject = subject
 
 
 class BadRequestError(APIStatusError):
     """400/413/422: the request itself was refused (bad parameter, image, too long)."""
 
+    kind = "bad_request"
+
+
+class ContentFilterError(BadRequestError):
+    """The provider's content moderation refused the question, an image or the answer."""
+
+    kind = "moderation"
+
 
 class AuthenticationError(APIStatusError):
     """401: the key is wrong, revoked, or (DashScope) from another region."""
+
+    kind = "auth"
 
 
 class PermissionError_(APIStatusError):
     """403: the key may not use this model or endpoint."""
 
+    kind = "permission"
+
 
 class CreditsError(APIStatusError):
     """402/406 or a 403 that says the account is out of credits."""
+
+    kind = "credits"
 
 
 class NotFoundError(APIStatusError):
     """404: model or endpoint not found."""
 
+    kind = "not_found"
+
+
+class ModelRetiredError(NotFoundError):
+    """410 Gone: the provider retired the model."""
+
+    kind = "model_retired"
+
 
 class RateLimitError(APIStatusError):
     """429: too many requests (still, after our retries)."""
+
+    kind = "rate_limit"
 
 
 class ServerError(APIStatusError):
     """5xx, gateway errors and HTML error pages."""
 
+    kind = "server"
+
 
 class StreamErrorEvent(APIStatusError):
     """An error object that arrived inside an HTTP 200 stream."""
+
+    kind = "stream_error"
 
 
 # --- secrets never leave through error text ------------------------------------------
@@ -251,66 +345,33 @@ def redact(text: str) -> str:
     return text
 
 
-# --- one voice -------------------------------------------------------------------------
+# --- one voice, worded by the front end -----------------------------------------------
 
-def _what_to_do(exc: BaseException) -> str:
-    if isinstance(exc, AuthenticationError):
-        if exc.provider.startswith("dashscope"):
-            return ("Check the key. DashScope keys are tied to a region: a Singapore key "
-                    "does not work in Virginia or Beijing. Pick the region the key was made in, "
-                    "or replace the key in Settings › Keys.")
-        return "Check or replace the key in Settings › Keys."
-    if isinstance(exc, CreditsError):
-        return "The account is out of credits or its quota; top it up with the provider."
-    if isinstance(exc, PermissionError_):
-        return "This key may not use this model or endpoint; check the account's access."
-    if isinstance(exc, RateLimitError):
-        wait = f" (the provider asked to wait {exc.retry_after:g} s)" if exc.retry_after else ""
-        return f"The provider is rate-limiting requests{wait}; wait a moment and retry."
-    if isinstance(exc, NotFoundError):
-        return ("The model or endpoint was not found; check the model name and the region, "
-                "or the base URL of a custom endpoint.")
-    if isinstance(exc, BadRequestError):
-        low = exc.message.lower()
-        if "image" in low or "pixel" in low or "size" in low:
-            return ("The provider refused an image; try a smaller or different image, "
-                    "or turn off high-resolution images.")
-        if "length" in low or "context" in low or "token" in low:
-            return ("The conversation is too long for this model; start a new conversation "
-                    "or drop images from older turns.")
-        return "The provider refused the request; check the parameters in the panel."
-    if isinstance(exc, StreamErrorEvent):
-        return "The provider reported an error mid-answer; retry, or try another model."
-    if isinstance(exc, ServerError):
-        return "The provider had a server problem; retry in a moment."
-    if isinstance(exc, TimeoutError_):
-        return "The provider took too long; retry, or raise the timeout in Settings."
-    if isinstance(exc, InterruptedStream):
-        return "The answer was cut off; what arrived is kept. Retry to get a full answer."
-    if isinstance(exc, MalformedStream):
-        return ("The provider sent something that is not a chat answer; check the base URL "
-                "and the provider's status.")
-    if isinstance(exc, NetworkError):
-        return "Check the network connection, proxy and the provider's address."
-    return ""
+Advice = Callable[["ErrorFacts"], str]
+"""Turns an error's facts into what the person should do, in one front end's terms."""
+
+_advice: Advice | None = None
 
 
-def explain(exc: BaseException) -> str:
+def use_advice(advice: Advice | None) -> Advice | None:
+    """Make `advice` the voice `explain` uses by default; returns the previous one.
+
+    The window and the terminal each set theirs where they start; None restores the
+    core's own wording, which names no window panel and no command-line option.
+    """
+    global _advice
+    previous, _advice = _advice, advice
+    return previous
+
+
+def explain(exc: BaseException, advice: Advice | None = None) -> str:
     """The sentence a person reads for any exception: what happened, then what to do."""
-    if isinstance(exc, CancelledByUser):
-        return "Stopped."
-    if isinstance(exc, APIStatusError):
-        head = f"{exc.message}"
-        label = f"HTTP {exc.status}" if exc.status else "Error"
-        if exc.code:
-            label += f" {exc.code}"
-        text = f"{label}: {head}"
-    elif isinstance(exc, QwenVLError):
-        text = exc.message
-    else:
-        # Not ours: still say something useful, never a traceback and never a key.
-        text = f"Unexpected error ({type(exc).__name__}): {exc}"
-    hint = _what_to_do(exc)
+    from .error_facts import facts, generic_advice
+
+    found = facts(exc)
+    voice = advice or _advice or generic_advice
+    text = found.what
+    hint = voice(found)
     if hint and hint not in text:
         text = f"{text.rstrip()} — {hint}" if not text.rstrip().endswith(".") else f"{text} {hint}"
     return redact(text)

@@ -88,10 +88,13 @@ class MainWindow(QMainWindow):
 
     def attach(self, services: Services, open_path: Path | None = None) -> None:
         """Build the panes on the real services; heavy imports happen here."""
+        from qwenvl_desktop.core.errors import use_advice
+
         from .answer_tools import AnswerTools
         from .chat_controller import ChatController
         from .composer import Composer
         from .conversation_list import ConversationList
+        from .error_advice import window_advice
         from .main_window_chat import ChatActions
         from .main_window_files import FileActions
         from .main_window_turns import TurnActions
@@ -101,6 +104,7 @@ class MainWindow(QMainWindow):
         from .transcript_panels import Banner, WelcomePanel
 
         self.services = services
+        use_advice(window_advice)      # errors read in the window's terms from here on
         self.conversation_list: ConversationList = ConversationList(self)
         self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self)
         self.param_panel: ParamPanel = ParamPanel(self)

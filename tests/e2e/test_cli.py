@@ -161,7 +161,7 @@ def test_parameters_reach_the_request(home: Path, server: ProviderServer) -> Non
     assert result.returncode == 0, result.stderr
     body = server.requests[0].json
     assert body["model"] == "qwen3-vl-flash"
-    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
+    assert (body["temperature"], body["top_p"], body["max_completion_tokens"], body["seed"]) == (
         0.5, 0.9, 99, 7)
     assert body["enable_thinking"] is False
     assert body["vl_high_resolution_images"] is True

@@ -49,7 +49,7 @@ STREAMING_USAGE = {"dashscope-intl", "dashscope-us", "dashscope-cn", "ovh", "aim
 
 # What each class of error must tell the person to do (from errors.explain).
 HINTS: dict[type[ProviderError], str] = {
-    AuthenticationError: "Settings › Keys",
+    AuthenticationError: "replace the key",
     CreditsError: "credits",
     PermissionError_: "access",
     RateLimitError: "rate-limiting",

@@ -118,8 +118,9 @@ def test_named_provider_without_key_is_refused(pid: str) -> None:
     with pytest.raises(MissingKeyError) as info:
         build(pid, api_key=None)
     assert provider(pid).name in str(info.value)
+    assert info.value.provider == pid
     if provider(pid).key_env:
-        assert str(provider(pid).key_env) in str(info.value)
+        assert str(provider(pid).key_env) in explain(info.value)
 
 
 def test_custom_endpoint_without_key_sends_no_auth_header() -> None:

@@ -43,9 +43,10 @@ from ..errors import (
     redact,
 )
 from ..url_credentials import UrlCredentials
-from .error_parsing import error_from_response, is_retryable_status
+from .error_parsing import error_from_response, is_retryable_status, with_context
 from .request import auth_headers, build_request, serialize_body
 from .stream import StreamDecoder, completion_to_events
+from .think_tags import ThinkTagFilter
 from .types import (
     ChatMessage,
     ChatParams,
@@ -87,6 +88,19 @@ class _Partial:
         elif isinstance(event, ReasoningDelta):
             self.reasoning.append(event.text)
 
+    def take_split(self, err: ProviderError | None, think: ThinkTagFilter) -> None:
+        """Before an error ends the stream: the text the decoder put on it, and any text
+        held back for a possible tag, split like the rest and kept here."""
+        events: list[StreamEvent] = []
+        if err is not None:
+            if err.partial_reasoning:
+                events.append(ReasoningDelta(err.partial_reasoning))
+            if err.partial_text:
+                events.append(ContentDelta(err.partial_text))
+            err.partial_text = err.partial_reasoning = ""
+        for event in think.events(events) + think.close():
+            self.add(event)
+
     def attach(self, err: ProviderError, provider: Provider) -> ProviderError:
         # The decoder puts text from the failing read on the error; ours goes first.
         err.partial_text = "".join(self.text) + err.partial_text
@@ -125,10 +139,23 @@ class ChatClient:
                           api_key: str | None) -> AsyncIterator[StreamEvent]:
         """The answer as events; `Retrying` events come only before the first answer byte.
 
-        Raises a `ProviderError` subclass; stream errors carry the partial answer. It is an
-        async generator: if the consumer stops early (`aclose()`, task cancelled) the
-        connection is closed at once.
+        Raises a `ProviderError` subclass, which records the provider, endpoint and model
+        it is about; stream errors carry the partial answer. It is an async generator: if
+        the consumer stops early (`aclose()`, task cancelled) the connection is closed at
+        once.
         """
+        events = self._attempts(provider, model, messages, params, api_key=api_key)
+        try:
+            async with aclosing(events):
+                async for event in events:
+                    yield event
+        except ProviderError as err:
+            with_context(err, provider, model.id)
+            raise
+
+    async def _attempts(self, provider: Provider, model: Model,
+                        messages: Sequence[ChatMessage], params: ChatParams, *,
+                        api_key: str | None) -> AsyncGenerator[StreamEvent, None]:
         spec = build_request(provider, model, messages, params, api_key=api_key)
         body = serialize_body(spec.json)
         url = self._wire_url(provider, spec.url)
@@ -158,8 +185,9 @@ class ChatClient:
                 if not response.is_success:
                     error = await self._status_error(response, provider)
                 else:
-                    reader = (self._read_stream(response, provider) if spec.stream
-                              else self._read_whole(response, provider))
+                    think = ThinkTagFilter.for_request(provider, model, params)
+                    reader = (self._read_stream(response, provider, think) if spec.stream
+                              else self._read_whole(response, provider, think))
                     async with aclosing(reader):
                         async for event in reader:
                             yield event
@@ -234,26 +262,28 @@ class ChatClient:
 
     # --- reading answers ---------------------------------------------------------------
 
-    async def _read_stream(self, response: httpx.Response,
-                           provider: Provider) -> AsyncGenerator[StreamEvent, None]:
+    async def _read_stream(self, response: httpx.Response, provider: Provider,
+                           think: ThinkTagFilter) -> AsyncGenerator[StreamEvent, None]:
         decoder = StreamDecoder(provider)
         partial = _Partial()
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
         try:
             async with aclosing(chunks):
                 async for raw in chunks:
-                    for event in decoder.feed(raw):
+                    for event in think.events(decoder.feed(raw)):
                         partial.add(event)
                         yield event
                     if decoder.saw_done:
                         break
-            for event in decoder.close():
+            for event in think.events(decoder.close()) + think.close():
                 partial.add(event)
                 yield event
         except ProviderError as err:
+            partial.take_split(err, think)
             partial.attach(err, provider)
             raise
         except httpx.TransportError as err:
+            partial.take_split(None, think)
             raise partial.attach(self._mid_answer(err, provider), provider) from err
         # `[DONE]` without a finish reason is an explicit end too (some gateways drop the
         # reason); EOF with neither means the answer was cut off.
@@ -261,8 +291,8 @@ class ChatClient:
             raise partial.attach(InterruptedStream(
                 f"{provider.name} ended the answer without saying it was complete."), provider)
 
-    async def _read_whole(self, response: httpx.Response,
-                          provider: Provider) -> AsyncGenerator[StreamEvent, None]:
+    async def _read_whole(self, response: httpx.Response, provider: Provider,
+                          think: ThinkTagFilter) -> AsyncGenerator[StreamEvent, None]:
         """A non-streamed answer (Segmind): one JSON body, yielded as the same events."""
         try:
             data = await _read_capped(response, MAX_ANSWER_BODY)
@@ -280,7 +310,7 @@ class ChatClient:
             if not err.provider:
                 err.provider = provider.id
             raise
-        for event in events:
+        for event in think.events(events) + think.close():
             yield event
 
     async def _status_error(self, response: httpx.Response, provider: Provider) -> APIStatusError:
@@ -417,7 +447,12 @@ def _reason(err: BaseException) -> str:
 
 
 def _short(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Shortened at a word boundary: a retry note is a glance, not the whole message."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + " …"
 
 
 def _status_reason(err: APIStatusError) -> str:

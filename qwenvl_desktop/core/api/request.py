@@ -204,7 +204,7 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
     if not key:
         if provider.custom or provider.key_optional:
             return {}
-        raise MissingKeyError(provider.name, provider.key_env)
+        raise MissingKeyError(provider.name, provider.key_env, provider.id)
     register_secret(key)
     if not key.isascii() or not key.isprintable() or " " in key:
         # httpx would refuse the header and might echo it; never show the key itself.

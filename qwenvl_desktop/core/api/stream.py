@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 # httpx-sse's line and event decoders follow the SSE spec (CR/LF/CRLF, comments, field
 # parsing) and are maintained; they live in a private module, hence the pin
@@ -237,9 +237,25 @@ class StreamDecoder:
         if stripped == "[DONE]":
             self._done = True
             return
-        if line.partition(":")[0] not in _SSE_FIELDS:
+        name, _, value = line.partition(":")
+        if name == "error":
+            # Some llama.cpp server builds report a failure as an `error:` field line
+            # (then `data: [DONE]`) instead of a `data:` event.
+            self._error_line(value.strip())
+        if name not in _SSE_FIELDS:
             malformed(self._provider, "a line that is neither SSE nor JSON", line)
         self._sse.decode(line)
+
+    def _error_line(self, value: str) -> NoReturn:
+        try:
+            payload: Any = json.loads(value)
+        except (ValueError, RecursionError):
+            payload = None
+        if not isinstance(payload, dict):
+            payload = {"error": {"message": value or "error line without details"}}
+        elif not is_error_object(payload):
+            payload = {"error": payload}
+        raise error_from_event(payload, self._provider)
 
     def _json_text(self, text: str, out: list[StreamEvent]) -> None:
         # An object still open at EOF is a cut-off answer: close() just drops it.
