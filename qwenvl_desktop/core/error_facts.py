@@ -92,10 +92,13 @@ def _kind(exc: BaseException) -> str:
     kind = exc.kind
     if isinstance(exc, APIStatusError) and kind in ("bad_request", "stream_error"):
         low = exc.message.lower()
-        if any(word in low for word in _IMAGE_WORDS) or "size" in low:
-            return "image_refused" if kind == "bad_request" else kind
+        image = any(word in low for word in _IMAGE_WORDS)
+        if kind == "bad_request" and image:
+            return "image_refused"
         if any(word in low for word in _LENGTH_WORDS) or "token" in low:
             return "too_long"
+        if kind == "bad_request" and "size" in low:
+            return "image_refused"
     return kind
 
 
@@ -165,6 +168,8 @@ def generic_advice(f: ErrorFacts) -> str:
     if kind == "model_retired":
         charged = " Nothing was charged." if not f.billed else ""
         return f"This model was retired; pick another.{charged}"
+    if kind == "model_not_found":
+        return f"{name} does not know this model; pick another."
     if kind == "not_found":
         return ("The model or endpoint was not found; check the model name and the region, "
                 "or the base URL of a custom endpoint.")
