@@ -286,6 +286,7 @@ def _from_json(data: Any) -> _Parsed | None:
             code="" if _status_hint(code) else _code_of(code),
             error_type=err if isinstance(err, str) else _code_of(data.get("type")),
             status_hint=_status_hint(data.get("statusCode")) or _status_hint(code),
+            raw_code=_code_of(code),
         )
     elif isinstance(err, str | list):
         parsed = _Parsed(message=_text_of(err), code=_code_of(data.get("code")))

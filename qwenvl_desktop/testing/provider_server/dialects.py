@@ -23,6 +23,7 @@ __all__ = [
     "REASONING_FIELD",
     "TEXT_IN_FINISH_CHUNK",
     "default_error_message",
+    "dashscope_refusal",
     "dialect_for",
     "error_body",
     "stream_error_body",
@@ -121,21 +122,60 @@ def default_error_message(dialect: str, status: int) -> str:
     return f"{phrase} (loopback {dialect} {status})"
 
 
-def error_body(dialect: str, status: int, message: str, code: str | None) -> dict[str, Any]:
+def error_body(dialect: str, status: int, message: str, code: str | None, *,
+               error_type: str | None = None,
+               metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     if dialect == "segmind":
         return {"error": message}
     if dialect == "aimlapi":
         return {"statusCode": status, "message": message, "path": "/v1/chat/completions",
                 "timestamp": "2025-11-05T12:00:00.000Z"}
     if dialect == "dashscope":
-        return {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                          "code": code or _DASHSCOPE_CODES.get(status, "InternalError")},
-                "request_id": "00000000-loop-back-0000-000000000000"}
-    return {"error": {"message": message, "type": "invalid_request_error", "param": None,
-                      "code": code or str(status)}}
+        body: dict[str, Any] = {
+            "error": {"message": message, "type": error_type or "invalid_request_error",
+                      "param": None,
+                      "code": code or _DASHSCOPE_CODES.get(status, "InternalError")},
+            "request_id": "00000000-loop-back-0000-000000000000"}
+    else:
+        body = {"error": {"message": message, "type": error_type or "invalid_request_error",
+                          "param": None, "code": code or str(status)}}
+    if metadata is not None:
+        body["error"]["metadata"] = metadata
+    return body
 
 
-def stream_error_body(dialect: str, message: str, code: str | None) -> dict[str, Any]:
-    # Mid-stream errors arrive OpenAI-style in every streaming dialect.
-    return {"error": {"message": message, "type": "server_error",
-                      "code": code or ("InternalError" if dialect == "dashscope" else "500")}}
+def stream_error_body(dialect: str, message: str, code: str | None, *,
+                      numeric: bool = False) -> dict[str, Any]:
+    # Mid-stream errors arrive OpenAI-style in every streaming dialect; llama.cpp and
+    # vLLM put a number in `code`.
+    value: Any = code or ("InternalError" if dialect == "dashscope" else "500")
+    if numeric and str(value).isdigit():
+        value = int(value)
+    return {"error": {"message": message, "type": "server_error", "code": value}}
+
+
+def dashscope_refusal(body: dict[str, Any]) -> str | None:
+    """What Model Studio's compatible mode refuses in a body that is otherwise fine.
+
+    `max_tokens` was deprecated before 2026-05-30 in favour of `max_completion_tokens`
+    ("Changes to Certain Model Fields"); the loopback refuses it so a regression shows.
+    Per-image `min_pixels`/`max_pixels` must be whole numbers with min ≤ max.
+    """
+    if "max_tokens" in body:
+        return ("<400> InternalError.Algo.InvalidParameter: max_tokens is no longer "
+                "supported; use max_completion_tokens.")
+    for message in body.get("messages", []):
+        content = message.get("content") if isinstance(message, dict) else None
+        for part in content if isinstance(content, list) else []:
+            if not isinstance(part, dict) or part.get("type") != "image_url":
+                continue
+            url = part.get("image_url")
+            limits = [holder.get(name) for holder in (part, url) if isinstance(holder, dict)
+                      for name in ("min_pixels", "max_pixels") if name in holder]
+            if any(isinstance(v, bool) or not isinstance(v, int) or v <= 0 for v in limits):
+                return "min_pixels and max_pixels must be positive whole numbers."
+            low = part.get("min_pixels", url.get("min_pixels") if isinstance(url, dict) else 0)
+            high = part.get("max_pixels", url.get("max_pixels") if isinstance(url, dict) else 0)
+            if low and high and low > high:
+                return "min_pixels must not exceed max_pixels."
+    return None

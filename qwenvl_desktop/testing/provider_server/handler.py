@@ -11,12 +11,20 @@ import contextlib
 import json
 import select
 import socket
+import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
 from .content_checks import content_problem
-from .dialects import OVH_MAX_BODY, PREFIXES, default_error_message, error_body
+from .dialects import (
+    OVH_MAX_BODY,
+    PREFIXES,
+    dashscope_refusal,
+    default_error_message,
+    error_body,
+)
+from .models_route import serve_models
 from .script import RequestRecord, Script
 from .writer import Aborted, AnswerWriter
 
@@ -129,11 +137,31 @@ class Handler(BaseHTTPRequestHandler):
     def _error(self, dialect: str, status: int, script: Script | None = None) -> None:
         message = (script.error_message if script else None) or default_error_message(
             dialect, status)
-        extra = {}
-        if script is not None and script.retry_after is not None:
-            extra["Retry-After"] = script.retry_after
-        self._json(status, error_body(dialect, status, message,
-                                       script.error_code if script else None), extra)
+        extra: dict[str, str] = {}
+        body = error_body(dialect, status, message, script.error_code if script else None,
+                          error_type=script.error_type if script else None,
+                          metadata=script.error_metadata if script else None)
+        if script is not None:
+            if script.retry_after is not None:
+                extra["Retry-After"] = script.retry_after
+            extra.update(script.error_headers)
+            if script.error_sse_framed:
+                # Model Studio's moderation refusals: a 4xx whose body is an SSE line.
+                framed = f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+                self._whole(status, framed, "text/event-stream;charset=UTF-8", extra)
+                return
+        self._json(status, body, extra)
+
+    def _stall_until_released(self) -> None:
+        """Send nothing more until the test releases stalls or the server stops."""
+        event = threading.Event()
+        self.owner._add_stall(event)
+        self.owner._note(stall=1)
+        while not event.wait(0.02):
+            if self._peer_closed():
+                self.owner._note(close=1)
+                raise Aborted
+        raise Aborted
 
     def do_GET(self) -> None:
         route = self._route()
@@ -141,7 +169,7 @@ class Handler(BaseHTTPRequestHandler):
         record = RequestRecord("GET", self.path, route[0] if route else "", _lower(self.headers),
                                body)
         self.owner._record(record)
-        if route is None or route[1] != "/models":
+        if route is None or route[1] != "/models" or route[0] == "segmind":
             record.status = 404
             self._json(404, {"error": {"message": f"No route for GET {self.path}"}})
             return
@@ -150,10 +178,7 @@ class Handler(BaseHTTPRequestHandler):
             record.status = 401
             self._error(dialect, 401)
             return
-        record.status = 200
-        data = [{"id": m, "object": "model", "owned_by": dialect}
-                for m in self.owner._model_ids(dialect)]
-        self._json(200, {"object": "list", "data": data})
+        record.status = serve_models(self, dialect)
 
     def do_POST(self) -> None:
         route = self._route()
@@ -205,6 +230,9 @@ class Handler(BaseHTTPRequestHandler):
             if "model" in obj:
                 return 400, "Unknown field 'model': the model is chosen by the URL."
             slug = rest.lstrip("/")
+            if slug in self.owner.retired.get(dialect, set()):
+                # Segmind: 410 Gone for a retired model, refused before it runs (not billed).
+                return 410, f"Model '{slug}' has been retired."
             if not self.owner._known_model(dialect, slug):
                 return 404, f"Model '{slug}' not found."
             return None
@@ -215,6 +243,10 @@ class Handler(BaseHTTPRequestHandler):
             return 400, "'model' is required."
         if not self.owner._known_model(dialect, model):
             return 404, f"The model `{model}` does not exist or you do not have access to it."
+        if dialect == "dashscope":
+            refusal = dashscope_refusal(obj)
+            if refusal is not None:
+                return 400, refusal
         return None
 
 

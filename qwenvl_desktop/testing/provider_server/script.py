@@ -58,6 +58,14 @@ class Script:
     error_message: str | None = None          # overrides the dialect's usual message
     error_code: str | None = None
     retry_after: str | None = None            # Retry-After header on error answers
+    error_headers: dict[str, str] = field(default_factory=dict)   # more headers on errors
+    error_type: str | None = None             # error.type (LiteLLM: "auth_error", …)
+    error_metadata: dict[str, Any] | None = None   # error.metadata (OpenRouter: raw upstream)
+    error_sse_framed: bool = False            # an error body sent as an SSE `data:` line
+    error_field_line: bool = False            # llama.cpp: an `error: {…}` line mid-stream
+    numeric_code: bool = False                # the mid-stream error's code as a number
+    think_in_content: bool = False            # reasoning inside content as <think>…</think>
+    think_preopened: bool = False             # …without the opening tag (template opened it)
     fail_times: int = 0                       # first N requests get `fail_status`
     fail_status: int = 503
     release: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -57,6 +57,11 @@ class ProviderServer:
         self._thread: threading.Thread | None = None
         self._ids = itertools.count(1)
         self._models = _catalog_models()
+        #: GET …/models: the ids listed per dialect (None: the catalog's) and the fault.
+        self.listing: dict[str, list[str]] = {}
+        self.models_fault: str | None = None
+        #: Models a dialect has retired (Segmind answers 410 Gone for them).
+        self.retired: dict[str, set[str]] = {}
 
     # lifecycle ----------------------------------------------------------------------
     def start(self) -> ProviderServer:
@@ -129,6 +134,9 @@ class ProviderServer:
             self._stalled = 0
             self.errors.clear()
             self.default = Script()
+            self.listing = {}
+            self.models_fault = None
+            self.retired = {}
 
     def release_stalls(self) -> None:
         with self._lock:
@@ -208,12 +216,16 @@ class ProviderServer:
         if self._stopping.is_set():
             event.set()
 
+    def _model_ids(self, dialect: str) -> list[str]:
+        if dialect in self.listing:
+            return list(self.listing[dialect])
+        return sorted(self._models.get(dialect) or {"Qwen/Qwen3-VL-8B-Instruct"})
+
     def _known_model(self, dialect: str, model: str) -> bool:
+        if model in self.listing.get(dialect, ()):
+            return True
         models = self._models.get(dialect)
         return models is None or model in models
-
-    def _model_ids(self, dialect: str) -> list[str]:
-        return sorted(self._models.get(dialect) or {"Qwen/Qwen3-VL-8B-Instruct"})
 
     def _new_id(self) -> str:
         return f"chatcmpl-loopback-{next(self._ids):06d}"

@@ -85,14 +85,22 @@ class AnswerWriter:
     # pieces -----------------------------------------------------------------------------
     def _pieces(self) -> list[tuple[str, str]]:
         s = self.script
+        if s.think_in_content:
+            return [("content", p) for p in split_pieces(self._think_text(), s.chunks)]
         return ([("reasoning", p) for p in split_pieces(s.reasoning, s.chunks)]
                 + [("content", p) for p in split_pieces(s.content, s.chunks)])
+
+    def _think_text(self) -> str:
+        """A server without a reasoning parser: the reasoning inside the answer text."""
+        s = self.script
+        opening = "" if s.think_preopened else "<think>\n"
+        return f"{opening}{s.reasoning}\n</think>\n\n{s.content}"
 
     def _fault_at(self) -> int | None:
         s = self.script
         if s.drop_after is not None:
             return s.drop_after
-        if s.malformed or s.error_event or s.stall or s.no_finish:
+        if s.malformed or s.error_event or s.error_field_line or s.stall or s.no_finish:
             return s.fault_after
         return None
 
@@ -150,7 +158,7 @@ class AnswerWriter:
         pieces = self._pieces()
         fault_at = self._fault_at()
         reasoning_key = REASONING_FIELD[self.dialect]
-        thinking = bool(s.reasoning)
+        thinking = bool(s.reasoning) and not s.think_in_content
         first: dict[str, Any] = {"role": "assistant", "content": ""}
         if thinking and self.dialect == "dashscope":
             first[reasoning_key] = ""
@@ -179,6 +187,9 @@ class AnswerWriter:
         if fault_at is not None:
             self._fault()
             return
+        if s.think_in_content:
+            # What a client should show: the reasoning apart, the answer without tags.
+            self.record.sent_text, self.record.sent_reasoning = s.content, s.reasoning
         if not finish_with_text:
             self._event(self._chunk({"content": ""}, s.finish_reason))
         if self.include_usage:
@@ -207,7 +218,21 @@ class AnswerWriter:
             return
         if s.error_event:
             message = s.error_message or "The model stopped unexpectedly (loopback error event)."
-            self._event(stream_error_body(self.dialect, message, s.error_code))
+            self._event(stream_error_body(self.dialect, message, s.error_code,
+                                          numeric=s.numeric_code))
+            h._end_frames()
+            return
+        if s.error_field_line:
+            # Some llama.cpp server builds: an `error:` field line, then [DONE].
+            message = s.error_message or (
+                "the request exceeds the available context size. try increasing the "
+                "context size or enable context shift")
+            payload = stream_error_body(self.dialect, message, s.error_code or "400",
+                                        numeric=True)["error"]
+            payload["type"] = s.error_type or "invalid_request_error"
+            nl = self.nl
+            line = f"error: {json.dumps(payload, ensure_ascii=False)}{nl}{nl}data: [DONE]{nl}{nl}"
+            h._frame(line.encode("utf-8"))
             h._end_frames()
             return
         if s.stall:
@@ -290,7 +315,9 @@ class AnswerWriter:
     def _completion(self, pieces: list[tuple[str, str]]) -> dict[str, Any]:
         s = self.script
         message: dict[str, Any] = {"role": "assistant", "content": s.content}
-        if s.reasoning:
+        if s.think_in_content:
+            message["content"] = self._think_text()
+        elif s.reasoning:
             message[REASONING_FIELD[self.dialect]] = s.reasoning
         finish = None if s.no_finish else s.finish_reason
         return {"id": self.id, "object": "chat.completion", "created": self.created,
