@@ -34,6 +34,7 @@ from .core.errors import (
     MissingKeyError,
     NetworkError,
     ProviderError,
+    QwenVLError,
     StreamError,
     explain,
     redact,
@@ -42,11 +43,18 @@ from .core.images import PreparedImage
 from .core.library import ConversationLibrary
 from .core.logs import redact_http_library_logs
 from .core.media import PreparedMedia
+from .core.model_lists import (
+    ModelListCache,
+    ModelListing,
+    merge_listing,
+    now_iso,
+    with_listings,
+)
 from .core.secrets import KeyStore
 from .core.settings import Settings, catalog_for
 from .core.url_credentials import clean_url
 
-__all__ = ["ProgressCallback", "Services", "send_turn"]
+__all__ = ["ProgressCallback", "RefreshOutcome", "Services", "send_turn"]
 
 EventCallback = Callable[[StreamEvent], None]
 ProgressCallback = Callable[[Conversation, Message], None]
@@ -68,6 +76,18 @@ def make_http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """What refreshing one provider's model list did."""
+
+    provider_id: str
+    listing: ModelListing | None
+    """The list now in use: the new one, or (after an error) the previous one, if any."""
+    new_ids: tuple[str, ...] = ()
+    """Listed models the catalog has no entry for (their capabilities are guessed)."""
+    error: BaseException | None = None
+
+
 @dataclass
 class Services:
     """The real objects of one app run; close with `await services.aclose()`."""
@@ -80,6 +100,7 @@ class Services:
     client: ChatClient
     library: ConversationLibrary
     settings_path: Path
+    model_lists: ModelListCache = field(default_factory=ModelListCache)
     _owns_http: bool = field(default=True, repr=False)
 
     @classmethod
@@ -90,7 +111,9 @@ class Services:
         redact_http_library_logs()
         path = settings_path or paths.settings_file()
         settings, warnings = Settings.load(path)
-        catalog = catalog_for(settings)
+        model_lists = ModelListCache()
+        warnings += model_lists.warnings
+        catalog = with_listings(catalog_for(settings), model_lists)
         owns_http = http is None
         http_client = http if http is not None else make_http_client(settings)
         keys = keystore if keystore is not None else KeyStore()
@@ -102,7 +125,7 @@ class Services:
             settings=settings, settings_warnings=warnings, catalog=catalog,
             keystore=keys, http=http_client, client=client,
             library=ConversationLibrary(paths.conversations_dir()),
-            settings_path=path, _owns_http=owns_http,
+            settings_path=path, model_lists=model_lists, _owns_http=owns_http,
         )
         if settings.url_credentials_found:
             services._move_url_credentials()
@@ -138,7 +161,48 @@ class Services:
     def save_settings(self) -> None:
         """Save the settings and rebuild the catalog (custom endpoints may have changed)."""
         self.settings.save(self.settings_path)
-        self.catalog = catalog_for(self.settings)
+        self.rebuild_catalog()
+
+    def rebuild_catalog(self) -> None:
+        """The catalog from the settings and the cached model lists, as they are now."""
+        self.catalog = with_listings(catalog_for(self.settings), self.model_lists)
+
+    async def refresh_models(self, provider: Provider) -> RefreshOutcome:
+        """Fetch `provider`'s model list, cache it with its date and rebuild the catalog.
+
+        Never raises for a bad listing: the error is in the outcome and the previous
+        list stays (in the cache and in the catalog).
+        """
+        previous = self.model_lists.get(provider)
+        try:
+            key = self.keystore.get(provider)
+            if key is None and not provider.key_optional and provider.models_path:
+                raise MissingKeyError(provider.name, provider.key_env, provider.id)
+            ids = await self.client.list_models(provider, api_key=key)
+        except (QwenVLError, OSError) as err:
+            return RefreshOutcome(provider.id, previous, error=err)
+        listing = ModelListing(provider_id=provider.id, base_url=provider.base_url,
+                               fetched_at=now_iso(), ids=tuple(ids))
+        try:
+            self.model_lists.put(listing)
+        except OSError as err:
+            return RefreshOutcome(provider.id, previous, error=err)
+        if provider.id in self.catalog.providers:
+            self.rebuild_catalog()
+        merged = merge_listing(provider, listing)
+        new = tuple(m.id for m in merged.models if m.guessed and m.id in listing.ids)
+        return RefreshOutcome(provider.id, listing, new_ids=new)
+
+    def set_vision(self, provider_id: str, model_id: str, vision: bool | None) -> None:
+        """The person's choice of whether a model sees images (None: as catalogued or
+        guessed), saved in the settings."""
+        before = {k: dict(v) for k, v in self.settings.vision_overrides.items()}
+        self.settings.set_vision_override(provider_id, model_id, vision)
+        try:
+            self.save_settings()
+        except (QwenVLError, OSError):
+            self.settings.vision_overrides = before
+            raise
 
     def reconfigure_client(self) -> None:
         """Apply changed timeouts and retry count to new requests."""

@@ -183,6 +183,10 @@ class Provider:
     families: tuple[FamilyRule, ...] = field(default=(), repr=False, compare=False)
     vision_overrides: tuple[tuple[str, bool], ...] = ()
     """(model id, sees images) pairs the person chose, applied to every lookup."""
+    listed: tuple[str, ...] = ()
+    """The ids the provider listed when its model list was last fetched (none: never)."""
+    listed_at: str = ""
+    """When that list was fetched (ISO 8601, UTC)."""
 
     @property
     def endpoint_label(self) -> str:

@@ -196,4 +196,6 @@ def generic_advice(f: ErrorFacts) -> str:
                 "and the provider's status.")
     if kind == "network":
         return "Check the network connection, proxy and the provider's address."
+    if kind == "model_list":
+        return "The previous model list is kept; check the address and the key, then refresh."
     return ""

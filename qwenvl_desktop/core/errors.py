@@ -18,6 +18,7 @@ The tree (the CLI's exit codes and the window's inline messages both come from i
         ├── StreamError             the answer broke off or was unreadable           (exit 6)
         │   ├── InterruptedStream   ended without a finish reason; carries the partial text
         │   └── MalformedStream     bytes that are not the provider's wire format
+        ├── ModelListError          a model list that is not one (HTML, empty, huge)   (exit 5)
         ├── CancelledByUser         the person pressed Stop / Ctrl-C                 (exit 130)
         └── APIStatusError          the provider answered with an error              (exit 5)
             ├── BadRequestError     400/413/422, image rejected, context too long
@@ -65,6 +66,7 @@ __all__ = [
     "KeyStoreError",
     "MalformedStream",
     "MissingKeyError",
+    "ModelListError",
     "ModelRetiredError",
     "NetworkError",
     "NotFoundError",
@@ -218,6 +220,12 @@ class MalformedStream(StreamError):
     """The provider sent bytes that are not its documented wire format."""
 
     kind = "malformed"
+
+
+class ModelListError(ProviderError):
+    """A provider's model list that cannot be used; the previous list is kept."""
+
+    kind = "model_list"
 
 
 class CancelledByUser(ProviderError):

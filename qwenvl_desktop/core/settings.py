@@ -28,7 +28,7 @@ from typing import Any
 
 from . import paths
 from .api.types import ChatParams
-from .catalog import Catalog, CustomEndpoint, check_base_url, load_builtin
+from .catalog import OUTPUT_CAP_FIELDS, Catalog, CustomEndpoint, check_base_url, load_builtin
 from .errors import ConfigError, redact
 from .storage import atomic_write
 from .url_credentials import UrlCredentials, split_url_credentials
@@ -60,6 +60,9 @@ class Settings:
     read_timeout: float = 120.0
     max_retries: int = 3
     drop_old_images: bool = False
+    #: provider id → model id → whether it sees images: the person's override of the
+    #: catalog or of a guess from the model's name.
+    vision_overrides: dict[str, dict[str, bool]] = field(default_factory=dict)
     theme: str = "system"
     #: Free-form state of the window (geometry, splitter sizes, ...), owned by the UI.
     ui: dict[str, Any] = field(default_factory=dict)
@@ -93,6 +96,16 @@ class Settings:
     def remove_custom_endpoint(self, name: str) -> None:
         self.custom_endpoints = [e for e in self.custom_endpoints if e.name != name]
 
+    def set_vision_override(self, provider_id: str, model_id: str, vision: bool | None) -> None:
+        """Say whether a model sees images (None: back to the catalog or the guess)."""
+        models = self.vision_overrides.setdefault(provider_id, {})
+        if vision is None:
+            models.pop(model_id, None)
+        else:
+            models[model_id] = bool(vision)
+        if not models:
+            self.vision_overrides.pop(provider_id, None)
+
     def params_for(self, provider_id: str) -> ChatParams:
         """The parameters last used with a provider (defaults when none were saved)."""
         data = self.default_params.get(provider_id)
@@ -122,11 +135,7 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": SETTINGS_VERSION,
-            "custom_endpoints": [
-                {"name": e.name, "base_url": e.base_url, "models": list(e.models),
-                 "key_env": e.key_env}
-                for e in self.custom_endpoints
-            ],
+            "custom_endpoints": [_endpoint_dict(e) for e in self.custom_endpoints],
             "base_url_overrides": dict(self.base_url_overrides),
             "last_provider": self.last_provider,
             "last_model": self.last_model,
@@ -136,6 +145,7 @@ class Settings:
             "read_timeout": self.read_timeout,
             "max_retries": self.max_retries,
             "drop_old_images": self.drop_old_images,
+            "vision_overrides": {k: dict(v) for k, v in self.vision_overrides.items()},
             "theme": self.theme,
             "ui": self.ui,
         }
@@ -204,13 +214,22 @@ def catalog_for(settings: Settings) -> Catalog:
     settings a program built by hand with a bad endpoint or URL.
     """
     catalog = load_builtin().with_custom(list(settings.custom_endpoints))
-    if not settings.base_url_overrides:
-        return catalog
     providers = dict(catalog.providers)
     for provider_id, url in settings.base_url_overrides.items():
         if provider_id in providers:
             providers[provider_id] = providers[provider_id].with_base_url(url)
+    for provider_id, choices in settings.vision_overrides.items():
+        if provider_id in providers and choices:
+            providers[provider_id] = providers[provider_id].with_vision_overrides(choices)
     return replace(catalog, providers=providers)
+
+
+def _endpoint_dict(endpoint: CustomEndpoint) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": endpoint.name, "base_url": endpoint.base_url,
+                            "models": list(endpoint.models), "key_env": endpoint.key_env}
+    if endpoint.output_cap_field:
+        data["output_cap_field"] = endpoint.output_cap_field
+    return data
 
 
 # --- field parsers: each returns a checked value or raises _Bad(reason) ----------------
@@ -355,6 +374,10 @@ def _endpoints(value: object, w: list[str]) -> list[CustomEndpoint]:
                 raise ConfigError(f"expected an object, found {_type_name(item)}")
             name, base_url = item.get("name"), item.get("base_url")
             models, key_env = item.get("models", []), item.get("key_env", "")
+            cap_field = item.get("output_cap_field", "")
+            if cap_field not in ("", *OUTPUT_CAP_FIELDS):
+                raise ConfigError(f"'output_cap_field' must be one of "
+                                  f"{', '.join(OUTPUT_CAP_FIELDS)}")
             if not isinstance(name, str) or not isinstance(base_url, str):
                 raise ConfigError("'name' and 'base_url' must be text")
             if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
@@ -362,7 +385,8 @@ def _endpoints(value: object, w: list[str]) -> list[CustomEndpoint]:
             if not isinstance(key_env, str):
                 raise ConfigError("'key_env' must be text")
             endpoint = CustomEndpoint(name=name, base_url=base_url.rstrip("/"),
-                                      models=tuple(models), key_env=key_env)
+                                      models=tuple(models), key_env=key_env,
+                                      output_cap_field=cap_field)
             _check_endpoint(endpoint)
             if name in builtin or any(e.name == name for e in result):
                 raise ConfigError(f"the name '{name}' is already taken")
@@ -370,6 +394,19 @@ def _endpoints(value: object, w: list[str]) -> list[CustomEndpoint]:
             w.append(f"Settings: custom endpoint #{index + 1} ignored ({err})")
             continue
         result.append(endpoint)
+    return result
+
+
+def _vision_overrides(value: object, w: list[str]) -> dict[str, dict[str, bool]]:
+    result: dict[str, dict[str, bool]] = {}
+    for provider_id, models in _object(value, w).items():
+        if not isinstance(models, dict) or not all(
+                isinstance(k, str) and isinstance(v, bool) for k, v in models.items()):
+            w.append(f"Settings: vision choices for '{provider_id}' ignored (expected model "
+                     "names with true or false).")
+            continue
+        if models:
+            result[provider_id] = dict(models)
     return result
 
 
@@ -398,6 +435,7 @@ _FIELDS: dict[str, Callable[[object, list[str]], Any]] = {
     "read_timeout": _positive_number,
     "max_retries": _retries,
     "drop_old_images": _boolean,
+    "vision_overrides": _vision_overrides,
     "theme": _theme,
     "ui": _object,
 }
@@ -416,8 +454,7 @@ def _find_secret(value: object, where: str) -> str:
             return where or "value"
         return ""
     if isinstance(value, CustomEndpoint):
-        return _find_secret({"name": value.name, "base_url": value.base_url,
-                             "models": list(value.models), "key_env": value.key_env}, where)
+        return _find_secret(_endpoint_dict(value), where)
     if isinstance(value, dict):
         for key, item in value.items():
             path = f"{where}.{key}" if where else str(key)

@@ -26,7 +26,7 @@ import random as _random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from typing import Any, cast
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,6 +44,7 @@ from ..errors import (
 )
 from ..url_credentials import UrlCredentials
 from .error_parsing import error_from_response, is_retryable_status, with_context
+from .model_listing import MAX_LIST_BYTES, parse_model_ids
 from .request import auth_headers, build_request, serialize_body
 from .stream import StreamDecoder, completion_to_events
 from .think_tags import ThinkTagFilter
@@ -222,25 +223,32 @@ class ChatClient:
 
     async def list_models(self, provider: Provider, *, api_key: str | None,
                           url_credentials: UrlCredentials | None = None) -> list[str]:
-        """Model ids from GET {base_url}/models (OpenAI-style `{"data": [{"id": ...}]}`).
+        """Model ids from GET {base_url}{models_path} (OpenAI-style `{"data": [...]}`).
 
         `url_credentials`: for an address not saved yet (the endpoint form); otherwise
-        those kept for `provider` are used."""
-        url = f"{provider.base_url.rstrip('/')}/models"
+        those kept for `provider` are used. Raises ConfigError for a provider without a
+        list, the usual status errors, a TimeoutError_ when the whole answer takes longer
+        than the read timeout plus the connect timeout, and ModelListError for anything
+        that is not a model list.
+        """
+        if not provider.models_path:
+            raise ConfigError(f"{provider.name} has no model list: each of its models has "
+                              "its own address, and the catalog lists them.")
+        url = f"{provider.base_url.rstrip('/')}{provider.models_path}"
         url = (url_credentials.apply(url) if url_credentials is not None
                else self._wire_url(provider, url))
         headers = {"Accept": "application/json", **auth_headers(provider, api_key)}
-        data = await self._get_json(url, headers, provider)
-        items: Any = data.get("data", data.get("models")) if isinstance(data, dict) else data
-        if not isinstance(items, list):
-            raise MalformedStream(f"{provider.name} sent a model list in an unknown shape.",
-                                  provider=provider.id)
-        ids: list[str] = []
-        for item in items:
-            name = item.get("id") or item.get("name") if isinstance(item, dict) else item
-            if isinstance(name, str) and name and name not in ids:
-                ids.append(name)
-        return ids
+        deadline = self.connect_timeout + self.read_timeout
+        try:
+            async with asyncio.timeout(deadline):
+                body, content_type, truncated = await self._get_body(url, headers, provider)
+        except TimeoutError:
+            raise with_context(TimeoutError_(
+                f"{provider.endpoint_label} did not finish sending its model list within "
+                f"{deadline:g} s.", provider=provider.id), provider) from None
+        except ProviderError as err:
+            raise with_context(err, provider) from None
+        return parse_model_ids(body, content_type, provider, truncated=truncated)
 
     async def check_key(self, provider: Provider, model: Model, *,
                         api_key: str | None) -> str:
@@ -320,8 +328,10 @@ class ChatClient:
             body = b""  # the status alone still says what went wrong
         return error_from_response(response.status_code, response.headers, body, provider)
 
-    async def _get_json(self, url: str, headers: dict[str, str], provider: Provider) -> Any:
-        """GET a small JSON document, with the same retry rules as a chat request."""
+    async def _get_body(self, url: str, headers: dict[str, str],
+                        provider: Provider) -> tuple[bytes, str, bool]:
+        """GET a small document with the same retry rules as a chat request: its bytes
+        (at most MAX_LIST_BYTES), its content type, and whether it was longer."""
         attempt = 0
         while True:
             error: ProviderError
@@ -330,7 +340,12 @@ class ChatClient:
                 async with self._http.stream("GET", url, headers=headers,
                                              timeout=self._timeout()) as response:
                     if response.is_success:
-                        return await self._json_body(response, provider)
+                        try:
+                            body = await _read_capped(response, MAX_LIST_BYTES + 1)
+                        except httpx.TransportError as err:
+                            raise self._mid_answer(err, provider) from err
+                        content_type = response.headers.get("content-type", "")
+                        return body[:MAX_LIST_BYTES], content_type, len(body) > MAX_LIST_BYTES
                     status_error = await self._status_error(response, provider)
                     error = status_error
                     if is_retryable_status(status_error.status):
@@ -346,17 +361,6 @@ class ChatClient:
                 raise error
             attempt += 1
             await self._sleep(delay)
-
-    async def _json_body(self, response: httpx.Response, provider: Provider) -> Any:
-        try:
-            data = await _read_capped(response, MAX_ANSWER_BODY)
-        except httpx.TransportError as err:
-            raise self._mid_answer(err, provider) from err
-        try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as err:
-            raise MalformedStream(f"{provider.name} sent something that is not JSON "
-                                  f"({_excerpt(data)}).", provider=provider.id) from err
 
     def url_credentials_for(self, provider: Provider) -> UrlCredentials | None:
         """What goes back on `provider`'s request URLs (credentials split off its base)."""
