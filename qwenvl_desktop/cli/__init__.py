@@ -1,4 +1,4 @@
-"""The terminal front end: `qwenvl-desktop ask|providers|key|export`, or the window.
+"""The terminal front end: `qwenvl-desktop ask|providers|models|key|export`, or the window.
 
 It runs on the Qt-free core alone (the proof that the core stands alone): the window
 is imported only when no sub-command is given. Exit codes come from
@@ -25,7 +25,7 @@ from .advice import terminal_advice
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-COMMANDS = ("ask", "providers", "key", "export")
+COMMANDS = ("ask", "providers", "models", "key", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,6 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("providers", help="list providers, models and whether a key is set")
 
+    models = sub.add_parser(
+        "models", help="list a provider's models: the catalog merged with its own list")
+    models.add_argument("provider", metavar="PROVIDER",
+                        help="provider id (see `qwenvl-desktop providers`), a custom endpoint's "
+                             "name, or 'custom' with --base-url")
+    models.add_argument("--base-url", metavar="URL",
+                        help="that provider's dialect at this URL; with 'custom', an "
+                             "OpenAI-compatible endpoint (key from QWENVL_API_KEY)")
+    models.add_argument("--refresh", action="store_true",
+                        help="ask the provider for its list now (kept, with its date)")
+    models.add_argument("--timeout", type=_seconds, metavar="SECONDS",
+                        help="longest silence allowed while the list arrives")
+    models.add_argument("--json", action="store_true", help="print JSON instead of text")
+
     key = sub.add_parser("key", help="store, delete or check a provider's API key")
     key.add_argument("action", choices=("set", "delete", "status"))
     key.add_argument("provider", metavar="PROVIDER")
@@ -207,6 +221,9 @@ def _dispatch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "ask":
         from .ask import run_ask
         return run_ask(args, parser)
+    if args.command == "models":
+        from .models import run_models
+        return run_models(args)
     from . import commands
     if args.command == "providers":
         return commands.run_providers()

@@ -68,18 +68,24 @@ def moderation_subject(message: str, code: str) -> str:
     return "input"
 
 
+def _from(exc: APIStatusError) -> str:
+    """" from <endpoint>", naming it as the person did, unless the words already do."""
+    endpoint = exc.endpoint or exc.provider_name
+    return f" from {endpoint}" if endpoint and endpoint not in exc.message else ""
+
+
 def _headline(exc: BaseException) -> str:
     if isinstance(exc, CancelledByUser):
         return "Stopped."
     if isinstance(exc, StreamErrorEvent):
         # The HTTP status was 200: show the provider's code as its code, not as HTTP.
         label = f"Error {exc.code}" if exc.code else "Error"
-        return f"{label}: {exc.message}"
+        return f"{label}{_from(exc)}: {exc.message}"
     if isinstance(exc, APIStatusError):
         label = f"HTTP {exc.status}" if exc.status else "Error"
         if exc.code:
             label += f" {exc.code}"
-        return f"{label}: {exc.message}"
+        return f"{label}{_from(exc)}: {exc.message}"
     if isinstance(exc, QwenVLError):
         return exc.message
     # Not ours: still say something useful, never a traceback and never a key.

@@ -72,7 +72,9 @@ def guess(model_id: str, provider_family: str, rules: tuple[FamilyRule, ...]) ->
         if not rule.matches(model_id, provider_family):
             continue
         low = model_id.lower()
-        patterns.append(next(p for p in rule.patterns if fnmatch.fnmatchcase(low, p)))
+        pattern = next(p for p in rule.patterns if fnmatch.fnmatchcase(low, p))
+        if pattern not in patterns:
+            patterns.append(pattern)
         listed = listed and rule.listed
         for name, value in rule.fields:
             fields.setdefault(name, value)

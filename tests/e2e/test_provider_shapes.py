@@ -237,7 +237,7 @@ def test_llama_cpp_error_lines_in_a_stream_are_the_servers_own_words(
     assert err.partial_text == "Partial answer"
     words = explain(err)
     assert "neither SSE nor JSON" not in words and "interrupted" not in words
-    assert words.startswith("Error 400: the request exceeds")
+    assert words.startswith("Error 400 from office-gateway: the request exceeds")
     assert "too long for this model" in words
 
 
@@ -249,7 +249,7 @@ def test_an_error_event_in_a_200_stream_is_not_labelled_http(
     err = result.error
     assert type(err) is StreamErrorEvent
     assert err.status == 0 and err.code == "400"
-    assert explain(err).startswith("Error 400: model overloaded")
+    assert explain(err).startswith("Error 400 from office-gateway: model overloaded")
 
 
 def test_a_gateways_wrapped_upstream_reason_is_shown(fresh_server: ProviderServer) -> None:

@@ -77,7 +77,8 @@ def test_an_error_event_in_a_200_stream_shows_the_providers_code_not_http() -> N
                            GATEWAY)
     words = explain(err)
     assert not words.startswith("HTTP")
-    assert words.startswith("Error 400: the request exceeds the available context size")
+    assert words.startswith("Error 400 from office-gateway: the request exceeds the available "
+                            "context size")
     assert facts(err).kind == "too_long"
 
 
