@@ -86,7 +86,7 @@ async def _models_with(args: argparse.Namespace, services: Services) -> int:
     if args.json:
         print(json.dumps(_as_json(merged, listing, outcome), ensure_ascii=False, indent=1))
     else:
-        _print_text(merged, listing, outcome)
+        _print_text(merged, listing)
     if error is not None:
         print(f"qwenvl-desktop: {explain(error)}", file=sys.stderr)
         if listing is not None:
@@ -130,8 +130,7 @@ def _notes(model: Model, provider: Provider) -> list[str]:
     return notes
 
 
-def _print_text(provider: Provider, listing: ModelListing | None,
-                outcome: RefreshOutcome | None) -> None:
+def _print_text(provider: Provider, listing: ModelListing | None) -> None:
     print(f"{provider.id}: {provider.endpoint_label}")
     print(f"    {provider.base_url}")
     if listing is None:

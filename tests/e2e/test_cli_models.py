@@ -47,23 +47,28 @@ def test_refresh_merges_the_providers_list_with_the_catalog(home: Path,
     result = run(home, "models", "dashscope-intl", "--refresh")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "model list: fetched " in out and "(today)" in out
+    assert "model list: fetched " in out
+    assert "(today)" in out
     assert "7 listed, 2 not in the catalog" in out
     # A model the catalog does not know: guessed from its name, and says so.
-    line = next(l for l in out.splitlines() if l.strip().startswith("qwen3.9-plus"))
+    line = next(row for row in out.splitlines() if row.strip().startswith("qwen3.9-plus"))
     assert "vision · thinks by default · 32-px patches" in line
-    assert "guessed from its name (" in out and "*qwen3.[5-9]*" in out
+    assert "guessed from its name (" in out
+    assert "*qwen3.[5-9]*" in out
     # Not chat models are left out; a dated snapshot is not a new model.
-    assert "text-embedding-v4" not in out and "wan2.5-t2i" not in out
+    assert "text-embedding-v4" not in out
+    assert "wan2.5-t2i" not in out
     assert "qwen3-vl-plus-2025-12-19" not in out
-    assert "qwen-max " in out and "text only" in out
+    assert "qwen-max " in out
+    assert "text only" in out
     # Documented catalog models the provider no longer lists are still shown, marked.
     assert "in the catalog, not in the provider's list" in out
     [request] = [r for r in server.requests if r.method == "GET"]
     assert request.path.endswith("/compatible-mode/v1/models")
     assert request.headers["authorization"].startswith("Bearer ")
     stored = cache_of(home)["lists"]
-    assert stored[0]["ids"] == LISTED and stored[0]["fetched_at"]  # type: ignore[index]
+    assert stored[0]["ids"] == LISTED
+    assert stored[0]["fetched_at"]
 
 
 def test_the_cached_list_is_shown_with_its_date_without_asking_again(
@@ -73,7 +78,8 @@ def test_the_cached_list_is_shown_with_its_date_without_asking_again(
     server.reset()
     result = run(home, "models", "dashscope-intl")
     assert result.returncode == 0, result.stderr
-    assert "qwen3.9-plus" in result.stdout and "fetched " in result.stdout
+    assert "qwen3.9-plus" in result.stdout
+    assert "fetched " in result.stdout
     assert server.requests == []
 
 
@@ -85,12 +91,16 @@ def test_json_says_what_was_guessed_and_what_is_assumed(home: Path,
     new = models["qwen3.9-plus"]
     assert (new["in_catalog"], new["listed"], new["vision"], new["grounding"]) == (
         False, True, True, "relative-1000")
-    assert "vision" in new["guessed"] and new["guessed_from"]
+    assert "vision" in new["guessed"]
+    assert new["guessed_from"]
     known = models["qwen3.5-plus"]
-    assert known["in_catalog"] and known["listed"] and not known["guessed"]
+    assert known["in_catalog"]
+    assert known["listed"]
+    assert not known["guessed"]
     assert "image_token_cap" in known["assumed"]
     assert models["qvq-max"]["listed"] is False
-    assert data["refreshed"] is True and data["error"] is None
+    assert data["refreshed"] is True
+    assert data["error"] is None
 
 
 def test_a_new_model_is_usable_once_listed(home: Path, server: ProviderServer) -> None:
@@ -104,7 +114,8 @@ def test_a_new_model_is_usable_once_listed(home: Path, server: ProviderServer) -
     assert after.returncode == 0, after.stderr
     assert after.stdout.strip() == "Hello from 3.9."
     body = [r for r in server.requests if r.method == "POST"][-1].json
-    assert body["model"] == "qwen3.9-plus" and body["stream"] is True
+    assert body["model"] == "qwen3.9-plus"
+    assert body["stream"] is True
 
 
 @pytest.mark.parametrize(("fault", "code", "words"), [
@@ -139,7 +150,8 @@ def test_a_listing_that_stalls_ends_within_the_timeout(home: Path,
     result = run(home, "models", "dashscope-intl", "--refresh", "--timeout", "0.5")
     server.release_stalls()
     assert result.returncode == 6, result.stderr
-    assert "0.5 s" in result.stderr and "--timeout SECONDS" in result.stderr
+    assert "0.5 s" in result.stderr
+    assert "--timeout SECONDS" in result.stderr
     assert "Alibaba Model Studio — Singapore" in result.stderr
     assert "never fetched" in result.stdout                   # nothing cached before
 
@@ -168,12 +180,14 @@ def test_the_terminal_advises_in_its_own_terms(home: Path, server: ProviderServe
     server.enqueue(Script(status=400, error_message="top_p must be in (0, 1]"))
     refused = run(home, "ask", "Hi")
     assert refused.returncode == 5
-    assert "--top-p" in refused.stderr and "panel" not in refused.stderr
+    assert "--top-p" in refused.stderr
+    assert "panel" not in refused.stderr
     server.enqueue(Script(content="slow answer here", stall=True, fault_after=1))
     slow = run(home, "ask", "--timeout", "0.5", "Hi")
     server.release_stalls()
     assert slow.returncode == 6
-    assert "--timeout SECONDS" in slow.stderr and "Settings" not in slow.stderr
+    assert "--timeout SECONDS" in slow.stderr
+    assert "Settings" not in slow.stderr
     missing = run(home, "ask", "Hi", key=None)
     assert "qwenvl-desktop key set dashscope-intl" in missing.stderr
     assert "Settings ›" not in missing.stderr

@@ -136,8 +136,10 @@ def test_custom_endpoints_switch_the_output_cap_field_per_endpoint(
     turn(fresh_server, default, "m1", ChatParams(max_tokens=20))
     turn(fresh_server, switched, "m1", ChatParams(max_tokens=20))
     first, second = (r.json for r in fresh_server.requests)
-    assert first["max_tokens"] == 20 and "max_completion_tokens" not in first
-    assert second["max_completion_tokens"] == 20 and "max_tokens" not in second
+    assert first["max_tokens"] == 20
+    assert "max_completion_tokens" not in first
+    assert second["max_completion_tokens"] == 20
+    assert "max_tokens" not in second
 
 
 def _png(width: int, height: int) -> bytes:
@@ -184,7 +186,8 @@ def test_qwen35_thinks_by_default_without_being_asked(fresh_server: ProviderServ
     fresh_server.enqueue(Script(content="A bicycle.", reasoning="The user shows a picture."))
     result = turn(fresh_server, builtin(fresh_server, "dashscope-intl"), "qwen3.5-plus")
     body = fresh_server.requests[-1].json
-    assert body["stream"] is True and "enable_thinking" not in body
+    assert body["stream"] is True
+    assert "enable_thinking" not in body
     assert (result.reasoning, result.text) == ("The user shows a picture.", "A bicycle.")
     turn(fresh_server, builtin(fresh_server, "dashscope-intl"), "qwen3.5-plus",
          ChatParams(thinking=False))
@@ -208,7 +211,8 @@ def test_a_400_whose_body_is_an_sse_line_is_a_moderation_refusal(
     assert err.subject == "input text"
     words = explain(err)
     assert MODERATION_TEXT in words
-    assert "data:" not in words and "check the parameters" not in words
+    assert "data:" not in words
+    assert "check the parameters" not in words
     assert "refused the question's text" in words
     assert len(fresh_server.requests) == 1              # never retried
 
@@ -219,7 +223,8 @@ def test_output_moderation_mid_stream_keeps_what_arrived(fresh_server: ProviderS
                                 error_message="Output data may contain inappropriate content."))
     result = turn(fresh_server, builtin(fresh_server, "dashscope-intl"), "qwen3-vl-plus")
     err = result.error
-    assert type(err) is StreamErrorEvent and err.kind == "moderation"
+    assert type(err) is StreamErrorEvent
+    assert err.kind == "moderation"
     assert err.partial_text == "One two"
     assert "stopped the answer" in explain(err)
     assert not explain(err).startswith("HTTP")
@@ -236,7 +241,8 @@ def test_llama_cpp_error_lines_in_a_stream_are_the_servers_own_words(
                            "the context size or enable context shift")
     assert err.partial_text == "Partial answer"
     words = explain(err)
-    assert "neither SSE nor JSON" not in words and "interrupted" not in words
+    assert "neither SSE nor JSON" not in words
+    assert "interrupted" not in words
     assert words.startswith("Error 400 from office-gateway: the request exceeds")
     assert "too long for this model" in words
 
@@ -248,7 +254,8 @@ def test_an_error_event_in_a_200_stream_is_not_labelled_http(
     result = turn(fresh_server, gateway(fresh_server, "qwen3-vl:8b"), "qwen3-vl:8b")
     err = result.error
     assert type(err) is StreamErrorEvent
-    assert err.status == 0 and err.code == "400"
+    assert err.status == 0
+    assert err.code == "400"
     assert explain(err).startswith("Error 400 from office-gateway: model overloaded")
 
 
@@ -365,5 +372,6 @@ def test_a_stream_cut_inside_the_reasoning_keeps_it_as_reasoning(
     err = turn(fresh_server, gateway(fresh_server, "Qwen/Qwen3-8B"), "Qwen/Qwen3-8B").error
     assert err is not None
     assert err.partial_text == ""
-    assert err.partial_reasoning and "<think>" not in err.partial_reasoning
+    assert err.partial_reasoning
+    assert "<think>" not in err.partial_reasoning
     assert REASONING.startswith(err.partial_reasoning.strip())

@@ -89,9 +89,14 @@ def test_llama_cpp_error_field_lines_carry_the_servers_whole_message() -> None:
     stream = ('data: {"choices":[{"delta":{"content":"Par"},"finish_reason":null}]}\n\n'
               f'error: {{"code":400,"message":"{message}","type":"invalid_request_error"}}\n\n'
               "data: [DONE]\n\n").encode()
+    pieces = [stream[cut:cut + 7] for cut in range(0, len(stream), 7)]
+
+    def feed_all() -> None:
+        for piece in pieces:
+            decoder.feed(piece)
+
     with pytest.raises(StreamErrorEvent) as info:
-        for cut in range(0, len(stream), 7):
-            decoder.feed(stream[cut:cut + 7])
+        feed_all()
     assert info.value.message == message
     assert info.value.partial_text in ("", "Par")
     assert "neither SSE nor JSON" not in explain(info.value)
@@ -159,8 +164,8 @@ def test_the_providers_own_words_are_shown_whole() -> None:
     err = error_from_response(400, {}, json.dumps({"error": {"message": message}}).encode(),
                               INTL)
     assert err.message.startswith(message)
-    runaway = error_from_response(400, {}, json.dumps({"error": {"message": " ".join([message] * 5)}})
-                                  .encode(), INTL)
+    long_body = json.dumps({"error": {"message": " ".join([message] * 5)}}).encode()
+    runaway = error_from_response(400, {}, long_body, INTL)
     kept = runaway.message.removesuffix(" …").split(" ")
     assert all(word.startswith("word") and word[4:].isdigit() for word in kept[:-1])
     assert runaway.message.endswith("…")
@@ -192,7 +197,8 @@ def test_each_front_end_words_the_advice_in_its_own_terms() -> None:
     assert "Settings" not in terminal
     assert "Settings › Keys" in explain(auth, window_advice)
     core = explain(auth)
-    assert "Settings" not in core and "qwenvl-desktop" not in core
+    assert "Settings" not in core
+    assert "qwenvl-desktop" not in core
 
 
 def test_messages_name_the_endpoint_as_the_person_named_it() -> None:

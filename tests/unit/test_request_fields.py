@@ -89,7 +89,8 @@ def test_the_server_resize_is_a_no_op_for_the_prepared_size(
     also for images prepared earlier for another model with the same patch size."""
     from qwenvl_desktop.core.catalog import Model
 
-    assert isinstance(model, Model) and isinstance(other, Model)
+    assert isinstance(model, Model)
+    assert isinstance(other, Model)
     if aspect_too_wide(width, height):
         return
     high = high and other.high_res_token_cap > 0
