@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.services = services
         use_advice(window_advice)      # errors read in the window's terms from here on
         self.conversation_list: ConversationList = ConversationList(self)
-        self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self)
+        self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self,
+                                            lists=services)
         self.param_panel: ParamPanel = ParamPanel(self)
         self.param_panel.setAccessibleName("Parameters")
         self.transcript: Transcript = Transcript(self)
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         self.welcome.keys_requested.connect(lambda: self.open_settings("keys"))
         self.welcome.endpoint_requested.connect(lambda: self.open_settings("endpoints"))
         self.model_bar.keys_requested.connect(lambda _p: self.open_settings("keys"))
+        self.model_bar.catalog_changed.connect(chat.on_catalog_changed)
         self.banner.action_triggered.connect(self._on_banner_action)
         chat.connect_signals()
         self.turns.connect_signals()

@@ -3,9 +3,17 @@
 Providers are grouped: the three Alibaba Model Studio (DashScope) regions first, then
 the other built-in hosts, then the person's custom endpoints. Every provider carries a
 mark saying where its key comes from, so a missing key is visible before sending.
+
+"Refresh models" asks the chosen provider which models it serves today, without
+blocking the window; models the catalog does not know are then listed, marked
+"guessed", with what was guessed in their tooltip. "Sees images" lets the person say
+whether the chosen model takes images, whatever the catalog or the guess says.
 """
 
 from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
@@ -15,31 +23,34 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Catalog, Model, Provider
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, QwenVLError, explain
 from ..core.secrets import KeyStore
-from .widgets import HintLabel, key_mark
+from .model_captions import model_caption, model_tooltip, vision_tooltip
+from .widgets import HintLabel, InlineNote, key_mark, start_task
 
-__all__ = ["ModelBar", "model_caption"]
+if TYPE_CHECKING:
+    from qwenvl_desktop.services import RefreshOutcome
+
+__all__ = ["ModelBar", "ModelLists", "model_caption"]
 
 _PROVIDER_ROLE = Qt.ItemDataRole.UserRole
 _MODEL_ROLE = Qt.ItemDataRole.UserRole
 
 
-def model_caption(model: Model) -> str:
-    """How a model is listed: its label, its id, and what it can or cannot do."""
-    marks = []
-    if not model.vision:
-        marks.append("(text only)")
-    if model.thinking == "always":
-        marks.append("· thinking")
-    elif model.thinking == "optional":
-        marks.append("· thinking optional")
-    caption = model.label if model.label == model.id else f"{model.label} — {model.id}"
-    return " ".join([caption, *marks])
+class ModelLists(Protocol):
+    """What the bar needs for live model lists (the app's `Services`)."""
+
+    catalog: Catalog
+
+    def refresh_models(self, provider: Provider) -> Coroutine[Any, Any, RefreshOutcome]: ...
+
+    def set_vision(self, provider_id: str, model_id: str, vision: bool | None) -> None: ...
 
 
 class ModelBar(QWidget):
@@ -52,12 +63,18 @@ class ModelBar(QWidget):
 
     selection_changed = Signal(str, str)
     keys_requested = Signal(str)
+    catalog_changed = Signal()
+    """The bar rebuilt the catalog (a refreshed model list, a vision switch)."""
+    refresh_finished = Signal(str)
+    """A model-list refresh of this provider ended (well or not)."""
 
     def __init__(self, catalog: Catalog, keystore: KeyStore,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, lists: ModelLists | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
         self._keystore = keystore
+        self._lists = lists
+        self._refreshing: object | None = None
         self._last: tuple[str, str] = ("", "")
 
         self.provider_combo = QComboBox(self)
@@ -83,7 +100,27 @@ class ModelBar(QWidget):
         self.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
                                         QSizePolicy.Policy.Preferred)
 
-        layout = QHBoxLayout(self)
+        self.refresh_button = QToolButton(self)
+        self.refresh_button.setText("⟳ Refresh models")
+        self.refresh_button.setAccessibleName("Refresh models")
+        self.refresh_button.clicked.connect(self.refresh_models)
+        self.refresh_button.setVisible(lists is not None)
+        self.vision_button = QToolButton(self)
+        self.vision_button.setText("Sees images")
+        self.vision_button.setCheckable(True)
+        self.vision_button.setAccessibleName("Model sees images")
+        self.vision_button.toggled.connect(self._on_vision_toggled)
+        self.vision_button.setVisible(lists is not None)
+        self.note = InlineNote(self)
+        self.note.setAccessibleName("Model list")
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+        row = QWidget(self)
+        outer.addWidget(row)
+        outer.addWidget(self.note)
+        layout = QHBoxLayout(row)
         layout.setContentsMargins(0, 0, 0, 0)
         provider_caption = QLabel("&Provider", self)
         provider_caption.setBuddy(self.provider_combo)
@@ -95,6 +132,8 @@ class ModelBar(QWidget):
         layout.addSpacing(12)
         layout.addWidget(model_caption_label)
         layout.addWidget(self.model_combo, 1)
+        layout.addWidget(self.vision_button)
+        layout.addWidget(self.refresh_button)
         layout.addWidget(self.region_label)
 
         self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
@@ -133,6 +172,105 @@ class ModelBar(QWidget):
         with QSignalBlocker(self.provider_combo):
             self._fill_providers()
         self.set_selection(provider_id, model_id)
+
+    # --- live model lists ---------------------------------------------------------------
+
+    @property
+    def refreshing(self) -> bool:
+        return self._refreshing is not None
+
+    def refresh_models(self) -> None:
+        """Ask the chosen provider for its model list, without blocking the window."""
+        if self._lists is None or self._refreshing is not None:
+            return
+        try:
+            provider = self.provider()
+        except ConfigError as err:
+            self.note.show_message(explain(err), "error")
+            return
+        self.refresh_button.setEnabled(False)
+        self.refresh_button.setText("⟳ Refreshing…")
+        self.note.show_message(f"Asking {provider.endpoint_label} which models it serves…",
+                               "info")
+        self._refreshing = start_task(self._lists.refresh_models(provider), self,
+                                      lambda outcome, error: self._refreshed(
+                                          provider, outcome, error))
+
+    def _refreshed(self, provider: Provider, outcome: RefreshOutcome | None,
+                   error: BaseException | None) -> None:
+        self._refreshing = None
+        self.refresh_button.setText("⟳ Refresh models")
+        failure = error or (outcome.error if outcome is not None else None)
+        if self._lists is not None:
+            self.refresh_catalog(self._lists.catalog)
+            self.catalog_changed.emit()
+        if failure is not None:
+            kept = (f" The list fetched earlier ({outcome.listing.age_text()}) is kept."
+                    if outcome is not None and outcome.listing is not None
+                    else " The catalog's models are shown.")
+            self.note.show_message(explain(failure) + kept, "error")
+        elif outcome is not None and outcome.listing is not None:
+            self._show_new_models(provider, outcome)
+        self.refresh_finished.emit(provider.id)
+
+    def _show_new_models(self, provider: Provider, outcome: RefreshOutcome) -> None:
+        assert outcome.listing is not None
+        count = len(outcome.listing.ids)
+        text = f"{provider.endpoint_label} lists {count} model{'s' if count != 1 else ''}."
+        if outcome.new_ids:
+            shown = ", ".join(outcome.new_ids[:6])
+            more = f" and {len(outcome.new_ids) - 6} more" if len(outcome.new_ids) > 6 else ""
+            text += (f" Not in the catalog: {shown}{more} — marked “guessed” in the model "
+                     "list; their tooltips say what was guessed.")
+        else:
+            text += " The catalog knows them all."
+        self.note.show_message(text, "ok")
+
+    def _on_vision_toggled(self, checked: bool) -> None:
+        if self._lists is None:
+            return
+        try:
+            provider, model = self.provider(), self.model()
+        except ConfigError:
+            return
+        if checked == model.vision:
+            return
+        # Switching back to what the catalog or the guess says drops the override.
+        vision: bool | None = None if "vision" in model.overridden else checked
+        try:
+            self._lists.set_vision(provider.id, model.id, vision)
+        except (QwenVLError, OSError) as err:
+            self.note.show_message(explain(err), "error")
+            self._update_vision_button()
+            return
+        self.refresh_catalog(self._lists.catalog)
+        self.catalog_changed.emit()
+
+    def _update_vision_button(self) -> None:
+        try:
+            provider, model = self.provider(), self.model()
+        except ConfigError:
+            self.vision_button.setEnabled(False)
+            self.refresh_button.setEnabled(False)
+            return
+        with QSignalBlocker(self.vision_button):
+            self.vision_button.setChecked(model.vision)
+        self.vision_button.setEnabled(True)
+        self.vision_button.setText("Sees images" + (" ✎" if model.overridden else ""))
+        self.vision_button.setToolTip(vision_tooltip(model))
+        listed = bool(provider.models_path)
+        self.refresh_button.setEnabled(listed and self._refreshing is None)
+        if not listed:
+            self.refresh_button.setToolTip(f"{provider.name} has no model list: each of its "
+                                           "models has its own address.")
+        elif provider.listed_at:
+            self.refresh_button.setToolTip(
+                f"Ask {provider.name} which models it serves today. Last list: "
+                f"{provider.listed_at.replace('T', ' ')[:16]} UTC, "
+                f"{len(provider.listed)} models.")
+        else:
+            self.refresh_button.setToolTip(
+                f"Ask {provider.name} which models it serves today (never asked yet).")
 
     def refresh_key_status(self) -> None:
         """Re-read where every provider's key comes from (after Settings › Keys)."""
@@ -176,10 +314,8 @@ class ModelBar(QWidget):
             self.model_combo.clear()
             for model in provider.models:
                 self.model_combo.addItem(model_caption(model), model.id)
-                tip = f"{model.label} ({model.id})"
-                if not model.vision:
-                    tip += " cannot see images."
-                self.model_combo.setItemData(self.model_combo.count() - 1, tip,
+                self.model_combo.setItemData(self.model_combo.count() - 1,
+                                             model_tooltip(model),
                                              Qt.ItemDataRole.ToolTipRole)
             if wanted and self.model_combo.findData(wanted) < 0:
                 self._add_extra_model(provider, wanted)
@@ -196,6 +332,8 @@ class ModelBar(QWidget):
         except ConfigError:
             return
         self.model_combo.addItem(model_caption(model), model_id)
+        self.model_combo.setItemData(self.model_combo.count() - 1, model_tooltip(model),
+                                     Qt.ItemDataRole.ToolTipRole)
 
     def _provider_items(self) -> QStandardItemModel:
         model = self.provider_combo.model()
@@ -212,11 +350,14 @@ class ModelBar(QWidget):
     def _on_provider_changed(self) -> None:
         if not self._current_provider_id():
             return
+        if self._refreshing is None:
+            self.note.clear_message()       # a note about the previous provider's list
         self._fill_models()
         self._update_hints()
         self._emit_if_changed()
 
     def _on_model_changed(self) -> None:
+        self._update_vision_button()
         self._emit_if_changed()
 
     def _emit_if_changed(self) -> None:
@@ -235,6 +376,7 @@ class ModelBar(QWidget):
         self.provider_combo.setAccessibleDescription(tip)
         missing = self._keystore.source(provider) == "none" and not provider.key_optional
         self.key_button.setVisible(missing)
+        self._update_vision_button()
         if provider.region:
             self.region_label.setText(f"Region: {provider.region}")
             self.region_label.setToolTip(

@@ -88,7 +88,7 @@ def test_models_are_marked_by_capability(bar: ModelBar) -> None:
 
     bar.set_selection("local-vllm", "llama3.1:8b")
     texts = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
-    assert texts["llama3.1:8b"] == "llama3.1:8b (text only)"
+    assert texts["llama3.1:8b"] == "llama3.1:8b (text only) · guessed"
     assert not bar.model().vision
 
 

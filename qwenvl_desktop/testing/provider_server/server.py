@@ -152,6 +152,12 @@ class ProviderServer:
             return list(self._requests)
 
     @property
+    def stalls(self) -> int:
+        """How many answers have stalled so far (for waits that must not block a thread)."""
+        with self._lock:
+            return self._stalled
+
+    @property
     def client_closes(self) -> int:
         """How many streams the client closed before the server had finished them."""
         with self._lock:

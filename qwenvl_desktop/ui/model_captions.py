@@ -1,0 +1,76 @@
+"""How the model bar names a model, and what its tooltip says it can do.
+
+A model the catalog has no entry for (a provider listed it today, or a custom endpoint
+serves it) is marked "guessed", and its tooltip says what was guessed from its name, so
+the person knows what to check — and that vision can be turned on or off.
+"""
+
+from __future__ import annotations
+
+from qwenvl_desktop.core.catalog import Model
+
+__all__ = ["model_caption", "model_tooltip", "vision_tooltip"]
+
+_GROUNDING = {"absolute": "boxes in pixels of the image as sent",
+              "relative-1000": "boxes in thousandths (0–1000) of each side"}
+
+
+def model_caption(model: Model) -> str:
+    """How a model is listed: its label, its id, and what it can or cannot do."""
+    marks = []
+    if not model.vision:
+        marks.append("(text only)")
+    if model.thinking == "always":
+        marks.append("· thinking")
+    elif model.thinking == "optional":
+        marks.append("· thinks by default" if model.thinking_default
+                     else "· thinking optional")
+    if model.guessed:
+        marks.append("· guessed")
+    caption = model.label if model.label == model.id else f"{model.label} — {model.id}"
+    return " ".join([caption, *marks])
+
+
+def _abilities(model: Model) -> list[str]:
+    said = ["sees images" if model.vision else "does not see images"]
+    if model.thinking == "always":
+        said.append("always thinks before answering")
+    elif model.thinking == "optional":
+        said.append("thinks unless told not to" if model.thinking_default
+                    else "can think when asked")
+    said.append(f"{model.patch_factor}-pixel patches")
+    said.append(f"up to {model.image_token_cap} tokens per image")
+    if model.grounding:
+        said.append(_GROUNDING[model.grounding])
+    return said
+
+
+def model_tooltip(model: Model) -> str:
+    """What the model is, and for a guessed one what was guessed and how to correct it."""
+    lines = [f"{model.label} ({model.id})" if model.label != model.id else model.id]
+    if model.guessed:
+        rules = ", ".join(model.guessed_from) or "no family rule matched"
+        lines.append(f"Not in the catalog: guessed from its name ({rules}): "
+                     + "; ".join(_abilities(model)) + ".")
+        lines.append("If it cannot see images (or can), switch “Sees images”.")
+    else:
+        lines.append("; ".join(_abilities(model)).capitalize() + ".")
+    if model.assumed:
+        lines.append("Not documented by the provider, assumed: "
+                     + ", ".join(name.replace("_", " ") for name in model.assumed) + ".")
+    if "vision" in model.overridden:
+        lines.append("Whether it sees images was set by you.")
+    return "\n".join(lines)
+
+
+def vision_tooltip(model: Model) -> str:
+    """The “Sees images” switch: its state, and where that state came from."""
+    state = "sees images" if model.vision else "does not see images"
+    if "vision" in model.overridden:
+        origin = "you set this; switch again to go back to "
+        origin += "the guess." if model.guessed else "the catalog."
+    elif model.guessed:
+        origin = "guessed from its name; switch if that is wrong."
+    else:
+        origin = "as the catalog says; switch only if you know better."
+    return f"{model.id} {state} — {origin}"
