@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-
-from qwenvl_desktop.core.settings import Settings
-from qwenvl_desktop.testing.provider_server import ProviderServer
-from qwenvl_desktop.ui.main_window import MainWindow
-
 from window_harness import (  # noqa: F401 - fixtures are found by name
     close_window,
     make_services,
@@ -18,6 +13,10 @@ from window_harness import (  # noqa: F401 - fixtures are found by name
     server_fixture,
     window_fixture,
 )
+
+from qwenvl_desktop.core.settings import Settings
+from qwenvl_desktop.testing.provider_server import ProviderServer
+from qwenvl_desktop.ui.main_window import MainWindow
 
 LISTED = ["qwen3-vl-plus", "qwen3.5-plus", "qwen3.9-plus", "text-embedding-v4",
           "wan2.5-t2i-preview"]
@@ -38,22 +37,28 @@ def test_refresh_lists_new_models_marked_as_guessed(qtbot: QtBot, window: MainWi
                                                      server: ProviderServer) -> None:
     server.listing["dashscope"] = LISTED
     bar = window.model_bar
-    assert bar.refresh_button.isVisible() and bar.refresh_button.isEnabled()
+    assert bar.refresh_button.isVisible()
+    assert bar.refresh_button.isEnabled()
     assert "never asked yet" in bar.refresh_button.toolTip()
     refresh(qtbot, window)
     shown = captions(window)
     assert shown["qwen3.9-plus"] == "qwen3.9-plus · thinks by default · guessed"
-    assert "text-embedding-v4" not in shown and "wan2.5-t2i-preview" not in shown
+    assert "text-embedding-v4" not in shown
+    assert "wan2.5-t2i-preview" not in shown
     assert "guessed" not in shown["qwen3.5-plus"]
     combo = bar.model_combo
     tip = combo.itemData(combo.findData("qwen3.9-plus"), Qt.ItemDataRole.ToolTipRole)
-    assert "guessed from its name" in tip and "*qwen3.[5-9]*" in tip
-    assert "sees images" in tip and "boxes in thousandths" in tip
-    assert bar.note.isVisible() and "qwen3.9-plus" in bar.note.text()
+    assert "guessed from its name" in tip
+    assert "*qwen3.[5-9]*" in tip
+    assert "sees images" in tip
+    assert "boxes in thousandths" in tip
+    assert bar.note.isVisible()
+    assert "qwen3.9-plus" in bar.note.text()
     assert "Last list:" in bar.refresh_button.toolTip()
     # The new model can be chosen and used like any other.
     bar.set_selection("dashscope-intl", "qwen3.9-plus")
-    assert bar.model().id == "qwen3.9-plus" and bar.model().guessed
+    assert bar.model().id == "qwen3.9-plus"
+    assert bar.model().guessed
     assert bar.vision_button.isChecked()
     assert "guessed from its name" in bar.vision_button.toolTip()
 
@@ -66,7 +71,8 @@ def test_refresh_does_not_block_the_window(qtbot: QtBot, server: ProviderServer,
         bar = window.model_bar
         qtbot.mouseClick(bar.refresh_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: server.stalls >= 1, timeout=10000)
-        assert bar.refreshing and not bar.refresh_button.isEnabled()
+        assert bar.refreshing
+        assert not bar.refresh_button.isEnabled()
         assert "Asking" in bar.note.text()
         # Meanwhile the window answers: typing goes into the composer.
         window.composer.input.setFocus()
@@ -74,7 +80,8 @@ def test_refresh_does_not_block_the_window(qtbot: QtBot, server: ProviderServer,
         assert "still typing" in window.composer.input.toPlainText()
         with qtbot.waitSignal(bar.refresh_finished, timeout=15000):
             server.release_stalls()
-        assert not bar.refreshing and bar.refresh_button.isEnabled()
+        assert not bar.refreshing
+        assert bar.refresh_button.isEnabled()
         assert bar.note.kind == "error"
     finally:
         close_window(qtbot, window)
