@@ -203,5 +203,5 @@ def generic_advice(f: ErrorFacts) -> str:
     if kind == "network":
         return "Check the network connection, proxy and the provider's address."
     if kind == "model_list":
-        return "The previous model list is kept; check the address and the key, then refresh."
+        return "Check the address and the key, then refresh again."
     return ""

@@ -205,7 +205,7 @@ class ModelBar(QWidget):
             self.refresh_catalog(self._lists.catalog)
             self.catalog_changed.emit()
         if failure is not None:
-            kept = (f" The list fetched earlier ({outcome.listing.age_text()}) is kept."
+            kept = (f" The list {outcome.listing.age_text()} is kept."
                     if outcome is not None and outcome.listing is not None
                     else " The catalog's models are shown.")
             self.note.show_message(explain(failure) + kept, "error")

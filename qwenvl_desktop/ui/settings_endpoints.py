@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -90,6 +91,10 @@ class EndpointsPage(QWidget):
         self.models_edit.setAccessibleName("Models")
         self.models_edit.setPlaceholderText("One model id per line (or comma separated)")
         self.models_edit.setTabChangesFocus(True)
+        self.cap_check = QCheckBox("Send the output cap as max_completion_tokens", self)
+        self.cap_check.setToolTip(
+            "Most local servers (vLLM, Ollama, llama.cpp) take max_tokens; some gateways "
+            "and newer OpenAI-style APIs want max_completion_tokens instead.")
         self.fetch_button = QPushButton("Fetch models", self)
         self.fetch_button.setToolTip("Ask the endpoint for its models (GET …/models)")
         self.save_button = QPushButton("Save endpoint", self)
@@ -101,6 +106,7 @@ class EndpointsPage(QWidget):
         form.addRow("&Key", self.key_edit)
         form.addRow("Key &variable", self.env_edit)
         form.addRow("&Models", self.models_edit)
+        form.addRow("", self.cap_check)
         actions = QHBoxLayout()
         actions.addWidget(self.fetch_button)
         actions.addStretch(1)
@@ -172,6 +178,7 @@ class EndpointsPage(QWidget):
         self.env_edit.setText(endpoint.key_env)
         self.key_edit.clear()
         self.models_edit.setPlainText("\n".join(endpoint.models))
+        self.cap_check.setChecked(endpoint.output_cap_field == "max_completion_tokens")
         self.note.clear_message()
         self.remove_button.setEnabled(True)
 
@@ -181,6 +188,7 @@ class EndpointsPage(QWidget):
         for edit in (self.name_edit, self.url_edit, self.env_edit, self.key_edit):
             edit.clear()
         self.models_edit.clear()
+        self.cap_check.setChecked(False)
         self.note.clear_message()
         self.remove_button.setEnabled(False)
 
@@ -213,8 +221,9 @@ class EndpointsPage(QWidget):
         if not models:
             raise ConfigError("Add at least one model: type its id, or press Fetch models "
                               "to ask the endpoint.")
+        cap_field = "max_completion_tokens" if self.cap_check.isChecked() else ""
         return CustomEndpoint(name=name, base_url=url.rstrip("/"), models=models,
-                              key_env=self.env_edit.text().strip())
+                              key_env=self.env_edit.text().strip(), output_cap_field=cap_field)
 
     def save_endpoint(self) -> None:
         settings = self.services.settings

@@ -31,8 +31,9 @@ def serve_models(h: Handler, dialect: str) -> int:
         h._error(dialect, 401)
         return 401
     if fault == "html":
+        # A sign-in page from a company proxy, served with status 200.
         page = NGINX_PAGE.format(code=200, phrase="OK").replace(
-            "<h1>200 OK</h1>", "<h1>Welcome to the company portal</h1>").encode()
+            "200 OK", "Company portal — please sign in").encode()
         h._whole(200, page, "text/html")
         return 200
     if fault == "not_json":
