@@ -72,7 +72,8 @@ def _choose(args: argparse.Namespace, services: Services,
     if args.base_url and not args.provider:
         endpoint = CustomEndpoint(name="custom", base_url=base_url,
                                   models=(args.model,), key_env=CUSTOM_KEY_ENV)
-        provider = catalog.make_custom(endpoint)
+        # Named as the person named it: the URL they typed (without any credentials).
+        provider = replace(catalog.make_custom(endpoint), name=base_url)
         _use_url_credentials(services, provider, url_credentials)
         key = os.environ.get(CUSTOM_KEY_ENV, "").strip() or None
         if key:

@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..core.catalog import CustomEndpoint, Model, Provider
@@ -52,8 +53,8 @@ def _provider(args: argparse.Namespace, services: Services) -> Provider:
     name = args.provider
     if args.base_url and (name == "custom" or name not in catalog.providers):
         # As `ask --base-url` without -p: an endpoint not saved anywhere.
-        provider = catalog.make_custom(CustomEndpoint(name=name, base_url=args.base_url,
-                                                      key_env=CUSTOM_KEY_ENV))
+        provider = replace(catalog.make_custom(CustomEndpoint(
+            name=name, base_url=args.base_url, key_env=CUSTOM_KEY_ENV)), name=args.base_url)
         key = os.environ.get(CUSTOM_KEY_ENV, "").strip()
         if key:
             register_secret(key)

@@ -191,3 +191,13 @@ def test_the_terminal_advises_in_its_own_terms(home: Path, server: ProviderServe
     missing = run(home, "ask", "Hi", key=None)
     assert "qwenvl-desktop key set dashscope-intl" in missing.stderr
     assert "Settings ›" not in missing.stderr
+
+
+def test_an_ad_hoc_endpoint_is_named_by_the_url_typed(home: Path, server: ProviderServer) -> None:
+    url = server.base_url_for("custom")
+    server.enqueue(Script(html_status=502), times=3)
+    result = run(home, "ask", "--base-url", url, "-m", "qwen3-vl:8b", "Hi", key=None)
+    assert result.returncode == 5
+    assert f"{url} returned an HTML error page" in result.stderr
+    # Its key comes from QWENVL_API_KEY; `key set` cannot store one for it.
+    assert "qwenvl-desktop key set custom" not in result.stderr
