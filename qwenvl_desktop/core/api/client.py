@@ -45,6 +45,7 @@ from ..errors import (
 from ..url_credentials import UrlCredentials
 from .error_parsing import error_from_response, is_retryable_status, with_context
 from .model_listing import MAX_LIST_BYTES, parse_model_ids
+from .partial import PartialAnswer
 from .request import auth_headers, build_request, serialize_body
 from .stream import StreamDecoder, completion_to_events
 from .think_tags import ThinkTagFilter
@@ -74,41 +75,6 @@ RETRY_AFTER_CAP = 60.0
 # Transport failures before any response byte that are safe to send again.
 _RETRYABLE_TRANSPORT = (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError,
                         httpx.ReadError, httpx.WriteError)
-
-
-class _Partial:
-    """What has arrived so far, so that any error can carry it to the person."""
-
-    def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
-
-    def add(self, event: StreamEvent) -> None:
-        if isinstance(event, ContentDelta):
-            self.text.append(event.text)
-        elif isinstance(event, ReasoningDelta):
-            self.reasoning.append(event.text)
-
-    def take_split(self, err: ProviderError | None, think: ThinkTagFilter) -> None:
-        """Before an error ends the stream: the text the decoder put on it, and any text
-        held back for a possible tag, split like the rest and kept here."""
-        events: list[StreamEvent] = []
-        if err is not None:
-            if err.partial_reasoning:
-                events.append(ReasoningDelta(err.partial_reasoning))
-            if err.partial_text:
-                events.append(ContentDelta(err.partial_text))
-            err.partial_text = err.partial_reasoning = ""
-        for event in think.events(events) + think.close():
-            self.add(event)
-
-    def attach(self, err: ProviderError, provider: Provider) -> ProviderError:
-        # The decoder puts text from the failing read on the error; ours goes first.
-        err.partial_text = "".join(self.text) + err.partial_text
-        err.partial_reasoning = "".join(self.reasoning) + err.partial_reasoning
-        if not err.provider:
-            err.provider = provider.id
-        return err
 
 
 class ChatClient:
@@ -273,7 +239,7 @@ class ChatClient:
     async def _read_stream(self, response: httpx.Response, provider: Provider,
                            think: ThinkTagFilter) -> AsyncGenerator[StreamEvent, None]:
         decoder = StreamDecoder(provider)
-        partial = _Partial()
+        partial = PartialAnswer()
         chunks = cast(AsyncGenerator[bytes, None], response.aiter_bytes())
         try:
             async with aclosing(chunks):
