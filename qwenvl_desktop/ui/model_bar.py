@@ -6,7 +6,7 @@ mark saying where its key comes from, so a missing key is visible before sending
 
 "Refresh models" asks the chosen provider which models it serves today, without
 blocking the window; models the catalog does not know are then listed, marked
-"guessed", with what was guessed in their tooltip. "Sees images" lets the person say
+"guessed", with what was guessed in their tooltip. "Images" lets the person say
 whether the chosen model takes images, whatever the catalog or the guess says.
 """
 
@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QPoint, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelBar", "ModelLists", "model_caption"]
 
+_REFRESH = "⟳"
+_VISION = "Images"
 _PROVIDER_ROLE = Qt.ItemDataRole.UserRole
 _MODEL_ROLE = Qt.ItemDataRole.UserRole
 
@@ -101,16 +104,21 @@ class ModelBar(QWidget):
                                         QSizePolicy.Policy.Preferred)
 
         self.refresh_button = QToolButton(self)
-        self.refresh_button.setText("⟳ Refresh models")
+        # Compact (an icon and a word) so the bar needs no more width than before.
+        self.refresh_button.setText(_REFRESH)
         self.refresh_button.setAccessibleName("Refresh models")
         self.refresh_button.clicked.connect(self.refresh_models)
         self.refresh_button.setVisible(lists is not None)
         self.vision_button = QToolButton(self)
-        self.vision_button.setText("Sees images")
+        self.vision_button.setText(_VISION)
         self.vision_button.setCheckable(True)
         self.vision_button.setAccessibleName("Model sees images")
-        self.vision_button.toggled.connect(self._on_vision_toggled)
-        self.vision_button.setVisible(lists is not None)
+        self.vision_button.toggled.connect(self.set_model_vision)
+        self.vision_button.hide()      # shown for guessed or overridden models
+        if lists is not None:
+            # Any model's vision can be switched from the model list's context menu.
+            self.model_combo.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            self.model_combo.customContextMenuRequested.connect(self._model_menu)
         self.note = InlineNote(self)
         self.note.setAccessibleName("Model list")
 
@@ -189,7 +197,7 @@ class ModelBar(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self.refresh_button.setEnabled(False)
-        self.refresh_button.setText("⟳ Refreshing…")
+        self.refresh_button.setText("…")
         self.note.show_message(f"Asking {provider.endpoint_label} which models it serves…",
                                "info")
         self._refreshing = start_task(self._lists.refresh_models(provider), self,
@@ -199,7 +207,7 @@ class ModelBar(QWidget):
     def _refreshed(self, provider: Provider, outcome: RefreshOutcome | None,
                    error: BaseException | None) -> None:
         self._refreshing = None
-        self.refresh_button.setText("⟳ Refresh models")
+        self.refresh_button.setText(_REFRESH)
         failure = error or (outcome.error if outcome is not None else None)
         if self._lists is not None:
             self.refresh_catalog(self._lists.catalog)
@@ -226,7 +234,22 @@ class ModelBar(QWidget):
             text += " The catalog knows them all."
         self.note.show_message(text, "ok")
 
-    def _on_vision_toggled(self, checked: bool) -> None:
+    def _model_menu(self, pos: QPoint) -> None:
+        try:
+            model = self.model()
+        except ConfigError:
+            return
+        menu = QMenu(self)
+        action = menu.addAction("Sees images")
+        action.setCheckable(True)
+        action.setChecked(model.vision)
+        action.setToolTip(vision_tooltip(model))
+        action.toggled.connect(self.set_model_vision)
+        menu.exec(self.model_combo.mapToGlobal(pos))
+        menu.deleteLater()
+
+    def set_model_vision(self, checked: bool) -> None:
+        """Say whether the chosen model sees images (the switch, or the list's menu)."""
         if self._lists is None:
             return
         try:
@@ -256,21 +279,23 @@ class ModelBar(QWidget):
         with QSignalBlocker(self.vision_button):
             self.vision_button.setChecked(model.vision)
         self.vision_button.setEnabled(True)
-        self.vision_button.setText("Sees images" + (" ✎" if model.overridden else ""))
+        self.vision_button.setVisible(self._lists is not None
+                                      and bool(model.guessed or model.overridden))
+        self.vision_button.setText(_VISION + ("✎" if model.overridden else ""))
         self.vision_button.setToolTip(vision_tooltip(model))
         listed = bool(provider.models_path)
         self.refresh_button.setEnabled(listed and self._refreshing is None)
         if not listed:
-            self.refresh_button.setToolTip(f"{provider.name} has no model list: each of its "
-                                           "models has its own address.")
+            tip = (f"Refresh models: {provider.name} has no model list (each of its models "
+                   "has its own address).")
         elif provider.listed_at:
-            self.refresh_button.setToolTip(
-                f"Ask {provider.name} which models it serves today. Last list: "
-                f"{provider.listed_at.replace('T', ' ')[:16]} UTC, "
-                f"{len(provider.listed)} models.")
+            tip = (f"Refresh models: ask {provider.name} which models it serves today. "
+                   f"Last list: {provider.listed_at.replace('T', ' ')[:16]} UTC, "
+                   f"{len(provider.listed)} models.")
         else:
-            self.refresh_button.setToolTip(
-                f"Ask {provider.name} which models it serves today (never asked yet).")
+            tip = (f"Refresh models: ask {provider.name} which models it serves today "
+                   "(never asked yet).")
+        self.refresh_button.setToolTip(tip)
 
     def refresh_key_status(self) -> None:
         """Re-read where every provider's key comes from (after Settings › Keys)."""

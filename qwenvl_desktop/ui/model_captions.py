@@ -52,7 +52,8 @@ def model_tooltip(model: Model) -> str:
         rules = ", ".join(model.guessed_from) or "no family rule matched"
         lines.append(f"Not in the catalog: guessed from its name ({rules}): "
                      + "; ".join(_abilities(model)) + ".")
-        lines.append("If it cannot see images (or can), switch “Sees images”.")
+        lines.append("If it cannot see images (or can), switch “Images” next to the list "
+                     "(or right-click the list).")
     else:
         lines.append("; ".join(_abilities(model)).capitalize() + ".")
     if model.assumed:
@@ -64,7 +65,7 @@ def model_tooltip(model: Model) -> str:
 
 
 def vision_tooltip(model: Model) -> str:
-    """The “Sees images” switch: its state, and where that state came from."""
+    """The “Images” switch: its state, and where that state came from."""
     state = "sees images" if model.vision else "does not see images"
     if "vision" in model.overridden:
         origin = "you set this; switch again to go back to "

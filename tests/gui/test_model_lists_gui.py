@@ -113,7 +113,7 @@ def test_vision_can_be_switched_per_model_and_is_remembered(
     assert not bar.model().vision
     assert captions(window)["qwen3.9-plus"].startswith("qwen3.9-plus (text only)")
     assert "you set this" in bar.vision_button.toolTip()
-    assert bar.vision_button.text() == "Sees images ✎"
+    assert bar.vision_button.text() == "Images✎"
     saved, _ = Settings.load()
     assert saved.vision_overrides == {"dashscope-intl": {"qwen3.9-plus": False}}
     assert not window.services.catalog.get("dashscope-intl").model("qwen3.9-plus").vision
@@ -129,3 +129,18 @@ def test_providers_without_a_list_cannot_be_refreshed(qtbot: QtBot, window: Main
     bar.set_selection("segmind", "qwen2p5-vl-32b-instruct")
     assert not bar.refresh_button.isEnabled()
     assert "no model list" in bar.refresh_button.toolTip()
+
+
+def test_a_catalog_models_vision_is_switched_from_the_lists_menu(
+        qtbot: QtBot, window: MainWindow) -> None:
+    bar = window.model_bar
+    bar.set_selection("dashscope-intl", "qwen3-vl-plus")
+    assert not bar.vision_button.isVisible()          # documented: no switch in the way
+    assert bar.model_combo.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    with qtbot.waitSignal(bar.catalog_changed):
+        bar.set_model_vision(False)                   # what the menu's action does
+    assert not bar.model().vision
+    assert bar.vision_button.isVisible()
+    assert "you set this" in bar.vision_button.toolTip()
+    assert "back to the catalog" in bar.vision_button.toolTip()
+    assert Settings.load()[0].vision_overrides == {"dashscope-intl": {"qwen3-vl-plus": False}}
