@@ -21,6 +21,7 @@ from typing import Any
 from ..core.catalog import CustomEndpoint, Model, Provider
 from ..core.errors import exit_code_for, explain, register_secret
 from ..core.model_lists import ModelListing, merge_listing
+from ..core.url_credentials import split_url_credentials
 from ..services import RefreshOutcome, Services
 from .ask import CUSTOM_KEY_ENV
 
@@ -51,17 +52,24 @@ async def _models(args: argparse.Namespace) -> int:
 def _provider(args: argparse.Namespace, services: Services) -> Provider:
     catalog = services.catalog
     name = args.provider
+    base_url, credentials = split_url_credentials(args.base_url or "")
     if args.base_url and (name == "custom" or name not in catalog.providers):
-        # As `ask --base-url` without -p: an endpoint not saved anywhere.
+        # As `ask --base-url` without -p: an endpoint not saved anywhere, named by the
+        # URL as typed (without any credentials in it).
         provider = replace(catalog.make_custom(CustomEndpoint(
-            name=name, base_url=args.base_url, key_env=CUSTOM_KEY_ENV)), name=args.base_url)
+            name=name, base_url=base_url, key_env=CUSTOM_KEY_ENV)), name=base_url)
         key = os.environ.get(CUSTOM_KEY_ENV, "").strip()
         if key:
             register_secret(key)
-        return provider
-    provider = catalog.get(name)
-    if args.base_url:
-        provider = provider.with_base_url(args.base_url)
+    else:
+        provider = catalog.get(name)
+        if args.base_url:
+            provider = provider.with_base_url(base_url)
+    if credentials:
+        # Sent with this run's requests only, never saved (as `ask --base-url`).
+        services.keystore.set_url_credentials(provider, credentials, session_only=True)
+        print(f"note: --base-url carries {credentials.describe()}; they are sent with this "
+              "request only and never saved.", file=sys.stderr)
     return provider
 
 

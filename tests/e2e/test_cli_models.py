@@ -201,3 +201,15 @@ def test_an_ad_hoc_endpoint_is_named_by_the_url_typed(home: Path, server: Provid
     assert f"{url} returned an HTML error page" in result.stderr
     # Its key comes from QWENVL_API_KEY; `key set` cannot store one for it.
     assert "qwenvl-desktop key set custom" not in result.stderr
+
+
+def test_credentials_in_a_base_url_never_reach_output_or_the_cache(
+        home: Path, server: ProviderServer) -> None:
+    secret = "pw-7c1e9a0b55d34f2e"
+    root = server.base_url_for("custom").replace("http://", f"http://me:{secret}@")
+    result = run(home, "models", "custom", "--base-url", root, "--refresh", key=None)
+    assert secret not in result.stdout
+    assert secret not in result.stderr
+    cache = home / "cache" / CACHE_NAME
+    assert not cache.exists() or secret not in cache.read_text("utf-8")
+    assert "never saved" in result.stderr
