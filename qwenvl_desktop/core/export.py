@@ -7,11 +7,11 @@ the text the person saw is exported, and error text goes through `redact` once m
 Neither fetches anything when opened: the HTML carries a CSP that forbids it, and the
 Markdown shows raw HTML as text and remote images as links (`markdown_inert`); only
 the export's own image files are images.
+Both write the visible branch of a conversation (the one on screen), not the others.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import time
 import urllib.parse
@@ -283,7 +283,7 @@ def _html_section(conv: Conversation, section: VisualSection, uris: dict[str, st
 
 def _data_uri(image: StoredImage) -> str:
     mime = image.mime if image.mime.startswith("image/") else "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(image.data).decode('ascii')}"
+    return f"data:{mime};base64,{image.base64()}"      # encoded once per image, kept
 
 
 def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) -> str:

@@ -2,21 +2,28 @@
 
 Layout (UTF-8 JSON, keys in any order, unknown keys ignored)::
 
-    {"format": "qwenvl-desktop/conversation", "version": 1,
+    {"format": "qwenvl-desktop/conversation", "version": 3,
      "app_version": "0.1.0", "saved_at": 1700000000.0,
      "conversation": {"id", "title", "created", "updated", "system_prompt",
                       "provider_id", "model_id", "params": {...ChatParams.to_dict()},
-                      "messages": [{"id", "role", "text", "reasoning", "status", "error",
+                      "messages": [{"id", "parent": id | null,
+                                    "role", "text", "reasoning", "status", "error",
                                     "created", "images": [sha256, ...],
                                     "image_tokens": {sha256: n},
                                     "media": [{"kind": "document" | "video", "name",
                                                "images": [sha256, ...], "pages": [n, ...],
                                                "page_count", "timestamps": [s, ...],
                                                "duration", "tokens"}, ...],
-                                    "provenance": {...} | null}, ...]},
+                                    "provenance": {...} | null}, ...],
+                      "chosen": [id, ...]},
      "images": {sha256: {"mime", "width", "height", "original_name",
                          "original_width", "original_height", "original_bytes",
                          "source_url", "data": base64}}}
+
+Messages form a tree (format 3): every message of every branch is saved, in the order
+they were added, each naming its `parent` (null for the first); `chosen` lists the child
+shown at each fork, so the branch on screen is the one that opens again. Files of
+formats 1 and 2 (one straight line of messages) are upgraded on load.
 
 Each image is stored once however many messages show it. Loading checks everything and
 turns every problem into a `ConversationFileError` whose reason a person can act on;
@@ -26,7 +33,6 @@ Saving is atomic, so a crash or a full disk never leaves half a file behind.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import json
@@ -35,13 +41,13 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from .api.types import ChatParams
-from .conversation import Conversation, Message, Provenance, StoredImage
+from .conversation import Conversation, Message, Provenance, StoredImage, new_id
 from .errors import ConversationFileError, redact
 from .media_groups import MediaGroup
 from .storage_schema import SchemaError, build_conversation, show_value
@@ -54,6 +60,7 @@ __all__ = [
     "MIGRATIONS",
     "MIME_TYPE",
     "atomic_write",
+    "dump_chunks",
     "dumps",
     "load_conversation",
     "loads",
@@ -63,7 +70,7 @@ __all__ = [
 FILE_SUFFIX = ".qwenvl"
 MIME_TYPE = "application/x-qwenvl-conversation"
 FORMAT_ID = "qwenvl-desktop/conversation"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
@@ -75,8 +82,30 @@ def _v1_to_v2(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _linear_to_tree(doc: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 → 3: each message's parent is the one before it; no forks yet.
+
+    Reads unchecked data: anything malformed is left for the schema check to name.
+    """
+    conv = doc.get("conversation")
+    if not isinstance(conv, dict) or not isinstance(conv.get("messages"), list):
+        return doc
+    messages: list[Any] = conv["messages"]
+    previous: str | None = None
+    for raw in messages:
+        if not isinstance(raw, dict):
+            continue
+        if raw.get("id") in (None, ""):
+            raw["id"] = new_id()        # older formats allowed a missing id; links need one
+        raw["parent"] = previous
+        previous = raw["id"] if isinstance(raw["id"], str) else None
+    conv.setdefault("chosen", [])
+    return doc
+
+
 # MIGRATIONS[n] turns a version-n document (a parsed dict) into a version-(n+1) one.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2, 2: _linear_to_tree}
 
 # Names that only ever hold credentials; provenance params never legitimately use them.
 _CREDENTIAL_NAME = re.compile(
@@ -86,8 +115,22 @@ _CREDENTIAL_NAME = re.compile(
 # --- writing -------------------------------------------------------------------------
 
 def dumps(conv: Conversation) -> bytes:
-    """The conversation as the bytes of a conversation file."""
-    messages = [_message_to_dict(m, conv.images) for m in conv.messages]
+    """The conversation as the bytes of a conversation file (every branch)."""
+    return b"".join(dump_chunks(conv))
+
+
+def dump_chunks(conv: Conversation) -> list[bytes]:
+    """The bytes of the conversation file, in pieces to write one after the other.
+
+    Give it a `Conversation.snapshot()` when the conversation may change meanwhile:
+    autosave runs this on the library's writer thread. Each image's base64 goes in as
+    the bytes the image already holds, never through the JSON encoder: escaping 1.3 MB
+    of text is one 20 ms step that holds the interpreter lock, i.e. a 20 ms stall of the
+    window even from another thread.
+    """
+    everything = conv.all_messages()
+    images = conv.images
+    messages = [_message_to_dict(m, conv.parent_of(m.id), images) for m in everything]
     params = _scrub(_params_to_dict(conv.params))
     doc = {
         "format": FORMAT_ID,
@@ -104,13 +147,22 @@ def dumps(conv: Conversation) -> bytes:
             "model_id": conv.model_id,
             "params": params,
             "messages": messages,
+            "chosen": conv.chosen_children(),
         },
-        "images": {sha: _image_to_dict(img) for sha, img in conv.images.items()},
+        "images": {},                           # written below, after the JSON
     }
     # allow_nan=False: a NaN would make a file this app refuses to read; failing the save
     # (the previous copy stays) is better than writing it.
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (text + "\n").encode("utf-8")
+    chunks = [text[:-3].encode("utf-8"), b"{"]        # up to the images' "{}}"
+    for n, (sha, img) in enumerate(images.items()):
+        meta = json.dumps(_image_to_dict(img), ensure_ascii=False, separators=(",", ":"))
+        key = json.dumps(sha, ensure_ascii=False)
+        chunks.append(f'{"," if n else ""}{key}:{meta[:-1]},"data":"'.encode())
+        chunks.append(img.encoded())            # base64: nothing in it needs escaping
+        chunks.append(b'"}')
+    chunks.append(b"}}\n")
+    return chunks
 
 
 def _params_to_dict(params: ChatParams) -> dict[str, Any]:
@@ -124,12 +176,14 @@ def _params_to_dict(params: ChatParams) -> dict[str, Any]:
     return data
 
 
-def _message_to_dict(msg: Message, images: dict[str, StoredImage]) -> dict[str, Any]:
+def _message_to_dict(msg: Message, parent: str | None,
+                     images: dict[str, StoredImage]) -> dict[str, Any]:
     # A reference to an image the conversation no longer holds cannot be saved (the file
     # would not load); such an image was already gone from the screen and the wire.
     hashes = [h for h in msg.images if h in images]
     return {
         "id": msg.id,
+        "parent": parent,
         "role": msg.role,
         "text": msg.text,
         "reasoning": msg.reasoning,
@@ -210,13 +264,13 @@ def _image_to_dict(img: StoredImage) -> dict[str, Any]:
         "original_height": img.original_height,
         "original_bytes": img.original_bytes,
         "source_url": img.source_url,
-        "data": base64.b64encode(img.data).decode("ascii"),
     }
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so that, whatever happens, the old file or the new one
-    is there in full and no temporary file is left behind.
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace `path` with `data` (bytes, or pieces written in turn) so that, whatever
+    happens, the old file or the new one is there in full and no temporary file is left
+    behind.
 
     Temp file in the same folder (same filesystem, so the rename is atomic), flushed and
     fsynced before `os.replace`, then the folder fsynced so the rename itself is durable.
@@ -224,7 +278,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as tmp:
-            tmp.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                tmp.write(chunk)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
@@ -256,7 +311,7 @@ def save_conversation(conv: Conversation, path: Path) -> None:
     the previous copy, if any, is then untouched.
     """
     try:
-        atomic_write(path, dumps(conv))
+        atomic_write(path, dump_chunks(conv))
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConversationFileError(

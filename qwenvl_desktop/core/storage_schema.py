@@ -102,26 +102,80 @@ def build_conversation(doc: dict[str, Any]) -> Conversation:
     images = _build_images(root.child("images", required=True))
     c = root.child("conversation", required=True)
     messages_raw = c.array("messages", required=True)
-    messages: list[Message] = []
+    nodes: list[tuple[Message, str | None]] = []
     seen_ids: set[str] = set()
     for index, raw in enumerate(messages_raw):
-        message = _build_message(_Obj(raw, f"messages[{index}]"), images)
+        m = _Obj(raw, f"messages[{index}]")
+        message = _build_message(m, images)
         if message.id in seen_ids:
             raise SchemaError(f"messages[{index}].id {message.id!r} is used twice")
         seen_ids.add(message.id)
-        messages.append(message)
-    return Conversation(
+        parent = m.get("parent", None, True)
+        if parent is not None and not isinstance(parent, str):
+            raise SchemaError(f"messages[{index}].parent should be text or null, "
+                              f"found {_kind(parent)}")
+        nodes.append((message, parent))
+    _check_tree(nodes)
+    chosen = _build_chosen(c.array("chosen"), nodes)
+    conv = Conversation(
         id=c.text("id", required=True),
         title=c.text("title", "New conversation"),
         created=c.number("created"),
-        updated=c.number("updated"),
         system_prompt=c.text("system_prompt"),
         provider_id=c.text("provider_id"),
         model_id=c.text("model_id"),
         params=_build_params(c.child("params")),
-        messages=messages,
         images=images,
     )
+    conv._graft(nodes, chosen)
+    conv.updated = c.number("updated")
+    return conv
+
+
+def _check_tree(nodes: list[tuple[Message, str | None]]) -> None:
+    """Every parent is a message of the file, and following parents always ends at the
+    first message (no loops)."""
+    index_of = {message.id: i for i, (message, _parent) in enumerate(nodes)}
+    parent_of = {message.id: parent for message, parent in nodes}
+    for index, (_message, parent) in enumerate(nodes):
+        if parent is not None and parent not in index_of:
+            raise SchemaError(f"messages[{index}].parent {show_value(parent)} names a "
+                              "message that is not in the file")
+    reaches_root: set[str] = set()
+    for message, _parent in nodes:
+        chain: list[str] = []
+        on_chain: set[str] = set()
+        current: str | None = message.id
+        while current is not None and current not in reaches_root:
+            if current in on_chain:
+                loop = [*chain[chain.index(current):], current]
+                shown = " → ".join(f"messages[{index_of[i]}]" for i in loop)
+                raise SchemaError(f"the messages' parents go round in a loop: {shown}")
+            chain.append(current)
+            on_chain.add(current)
+            current = parent_of[current]
+        reaches_root.update(chain)
+
+
+def _build_chosen(raw: list[Any], nodes: list[tuple[Message, str | None]]) -> list[str]:
+    """The child shown at each fork: known ids, at most one per parent."""
+    parent_of = {message.id: parent for message, parent in nodes}
+    chosen: list[str] = []
+    parents: dict[str | None, int] = {}
+    for index, value in enumerate(raw):
+        where = f"conversation.chosen[{index}]"
+        if not isinstance(value, str):
+            raise SchemaError(f"{where} should be text, found {_kind(value)}")
+        if value not in parent_of:
+            raise SchemaError(f"{where} names message {show_value(value)}, which is not in "
+                              "the file")
+        parent = parent_of[value]
+        if parent in parents:
+            raise SchemaError(f"{where} and conversation.chosen[{parents[parent]}] choose "
+                              "two answers to the same message")
+        parents[parent] = index
+        chosen.append(value)
+    return chosen
 
 
 def _build_images(table: _Obj) -> dict[str, StoredImage]:
@@ -147,7 +201,7 @@ def _build_images(table: _Obj) -> dict[str, StoredImage]:
             original_height=entry.integer("original_height"),
             original_bytes=entry.integer("original_bytes"),
             source_url=source_url,
-        )
+        ).with_base64(encoded)
     return images
 
 

@@ -46,7 +46,7 @@ def sample_conversation() -> Conversation:
                     reasoning_tokens=120),
         finish_reason="stop", first_token_s=0.82, total_s=6.4, retries=1,
     )
-    conv.messages = [
+    for index, message in enumerate([
         Message(role="user", text="What is wrong in this dialog?", images=[a.sha256, b.sha256],
                 image_tokens={a.sha256: 1280, b.sha256: 342}, created=1_700_000_001.0),
         Message(role="assistant", text="The **OK** button is disabled.\n\n```python\nx = 1\n```",
@@ -62,7 +62,8 @@ def sample_conversation() -> Conversation:
                 error="HTTP 429: rate limited — wait a moment and retry."),
         Message(role="assistant", text="It was cut", status="interrupted",
                 created=1_700_000_300.0),
-    ]
-    for index, message in enumerate(conv.messages):
+    ]):
         message.id = f"m{index:03d}"
+        conv.append(message)
+    conv.updated = 1_700_000_900.5
     return conv

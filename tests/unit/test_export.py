@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import urllib.parse
 from html.parser import HTMLParser
@@ -34,7 +35,8 @@ def _hostile_conversation() -> Conversation:
                              "[docs](https://example.com/docs)\n\n![pic](https://evil.example/t.png)")
     conv.messages[1].reasoning = f"Thinking {EVIL}"
     conv.messages[5].error = f"Error {EVIL} Authorization: Bearer {FAKE_KEY}"
-    next(iter(conv.images.values())).original_name = 'x" onload="alert(1).png'
+    sha, first = next(iter(conv.images.items()))
+    conv.images[sha] = dataclasses.replace(first, original_name='x" onload="alert(1).png')
     return conv
 
 

@@ -17,7 +17,7 @@ from qwenvl_desktop.core.storage import dumps, save_conversation
 def _conv(cid: str, title: str, updated: float, *texts: str) -> Conversation:
     conv = Conversation(id=cid, title=title, updated=updated)
     for i, text in enumerate(texts):
-        conv.messages.append(Message(role="user" if i % 2 == 0 else "assistant", text=text))
+        conv.append(Message(role="user" if i % 2 == 0 else "assistant", text=text))
     conv.updated = updated   # append() touched it
     return conv
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import os
 import random
@@ -137,9 +138,8 @@ def test_reference_to_an_image_the_conversation_lost_is_dropped_on_save() -> Non
 
 
 def test_url_only_image_without_bytes_round_trips() -> None:
-    img = image(3)
-    img.data = b""
-    img.sha256 = "url-" + img.source_url
+    img = dataclasses.replace(image(3), data=b"")
+    img = dataclasses.replace(img, sha256="url-" + img.source_url)
     conv = Conversation(messages=[Message(role="user", images=[img.sha256])])
     conv.add_image(img)
     assert loads(dumps(conv), name=NAME) == conv
@@ -189,8 +189,8 @@ def test_newer_version_says_so_and_what_to_do() -> None:
     doc["version"] = FORMAT_VERSION + 1
     reason = _refused(_bytes(doc))
     assert reason == ("was saved by a newer version of Qwen-VL Desktop "
-                      f"(format {FORMAT_VERSION + 1}); "
-                      f"this version reads up to {FORMAT_VERSION} — update the app")
+                      f"(format {FORMAT_VERSION + 1}); this version reads up to "
+                      f"{FORMAT_VERSION} — update the app")
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", 1.5, None, True])
@@ -287,9 +287,9 @@ def test_missing_folder_and_unreadable_paths(tmp_path: Path) -> None:
 
 # --- migrations ------------------------------------------------------------------------
 
-def _v1_doc_with_old_title_field() -> dict[str, Any]:
+def _doc_with_old_title_field() -> dict[str, Any]:
     doc = _doc()
-    doc["version"] = 1
+    doc["version"] = FORMAT_VERSION
     doc["conversation"]["name"] = doc["conversation"].pop("title")
     return doc
 
@@ -300,14 +300,18 @@ def _rename_name_to_title(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+# The registry tests pretend the next format exists: the real steps stay untouched.
+NEXT = FORMAT_VERSION + 1
+
+
 def test_older_format_is_upgraded_through_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage, "FORMAT_VERSION", 2)
-    monkeypatch.setitem(storage.MIGRATIONS, 1, _rename_name_to_title)
-    loaded = loads(_bytes(_v1_doc_with_old_title_field()), name=NAME)
+    monkeypatch.setattr(storage, "FORMAT_VERSION", NEXT)
+    monkeypatch.setitem(storage.MIGRATIONS, NEXT - 1, _rename_name_to_title)
+    loaded = loads(_bytes(_doc_with_old_title_field()), name=NAME)
     assert loaded.title == sample_conversation().title
     assert loaded == sample_conversation()
     # And the current writer stamps the new version.
-    assert json.loads(dumps(loaded))["version"] == 2
+    assert json.loads(dumps(loaded))["version"] == NEXT
 
 
 def test_migration_steps_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -320,30 +324,29 @@ def test_migration_steps_run_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
             return doc
         return run
 
-    monkeypatch.setattr(storage, "FORMAT_VERSION", 4)
-    for n in (1, 2, 3):
+    monkeypatch.setattr(storage, "FORMAT_VERSION", NEXT + 2)
+    for n in (NEXT - 1, NEXT, NEXT + 1):
         monkeypatch.setitem(storage.MIGRATIONS, n, step(n))
     doc = _doc()
-    doc["version"] = 1
+    doc["version"] = NEXT - 1
     loads(_bytes(doc), name=NAME)
-    assert seen == [1, 2, 3]
+    assert seen == [NEXT - 1, NEXT, NEXT + 1]
 
 
 def test_missing_migration_step_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage, "FORMAT_VERSION", 3)
-    monkeypatch.delitem(storage.MIGRATIONS, 1)
-    monkeypatch.setitem(storage.MIGRATIONS, 2, lambda doc: doc)
+    monkeypatch.setattr(storage, "FORMAT_VERSION", NEXT + 1)
+    monkeypatch.setitem(storage.MIGRATIONS, NEXT, lambda doc: doc)
     doc = _doc()
-    doc["version"] = 1
+    doc["version"] = NEXT - 1
     assert "can no longer upgrade" in _refused(_bytes(doc))
 
 
 def test_migration_of_a_damaged_old_file_does_not_crash(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(storage, "FORMAT_VERSION", 2)
-    monkeypatch.setitem(storage.MIGRATIONS, 1, _rename_name_to_title)
+    monkeypatch.setattr(storage, "FORMAT_VERSION", NEXT)
+    monkeypatch.setitem(storage.MIGRATIONS, NEXT - 1, _rename_name_to_title)
     doc = _doc()
-    doc["version"] = 1   # has "title", not "name": the migration's KeyError must be caught
-    assert "could not be upgraded from format 1" in _refused(_bytes(doc))
+    doc["version"] = NEXT - 1  # has "title", not "name": the migration's KeyError is caught
+    assert f"could not be upgraded from format {NEXT - 1}" in _refused(_bytes(doc))
 
 
 # --- atomic saves ----------------------------------------------------------------------
@@ -460,9 +463,9 @@ def test_thousand_messages_and_forty_large_images_load_correctly(tmp_path: Path)
         shown = [images[i // 25].sha256] if i % 25 == 0 else []
         if i % 100 == 50:
             shown.append(images[rng.randrange(40)].sha256)   # a shared image, stored once
-        conv.messages.append(Message(role="user" if i % 2 == 0 else "assistant",
-                                     text=f"message {i} " + "lorem ipsum " * 40,
-                                     images=shown, created=1_700_000_000.0 + i))
+        conv.append(Message(role="user" if i % 2 == 0 else "assistant",
+                            text=f"message {i} " + "lorem ipsum " * 40,
+                            images=shown, created=1_700_000_000.0 + i))
     path = tmp_path / "big.qwenvl"
     save_conversation(conv, path)
     assert path.stat().st_size < 40 * 300_000 * 4 // 3 + 1_000_000   # each image once
