@@ -5,44 +5,23 @@ the single shared `httpx.AsyncClient`, and hands them to the chat client and the
 conversation library. The window and the terminal command both start here; tests
 pass their own HTTP client or key store instead of patching.
 
-`send_turn` is the chat turn itself, Qt-free: it appends the person's message, streams
-the answer into an assistant message and records where it came from. Whatever goes
-wrong, the person's turn and any partial answer stay in the conversation.
+The chat turn itself is `core.turn.send_turn`; the window runs it through its session
+(`core.session`), the terminal command directly.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 import httpx
 
 from .core import paths
 from .core.api.client import ChatClient
-from .core.api.types import ChatParams, ChatResult, ContentDelta, ReasoningDelta, StreamEvent
-from .core.catalog import Catalog, Model, Provider
-from .core.conversation import Conversation, Message, MessageStatus, Provenance
-from .core.errors import (
-    CancelledByUser,
-    ConfigError,
-    KeyStoreError,
-    MissingKeyError,
-    NetworkError,
-    ProviderError,
-    QwenVLError,
-    StreamError,
-    explain,
-    redact,
-)
-from .core.images import PreparedImage
+from .core.catalog import Catalog, Provider
+from .core.errors import ConfigError, KeyStoreError, MissingKeyError, QwenVLError, explain
 from .core.library import ConversationLibrary
 from .core.logs import redact_http_library_logs
-from .core.media import PreparedMedia
 from .core.model_lists import (
     ModelListCache,
     ModelListing,
@@ -52,12 +31,8 @@ from .core.model_lists import (
 )
 from .core.secrets import KeyStore
 from .core.settings import Settings, catalog_for
-from .core.url_credentials import clean_url
 
-__all__ = ["ProgressCallback", "RefreshOutcome", "Services", "send_turn"]
-
-EventCallback = Callable[[StreamEvent], None]
-ProgressCallback = Callable[[Conversation, Message], None]
+__all__ = ["RefreshOutcome", "Services", "make_http_client"]
 
 
 def make_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -221,139 +196,3 @@ class Services:
     async def aclose(self) -> None:
         if self._owns_http:
             await self.http.aclose()
-
-
-# --- one chat turn ----------------------------------------------------------------------
-
-def _status_for(exc: BaseException) -> MessageStatus:
-    if isinstance(exc, CancelledByUser | asyncio.CancelledError | KeyboardInterrupt):
-        return "stopped"
-    if isinstance(exc, StreamError | NetworkError):
-        return "interrupted"
-    return "error"
-
-
-@dataclass
-class _Answer:
-    """The assistant message being streamed, and the clock that times it."""
-
-    message: Message
-    clock: Callable[[], float]
-    started: float
-    result: ChatResult = field(default_factory=ChatResult)
-
-    def add(self, event: StreamEvent) -> None:
-        if (self.result.first_token_s is None
-                and isinstance(event, ContentDelta | ReasoningDelta) and event.text):
-            self.result.first_token_s = self.clock() - self.started
-        self.result.add(event)
-
-    def sync(self) -> None:
-        """Copy what has arrived into the message (joins once, not per token)."""
-        self.message.text = self.result.text
-        self.message.reasoning = self.result.reasoning
-
-    def finish(self, status: MessageStatus, error: str = "") -> None:
-        self.sync()
-        self.result.total_s = self.clock() - self.started
-        self.message.status = status
-        self.message.error = error
-        prov = self.message.provenance
-        if prov is not None:
-            prov.usage = self.result.usage
-            prov.finish_reason = self.result.finish_reason
-            prov.first_token_s = self.result.first_token_s
-            prov.total_s = self.result.total_s
-            prov.retries = self.result.retries
-
-
-def _user_message(conversation: Conversation, text: str,
-                  images: Sequence[PreparedImage | PreparedMedia]) -> Message:
-    message = Message(role="user", text=text)
-    for item in images:
-        frames = item.frames if isinstance(item, PreparedMedia) else (item,)
-        for image in frames:
-            digest = conversation.add_image(image.to_stored())
-            if digest not in message.images:
-                message.images.append(digest)
-            message.image_tokens[digest] = image.tokens
-        if isinstance(item, PreparedMedia):
-            message.media.append(item.to_group())
-    return message
-
-
-async def send_turn(
-    client: ChatClient,
-    conversation: Conversation,
-    provider: Provider,
-    model: Model,
-    params: ChatParams,
-    text: str,
-    images: Sequence[PreparedImage | PreparedMedia] = (),
-    *,
-    api_key: str | None,
-    drop_old_images: bool = False,
-    on_event: EventCallback | None = None,
-    on_progress: ProgressCallback | None = None,
-    progress_interval: float = 2.0,
-    clock: Callable[[], float] = time.monotonic,
-) -> Message:
-    """Ask `model` the person's `text` (and `images`) as the next turn of `conversation`.
-
-    Appends the user message and an assistant message that fills as the answer
-    streams; calls `on_event` for every event and `on_progress` at most every
-    `progress_interval` seconds while streaming (for autosave) and once when the turn
-    ends, however it ends. On any error the partial answer is kept, its status set to
-    stopped/interrupted/error with the explained error text, and the error re-raised.
-    Returns the assistant message.
-    """
-    conversation.append(_user_message(conversation, text, images))
-    wire = conversation.to_wire(drop_old_images=drop_old_images,
-                                prefer_urls=provider.fetches_image_urls)
-    answer = _Answer(
-        message=Message(role="assistant", status="streaming", provenance=Provenance(
-            provider=provider.id, model=model.id, region=provider.region,
-            base_url=redact(clean_url(provider.base_url)), params=params.to_dict())),
-        clock=clock, started=clock(),
-    )
-    answer.result.model = model.id
-    conversation.append(answer.message)
-    if not conversation.provider_id:
-        conversation.provider_id, conversation.model_id = provider.id, model.id
-    last_progress = answer.started
-    events = client.stream_chat(provider, model, wire, params, api_key=api_key)
-    try:
-        # aclosing: if a callback raises, the connection is still closed at once.
-        async with aclosing(cast(AsyncGenerator[StreamEvent, None], events)):
-            async for event in events:
-                answer.add(event)
-                if on_event is not None:
-                    on_event(event)
-                if on_progress is not None and clock() - last_progress >= progress_interval:
-                    last_progress = clock()
-                    answer.sync()
-                    on_progress(conversation, answer.message)
-    except BaseException as exc:
-        if isinstance(exc, ProviderError) and len(exc.partial_text) > len(answer.result.text):
-            answer.result = _with_partial(answer.result, exc)
-        status = _status_for(exc)
-        answer.finish(status, "" if status == "stopped" else explain(exc))
-        conversation.touch()
-        if on_progress is not None:
-            on_progress(conversation, answer.message)
-        raise
-    answer.finish("complete")
-    conversation.touch()
-    if on_progress is not None:
-        on_progress(conversation, answer.message)
-    return answer.message
-
-
-def _with_partial(result: ChatResult, exc: ProviderError) -> ChatResult:
-    """A result holding the partial text the error carries (longer than what we saw)."""
-    fixed = ChatResult(usage=result.usage, finish_reason=result.finish_reason,
-                       model=result.model, first_token_s=result.first_token_s,
-                       retries=result.retries)
-    fixed.add(ContentDelta(exc.partial_text))
-    fixed.add(ReasoningDelta(exc.partial_reasoning or result.reasoning))
-    return fixed

@@ -32,8 +32,10 @@ from ..core.images import (
 from ..core.media import PreparedMedia
 from ..core.opened_files import review_opened_conversation
 from ..core.storage import load_conversation, save_conversation
+from ..core.throttle import Throttle
+from ..core.turn import Turn, send_turn
 from ..core.url_credentials import UrlCredentials, split_url_credentials
-from ..services import Services, send_turn
+from ..services import Services
 from .annotate import detections_json, write_annotated
 from .media_inputs import is_media_source, prepare_media_source
 
@@ -41,6 +43,7 @@ __all__ = ["run_ask"]
 
 CUSTOM_KEY_ENV = "QWENVL_API_KEY"
 DEFAULT_PROVIDER = "dashscope-intl"
+SAVE_EVERY_S = 2.0          # while the answer streams; and once when the turn ends
 
 
 def run_ask(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -279,19 +282,35 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
     conversation.params = params
     target: Path | None = args.save or args.continue_file
 
-    def save(conv: Conversation, _message: Message) -> None:
-        if target is not None:
-            if conv.title == "New conversation":
-                conv.title = conv.auto_title()
-            save_conversation(conv, target)
+    turns: list[Turn] = []
 
+    def save() -> None:
+        if target is None:
+            return
+        for turn in turns:
+            turn.sync()                      # what has arrived so far goes into the file
+        if conversation.title == "New conversation":
+            conversation.title = conversation.auto_title()
+        save_conversation(conversation, target)
+
+    throttle = Throttle(save, SAVE_EVERY_S)
     printer = None if args.json else _Printer(sys.stdout, sys.stderr)
+
+    def on_event(event: StreamEvent) -> None:
+        if printer is not None:
+            printer(event)
+        throttle()
+
+    def on_end(_turn: Turn) -> None:
+        throttle.cancel()
+        save()
+
     try:
         message = await send_turn(
             services.client, conversation, choice.provider, choice.model, params,
             args.prompt, images, api_key=choice.api_key,
             drop_old_images=services.settings.drop_old_images,
-            on_event=printer, on_progress=save)
+            on_start=turns.append, on_event=on_event, on_end=on_end)
     except Exception as exc:
         failed = conversation.messages[-1]
         if printer is not None:

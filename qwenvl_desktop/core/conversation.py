@@ -82,6 +82,10 @@ class StoredImage:
             return self.source_url
         return self.data_uri()
 
+    def wire_part(self, *, prefer_url: bool = False) -> ImagePart:
+        """The image on the wire, with the size it was prepared at."""
+        return ImagePart(self.wire_url(prefer_url=prefer_url), self.width, self.height)
+
 
 # base64 is computed in slices of this many bytes (a multiple of 3): one C call holds
 # the interpreter lock, and 1 MB at once took 13-20 ms on a loaded 2-core machine — a
@@ -104,10 +108,6 @@ def _is_canonical_base64(text: str, data: bytes) -> bool:
     last = binascii.b2a_base64(data[len(data) - tail:], newline=False).decode("ascii") \
         if data else ""
     return text.endswith(last)
-
-    def wire_part(self, *, prefer_url: bool = False) -> ImagePart:
-        """The image on the wire, with the size it was prepared at."""
-        return ImagePart(self.wire_url(prefer_url=prefer_url), self.width, self.height)
 
 
 @dataclass

@@ -5,6 +5,7 @@ The tree (the CLI's exit codes and the window's inline messages both come from i
     QwenVLError
     ├── ConfigError                 bad settings, unknown provider/model, bad parameter
     │   └── ParameterError          a parameter the provider refuses or an out-of-range value
+    ├── BusyError                   the conversation is answering; the action must wait
     ├── KeyStoreError               keyring trouble (no secure backend, locked, refused)
     │   └── MissingKeyError         no key for this provider anywhere
     ├── InputError                  a file or image the person gave us is unusable   (exit 7)
@@ -54,6 +55,7 @@ __all__ = [
     "Advice",
     "AuthenticationError",
     "BadRequestError",
+    "BusyError",
     "CancelledByUser",
     "ConfigError",
     "ContentFilterError",
@@ -111,6 +113,10 @@ class ParameterError(ConfigError):
     """A request parameter the chosen provider/model does not accept."""
 
     kind = "parameter"
+
+
+class BusyError(QwenVLError):
+    """The conversation is still answering: stop it or wait before doing this."""
 
 
 class KeyStoreError(QwenVLError):

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -37,7 +37,6 @@ from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.errors import QwenVLError, explain
 
 if TYPE_CHECKING:
-    from qwenvl_desktop.core.api.client import ChatClient
     from qwenvl_desktop.core.images import PreparedImage
     from qwenvl_desktop.core.media import PreparedMedia
     from qwenvl_desktop.services import Services
@@ -188,7 +187,7 @@ class ChatController(QObject):
 
     async def _run(self, turn: _Turn, provider: Provider, model: Model, params: ChatParams,
                    text: str, prepare: PrepareImages | None) -> None:
-        from qwenvl_desktop.services import send_turn
+        from qwenvl_desktop.core.turn import Turn, send_turn
 
         conv = turn.conversation
         try:
@@ -201,8 +200,8 @@ class ChatController(QObject):
             except asyncio.CancelledError:
                 return
 
-            def started() -> None:
-                turn.user, turn.answer = conv.messages[-2], conv.messages[-1]
+            def started(core_turn: Turn) -> None:
+                turn.user, turn.answer = core_turn.question, core_turn.answer
                 self.turn_started.emit(conv.id, turn.user.id, turn.answer.id)
 
             def on_event(event: StreamEvent) -> None:
@@ -218,16 +217,12 @@ class ChatController(QObject):
                     self.retrying.emit(conv.id, answer_id, retry_notice(
                         event.delay, event.attempt, event.reason))
 
-            def on_progress(_conv: Conversation, _message: Message) -> None:
-                self.progress.emit(conv.id)
-
-            client = cast("ChatClient", _StartNotifier(self._source, started))
             try:
                 await send_turn(
-                    client, conv, provider, model, params, text, images,
+                    self._source, conv, provider, model, params, text, images,
                     api_key=self._services.api_key(provider),
                     drop_old_images=self._services.settings.drop_old_images,
-                    on_event=on_event, on_progress=on_progress)
+                    on_start=started, on_event=on_event)
             except asyncio.CancelledError:
                 pass            # send_turn marked the answer stopped; nothing to add
             except Exception:

@@ -1,4 +1,4 @@
-"""`services.send_turn`, the chat turn both front ends use, against the loopback server.
+"""`core.turn.send_turn`, the chat turn both front ends use, against the loopback server.
 
 Real sockets, real httpx, the real chat client: what the server sends and what it
 received are the evidence. Each turn runs under `asyncio.run` in an ordinary test
@@ -17,13 +17,14 @@ import httpx
 import pytest
 from PIL import Image
 
+from qwenvl_desktop.core.api import request as request_module
 from qwenvl_desktop.core.api.client import ChatClient
 from qwenvl_desktop.core.api.types import ChatParams, ContentDelta, ReasoningDelta, StreamEvent
 from qwenvl_desktop.core.catalog import Model, Provider, load_builtin
 from qwenvl_desktop.core.conversation import Conversation, Message, MessageStatus
 from qwenvl_desktop.core.errors import AuthenticationError, InterruptedStream
 from qwenvl_desktop.core.images import PreparedImage, prepare_image
-from qwenvl_desktop.services import send_turn
+from qwenvl_desktop.core.turn import Turn, send_turn
 from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, Script
 
 PROVIDER = "dashscope-intl"
@@ -162,21 +163,20 @@ def test_an_interrupted_stream_keeps_the_turn_and_the_partial_answer(
         server: ProviderServer, script: Script, cause: str) -> None:
     server.enqueue(script)
     conv = Conversation()
-    progress: list[tuple[MessageStatus, str]] = []
+    ended: list[tuple[MessageStatus, str]] = []
 
-    def on_progress(_conv: Conversation, message: Message) -> None:
-        progress.append((message.status, message.text))
+    def on_end(turn: Turn) -> None:
+        ended.append((turn.answer.status, turn.answer.text))
 
     with pytest.raises(InterruptedStream):
-        asyncio.run(ask(server, conv, "Count to six", on_progress=on_progress,
-                        progress_interval=3600))
+        asyncio.run(ask(server, conv, "Count to six", on_end=on_end))
     user, answer = conv.messages
     assert (user.role, user.text) == ("user", "Count to six")
     assert answer.status == "interrupted"
     assert answer.text == "one two three"
     assert cause in answer.error
     assert "what arrived is kept" in answer.error
-    assert progress == [("interrupted", "one two three")]
+    assert ended == [("interrupted", "one two three")]
     # The partial answer is history the person saw: it is sent with the next turn.
     assert [m.text for m in conv.to_wire()] == ["Count to six", "one two three"]
 
@@ -205,7 +205,7 @@ def test_cancelling_stops_the_turn_keeps_the_partial_answer_and_closes_the_strea
         server: ProviderServer) -> None:
     server.enqueue(Script(content="first second third fourth", stall=True, fault_after=2))
     conv = Conversation()
-    progress: list[MessageStatus] = []
+    ended: list[MessageStatus] = []
 
     async def scenario() -> None:
         two_pieces = asyncio.Event()
@@ -218,8 +218,8 @@ def test_cancelling_stops_the_turn_keeps_the_partial_answer_and_closes_the_strea
                     two_pieces.set()
 
         task = asyncio.create_task(ask(
-            server, conv, "Tell me", on_event=on_event, progress_interval=3600,
-            on_progress=lambda _c, m: progress.append(m.status)))
+            server, conv, "Tell me", on_event=on_event,
+            on_end=lambda turn: ended.append(turn.answer.status)))
         await two_pieces.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -231,42 +231,114 @@ def test_cancelling_stops_the_turn_keeps_the_partial_answer_and_closes_the_strea
     assert answer.status == "stopped"
     assert answer.text == "first second"
     assert answer.error == ""                          # stopping is not an error
-    assert progress == ["stopped"]
+    assert ended == ["stopped"]
     assert server.wait_for_client_close(1) >= 1        # the connection was closed
 
 
-# --- progress -----------------------------------------------------------------------------
+# --- hooks ---------------------------------------------------------------------------------
 
-def test_progress_is_reported_while_streaming_and_once_at_the_end(
+def test_start_comes_before_the_request_and_end_once_after_the_answer(
         server: ProviderServer) -> None:
     server.enqueue(Script(content="alpha beta gamma delta"))
     conv = Conversation()
-    seen: list[tuple[MessageStatus, str]] = []
+    seen: list[str] = []
 
-    def on_progress(progress_conv: Conversation, message: Message) -> None:
-        assert progress_conv is conv
-        seen.append((message.status, message.text))
+    def on_start(turn: Turn) -> None:
+        assert turn.conversation is conv
+        assert turn.asked
+        assert conv.messages[-2:] == [turn.question, turn.answer]
+        assert turn.answer.status == "streaming"
+        assert server.requests == []                   # not sent yet
+        seen.append("start")
 
-    answer = asyncio.run(ask(server, conv, "Go", on_progress=on_progress,
-                             progress_interval=0.0))
-    assert seen[-1] == ("complete", "alpha beta gamma delta")
-    streaming = [text for status, text in seen[:-1]]
-    assert streaming, "no progress while streaming"
-    assert all(status == "streaming" for status, _ in seen[:-1])
-    # Each snapshot holds everything received so far.
-    assert all(answer.text.startswith(text) for text in streaming)
-    assert streaming == sorted(streaming, key=len)
+    def on_event(event: StreamEvent) -> None:
+        if isinstance(event, ContentDelta):
+            seen.append("delta")
+
+    def on_end(turn: Turn) -> None:
+        seen.append(f"end:{turn.answer.status}:{turn.answer.text}")
+
+    answer = asyncio.run(ask(server, conv, "Go", on_start=on_start, on_event=on_event,
+                             on_end=on_end))
+    assert seen[0] == "start"
+    assert seen[-1] == "end:complete:alpha beta gamma delta"
+    assert seen.count("delta") >= 2
+    assert answer.text == "alpha beta gamma delta"
 
 
-def test_without_progress_interval_elapsing_progress_comes_once_at_the_end(
+def test_sync_puts_what_has_arrived_into_the_message_mid_answer(
         server: ProviderServer) -> None:
     server.enqueue(Script(content="alpha beta gamma delta"))
     conv = Conversation()
-    seen: list[Message] = []
-    answer = asyncio.run(ask(server, conv, "Go", on_progress=lambda _c, m: seen.append(m),
-                             progress_interval=3600))
-    assert seen == [answer]
-    assert answer.status == "complete"
+    synced: list[str] = []
+    turns: list[Turn] = []
+
+    def on_event(event: StreamEvent) -> None:
+        if isinstance(event, ContentDelta):
+            turns[0].sync()
+            synced.append(turns[0].answer.text)
+
+    asyncio.run(ask(server, conv, "Go", on_start=turns.append, on_event=on_event))
+    assert synced[-1] == "alpha beta gamma delta"
+    assert synced == sorted(synced, key=len)
+    assert all("alpha beta gamma delta".startswith(text) for text in synced)
+
+
+def test_the_request_body_is_serialised_once(server: ProviderServer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = request_module.serialize_body
+
+    def counting(body: dict[str, Any]) -> bytes:
+        calls.append(1)
+        return real(body)
+
+    monkeypatch.setattr(request_module, "serialize_body", counting)
+    provider, model = target(server)
+    server.enqueue(Script(content="Seen."))
+    asyncio.run(ask(server, Conversation(), "What?", [image((9, 9, 9), provider, model)]))
+    assert len(calls) == 1
+    assert server.requests[-1].body == real(server.requests[-1].json)
+
+
+# --- branches ------------------------------------------------------------------------------
+
+def test_answering_again_adds_a_branch_and_sends_the_history_up_to_the_question(
+        server: ProviderServer) -> None:
+    from qwenvl_desktop.core.turn import answer_again
+
+    server.enqueue(Script(content="One."), Script(content="Two."), Script(content="One again."))
+    conv = Conversation()
+    asyncio.run(ask(server, conv, "First"))
+    asyncio.run(ask(server, conv, "Second"))
+    first_question = conv.messages[0]
+    provider, model = target(server)
+
+    async def again() -> Message:
+        async with httpx.AsyncClient() as http:
+            client = ChatClient(http, connect_timeout=5.0, read_timeout=5.0, max_retries=0)
+            return await answer_again(client, conv, first_question.id, provider, model,
+                                      ChatParams(), api_key=DEFAULT_KEY)
+
+    answer = asyncio.run(again())
+    assert [m.text for m in conv.messages] == ["First", "One again."]
+    assert conv.branch_position(answer.id) == (2, 2)
+    assert [m["content"] for m in server.requests[-1].json["messages"]] == ["First"]
+    conv.switch_branch(answer.id, -1)
+    assert [m.text for m in conv.messages] == ["First", "One.", "Second", "Two."]
+
+
+def test_an_edited_question_goes_beside_the_original(server: ProviderServer) -> None:
+    server.enqueue(Script(content="One."), Script(content="Two."), Script(content="Edited."))
+    conv = Conversation()
+    asyncio.run(ask(server, conv, "First"))
+    asyncio.run(ask(server, conv, "Second"))
+    second = conv.messages[2]
+    asyncio.run(ask(server, conv, "Second, edited", sibling_of=second.id))
+    assert [m.text for m in conv.messages] == ["First", "One.", "Second, edited", "Edited."]
+    assert conv.siblings(second.id)[0] == second.id
+    assert [m["content"] for m in server.requests[-1].json["messages"]] == [
+        "First", "One.", "Second, edited"]
 
 
 # --- images in a long conversation ---------------------------------------------------------

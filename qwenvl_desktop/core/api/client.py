@@ -46,7 +46,7 @@ from ..url_credentials import UrlCredentials
 from .error_parsing import error_from_response, is_retryable_status, with_context
 from .model_listing import MAX_LIST_BYTES, parse_model_ids
 from .partial import PartialAnswer
-from .request import auth_headers, build_request, serialize_body
+from .request import auth_headers, build_request
 from .stream import StreamDecoder, completion_to_events
 from .think_tags import ThinkTagFilter
 from .types import (
@@ -124,7 +124,7 @@ class ChatClient:
                         messages: Sequence[ChatMessage], params: ChatParams, *,
                         api_key: str | None) -> AsyncGenerator[StreamEvent, None]:
         spec = build_request(provider, model, messages, params, api_key=api_key)
-        body = serialize_body(spec.json)
+        body = spec.body
         url = self._wire_url(provider, spec.url)
         attempt = 0
         while True:

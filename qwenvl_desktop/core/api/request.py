@@ -4,7 +4,8 @@ Everything provider-specific about *sending* lives here: where the model name go
 (Segmind puts it in the URL path), which header carries the key, whether the body asks
 for a stream, which parameters are sent and within which ranges, how system messages
 reach models and providers that do not take them, and the request-size limit. Nothing
-here touches the network: the client sends exactly `serialize_body(spec.json)`.
+here touches the network: the client sends exactly `spec.body`, i.e.
+`serialize_body(spec.json)`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class HttpRequestSpec:
     """Whether the body asks for a streamed answer (SSE or chunked JSON)."""
     body_bytes: int
     """Size of `serialize_body(json)`, checked against the provider's limit."""
+    body: bytes = b""
+    """`serialize_body(json)`: made once, measured, and sent as it is (a body with
+    images is megabytes of JSON; encoding it twice cost as much again)."""
 
 
 def serialize_body(body: dict[str, Any]) -> bytes:
@@ -248,7 +252,8 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     # DashScope takes its extras (enable_thinking, top_k, ...) at the top level.
     body.update(fields)
 
-    size = len(serialize_body(body))
+    encoded = serialize_body(body)
+    size = len(encoded)
     limit = provider.max_body_bytes
     if limit and size > limit:
         shown = _mb(size)
@@ -267,4 +272,4 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
         **auth,
     }
     return HttpRequestSpec(method="POST", url=provider.chat_url(model.id), headers=headers,
-                           json=body, stream=stream, body_bytes=size)
+                           json=body, stream=stream, body_bytes=size, body=encoded)
