@@ -7,10 +7,12 @@ or an index that is missing or damaged, is simply rebuilt from the files. Files 
 cannot be read are reported with the reason and left exactly where they are.
 Deleting moves the file into `trash/`, so nothing is destroyed by a misclick.
 
-Autosave while an answer streams must not block the window on `fsync`: `save_soon`
-serialises the conversation on the caller's thread (so later changes cannot leak into
-the snapshot) and writes it on the library's one writer thread, in submission order, so
-an older snapshot can never overwrite a newer one. Every other operation on a
+Autosave while an answer streams must not block the window: `save_soon` takes a
+snapshot of the conversation on the caller's thread (a copy of the messages that shares
+the immutable images: well under a millisecond, so later changes cannot leak into it),
+and the library's one writer thread serialises and writes it, in submission order, so
+an older snapshot can never overwrite a newer one. (Serialising on the caller's thread
+took 290 ms with 20 × 1 MB images.) Every other operation on a
 conversation (`load`, `save`, `rename`, `delete`) first waits for that conversation's
 writes still queued, so none of them sees a file older than what was already saved.
 The list is updated at once from the snapshot; the index file is rewritten by the
@@ -30,9 +32,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from . import storage
 from .conversation import Conversation
 from .errors import ConversationFileError
-from .storage import FILE_SUFFIX, atomic_write, dumps, load_conversation, save_conversation
+from .storage import FILE_SUFFIX, atomic_write, load_conversation, save_conversation
 
 __all__ = ["ConversationLibrary", "ConversationSummary"]
 
@@ -143,25 +146,24 @@ class ConversationLibrary:
         return path
 
     def save_soon(self, conv: Conversation) -> Future[Path]:
-        """Snapshot the conversation now and write it atomically on the writer thread.
+        """Snapshot the conversation now; serialise and write it on the writer thread.
 
         The list shows the snapshot at once. The future fails with ConversationFileError
         when the file cannot be written (the earlier copy is then unchanged).
         """
         path = self.path_for(conv.id)
-        data = dumps(conv)
+        snapshot = conv.snapshot()
         entry = _Entry(title=conv.title, updated=conv.updated,
                        message_count=len(conv.messages), preview=_preview(conv),
                        mtime_ns=-1, size=-1)          # the file's stamp: once written
-        text = _search_text(conv)
         with self._lock:
             self._scan_entries_only()[conv.id] = entry
             self._text_cache.pop(conv.id, None)
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1,
                                                   thread_name_prefix="library-writer")
-            future = self._writer.submit(self._write_snapshot, conv.id, path, data, entry,
-                                         text)
+            future = self._writer.submit(self._write_snapshot, conv.id, path, snapshot,
+                                         entry)
             self._queued[conv.id] = future
         return future
 
@@ -177,15 +179,18 @@ class ConversationLibrary:
             # The writer runs saves in order: the last queued one done means all are.
             wait_futures(futures)
 
-    def _write_snapshot(self, cid: str, path: Path, data: bytes, entry: _Entry,
-                        text: str) -> Path:
-        """On the writer thread: write one snapshot, then stamp its entry and the index."""
+    def _write_snapshot(self, cid: str, path: Path, snapshot: Conversation,
+                        entry: _Entry) -> Path:
+        """On the writer thread: serialise and write one snapshot, then stamp its entry
+        and the index."""
         try:
+            chunks = storage.dump_chunks(snapshot)
+            text = _search_text(snapshot)
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, data)
+            atomic_write(path, chunks)
             stat = path.stat()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
+        except (OSError, ValueError) as exc:
+            reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
             raise ConversationFileError(
                 path.name, f"could not be saved: {reason} (any earlier copy is unchanged)"
             ) from exc

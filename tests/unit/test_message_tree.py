@@ -150,14 +150,15 @@ def test_a_snapshot_does_not_change_with_the_conversation() -> None:
     answer = conv.append(Message(role="assistant", text="partial", status="streaming"))
     snap = conv.snapshot()
     answer.text, answer.status = "partial and more", "complete"
-    q1.images.append("0" * 64)
+    answer.images.append("0" * 64)
     conv.append(Message(role="user", text="Q2"))
     conv.title = "Renamed"
     assert texts(snap) == ["Q1", "partial"]
     assert snap.messages[1].status == "streaming"
-    assert snap.messages[0].images == [picture.sha256]
+    assert snap.messages[1].images == []
     assert snap.title == "Live"
     assert snap.images[picture.sha256] is picture        # shared, not copied
+    assert snap.messages[0] is q1                         # finished: shared as well
 
 
 def test_an_image_is_encoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
