@@ -124,7 +124,7 @@ def main() -> int:
         # 1. Locate…: the person types what to find; the prompt goes into the composer.
         window.composer.add_image_bytes(dialog_screenshot(), "export-error.png")
         await wait_for(lambda: len(window.composer.attachments()) == 1)
-        provider, model = window.chat.target()
+        provider, model = window.models.target()
         dialog = LocateDialog(model, window)
         dialog.show()
         dialog.move(window.x() + 420, window.y() + 300)

@@ -152,11 +152,12 @@ class _Session:
             keystore=KeyStore(MemoryKeyring(), environ={}))
         services.keystore.set(services.catalog.get(PROVIDER_ID), DEFAULT_KEY)
         self.window = window = MainWindow.build(services)
-        window.controller.content_delta.connect(self._on_delta)
-        window.controller.refused.connect(lambda _conv, reason: self.refusals.append(reason))
+        window.session.events.content_delta.connect(self._on_delta)
+        window.session.events.refused.connect(
+            lambda _conv, refusal: self.refusals.append(refusal.text))
         window.composer.error.connect(self.refusals.append)
         window.show()
-        provider, model = window.chat.target()
+        provider, model = window.models.target()
         require((provider.id, model.id) == (PROVIDER_ID, MODEL_ID),
                 f"the window chose {provider.id} / {model.id}")
         platform = QApplication.platformName()
@@ -188,7 +189,7 @@ class _Session:
             answer = conv.messages[-1] if conv.messages else None
             return bool(self.refusals) or (
                 answer is not None and answer.role == "assistant"
-                and answer.status != "streaming" and not window.controller.is_streaming(conv.id)
+                and answer.status != "streaming" and not window.session.is_streaming(conv.id)
                 and window.transcript.streaming_message_id is None)
 
         await until(ended)

@@ -66,6 +66,16 @@ class StoredImage:
     def base64(self) -> str:
         return self.encoded().decode("ascii")
 
+    def evolve(self, **changes: Any) -> StoredImage:
+        """A copy with `changes` (images are immutable), keeping the encodings already
+        made when the bytes and the type stay the same."""
+        twin = dataclasses.replace(self, **changes)
+        if "data" not in changes:
+            for key in ("_base64", "_data_uri") if "mime" not in changes else ("_base64",):
+                if key in self.__dict__:
+                    twin.__dict__[key] = self.__dict__[key]
+        return twin
+
     def with_base64(self, text: str) -> StoredImage:
         """This image, told its base64 text (as read from a file) so it is not encoded
         again; text that is not this image's standard encoding is ignored."""
@@ -235,14 +245,6 @@ class Conversation(MessageTree):
         self.restore_branch(removed)
         for sha, image in removed.images.items():
             self.images.setdefault(sha, image)
-
-    def truncate_after(self, message_id: str, *, keep: bool) -> None:
-        """Interim, until the window uses branches: drop what follows `message_id`."""
-        if keep:
-            for child in self.children_of(message_id):
-                self.remove(child)
-        else:
-            self.remove(message_id)
 
     def prune_images(self) -> None:
         """Forget images no message of any branch refers to any more."""

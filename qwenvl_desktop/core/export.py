@@ -12,6 +12,7 @@ Both write the visible branch of a conversation (the one on screen), not the oth
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 import urllib.parse

@@ -139,9 +139,10 @@ def _images_without_bytes(conv: Conversation) -> list[tuple[str, str]]:
     """(name, the address the file gives) of each image held without its bytes; every
     image with bytes forgets the address the file names for it (see the module)."""
     missing: list[tuple[str, str]] = []
-    for image in conv.images.values():
+    for sha, image in list(conv.images.items()):
         if image.data:
-            image.source_url = ""
+            if image.source_url:
+                conv.images[sha] = image.evolve(source_url="")    # images are immutable
         else:
             missing.append((image.original_name or "image", image.source_url))
     return missing
@@ -149,7 +150,7 @@ def _images_without_bytes(conv: Conversation) -> list[tuple[str, str]]:
 
 def _clean_provenance(conv: Conversation) -> bool:
     changed = False
-    for message in conv.messages:
+    for message in conv.all_messages():          # every branch: all of them are saved
         prov = message.provenance
         if prov is not None and prov.base_url:
             clean = clean_url(prov.base_url)

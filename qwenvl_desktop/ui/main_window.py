@@ -1,12 +1,22 @@
 """The main window: conversation list | model bar, transcript over composer | parameters.
 
-Built in two steps for a fast start (BRIEF §7): `MainWindow(ui_state)` makes only the
-frame and menus, so it can be shown before anything heavy is imported; then
-`attach(services)` builds the panes on the real services (markdown, Pillow, httpx and
-the keyring are imported there). Tests call `MainWindow.build(services)`.
+Built in two steps for a fast start: `MainWindow(ui_state)` makes only the frame and
+menus, so it can be shown before anything heavy is imported; then `attach(services)`
+builds the panes on the real services (markdown, Pillow, httpx and the keyring are
+imported there). Tests call `MainWindow.build(services)`.
 
-Closing is driven from `closeEvent` (BRIEF §6: awaiting after Qt's loop has quit
-fails): stop streams, autosave, save settings, close the HTTP client, then close.
+This is the one place the window is wired. The state — open conversations, the shown
+one, edits, streams, deletions to undo, autosave — is the Qt-free `ChatSession`
+(core/session); the parts in `window/` are views on it, each built with only the
+widgets and callables it uses:
+
+    ModelChoice        model bar, parameter panel, keys: what a turn is sent with
+    ConversationsView  the list, the shown conversation, start-up restore
+    TurnView           composer and transcript links → session; session events → transcript
+    FileActions        open, save, export, rename, delete conversations
+
+Closing is driven from `closeEvent` (awaiting after Qt's loop has quit fails): stop
+streams, autosave, save settings, close the HTTP client, then close.
 """
 
 from __future__ import annotations
@@ -30,22 +40,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .main_window_state import WindowState
+from .window.state import WindowState
 
 if TYPE_CHECKING:
     from qwenvl_desktop.core.conversation import Conversation
+    from qwenvl_desktop.core.session import ChatSession
     from qwenvl_desktop.services import Services
 
-    from .chat_controller import ChatController
     from .composer import Composer
     from .conversation_list import ConversationList
-    from .main_window_chat import ChatActions
-    from .main_window_files import FileActions
-    from .main_window_turns import TurnActions
     from .model_bar import ModelBar
     from .param_panel import ParamPanel
+    from .stream_worker import StreamWorker
     from .transcript import Transcript
     from .transcript_panels import Banner, WelcomePanel
+    from .window.conversations import ConversationsView
+    from .window.files import FileActions
+    from .window.models import ModelChoice
+    from .window.turns import TurnView
 
 __all__ = ["MainWindow"]
 
@@ -91,13 +103,9 @@ class MainWindow(QMainWindow):
         from qwenvl_desktop.core.errors import use_advice
 
         from .answer_tools import AnswerTools
-        from .chat_controller import ChatController
         from .composer import Composer
         from .conversation_list import ConversationList
         from .error_advice import window_advice
-        from .main_window_chat import ChatActions
-        from .main_window_files import FileActions
-        from .main_window_turns import TurnActions
         from .model_bar import ModelBar
         from .param_panel import ParamPanel
         from .transcript import Transcript
@@ -116,8 +124,21 @@ class MainWindow(QMainWindow):
         self.welcome.set_keyring_available(services.keystore.secure)
         self.composer: Composer = Composer(services, self)
         self.banner: Banner = Banner(self)
-        self.controller: ChatController = ChatController(services, self)
+        self._lay_out()
+        self.session: ChatSession = self._make_session(services)
+        self._make_views(services)
+        self.answer_tools: AnswerTools = AnswerTools(self, services)
+        self._connect()
+        self.state.restore_splitters(self)
+        for action in self.actions_by_name.values():
+            action.setEnabled(True)
+        self.models.start()
+        self.chat.start(open_path, self.files.open_path, services.settings_warnings)
+        for path in self._pending_open:
+            self.files.open_path(path)
+        self._pending_open.clear()
 
+    def _lay_out(self) -> None:
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.transcript)
         self.stack.addWidget(self.welcome)
@@ -146,21 +167,52 @@ class MainWindow(QMainWindow):
         # Created now, not on the first message: appearing later pushed every pane up.
         self.statusBar().setSizeGripEnabled(False)
 
-        self.files: FileActions = FileActions(self)
-        self.chat: ChatActions = ChatActions(self)
-        self.turns: TurnActions = TurnActions(self, self.chat)
-        self.answer_tools: AnswerTools = AnswerTools(self, services)
-        self._connect()
-        self.state.restore_splitters(self)
-        for action in self.actions_by_name.values():
-            action.setEnabled(True)
-        self.chat.start(open_path)
-        for path in self._pending_open:
-            self.files.open_path(path)
-        self._pending_open.clear()
+    def _make_session(self, services: Services) -> ChatSession:
+        """The session, reading streams through a `StreamWorker` on its own thread with
+        an HTTP client made like the app's (closed on shutdown)."""
+        from qwenvl_desktop.core.session import ChatSession
+        from qwenvl_desktop.services import make_http_client
+
+        from .stream_worker import StreamWorker
+
+        self.stream_worker: StreamWorker = StreamWorker(
+            lambda: services.client, lambda: make_http_client(services.settings))
+        return ChatSession(services.library, self.stream_worker, api_key=services.api_key,
+                           drop_old_images=lambda: services.settings.drop_old_images)
+
+    def _make_views(self, services: Services) -> None:
+        from .window.conversations import ConversationsView, ConversationsViewParts
+        from .window.files import FileActions, FileActionsParts
+        from .window.models import ModelChoice, ModelChoiceParts
+        from .window.turns import TurnView, TurnViewParts
+
+        session, status = self.session, self.show_status
+        self.models: ModelChoice = ModelChoice(ModelChoiceParts(
+            settings=services.settings, catalog=lambda: services.catalog,
+            keystore=services.keystore, save_settings=services.save_settings,
+            model_bar=self.model_bar, param_panel=self.param_panel, composer=self.composer,
+            banner=self.banner, status=status, current=lambda: session.current,
+            show_welcome=self._show_welcome))
+        self.files: FileActions = FileActions(FileActionsParts(
+            session=session, library=services.library, dialog_parent=self, status=status,
+            show_notice=self.banner.show_notice, catalog=lambda: services.catalog,
+            next_provider_id=self.models.next_provider_id,
+            show_another=lambda: self.chat.show_another()))
+        self.chat: ConversationsView = ConversationsView(ConversationsViewParts(
+            session=session, library=services.library, models=self.models,
+            conversation_list=self.conversation_list, transcript=self.transcript,
+            composer=self.composer, banner=self.banner, set_title=self._set_title,
+            status=status, show_file_error=self.files.show_file_error,
+            remembered=self.state.data))
+        self.turns: TurnView = TurnView(TurnViewParts(
+            session=session, models=self.models, transcript=self.transcript,
+            composer=self.composer, banner=self.banner, status_bar=self.statusBar(),
+            stop_action=self.action("stop"), dialog_parent=self,
+            update_welcome=self.models.update_welcome))
 
     def _connect(self) -> None:
-        files, chat = self.files, self.chat
+        """The signals between panes, all here."""
+        files, chat, models = self.files, self.chat, self.models
         self.conversation_list.new_requested.connect(chat.new_conversation)
         self.conversation_list.open_requested.connect(chat.open_conversation)
         self.conversation_list.rename_requested.connect(files.rename)
@@ -169,15 +221,27 @@ class MainWindow(QMainWindow):
         self.welcome.keys_requested.connect(lambda: self.open_settings("keys"))
         self.welcome.endpoint_requested.connect(lambda: self.open_settings("endpoints"))
         self.model_bar.keys_requested.connect(lambda _p: self.open_settings("keys"))
-        self.model_bar.catalog_changed.connect(chat.on_catalog_changed)
+        self.model_bar.catalog_changed.connect(models.on_catalog_changed)
+        self.model_bar.selection_changed.connect(models.on_selection_changed)
+        self.param_panel.changed.connect(models.on_params_changed)
+        self.composer.history.resend_toggled.connect(models.on_resend_toggled)
+        self.composer.error.connect(lambda text: self.show_status(text, 8000))
+        self.transcript.copied.connect(lambda _t: self.show_status("Copied", 2000))
         self.banner.action_triggered.connect(self._on_banner_action)
-        chat.connect_signals()
-        self.turns.connect_signals()
 
-    # --- menus (built in main_window_menus.py) ------------------------------------------
+    def show_status(self, text: str, timeout_ms: int) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def _set_title(self, title: str) -> None:
+        self.setWindowTitle(f"{title} — Qwen-VL Desktop")
+
+    def _show_welcome(self, welcome: bool) -> None:
+        self.stack.setCurrentWidget(self.welcome if welcome else self.transcript)
+
+    # --- menus (built in window/menus.py) -------------------------------------------------
 
     def _make_menus(self) -> None:
-        from .main_window_menus import build_menus
+        from .window.menus import build_menus
 
         build_menus(self)
 
@@ -233,8 +297,8 @@ class MainWindow(QMainWindow):
             return
         dialog = SettingsDialog(services, self, page=page)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.catalog_changed.connect(self.chat.on_catalog_changed)
-        dialog.keys_changed.connect(self.chat.on_keys_changed)
+        dialog.catalog_changed.connect(self.models.on_catalog_changed)
+        dialog.keys_changed.connect(self.models.on_keys_changed)
         dialog.open()
 
     # --- drops: conversation files open, images go to the composer ---------------------
@@ -295,12 +359,13 @@ class MainWindow(QMainWindow):
         services = self.services
         assert services is not None
         try:
-            await self.controller.aclose()
+            await self.session.aclose()
+            self.stream_worker.close()
             self._save_everything()
         finally:
             with contextlib.suppress(Exception):
                 await services.aclose()
-            # A stream generator the controller left behind is only finalised when the
+            # A stream generator a cancelled turn left behind is only finalised when the
             # garbage collector finds it; do that now, while the loop still runs, and let
             # the finaliser's aclose() task run, or asyncio prints "Task was destroyed but
             # it is pending" at exit. (Not loop.shutdown_asyncgens(): the loop may outlive
@@ -313,6 +378,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._finish_close)
 
     def _shutdown_sync(self) -> None:
+        self.stream_worker.close()
         self._save_everything()
         self._closed = True
         self._finish_close()
@@ -324,10 +390,11 @@ class MainWindow(QMainWindow):
         services = self.services
         if services is None:
             return
-        self.chat.autosave_all()
+        self.session.save_all()
+        self.chat.remember()
         self.state.save_geometry(self)
         self.state.save_splitters(self)
-        self.chat.remember_selection()
+        self.models.remember_selection()
         services.settings.ui = self.state.data
         with contextlib.suppress(Exception):
             services.save_settings()
@@ -335,7 +402,7 @@ class MainWindow(QMainWindow):
     # --- for tests and the screenshot script ----------------------------------------------
 
     def current_conversation(self) -> Conversation | None:
-        return self.chat.current if self.services is not None else None
+        return self.session.current if self.services is not None else None
 
     def geometry_bytes(self) -> QByteArray:
         return self.saveGeometry()

@@ -12,7 +12,7 @@ The design, in three pieces:
 * `StreamWorker.stream_chat(...)` has the same signature and behaviour as
   `ChatClient.stream_chat` — an async generator of `StreamEvent`s — but runs on the GUI
   loop as a *proxy*: it starts the real stream as a task on the worker loop and yields
-  what the worker hands over. So `services.send_turn` runs unchanged on the GUI thread
+  what the worker hands over. So `core.turn.send_turn` runs unchanged on the GUI thread
   and every change to the `Conversation` still happens there.
 * On the worker, `_Batcher` coalesces consecutive content (or reasoning) deltas into one
   delta with the joined text and hands a batch over at most once per `interval` (50 ms)

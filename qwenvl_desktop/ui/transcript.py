@@ -25,6 +25,11 @@ The answer being streamed lives in the blocks at the end of the document:
 
 So the cost of a token never depends on how long the answer already is, and neither
 does finishing an answer.
+
+A message with siblings (another answer to the same question, an edited question)
+shows "‹ 2/3 ›" in its header; the arrows ask for the other versions
+(`branch_requested`). When the visible branch changes, `sync_path` keeps the messages
+before the fork where they are and replaces only what follows it.
 """
 
 from __future__ import annotations
@@ -115,6 +120,7 @@ class Transcript(QTextBrowser):
     edit_requested = Signal(str)
     regenerate_requested = Signal(str)
     retry_requested = Signal(str)
+    branch_requested = Signal(str, int)     # message id, -1 (previous) or +1 (next)
     image_requested = Signal(str)
     copied = Signal(str)
     grounding_requested = Signal(str, str)   # answer id, image sha256 ("": its first)
@@ -286,6 +292,48 @@ class Transcript(QTextBrowser):
         cursor.setPosition(span[1], QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
 
+    def sync_path(self, streaming: Message | None = None) -> None:
+        """Bring the document in line with the conversation's visible branch: the
+        messages before the first difference stay as they are (and where they are on
+        screen), the rest is replaced; `streaming` is an answer still being written."""
+        conversation = self._conversation
+        if conversation is None:
+            return
+        expected = [m for m in conversation.messages
+                    if streaming is None or m.id != streaming.id]
+        have = self.message_ids()
+        same = 0
+        while (same < min(len(have), len(expected))
+               and have[same] == expected[same].id):
+            same += 1
+        if same < len(self._earlier):
+            self.show_conversation(conversation, streaming)     # the fork is off-screen
+            return
+        bar = self.verticalScrollBar()
+        value, follow = bar.value(), self._follow
+        self._paging = True
+        try:
+            self._drop_stream(remove=True)
+            loaded = list(self._starts)
+            cut = same - len(self._earlier)
+            if cut < len(loaded):
+                self._cursor_to_end(self._starts[loaded[cut]].position() - 1)
+                for message_id in loaded[cut:]:
+                    del self._starts[message_id]
+            self._starts.update(self._insert_messages(self._end_cursor(), expected[same:]))
+            # The last answer kept may have gained or lost "Regenerate".
+            kept = [m for m in expected[:same] if m.role == "assistant" and m.id in self._starts]
+            if kept:
+                self._refresh_header(kept[-1])
+            if streaming is not None:
+                self.begin_answer(streaming)
+        finally:
+            self._paging = False
+        if follow:
+            self.scroll_to_end()
+        else:
+            bar.setValue(value)
+
     # --- streaming ----------------------------------------------------------------
 
     def begin_answer(self, message: Message) -> None:
@@ -386,7 +434,8 @@ class Transcript(QTextBrowser):
         cursor.setPosition(start + stream.body - 1, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         cursor.insertHtml(header_html(message, self._colors,
-                                      is_last_answer=self._is_last_answer(message)))
+                                      is_last_answer=self._is_last_answer(message),
+                                      branch=self._branch(message)))
         self._cache.put(message, self._colors.dark, "".join(stream.html))
 
     def _schedule_flush(self) -> None:
@@ -512,11 +561,19 @@ class Transcript(QTextBrowser):
                             if m.role == "assistant"), None)
         return last_answer is not None and last_answer.id == message.id
 
+    def _branch(self, message: Message) -> tuple[int, int] | None:
+        """Which of its siblings the message is (None when it has none)."""
+        conversation = self._conversation
+        if conversation is None or message.id not in conversation:
+            return None
+        position = conversation.branch_position(message.id)
+        return position if position[1] > 1 else None
+
     def _html(self, message: Message) -> str:
         return message_html(message, self._conversation or Conversation(), self._colors,
                             is_last_answer=self._is_last_answer(message),
                             reasoning_expanded=message.id in self._expanded,
-                            cache=self._cache)
+                            cache=self._cache, branch=self._branch(message))
 
     def _insert_messages(self, cursor: QTextCursor,
                          messages: list[Message]) -> dict[str, QTextCursor]:
@@ -573,10 +630,15 @@ class Transcript(QTextBrowser):
             return
         answers = [m for m in conversation.messages if m.role == "assistant"
                    and m.id in self._starts]
-        if not answers:
+        if answers:
+            self._refresh_header(answers[-1])
+
+    def _refresh_header(self, message: Message) -> None:
+        """Write a shown answer's first paragraph (who, versions, actions) again (not a
+        question's: its header sits inside its bubble's table)."""
+        marker = self._starts.get(message.id)
+        if marker is None:
             return
-        answer = answers[-1]
-        marker = self._starts[answer.id]
         start = marker.position()
         block = self.document().findBlock(start)
         cursor = QTextCursor(self.document())
@@ -584,8 +646,9 @@ class Transcript(QTextBrowser):
         cursor.setPosition(block.position() + block.length() - 1,
                            QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        cursor.insertHtml(header_html(answer, self._colors,
-                                      is_last_answer=self._is_last_answer(answer)))
+        cursor.insertHtml(header_html(message, self._colors,
+                                      is_last_answer=self._is_last_answer(message),
+                                      branch=self._branch(message)))
         marker.setPosition(start)
 
     # --- scrolling ------------------------------------------------------------------
@@ -648,7 +711,9 @@ class Transcript(QTextBrowser):
             return
         actions = {"msg-delete": self.delete_requested, "msg-edit": self.edit_requested,
                    "msg-regen": self.regenerate_requested, "msg-retry": self.retry_requested}
-        if scheme in actions:
+        if scheme in ("branch-prev", "branch-next"):
+            self.branch_requested.emit(rest, -1 if scheme == "branch-prev" else 1)
+        elif scheme in actions:
             actions[scheme].emit(rest)
         elif scheme == "msg-copy":
             try:

@@ -8,6 +8,7 @@ Action links (handled by `Transcript._on_anchor`):
 
     msg-copy:<id>  msg-delete:<id>  msg-edit:<id>  msg-regen:<id>  msg-retry:<id>
     msg-reasoning:<id>     toggle the reasoning section
+    branch-prev:<id>  branch-next:<id>   show the message's previous / next sibling
     copy-code:<id>:<n>     copy the n-th code block of the message
     copy-table:<id>:<n>    copy the n-th table as CSV (TSV too); save-table:… saves it
     image:<sha256>         open the image at full size
@@ -30,8 +31,8 @@ from qwenvl_desktop.core.media_groups import visual_sections
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
 
-__all__ = ["THUMB_BOX", "RenderCache", "footer_html", "header_html", "message_html",
-           "reasoning_html", "retag_code_links", "status_line", "thumb_size"]
+__all__ = ["THUMB_BOX", "RenderCache", "branch_switch", "footer_html", "header_html",
+           "message_html", "reasoning_html", "retag_code_links", "status_line", "thumb_size"]
 
 THUMB_BOX = 160
 _COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
@@ -109,9 +110,27 @@ def _actions(links: list[tuple[str, str]], colors: TranscriptColors) -> str:
     return " &nbsp;·&nbsp; ".join(parts)
 
 
-def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors) -> str:
+def branch_switch(message_id: str, branch: tuple[int, int],
+                  colors: TranscriptColors) -> str:
+    """"‹ 2/3 ›": which of its siblings a message is, with links to the others (the
+    arrow at either end is plain text: there is nothing further that way)."""
+    index, count = branch
+
+    def arrow(symbol: str, href: str, enabled: bool, title: str) -> str:
+        if not enabled:
+            return f'<span style="color:{colors.muted}">{symbol}</span>'
+        return (f'<a href="{href}:{message_id}" title="{title}" '
+                f'style="color:{colors.link}; text-decoration:none"><b>{symbol}</b></a>')
+
+    return (f'{arrow("‹", "branch-prev", index > 1, "Previous version")} {index}/{count} '
+            f'{arrow("›", "branch-next", index < count, "Next version")}')
+
+
+def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors,
+            switch: str = "") -> str:
+    switch = f"&nbsp;&nbsp;&nbsp;{switch}" if switch else ""
     return (f'<p style="margin:0 0 4px 0"><b>{html.escape(title)}</b>'
-            f'<span style="color:{colors.muted}; font-size:small">&nbsp;&nbsp;&nbsp;'
+            f'<span style="color:{colors.muted}; font-size:small">{switch}&nbsp;&nbsp;&nbsp;'
             f'{_actions(links, colors)}</span></p>')
 
 
@@ -239,20 +258,24 @@ def reasoning_html(message: Message, expanded: bool, colors: TranscriptColors) -
 
 
 def header_html(message: Message, colors: TranscriptColors, *,
-                is_last_answer: bool = False) -> str:
-    """The message's first paragraph: who wrote it and its action links."""
+                is_last_answer: bool = False, branch: tuple[int, int] | None = None) -> str:
+    """The message's first paragraph: who wrote it, which version it is when it has
+    siblings (`branch`: n of count), and its action links."""
     mid = message.id
+    switch = branch_switch(mid, branch, colors) if branch and branch[1] > 1 else ""
     if message.role == "user":
         return _header("You", [("Edit", f"msg-edit:{mid}"), ("Copy", f"msg-copy:{mid}"),
-                               ("Delete", f"msg-delete:{mid}")], colors)
+                               ("Delete", f"msg-delete:{mid}")], colors, switch)
     if message.role == "system":
-        return _header("System", [], colors)
+        return _header("System", [], colors, switch)
     title = message.provenance.model if message.provenance else "Assistant"
     links = [("Copy", f"msg-copy:{mid}")]
     if is_last_answer:
         links.append(("Regenerate", f"msg-regen:{mid}"))
+    elif message.status in ("stopped", "interrupted", "error"):
+        links.append(("Retry", f"msg-retry:{mid}"))
     links.append(("Delete", f"msg-delete:{mid}"))
-    return _header(title, links, colors)
+    return _header(title, links, colors, switch)
 
 
 def footer_html(message: Message, colors: TranscriptColors) -> str:
@@ -269,13 +292,14 @@ def footer_html(message: Message, colors: TranscriptColors) -> str:
 
 def message_html(message: Message, conversation: Conversation, colors: TranscriptColors, *,
                  is_last_answer: bool = False, reasoning_expanded: bool = False,
-                 cache: RenderCache | None = None) -> str:
+                 cache: RenderCache | None = None,
+                 branch: tuple[int, int] | None = None) -> str:
     """The whole of one finished (or failed, or stopped) message.
 
     A question sits in a one-cell table with a background (the "bubble"); an answer's
     markdown comes from `cache` when it holds it.
     """
-    header = header_html(message, colors, is_last_answer=is_last_answer)
+    header = header_html(message, colors, is_last_answer=is_last_answer, branch=branch)
     if message.role == "user":
         body = _plain(message.text) if message.text else ""
         inner = (header + _thumbnails(message, conversation)

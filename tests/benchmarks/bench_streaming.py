@@ -15,7 +15,7 @@ How it is measured:
   server's CPU or fights it for the GIL; it is the same server for both sides.
 * "Ours" is the real window (`MainWindow.build` on the real `Services`, pointed at the
   server, keys in an in-memory keyring) driven the way a person drives it: text in the
-  composer, `submit()`; the answer goes through `ChatController` → `send_turn` →
+  composer, `submit()`; the answer goes through `ChatSession` → `send_turn` →
   `ChatClient` → `Transcript`. The clock stops when `turn_ended` has been handled
   (the final render and the autosave included) and the transcript's document has been
   laid out to the end and its viewport painted.
@@ -340,7 +340,7 @@ class WindowBench:
             if not ended.done():
                 ended.set_result(answer_id)
 
-        window.controller.turn_ended.connect(on_ended)
+        window.session.events.turn_ended.connect(on_ended)
         try:
             if probe is not None:
                 probe.start()
@@ -354,7 +354,7 @@ class WindowBench:
                 await asyncio.sleep(0.05)         # one more tick after the final paint
                 probe.stop()
         finally:
-            window.controller.turn_ended.disconnect(on_ended)
+            window.session.events.turn_ended.disconnect(on_ended)
         conv = window.current_conversation()
         assert conv is not None
         answer = conv.messages[-1]

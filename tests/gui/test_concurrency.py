@@ -46,12 +46,12 @@ def foreign_words(text: str, name: str) -> list[str]:
 
 def test_three_conversations_stream_at_once_and_keep_their_own_text(
         qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
-    controller = window.controller
+    session = window.session
     # The probe records how many conversations were streaming each time it fired.
     seen: list[int] = []
     probe = QTimer(window)
     probe.setInterval(10)
-    probe.timeout.connect(lambda: seen.append(len(controller.streaming_ids())))
+    probe.timeout.connect(lambda: seen.append(len(session.streaming_ids())))
     probe.start()
 
     ids: dict[str, str] = {}
@@ -65,17 +65,17 @@ def test_three_conversations_stream_at_once_and_keep_their_own_text(
         qtbot.waitUntil(lambda n=n: len(server.requests) == n + 1, timeout=5000)
         ids[name] = conversation(window).id
 
-    qtbot.waitUntil(lambda: len(controller.streaming_ids()) == len(NAMES)
+    qtbot.waitUntil(lambda: len(session.streaming_ids()) == len(NAMES)
                     or 3 in seen, timeout=5000)
     # While all three stream, look at the first one again (its partial answer is
-    # shown from the controller) and come back to the last one.
+    # shown from the session) and come back to the last one.
     window.chat.open_conversation(ids["alpha"])
     assert conversation(window).id == ids["alpha"]
     qtbot.waitUntil(lambda: "alpha1" in transcript_text(window), timeout=5000)
     assert not foreign_words(transcript_text(window), "alpha")
     window.chat.open_conversation(ids["charlie"])
 
-    qtbot.waitUntil(lambda: not controller.streaming_ids(), timeout=30000)
+    qtbot.waitUntil(lambda: not session.streaming_ids(), timeout=30000)
     probe.stop()
 
     # The event loop kept running while all three were streaming.

@@ -64,7 +64,7 @@ def test_fault_shows_inline_message_and_keeps_partial(
         assert PARTIAL.startswith(answer.text.strip()[:10])
         assert answer.text.strip()[:10] in shown
     assert no_dialogs(window)
-    # Retry resends the same question and replaces the failed answer.
+    # Retry asks the same question again; the failed answer stays on its own branch.
     server.enqueue(Script(content="Recovered."))
     window.transcript.anchorClicked.emit(QUrl(f"msg-retry:{answer.id}"))
     qtbot.waitUntil(lambda: len(server.requests) >= 2, timeout=5000)
@@ -74,6 +74,7 @@ def test_fault_shows_inline_message_and_keeps_partial(
     conv = conversation(window)
     assert [m.role for m in conv.messages] == ["user", "assistant"]
     assert "Recovered." in transcript_text(window)
+    assert conv.siblings(again.id) == [answer.id, again.id]
 
 
 def test_stall_past_the_read_timeout_ends_inline(

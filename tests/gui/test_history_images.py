@@ -62,7 +62,7 @@ def test_history_cost_is_shown_and_dropping_it_changes_what_is_sent(
         window.composer.set_text("what is this?")
         window.composer.submit()
         answered(qtbot, window, 1)
-        _provider, model = window.chat.target()
+        _provider, model = window.models.target()
         cost = image_tokens(1280, 800, model)
         qtbot.waitUntil(row.isVisible)
         assert row.label.text() == f"Earlier turns resend 1 image ≈ {cost:,} tokens"

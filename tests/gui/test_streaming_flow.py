@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 from window_harness import (  # noqa: F401 - fixtures are found by name
     conversation,
@@ -41,7 +42,7 @@ def test_type_send_stream_and_finish_with_status_line(
     send(qtbot, window, "What is wrong in this dialog?")
     # The person's turn and the answer's region appear at once; the composer is empty.
     qtbot.waitUntil(lambda: window.transcript.streaming_message_id is not None
-                    or window.controller.streaming_ids() == [], timeout=5000)
+                    or window.session.streaming_ids() == [], timeout=5000)
     assert window.composer.text() == ""
     answer = wait_answer(qtbot, window)
     assert answer.status == "complete"
@@ -97,7 +98,7 @@ def test_stop_mid_stream_keeps_partial_answer_marked_stopped(
     assert wait_answer(qtbot, window).text == "Second answer."
 
 
-def test_regenerate_replaces_the_last_answer(
+def test_regenerate_shows_a_new_answer_and_keeps_the_first(
         qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
     server.enqueue(Script(content="First try."))
     send(qtbot, window, "Describe the picture")
@@ -113,12 +114,19 @@ def test_regenerate_replaces_the_last_answer(
     shown = transcript_text(window)
     assert "Second try." in shown
     assert "First try." not in shown
-    # The same question was asked again, without the discarded answer.
+    assert "‹ 2/2 ›" in shown
+    # The same question was asked again, without the earlier answer.
     resent = server.requests[-1].json["messages"]
     assert len(resent) == 1
+    # The first answer is kept: one step back.
+    window.action("branch_prev").trigger()
+    shown = transcript_text(window)
+    assert "First try." in shown
+    assert "Second try." not in shown
+    assert "‹ 1/2 ›" in shown
 
 
-def test_edit_and_resend_truncates_from_the_edited_message(
+def test_edit_and_resend_starts_a_new_branch_from_the_edited_message(
         qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
     server.enqueue(Script(content="Answer one."), Script(content="Answer two."))
     send(qtbot, window, "Question one")
@@ -142,11 +150,15 @@ def test_edit_and_resend_truncates_from_the_edited_message(
     assert "Question two" not in shown
     assert "Answer one." not in shown
     assert "Question one, edited" in shown
+    # The original question and everything after it are one click away.
+    window.transcript.anchorClicked.emit(QUrl(f"branch-prev:{conv.messages[0].id}"))
+    assert [m.text for m in conv.messages] == [
+        "Question one", "Answer one.", "Question two", "Answer two."]
+    assert "Question two" in transcript_text(window)
 
 
 def test_copy_and_delete_message_actions(
         qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
-    from PySide6.QtCore import QUrl
     from PySide6.QtGui import QGuiApplication
 
     server.enqueue(Script(content="Use this:\n\n```sh\nls -la\n```\n"))

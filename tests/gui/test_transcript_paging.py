@@ -181,7 +181,7 @@ def test_finish_renders_only_the_tail_of_a_long_answer(
     assert len(rendered) == 1
     # The next question takes Regenerate away without rendering the answer again.
     question = conv.append(Message(role="user", text="And now?"))
-    conv.append(Message(role="assistant", status="streaming"))   # as the controller does
+    conv.append(Message(role="assistant", status="streaming"))   # as a turn does
     view.append_message(question)
     shown = view.toPlainText()
     assert "Regenerate" not in shown

@@ -22,8 +22,8 @@ from window_harness import (  # noqa: F401 - fixtures are found by name
 )
 
 from qwenvl_desktop.core.secrets import KeyStore
+from qwenvl_desktop.core.session import retry_notice
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
-from qwenvl_desktop.ui.chat_controller import retry_notice
 from qwenvl_desktop.ui.conversation_list import plain_preview
 from qwenvl_desktop.ui.main_window import MainWindow
 from qwenvl_desktop.ui.settings_dialog import SettingsDialog
@@ -72,7 +72,7 @@ def test_a_key_for_another_provider_is_chosen_and_the_missing_key_notice_goes(
         services = win.services
         assert services is not None
         services.keystore.set(services.catalog.get("ovh"), "ovh-key-0123456789abcdef")
-        win.chat.on_keys_changed()
+        win.models.on_keys_changed()
         assert win.model_bar.provider().id == "ovh"
         assert not win.banner.isVisible()
         assert win.composer.text() == "Anyone there?"              # given back, not lost

@@ -113,7 +113,7 @@ def wait_answer(qtbot: QtBot, window: MainWindow, timeout: int = 10000) -> Messa
     def done() -> bool:
         answer = last_answer(window)
         return (answer is not None and answer.status != "streaming"
-                and not window.controller.is_streaming(conv.id)
+                and not window.session.is_streaming(conv.id)
                 and window.transcript.streaming_message_id is None)
 
     qtbot.waitUntil(done, timeout=timeout)

@@ -9,30 +9,42 @@ blocking the event loop — and nothing in the open conversation changes.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from qwenvl_desktop.core.catalog import Catalog
 from qwenvl_desktop.core.conversation import Conversation, new_id
 from qwenvl_desktop.core.errors import QwenVLError, explain
+from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.opened_files import review_opened_conversation
+from qwenvl_desktop.core.session import ChatSession
 
-if TYPE_CHECKING:
-    from .main_window import MainWindow
-
-__all__ = ["FileActions"]
+__all__ = ["FileActions", "FileActionsParts"]
 
 _FILTER = "Qwen-VL conversations (*.qwenvl);;All files (*)"
 
 
+@dataclass(frozen=True)
+class FileActionsParts:
+    session: ChatSession
+    library: ConversationLibrary
+    dialog_parent: QWidget                    # parent of file dialogs and message boxes
+    status: Callable[[str, int], None]
+    show_notice: Callable[[str], None]        # the banner: what an opened file would steer
+    catalog: Callable[[], Catalog]
+    next_provider_id: Callable[[Conversation], str]   # where an opened file's turn goes
+    show_another: Callable[[], None]          # after the shown conversation was deleted
+
+
 class FileActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.w = window
-        assert window.services is not None
-        self.services = window.services
+    def __init__(self, parts: FileActionsParts) -> None:
+        super().__init__(parts.dialog_parent)
+        self.p = parts
+        self.session = parts.session
         self._paths: dict[str, Path] = {}      # conversation id → where Save writes it
         self.last_error: str = ""
 
@@ -42,7 +54,7 @@ class FileActions(QObject):
         """A non-blocking message box with the explained error (it names the file)."""
         self.last_error = explain(err)
         box = QMessageBox(QMessageBox.Icon.Warning, title, self.last_error,
-                          QMessageBox.StandardButton.Ok, self.w)
+                          QMessageBox.StandardButton.Ok, self.p.dialog_parent)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setObjectName("fileErrorBox")
         box.open()
@@ -50,7 +62,7 @@ class FileActions(QObject):
     # --- open ---------------------------------------------------------------------------
 
     def open_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.w, "Open conversation",
+        name, _ = QFileDialog.getOpenFileName(self.p.dialog_parent, "Open conversation",
                                               str(self._folder()), _FILTER)
         if name:
             self.open_path(Path(name))
@@ -64,45 +76,39 @@ class FileActions(QObject):
         except QwenVLError as err:
             self.show_file_error("Could not open the conversation", err)
             return False
-        known = {s.id for s in self.services.library.list()}
-        chat = self.w.chat
-        have = chat.conversation(conv.id)
+        known = {s.id for s in self.p.library.list()}
+        session = self.session
+        have = session.conversation(conv.id)
         if have is None and conv.id in known:
             with contextlib.suppress(QwenVLError):
-                have = self.services.library.load(conv.id)
+                have = self.p.library.load(conv.id)
         if have is not None and _same_messages(have, conv):
             # The file is a copy of a conversation already here (Save As, then Open):
             # show that one instead of listing a duplicate.
             self._paths[have.id] = path
-            chat.open_conversation(have.id)
-            self.w.statusBar().showMessage(
-                f"Opened {path.name} (already in your conversations)", 5000)
+            try:
+                session.open(have.id)
+            except QwenVLError as err:
+                self.show_file_error("Could not open the conversation", err)
+                return False
+            self.p.status(f"Opened {path.name} (already in your conversations)", 5000)
             return True
         if conv.id in known or have is not None:
             conv.id = new_id()     # a second copy: never overwrite the one we have
         # What the file would do on the next turn is checked and said before it is shown.
-        notices = review_opened_conversation(conv, self.services.catalog,
-                                             self._next_provider_id(conv))
+        notices = review_opened_conversation(conv, self.p.catalog(),
+                                             self.p.next_provider_id(conv))
         self._paths[conv.id] = path
-        chat.adopt(conv)
-        self.w.statusBar().showMessage(f"Opened {path.name}", 5000)
+        session.adopt(conv)
+        self.p.status(f"Opened {path.name}", 5000)
         if notices:
-            self.w.banner.show_notice(f"{path.name}: " + "\n".join(notices))
+            self.p.show_notice(f"{path.name}: " + "\n".join(notices))
         return True
-
-    def _next_provider_id(self, conv: Conversation) -> str:
-        """The provider the opened conversation's next turn goes to (as `show` picks it)."""
-        if conv.provider_id in self.w.chat.usable_provider_ids():
-            return conv.provider_id
-        try:
-            return self.w.model_bar.provider().id
-        except QwenVLError:
-            return conv.provider_id
 
     # --- save ---------------------------------------------------------------------------
 
     def save(self) -> None:
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is None:
             return
         path = self._paths.get(conv.id)
@@ -112,11 +118,11 @@ class FileActions(QObject):
             self.save_to(path)
 
     def save_as(self) -> None:
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is None:
             return
         suggested = self._folder() / f"{_safe_name(conv.title)}.qwenvl"
-        name, _ = QFileDialog.getSaveFileName(self.w, "Save conversation as",
+        name, _ = QFileDialog.getSaveFileName(self.p.dialog_parent, "Save conversation as",
                                               str(suggested), _FILTER)
         if name:
             path = Path(name)
@@ -127,7 +133,7 @@ class FileActions(QObject):
     def save_to(self, path: Path) -> bool:
         from qwenvl_desktop.core.storage import save_conversation
 
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is None:
             return False
         try:
@@ -136,20 +142,20 @@ class FileActions(QObject):
             self.show_file_error("Could not save the conversation", err)
             return False
         self._paths[conv.id] = path
-        self.w.chat.autosave(conv.id)
-        self.w.statusBar().showMessage(f"Saved {path.name}", 5000)
+        self.session.save_now(conv.id)
+        self.p.status(f"Saved {path.name}", 5000)
         return True
 
     # --- export -------------------------------------------------------------------------
 
     def export(self, kind: str) -> None:
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is None:
             return
         suffix, label = (".md", "Markdown (*.md)") if kind == "markdown" else \
             (".html", "HTML (*.html *.htm)")
         suggested = self._folder() / f"{_safe_name(conv.title)}{suffix}"
-        name, _ = QFileDialog.getSaveFileName(self.w, "Export conversation",
+        name, _ = QFileDialog.getSaveFileName(self.p.dialog_parent, "Export conversation",
                                               str(suggested), label)
         if name:
             self.export_to(kind, Path(name))
@@ -157,7 +163,7 @@ class FileActions(QObject):
     def export_to(self, kind: str, path: Path) -> Path | None:
         from qwenvl_desktop.core.export import export_html, export_markdown
 
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is None:
             return None
         try:
@@ -165,29 +171,20 @@ class FileActions(QObject):
         except (QwenVLError, OSError) as err:
             self.show_file_error("Could not export the conversation", err)
             return None
-        self.w.statusBar().showMessage(f"Exported {out.name}", 5000)
+        self.p.status(f"Exported {out.name}", 5000)
         return out
 
     # --- the list's rename and delete -----------------------------------------------------
 
     def rename(self, conv_id: str, title: str) -> None:
-        chat = self.w.chat
-        conv = chat.conversation(conv_id)
-        if conv is not None:
-            conv.title = " ".join(title.split()) or conv.title
-            chat.autosave(conv_id)
-            if chat.current is conv:
-                self.w.setWindowTitle(f"{conv.title} — Qwen-VL Desktop")
-        else:
-            try:
-                self.services.library.rename(conv_id, title)
-            except QwenVLError as err:
-                self.show_file_error("Could not rename the conversation", err)
-        chat.refresh_list()
+        try:
+            self.session.rename(conv_id, title)
+        except QwenVLError as err:
+            self.show_file_error("Could not rename the conversation", err)
 
     def delete(self, conv_id: str) -> None:
         """Move the conversation to the library's trash folder (recoverable)."""
-        library = self.services.library
+        library = self.p.library
         if library.path_for(conv_id).exists():
             try:
                 library.delete(conv_id)
@@ -195,11 +192,13 @@ class FileActions(QObject):
                 self.show_file_error("Could not delete the conversation", err)
                 return
         self._paths.pop(conv_id, None)
-        self.w.chat.forget(conv_id)
-        self.w.statusBar().showMessage("Conversation moved to the trash folder", 5000)
+        self.session.forget(conv_id)
+        if self.session.current is None:
+            self.p.show_another()
+        self.p.status("Conversation moved to the trash folder", 5000)
 
     def _folder(self) -> Path:
-        conv = self.w.chat.current
+        conv = self.session.current
         if conv is not None and conv.id in self._paths:
             return self._paths[conv.id].parent
         return Path.home()
@@ -211,6 +210,6 @@ def _safe_name(title: str) -> str:
 
 
 def _same_messages(a: Conversation, b: Conversation) -> bool:
-    """Same messages, same words: two copies of one conversation."""
-    return [(m.id, m.role, m.text) for m in a.messages] == [
-        (m.id, m.role, m.text) for m in b.messages]
+    """Same messages on every branch, same words: two copies of one conversation."""
+    return [(m.id, m.role, m.text) for m in a.all_messages()] == [
+        (m.id, m.role, m.text) for m in b.all_messages()]

@@ -1,8 +1,8 @@
 """The main window's menu bar: every action, its standard shortcut, what it calls.
 
-Built in `MainWindow.__init__`, before the panes exist (fast start, BRIEF §7), so the
-actions call through lambdas and stay disabled until `attach` enables them; Quit and
-About work from the first moment.
+Built in `MainWindow.__init__`, before the panes exist (the frame shows before the
+heavy imports), so the actions call through lambdas and stay disabled until `attach`
+enables them; Quit and About work from the first moment.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QAction, QKeySequence
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from ..main_window import MainWindow
 
 __all__ = ["build_menus", "make_action"]
 
@@ -67,6 +67,9 @@ def build_menus(w: MainWindow) -> None:
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
     edit_menu = bar.addMenu("&Edit")
+    # Ctrl+Z in a text field is still that field's own undo (it claims the shortcut).
+    add(edit_menu, "undo_delete", "&Undo Delete", lambda: w.turns.undo_delete(), key.Undo)
+    edit_menu.addSeparator()
     add(edit_menu, "copy", "&Copy", w.copy_selection, key.Copy)
     add(edit_menu, "paste", "&Paste", w.paste_into_composer, key.Paste)
     edit_menu.addSeparator()
@@ -77,17 +80,21 @@ def build_menus(w: MainWindow) -> None:
     settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
     conv_menu = bar.addMenu("&Conversation")
-    add(conv_menu, "send", "&Send", lambda: w.turns.send_from_menu(), "Ctrl+Return")
+    add(conv_menu, "send", "&Send", lambda: w.composer.submit(), "Ctrl+Return")
     add(conv_menu, "stop", "S&top", lambda: w.turns.stop(), "Esc")
     add(conv_menu, "regenerate", "&Regenerate Answer", lambda: w.turns.regenerate_last(),
         "Ctrl+R")
+    add(conv_menu, "branch_prev", "Pre&vious Version",
+        lambda: w.turns.switch_deepest_branch(-1), "Alt+Left")
+    add(conv_menu, "branch_next", "Ne&xt Version",
+        lambda: w.turns.switch_deepest_branch(1), "Alt+Right")
     conv_menu.addSeparator()
-    add(conv_menu, "attach", "&Attach Images…", lambda: w.turns.attach_files(),
+    add(conv_menu, "attach", "&Attach Images…", lambda: w.composer.choose_files(),
         "Ctrl+Shift+A")
-    add(conv_menu, "screenshot", "Take Scree&nshot", lambda: w.turns.screenshot(),
+    add(conv_menu, "screenshot", "Take Scree&nshot", lambda: w.composer.capture_full_screen(),
         "Ctrl+Shift+X")
     add(conv_menu, "screenshot_region", "Capture Screen &Region…",
-        lambda: w.turns.screenshot_region(), "Ctrl+Shift+R")
+        lambda: w.composer.capture_region(), "Ctrl+Shift+R")
     conv_menu.addSeparator()
     add(conv_menu, "rename", "Re&name…", lambda: w.conversation_list.ask_rename(), "F2")
     add(conv_menu, "delete", "&Delete Conversation",
