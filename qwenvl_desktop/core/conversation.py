@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -84,7 +85,16 @@ class StoredImage:
         return self
 
     def data_uri(self) -> str:
-        return f"data:{self.mime};base64,{self.base64()}"
+        """`data:<mime>;base64,…`, made once and kept (every request with this image in
+        its history sends it). The MIME type comes from files too: anything but a plain
+        `type/subtype` is sent as application/octet-stream, so the URI never needs JSON
+        escaping (see `ImagePart.verbatim`)."""
+        cached: str | None = self.__dict__.get("_data_uri")
+        if cached is None:
+            mime = self.mime if _PLAIN_MIME.fullmatch(self.mime) else "application/octet-stream"
+            cached = f"data:{mime};base64,{self.base64()}"
+            self.__dict__["_data_uri"] = cached
+        return cached
 
     def wire_url(self, *, prefer_url: bool = False) -> str:
         """What goes in `image_url.url`: the source URL, or the bytes as a data URI."""
@@ -93,9 +103,15 @@ class StoredImage:
         return self.data_uri()
 
     def wire_part(self, *, prefer_url: bool = False) -> ImagePart:
-        """The image on the wire, with the size it was prepared at."""
-        return ImagePart(self.wire_url(prefer_url=prefer_url), self.width, self.height)
+        """The image for a request, with the size it was prepared at; only our own data
+        URI goes in verbatim (a source URL comes from outside — a file may hold anything
+        there)."""
+        if self.source_url and (prefer_url or not self.data):
+            return ImagePart(self.source_url, self.width, self.height)
+        return ImagePart(self.data_uri(), self.width, self.height, verbatim=True)
 
+
+_PLAIN_MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*")
 
 # base64 is computed in slices of this many bytes (a multiple of 3): one C call holds
 # the interpreter lock, and 1 MB at once took 13-20 ms on a loaded 2-core machine — a

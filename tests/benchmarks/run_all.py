@@ -22,6 +22,7 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import bench_conversation
+import bench_image_chat
 import bench_images
 import bench_startup
 import bench_streaming
@@ -60,6 +61,8 @@ BENCHMARKS = [
      bench_conversation._print),
     ("streaming", lambda quick: bench_streaming.main(*((1, 1) if quick else (
         bench_streaming.RUNS_FAST, bench_streaming.RUNS_PACED))), bench_streaming._print),
+    ("image_chat", lambda quick: bench_image_chat.main(1 if quick else bench_image_chat.RUNS),
+     bench_image_chat._print),
 ]
 
 

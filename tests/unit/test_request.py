@@ -441,3 +441,38 @@ def test_size_is_measured_in_utf8_bytes() -> None:
         build("ovh", messages=[ChatMessage("user", text)])
     spec = build("dashscope-intl", messages=[ChatMessage("user", text)])
     assert json.loads(serialize_body(spec.json))["messages"][0]["content"] == text
+
+
+# --- the body, with images spliced in ----------------------------------------------------
+
+def test_body_chunks_with_verbatim_urls_are_the_same_bytes_as_serialize_body() -> None:
+    from qwenvl_desktop.core.api.request import body_chunks
+
+    url = "data:image/png;base64," + "QUJD" * 50_000
+    twin = "".join(["data:image/png;base64,", "QUJD" * 50_000])   # equal, not the same
+    body = {"messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": url}},
+        {"type": "image_url", "image_url": {"url": twin}},
+        {"type": "text", "text": 'quotes " and \\ and \u0000 and é 図'}]}],
+        "stream": True}
+    chunks = body_chunks(body, [url])
+    assert b"".join(chunks) == serialize_body(body)
+    # The marked one is a piece of its own; its equal twin went through the encoder.
+    assert [c for c in chunks if c == url.encode()] == [url.encode()]
+
+
+def test_images_are_marked_verbatim_only_when_the_app_encoded_them() -> None:
+    from qwenvl_desktop.core.conversation import StoredImage
+
+    own = StoredImage(sha256="a" * 64, mime="image/png", data=b"\x89PNG", width=1, height=1)
+    assert own.wire_part().verbatim
+    odd = StoredImage(sha256="b" * 64, mime='image/png"}, "x": "', data=b"1", width=1,
+                      height=1)
+    assert odd.wire_part().url.startswith("data:application/octet-stream;base64,")
+    linked = StoredImage(sha256="c" * 64, mime="image/png", data=b"",
+                         width=1, height=1, source_url='data:image/png;base64,"evil"')
+    part = linked.wire_part()
+    assert not part.verbatim
+    spec = build("dashscope-intl", messages=[ChatMessage("user", "x", (part,))])
+    assert json.loads(spec.body)["messages"][0]["content"][0]["image_url"]["url"] == (
+        linked.source_url)

@@ -284,21 +284,26 @@ def test_sync_puts_what_has_arrived_into_the_message_mid_answer(
     assert all("alpha beta gamma delta".startswith(text) for text in synced)
 
 
-def test_the_request_body_is_serialised_once(server: ProviderServer,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_request_body_is_serialised_once_with_images_spliced_in(
+        server: ProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = request_module.serialize_body
+    real = request_module.body_chunks
 
-    def counting(body: dict[str, Any]) -> bytes:
-        calls.append(1)
-        return real(body)
+    def counting(body: dict[str, Any], verbatim: Any = ()) -> tuple[bytes, ...]:
+        calls.append(len(verbatim))
+        return real(body, verbatim)
 
-    monkeypatch.setattr(request_module, "serialize_body", counting)
+    monkeypatch.setattr(request_module, "body_chunks", counting)
     provider, model = target(server)
+    picture = image((9, 9, 9), provider, model)
     server.enqueue(Script(content="Seen."))
-    asyncio.run(ask(server, Conversation(), "What?", [image((9, 9, 9), provider, model)]))
-    assert len(calls) == 1
-    assert server.requests[-1].body == real(server.requests[-1].json)
+    asyncio.run(ask(server, Conversation(), "What?", [picture]))
+    assert calls == [1]                            # once, the image spliced in as it is
+    record = server.requests[-1]
+    assert record.body == request_module.serialize_body(record.json)
+    assert image_urls(record.json["messages"][-1]["content"]) == [picture.data_uri()]
+    assert record.headers["content-length"] == str(len(record.body))
+    assert "transfer-encoding" not in record.headers
 
 
 # --- branches ------------------------------------------------------------------------------

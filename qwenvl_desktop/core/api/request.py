@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -23,8 +24,8 @@ from .image_parts import image_content
 from .types import ChatMessage, ChatParams
 from .video_parts import video_content
 
-__all__ = ["SYSTEM_SEPARATOR", "HttpRequestSpec", "auth_headers", "build_request",
-           "serialize_body", "validate_params"]
+__all__ = ["SYSTEM_SEPARATOR", "HttpRequestSpec", "auth_headers", "body_chunks",
+           "build_request", "serialize_body", "validate_params"]
 
 USER_AGENT = f"qwenvl-desktop/{__version__}"
 
@@ -48,14 +49,48 @@ class HttpRequestSpec:
     """Whether the body asks for a streamed answer (SSE or chunked JSON)."""
     body_bytes: int
     """Size of `serialize_body(json)`, checked against the provider's limit."""
-    body: bytes = b""
-    """`serialize_body(json)`: made once, measured, and sent as it is (a body with
-    images is megabytes of JSON; encoding it twice cost as much again)."""
+    chunks: tuple[bytes, ...] = ()
+    """The body as it is sent, made once: `serialize_body(json)` in pieces — each image's
+    data URI one piece, never copied into one big buffer (27 MB of images: a 20-70 ms
+    copy that holds the interpreter lock)."""
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def serialize_body(body: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON: the exact bytes the client sends (and the size we check)."""
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def body_chunks(body: dict[str, Any], verbatim: Sequence[str] = ()) -> tuple[bytes, ...]:
+    """`serialize_body(body)` in pieces, the strings in `verbatim` (the very objects in
+    `body`, known to need no escaping) spliced in as they are instead of through the
+    JSON encoder."""
+    if not verbatim:
+        return (serialize_body(body),)
+    known = {id(text) for text in verbatim}
+    marker = f"\u0000{uuid.uuid4().hex}"
+    spliced: list[str] = []
+
+    def swap(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: swap(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [swap(value) for value in node]
+        if isinstance(node, str) and id(node) in known:
+            spliced.append(node)
+            return f"{marker}{len(spliced) - 1}"
+        return node
+
+    text = json.dumps(swap(body), ensure_ascii=False, separators=(",", ":"))
+    pieces = text.split(f'"{json.dumps(marker)[1:-1]}')
+    chunks = [pieces[0].encode("utf-8")]
+    for piece in pieces[1:]:
+        index, _, rest = piece.partition('"')
+        chunks += [b'"', spliced[int(index)].encode("ascii"), b'"', rest.encode("utf-8")]
+    return tuple(chunks)
 
 
 # --- parameters ----------------------------------------------------------------------
@@ -252,8 +287,9 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     # DashScope takes its extras (enable_thinking, top_k, ...) at the top level.
     body.update(fields)
 
-    encoded = serialize_body(body)
-    size = len(encoded)
+    verbatim = [image.url for m in wire for image in m.images if image.verbatim]
+    chunks = body_chunks(body, verbatim)
+    size = sum(len(chunk) for chunk in chunks)
     limit = provider.max_body_bytes
     if limit and size > limit:
         shown = _mb(size)
@@ -272,4 +308,4 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
         **auth,
     }
     return HttpRequestSpec(method="POST", url=provider.chat_url(model.id), headers=headers,
-                           json=body, stream=stream, body_bytes=size, body=encoded)
+                           json=body, stream=stream, body_bytes=size, chunks=chunks)

@@ -84,6 +84,7 @@ class TurnRunner:
             try:
                 api_key = self._api_key(target.provider)   # refuse early: nothing sent
                 images = await _prepare(attachments, target)
+                await _encode_history(conv)
             except QwenVLError as err:
                 self._events.refused.emit(conv.id, Refusal(
                     error_kind(err), explain(err), given_back=(text, attachments)))
@@ -104,6 +105,7 @@ class TurnRunner:
             except QwenVLError as err:
                 self._events.refused.emit(conv.id, Refusal(error_kind(err), explain(err)))
                 return
+            await _encode_history(conv)
             on_start, on_event = self._hooks(running)
             await answer_again(self._source, conv, question_id, target.provider,
                                target.model, target.params, api_key=api_key,
@@ -200,6 +202,15 @@ async def _prepare(attachments: Sequence[Attachment],
             high_resolution=target.high_resolution, max_bytes=budget,
             source_url=item.source_url)
         stored = prepared.to_stored()
-        await asyncio.to_thread(stored.encoded)
+        await asyncio.to_thread(stored.data_uri)
         ready.append(_ReadyImage(stored, prepared.tokens))
     return ready
+
+
+async def _encode_history(conv: Conversation) -> None:
+    """Make the data URIs of the conversation's images on a worker thread, once: the
+    request then only refers to them (20 × 1 MB made on the GUI thread: a stall of
+    tens of milliseconds at every first send after opening the conversation)."""
+    images = [image for image in conv.images.values() if image.data]
+    if images:
+        await asyncio.to_thread(lambda: [image.data_uri() for image in images])
