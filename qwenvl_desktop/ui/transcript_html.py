@@ -128,9 +128,11 @@ def branch_switch(message_id: str, branch: tuple[int, int],
 
 def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors,
             switch: str = "") -> str:
-    switch = f"&nbsp;&nbsp;&nbsp;{switch}" if switch else ""
-    return (f'<p style="margin:0 0 4px 0"><b>{html.escape(title)}</b>'
-            f'<span style="color:{colors.muted}; font-size:small">{switch}&nbsp;&nbsp;&nbsp;'
+    # The version switch is full size, unlike the small action links: it changes what
+    # the whole conversation shows from here on.
+    switch = f'&nbsp;&nbsp;<span style="color:{colors.muted}">{switch}</span>' if switch else ""
+    return (f'<p style="margin:0 0 4px 0"><b>{html.escape(title)}</b>{switch}'
+            f'<span style="color:{colors.muted}; font-size:small">&nbsp;&nbsp;&nbsp;'
             f'{_actions(links, colors)}</span></p>')
 
 
@@ -272,8 +274,8 @@ def header_html(message: Message, colors: TranscriptColors, *,
     links = [("Copy", f"msg-copy:{mid}")]
     if is_last_answer:
         links.append(("Regenerate", f"msg-regen:{mid}"))
-    elif message.status in ("stopped", "interrupted", "error"):
-        links.append(("Retry", f"msg-retry:{mid}"))
+    elif message.status in ("stopped", "interrupted", "error") and not message.error:
+        links.append(("Retry", f"msg-retry:{mid}"))     # (an error has its own Retry)
     links.append(("Delete", f"msg-delete:{mid}"))
     return _header(title, links, colors, switch)
 

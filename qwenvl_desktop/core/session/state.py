@@ -70,14 +70,14 @@ class DeletedMessages:
     def count(self) -> int:
         return self.removed.count
 
-    def summary(self) -> str:
+    def summary(self, verb: str = "Deleted") -> str:
         """What went, in words ("Deleted the question and 3 later messages")."""
         first = self.removed.messages[0]
         what = {"user": "question", "assistant": "answer"}.get(first.role, "message")
         later = self.count - 1
         if not later:
-            return f"Deleted the {what}"
-        text = f"Deleted the {what} and {later} later message{'s' if later > 1 else ''}"
+            return f"{verb} the {what}"
+        text = f"{verb} the {what} and {later} later message{'s' if later > 1 else ''}"
         branches = self.removed.branches
         return text + (f" (on {branches} branches)" if branches > 1 else "")
 

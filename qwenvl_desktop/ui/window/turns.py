@@ -154,7 +154,9 @@ class TurnView(QObject):
         self._try(lambda: self.session.delete_message(message_id))
 
     def undo_delete(self) -> None:
-        self._try(self.session.undo_delete)
+        restored: list[DeletedMessages | None] = []
+        if self._try(lambda: restored.append(self.session.undo_delete())) and restored[0]:
+            self.p.status_bar.showMessage(f"{restored[0].summary('Brought back')}.", 6000)
 
     def show_image(self, sha: str) -> None:
         from ..transcript_panels import ImageViewer
