@@ -325,6 +325,9 @@ class Transcript(QTextBrowser):
             kept = [m for m in expected[:same] if m.role == "assistant" and m.id in self._starts]
             if kept:
                 self._refresh_header(kept[-1])
+            # A question whose answer changed: its thumbnails show that answer's marks.
+            if same and expected[same - 1].role == "user" and expected[same - 1].images:
+                self.refresh_message(expected[same - 1])
             if streaming is not None:
                 self.begin_answer(streaming)
         finally:
