@@ -138,7 +138,7 @@ def test_saved_provenance_holds_only_the_clean_url() -> None:
 
 
 def test_send_turn_records_the_clean_url(memory_keyring: MemoryKeyring) -> None:
-    from qwenvl_desktop.services import send_turn
+    from qwenvl_desktop.core.turn import send_turn
 
     class Client:
         async def stream_chat(self, *_args: object, **_kwargs: object):  # type: ignore[no-untyped-def]
@@ -148,7 +148,7 @@ def test_send_turn_records_the_clean_url(memory_keyring: MemoryKeyring) -> None:
 
     provider = load_builtin().get("ovh").with_base_url(DIRTY)
     conv = Conversation()
-    message = asyncio.run(send_turn(Client(), conv, provider,  # type: ignore[arg-type]
+    message = asyncio.run(send_turn(Client(), conv, provider,
                                     provider.models[0], ChatParams(), "hi", api_key="k" * 10))
     assert message.provenance is not None
     assert message.provenance.base_url == CLEAN
