@@ -184,6 +184,7 @@ class Message:
         fields.update(self.__dict__)
         fields["images"] = self.images.copy()
         fields["image_tokens"] = self.image_tokens.copy()
+        fields["media"] = self.media.copy()
         prov = self.provenance
         if prov is not None:
             prov_twin = Provenance.__new__(Provenance)
@@ -346,8 +347,9 @@ class Conversation(MessageTree):
         images = tuple(self.images[h].wire_part(prefer_url=prefer_urls)
                        for h in hashes if sendable(h))
         videos = tuple(
-            VideoPart(frames=tuple(self.images[h].wire_url() for h in g.images),
-                      timestamps=tuple(g.timestamps))
+            # Frames with bytes are always our own data URIs (`sendable`): verbatim.
+            VideoPart(frames=tuple(self.images[h].data_uri() for h in g.images),
+                      timestamps=tuple(g.timestamps), verbatim=True)
             for g in clips if g.images and all(sendable(h) for h in g.images))
         return images, videos
 

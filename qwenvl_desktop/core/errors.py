@@ -118,6 +118,8 @@ class ParameterError(ConfigError):
 class BusyError(QwenVLError):
     """The conversation is still answering: stop it or wait before doing this."""
 
+    kind = "busy"
+
 
 class KeyStoreError(QwenVLError):
     """The OS keyring could not store or read a key."""

@@ -105,12 +105,18 @@ class PreparedImage:
         return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
     def to_stored(self) -> StoredImage:
-        return StoredImage(
-            sha256=self.sha256, mime=self.mime, data=self.data, width=self.width,
-            height=self.height, original_name=self.original_name,
-            original_width=self.original_width, original_height=self.original_height,
-            original_bytes=self.original_bytes, source_url=self.source_url,
-        )
+        """The image as a conversation keeps it, made once: its base64, encoded ahead on
+        a worker thread, is then the one the request and the autosave use."""
+        stored: StoredImage | None = self.__dict__.get("_stored")
+        if stored is None:
+            stored = StoredImage(
+                sha256=self.sha256, mime=self.mime, data=self.data, width=self.width,
+                height=self.height, original_name=self.original_name,
+                original_width=self.original_width, original_height=self.original_height,
+                original_bytes=self.original_bytes, source_url=self.source_url,
+            )
+            self.__dict__["_stored"] = stored      # frozen: not through __setattr__
+        return stored
 
 
 # --- looking ---------------------------------------------------------------------------

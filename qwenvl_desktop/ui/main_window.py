@@ -43,8 +43,12 @@ from PySide6.QtWidgets import (
 from .window.state import WindowState
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from qwenvl_desktop.core.conversation import Conversation
-    from qwenvl_desktop.core.session import ChatSession
+    from qwenvl_desktop.core.images import PreparedImage
+    from qwenvl_desktop.core.media import PreparedMedia
+    from qwenvl_desktop.core.session import ChatSession, TurnTarget
     from qwenvl_desktop.services import Services
 
     from .composer import Composer
@@ -177,8 +181,17 @@ class MainWindow(QMainWindow):
 
         self.stream_worker: StreamWorker = StreamWorker(
             lambda: services.client, lambda: make_http_client(services.settings))
+        async def prepare(items: Sequence[Any], target: TurnTarget
+                          ) -> Sequence[PreparedImage | PreparedMedia]:
+            """Tray items (images, documents, clips) made what is sent."""
+            from .media_items import prepare_items
+
+            return await prepare_items(items, model=target.model, provider=target.provider,
+                                       high_resolution=target.high_resolution)
+
         return ChatSession(services.library, self.stream_worker, api_key=services.api_key,
-                           drop_old_images=lambda: services.settings.drop_old_images)
+                           drop_old_images=lambda: services.settings.drop_old_images,
+                           prepare=prepare)
 
     def _make_views(self, services: Services) -> None:
         from .window.conversations import ConversationsView, ConversationsViewParts

@@ -19,8 +19,8 @@ from qwenvl_desktop.core.documents import PAGE_CAP
 from qwenvl_desktop.core.media import PreparedMedia
 from qwenvl_desktop.core.settings import Settings
 from qwenvl_desktop.core.storage import load_conversation
+from qwenvl_desktop.core.turn import send_turn
 from qwenvl_desktop.core.video import prepare_video
-from qwenvl_desktop.services import send_turn
 from qwenvl_desktop.testing.media_samples import pdf_bytes, write_video
 from qwenvl_desktop.testing.provider_server import ProviderServer
 

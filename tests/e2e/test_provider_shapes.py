@@ -38,7 +38,7 @@ from qwenvl_desktop.core.errors import (
 )
 from qwenvl_desktop.core.images import prepare_image
 from qwenvl_desktop.core.tokens import smart_resize, target_size
-from qwenvl_desktop.services import send_turn
+from qwenvl_desktop.core.turn import send_turn
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
 from qwenvl_desktop.ui.error_advice import window_advice
 

@@ -140,7 +140,7 @@ def test_format_1_files_open_with_no_media() -> None:
     for message in doc["conversation"]["messages"]:
         del message["media"]
     loaded = loads(json.dumps(doc).encode(), name="old.qwenvl")
-    assert FORMAT_VERSION == 2
+    assert FORMAT_VERSION >= 2                         # media came with format 2
     assert loaded.messages[0].media == []
     assert len(loaded.messages[0].images) == 7          # pages and frames still shown
 

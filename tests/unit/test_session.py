@@ -23,7 +23,6 @@ from qwenvl_desktop.core.api.client import ChatClient
 from qwenvl_desktop.core.api.types import ChatParams
 from qwenvl_desktop.core.catalog import Provider, load_builtin
 from qwenvl_desktop.core.conversation import Conversation, Message
-from qwenvl_desktop.core.error_kinds import ErrorKind
 from qwenvl_desktop.core.errors import BusyError, ConfigError, MissingKeyError
 from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.session import ChatSession, Refusal, TurnTarget
@@ -95,7 +94,7 @@ class Run:
 
 @asynccontextmanager
 async def running(server: ProviderServer, tmp_path: Path, *, keys: bool = True,
-                  autosave_delay: float = 2.0) -> AsyncIterator[Run]:
+                  autosave_delay: float = 2.0, prepare: Any = None) -> AsyncIterator[Run]:
     provider = load_builtin().get(PROVIDER).with_base_url(server.base_url_for(PROVIDER))
     target = TurnTarget(provider=provider, model=provider.model(MODEL), params=ChatParams())
 
@@ -107,8 +106,9 @@ async def running(server: ProviderServer, tmp_path: Path, *, keys: bool = True,
     library = ConversationLibrary(tmp_path / "library")
     async with httpx.AsyncClient() as http:
         client = ChatClient(http, connect_timeout=5.0, read_timeout=5.0, max_retries=0)
+        extra = {} if prepare is None else {"prepare": prepare}
         session = ChatSession(library, client, api_key=api_key,
-                              autosave_delay=autosave_delay)
+                              autosave_delay=autosave_delay, **extra)
         run = Run(session, library, target, server)
         events = session.events
         for name in ("turn_started", "turn_ended", "busy_changed", "refused",
@@ -164,8 +164,29 @@ def test_a_missing_key_is_refused_with_its_kind_and_the_text_given_back(
             assert len(refusals) == 1
             refusal = refusals[0][2]
             assert isinstance(refusal, Refusal)
-            assert refusal.kind is ErrorKind.MISSING_KEY
+            assert refusal.kind == "missing_key"
             assert refusal.given_back == ("Hello there", ())
+            assert run.conv.all_messages() == []
+            assert server.requests == []
+
+    scenario(go)
+
+
+def test_an_item_that_cannot_be_prepared_refuses_the_turn_and_is_given_back(
+        server: ProviderServer, tmp_path: Path) -> None:
+    from qwenvl_desktop.core.errors import DocumentError
+
+    async def prepare(items: Any, _target: TurnTarget) -> list[Any]:
+        raise DocumentError(items[0], "is encrypted")
+
+    async def go() -> None:
+        async with running(server, tmp_path, prepare=prepare) as run:
+            assert run.session.send("Summarise", ["secret.pdf"], target=run.target)
+            await run.finished()
+            refusal = next(e[2] for e in run.seen if e[0] == "refused")
+            assert refusal.kind == "input"
+            assert "secret.pdf: is encrypted" in refusal.text
+            assert refusal.given_back == ("Summarise", ["secret.pdf"])
             assert run.conv.all_messages() == []
             assert server.requests == []
 

@@ -47,7 +47,7 @@ def test_every_branch_is_saved_and_the_visible_one_reopens() -> None:
     conv, _m = branched()
     assert [x.text for x in conv.messages] == ["Q1", "A1", "Q2b", "A2b"]
     doc = json.loads(dumps(conv))
-    assert doc["version"] == FORMAT_VERSION == 2
+    assert doc["version"] == FORMAT_VERSION == 3
     saved = {x["id"]: x["parent"] for x in doc["conversation"]["messages"]}
     assert saved == {"q1": None, "a1": "q1", "q2": "a1", "a2": "q2", "q2b": "a1",
                      "a2b": "q2b", "a1b": "q1"}
@@ -60,13 +60,16 @@ def test_every_branch_is_saved_and_the_visible_one_reopens() -> None:
     assert [x.text for x in loaded.messages] == ["Q1", "A1", "Q2", "A2"]
 
 
-def test_a_format_1_file_opens_as_one_straight_branch() -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_file_opens_as_one_straight_branch(version: int) -> None:
     doc = json.loads(dumps(sample_conversation()))
-    doc["version"] = 1
+    doc["version"] = version
     del doc["conversation"]["chosen"]
     for raw in doc["conversation"]["messages"]:
         del raw["parent"]
-    del doc["conversation"]["messages"][2]["id"]        # format 1 allowed a missing id
+        if version == 1:
+            del raw["media"]                             # format 2 added media groups
+    del doc["conversation"]["messages"][2]["id"]        # older formats allowed no id
     loaded = loads(json.dumps(doc).encode(), name=NAME)
     expected = sample_conversation()
     assert [x.text for x in loaded.messages] == [x.text for x in expected.messages]
@@ -74,7 +77,7 @@ def test_a_format_1_file_opens_as_one_straight_branch() -> None:
     third = loaded.messages[2]
     assert third.id                                      # given one, and linked
     assert loaded.parent_of(loaded.messages[3].id) == third.id
-    # Saved again it is a format 2 file that loads the same.
+    # Saved again it is a current file that loads the same.
     assert loads(dumps(loaded), name=NAME) == loaded
 
 

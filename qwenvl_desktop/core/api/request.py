@@ -288,6 +288,8 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     body.update(fields)
 
     verbatim = [image.url for m in wire for image in m.images if image.verbatim]
+    verbatim += [frame for m in wire for video in m.videos if video.verbatim
+                 for frame in video.frames]
     chunks = body_chunks(body, verbatim)
     size = sum(len(chunk) for chunk in chunks)
     limit = provider.max_body_bytes

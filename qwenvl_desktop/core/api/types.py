@@ -35,6 +35,8 @@ class VideoPart:
 
     frames: tuple[str, ...]
     timestamps: tuple[float, ...]
+    verbatim: bool = False
+    """The frames are `data:` URIs this app encoded (see `ImagePart.verbatim`)."""
 
 
 @dataclass(frozen=True)

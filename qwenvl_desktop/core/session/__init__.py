@@ -12,7 +12,8 @@ what was there (see `core/message_tree.py`); only `delete_message` removes messa
 and `undo_delete` brings them back until the session ends.
 
     session = ChatSession(library, source, api_key=services.api_key,
-                          drop_old_images=lambda: settings.drop_old_images)
+                          drop_old_images=lambda: settings.drop_old_images,
+                          prepare=prepare_tray_items)
 
 State (read):
     current                  the Conversation shown (None before the first one)
@@ -46,12 +47,14 @@ Events (`session.events.<name>.connect(callback)`), emitted on the loop's thread
     turn_started(conv_id, answer_id)    question and empty answer are in the branch
     content_delta / reasoning_delta(conv_id, answer_id, text)
     retrying(conv_id, answer_id, notice), turn_ended(conv_id, answer_id)
-    refused(conv_id, Refusal(kind: ErrorKind, text, given_back))   nothing was sent
+    refused(conv_id, Refusal(kind, text, given_back))   nothing was sent
     busy_changed(conv_id, streaming), edit_changed(EditState | None)
     deleted(DeletedMessages), undo_changed(count), list_changed(), save_failed(reason)
 
-Errors reach the views as `ErrorKind`s (core/error_kinds.py) beside the explained text;
-no view looks for words in a message.
+Errors reach the views with their `kind` (the stable name each error class of
+core/errors.py carries, e.g. "missing_key") beside the explained text; no view looks for
+words in a message. Attached items (images, documents, clips: the window's tray items)
+are opaque here: the `prepare` collaborator turns them into what is sent.
 """
 
 from __future__ import annotations
@@ -59,7 +62,15 @@ from __future__ import annotations
 from .autosave import AUTOSAVE_EVERY_S, Autosaver
 from .events import Event, SessionEvents
 from .session import ChatSession
-from .state import Attachment, DeletedMessages, EditState, Refusal, TurnTarget, retry_notice
+from .state import (
+    Attachment,
+    DeletedMessages,
+    EditState,
+    PrepareItems,
+    Refusal,
+    TurnTarget,
+    retry_notice,
+)
 
 __all__ = [
     "AUTOSAVE_EVERY_S",
@@ -69,6 +80,7 @@ __all__ = [
     "DeletedMessages",
     "EditState",
     "Event",
+    "PrepareItems",
     "Refusal",
     "SessionEvents",
     "TurnTarget",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..api.types import ChatParams
 from ..catalog import Provider
@@ -13,8 +14,8 @@ from ..library import ConversationLibrary
 from ..turn import ChatSource, Turn
 from .autosave import AUTOSAVE_EVERY_S, DEFAULT_TITLE, Autosaver
 from .events import SessionEvents
-from .state import Attachment, DeletedMessages, EditState, TurnTarget
-from .turns import TurnRunner
+from .state import DeletedMessages, EditState, PrepareItems, TurnTarget
+from .turns import TurnRunner, prepare_attachments
 
 __all__ = ["ChatSession"]
 
@@ -31,6 +32,7 @@ class ChatSession:
     def __init__(self, library: ConversationLibrary, source: ChatSource, *,
                  api_key: Callable[[Provider], str | None],
                  drop_old_images: Callable[[], bool] = lambda: False,
+                 prepare: PrepareItems = prepare_attachments,
                  autosave_delay: float = AUTOSAVE_EVERY_S) -> None:
         self.library = library
         self.events = SessionEvents()
@@ -43,7 +45,7 @@ class ChatSession:
                                    before_save=self._sync_turn,
                                    on_failure=self.events.save_failed.emit)
         self._turns = TurnRunner(source, self.events, self._autosave, api_key=api_key,
-                                 drop_old_images=drop_old_images,
+                                 drop_old_images=drop_old_images, prepare=prepare,
                                  on_started=self._turn_started,
                                  on_finished=self._turn_finished)
 
@@ -158,7 +160,7 @@ class ChatSession:
 
     # --- turns ------------------------------------------------------------------------
 
-    def send(self, text: str, attachments: Sequence[Attachment] = (), *,
+    def send(self, text: str, attachments: Sequence[Any] = (), *,
              target: TurnTarget) -> bool:
         """Ask the next question in the shown conversation — or, while a question is
         being edited, ask the edited one on a new branch beside it.

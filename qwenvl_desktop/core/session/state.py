@@ -3,21 +3,25 @@ what is being edited, what was deleted."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..api.types import ChatParams
 from ..catalog import Model, Provider
-from ..error_kinds import ErrorKind
 from ..message_tree import RemovedBranch
 
-__all__ = ["Attachment", "DeletedMessages", "EditState", "Refusal", "TurnTarget",
-           "retry_notice"]
+if TYPE_CHECKING:
+    from ..images import PreparedImage
+    from ..media import PreparedMedia
+
+__all__ = ["Attachment", "DeletedMessages", "EditState", "PrepareItems", "Refusal",
+           "TurnTarget", "retry_notice"]
 
 
 class Attachment(Protocol):
-    """An image the person attached, as they gave it (the composer's tray items)."""
+    """An image as the person gave it: what the default preparation takes (the window
+    brings its own, for documents and clips too)."""
 
     @property
     def data(self) -> bytes: ...
@@ -27,6 +31,12 @@ class Attachment(Protocol):
 
     @property
     def source_url(self) -> str: ...
+
+
+PrepareItems = Callable[[Sequence[Any], "TurnTarget"],
+                        Awaitable[Sequence["PreparedImage | PreparedMedia"]]]
+"""Makes attached items what is sent, on worker threads; raises QwenVLError for an item
+that cannot be sent (the turn is then refused, the items given back)."""
 
 
 @dataclass(frozen=True)
@@ -44,9 +54,9 @@ class TurnTarget:
 class Refusal:
     """A turn that was not sent, and why."""
 
-    kind: ErrorKind
+    kind: str                                # the error's `kind`, e.g. "missing_key"
     text: str                                # the explained error, for the person
-    given_back: tuple[str, Sequence[Attachment]] | None = None
+    given_back: tuple[str, Sequence[Any]] | None = None
     """The text and attachments of the refused message, to put back in the composer."""
 
 

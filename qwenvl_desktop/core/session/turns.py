@@ -1,8 +1,9 @@
 """Running chat turns as asyncio tasks: one per conversation, several at once.
 
-Each task prepares the attached images (on worker threads), checks for a key, then runs
-`core.turn.send_turn` or `answer_again` on whatever loop is running — qasync in the
-window, a plain loop in tests — and turns the turn's hooks into session events.
+Each task checks for a key, prepares what was attached (the injected `prepare`, on
+worker threads), encodes the images the request will carry (also on a worker thread),
+then runs `core.turn.send_turn` or `answer_again` on whatever loop is running — qasync
+in the window, a plain loop in tests — and turns the turn's hooks into session events.
 Stopping cancels the task, which closes the stream at once; the partial answer stays,
 marked stopped.
 """
@@ -14,18 +15,22 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..api.types import ContentDelta, ReasoningDelta, Retrying, StreamEvent
 from ..catalog import Provider
-from ..conversation import Conversation, StoredImage
-from ..error_kinds import error_kind
+from ..conversation import Conversation
 from ..errors import ProviderError, QwenVLError, explain
 from ..turn import ChatSource, Turn, answer_again, send_turn
 from .autosave import Autosaver
 from .events import SessionEvents
-from .state import Attachment, Refusal, TurnTarget, retry_notice
+from .state import Attachment, PrepareItems, Refusal, TurnTarget, retry_notice
 
-__all__ = ["TurnRunner"]
+if TYPE_CHECKING:
+    from ..images import PreparedImage
+    from ..media import PreparedMedia
+
+__all__ = ["TurnRunner", "prepare_attachments"]
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +42,15 @@ class _Running:
     turn: Turn | None = None
 
 
-@dataclass(frozen=True)
-class _ReadyImage:
-    """A prepared image already made into the stored image (its base64 encoded on a
-    worker thread, so the send and the autosave find it done)."""
-
-    stored: StoredImage
-    tokens: int
-
-    def to_stored(self) -> StoredImage:
-        return self.stored
-
-
 class TurnRunner:
     def __init__(self, source: ChatSource, events: SessionEvents, autosave: Autosaver, *,
                  api_key: Callable[[Provider], str | None],
                  drop_old_images: Callable[[], bool],
+                 prepare: PrepareItems,
                  on_started: Callable[[Conversation, Turn], None],
                  on_finished: Callable[[Conversation], None]) -> None:
         self._source = source
+        self._prepare = prepare
         self._events = events
         self._autosave = autosave
         self._api_key = api_key
@@ -78,17 +73,18 @@ class TurnRunner:
 
     # --- commands ---------------------------------------------------------------------
 
-    def send(self, conv: Conversation, text: str, attachments: Sequence[Attachment],
+    def send(self, conv: Conversation, text: str, attachments: Sequence[Any],
              target: TurnTarget, sibling_of: str | None) -> None:
         async def run(running: _Running) -> None:
             try:
                 api_key = self._api_key(target.provider)   # refuse early: nothing sent
-                images = await _prepare(attachments, target)
-                await _encode_history(conv)
+                images = list(await self._prepare(attachments, target)) if attachments \
+                    else []
             except QwenVLError as err:
                 self._events.refused.emit(conv.id, Refusal(
-                    error_kind(err), explain(err), given_back=(text, attachments)))
+                    err.kind, explain(err), given_back=(text, attachments)))
                 return
+            await _encode(conv, images)
             on_start, on_event = self._hooks(running)
             await send_turn(self._source, conv, target.provider, target.model,
                             target.params, text, images, api_key=api_key,
@@ -103,9 +99,9 @@ class TurnRunner:
             try:
                 api_key = self._api_key(target.provider)
             except QwenVLError as err:
-                self._events.refused.emit(conv.id, Refusal(error_kind(err), explain(err)))
+                self._events.refused.emit(conv.id, Refusal(err.kind, explain(err)))
                 return
-            await _encode_history(conv)
+            await _encode(conv, [])
             on_start, on_event = self._hooks(running)
             await answer_again(self._source, conv, question_id, target.provider,
                                target.model, target.params, api_key=api_key,
@@ -187,30 +183,29 @@ class TurnRunner:
         return on_start, on_event
 
 
-async def _prepare(attachments: Sequence[Attachment],
-                   target: TurnTarget) -> list[_ReadyImage]:
-    """Each attachment checked, resized and encoded for the model (worker threads)."""
-    if not attachments:
-        return []
+async def prepare_attachments(items: Sequence[Any],
+                              target: TurnTarget) -> list[PreparedImage | PreparedMedia]:
+    """The default `prepare`: images given as data (see `Attachment`), each checked,
+    resized and encoded for the model on a worker thread."""
     from ..images import image_byte_budget, prepare_image_async
 
+    attachments: Sequence[Attachment] = items
     budget = image_byte_budget(target.provider, len(attachments))
-    ready: list[_ReadyImage] = []
-    for item in attachments:
-        prepared = await prepare_image_async(
-            item.data, name=item.name, model=target.model, provider=target.provider,
-            high_resolution=target.high_resolution, max_bytes=budget,
-            source_url=item.source_url)
-        stored = prepared.to_stored()
-        await asyncio.to_thread(stored.data_uri)
-        ready.append(_ReadyImage(stored, prepared.tokens))
-    return ready
+    return [await prepare_image_async(
+        item.data, name=item.name, model=target.model, provider=target.provider,
+        high_resolution=target.high_resolution, max_bytes=budget, source_url=item.source_url)
+        for item in attachments]
 
 
-async def _encode_history(conv: Conversation) -> None:
-    """Make the data URIs of the conversation's images on a worker thread, once: the
-    request then only refers to them (20 × 1 MB made on the GUI thread: a stall of
-    tens of milliseconds at every first send after opening the conversation)."""
-    images = [image for image in conv.images.values() if image.data]
-    if images:
-        await asyncio.to_thread(lambda: [image.data_uri() for image in images])
+async def _encode(conv: Conversation, new: Sequence[PreparedImage | PreparedMedia]) -> None:
+    """Make the data URIs of the conversation's images and of the new ones on a worker
+    thread, once: the request then only refers to them (20 × 1 MB made on the GUI
+    thread: a stall of tens of milliseconds at the first send after opening)."""
+    from ..media import PreparedMedia
+
+    stored = [image for image in conv.images.values() if image.data]
+    for item in new:
+        frames = item.frames if isinstance(item, PreparedMedia) else (item,)
+        stored += [frame.to_stored() for frame in frames]     # the very objects sent
+    if stored:
+        await asyncio.to_thread(lambda: [image.data_uri() for image in stored])

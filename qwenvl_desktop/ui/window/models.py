@@ -111,21 +111,22 @@ class ModelChoice:
         self.update_history_estimate()
 
     def update_history_estimate(self) -> None:
-        """Tell the tray what earlier turns' images cost on the chosen model."""
-        from qwenvl_desktop.core.tokens import image_tokens
+        """Tell the tray what earlier turns' images, pages and clips cost on the chosen
+        model (the visible branch: what would be sent again)."""
+        from qwenvl_desktop.core.media import resend_costs
 
         from ..history_images import HistoryImages
 
         try:
-            _provider, model = self.target()
+            provider, model = self.target()
         except QwenVLError:
             return
         high_res = self.p.param_panel.high_resolution()
         current = self.p.current()
-        image_turns = current.image_turns() if current else []
-        turns = [sum(image_tokens(img.width, img.height, model, high_res) for img in turn)
-                 for turn in image_turns]
-        counts = [len(turn) for turn in image_turns]
+        costs = (resend_costs(current.images, current.messages, model, provider, high_res)
+                 if current else [])
+        turns = [tokens for _count, tokens in costs]
+        counts = [count for count, _tokens in costs]
         self.p.composer.history.set_history(HistoryImages(
             count=sum(counts), tokens=sum(turns),
             last_turn_count=counts[-1] if counts else 0,

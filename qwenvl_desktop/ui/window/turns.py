@@ -18,13 +18,16 @@ from PySide6.QtWidgets import QPushButton, QStatusBar, QWidget
 from qwenvl_desktop.core.errors import QwenVLError, explain
 from qwenvl_desktop.core.session import ChatSession, DeletedMessages, EditState, Refusal
 
-from ..attachment_tray import PendingAttachment
+from ..attachment_tray import PendingItem
 from ..composer import Composer
 from ..transcript import Transcript
 from ..transcript_panels import Banner
 from .models import ModelChoice
 
 __all__ = ["EDIT_NOTICE", "TurnView", "TurnViewParts"]
+
+# Refusals whose remedy is on Settings › Keys (the error's `kind`, never its words).
+_KEY_KINDS = frozenset({"missing_key", "keystore"})
 
 EDIT_NOTICE = ("Editing an earlier question: sending asks it again on a new branch; the "
                "current answers stay (‹ › beside the question switches between them).")
@@ -93,7 +96,7 @@ class TurnView(QObject):
             return False
         return True
 
-    def on_send(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
+    def on_send(self, text: str, attachments: Sequence[PendingItem]) -> None:
         """The composer asked to send (it has emptied itself: give back on refusal)."""
         def send() -> None:
             self.session.send(text, attachments, target=self.p.models.turn_target())
@@ -125,10 +128,20 @@ class TurnView(QObject):
         composer = self.p.composer
         composer.clear()
         composer.set_text(message.text)
+        grouped = {sha for group in message.media for sha in group.images}
         for sha in message.images:
             stored = conv.images.get(sha) if conv is not None else None
-            if stored is not None:
+            if stored is not None and sha not in grouped:
                 composer.add_image_bytes(stored.data, stored.original_name or "image.png")
+        if message.media and conv is not None:
+            # Documents and clips go back as they were sent (pages, frames), not re-read.
+            from qwenvl_desktop.core.media import PreparedMedia, stored_items
+
+            from ..media_items import PendingPrepared
+
+            for item in stored_items(conv.images, message):
+                if isinstance(item, PreparedMedia):
+                    composer.tray.add(PendingPrepared(item))
         composer.focus_input()
 
     def cancel_edit(self) -> None:
@@ -169,7 +182,7 @@ class TurnView(QObject):
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.show()
 
-    def _give_back(self, text: str, attachments: Sequence[PendingAttachment]) -> None:
+    def _give_back(self, text: str, attachments: Sequence[PendingItem]) -> None:
         """Put a message that could not be sent back in the (emptied) composer."""
         composer = self.p.composer
         if not composer.text().strip() and not composer.attachments():
@@ -209,8 +222,8 @@ class TurnView(QObject):
             return
         if refusal.given_back is not None:
             text, attachments = refusal.given_back
-            self._give_back(text, [a for a in attachments if isinstance(a, PendingAttachment)])
-        keys = refusal.kind.about_keys
+            self._give_back(text, list(attachments))
+        keys = refusal.kind in _KEY_KINDS
         self.p.banner.show_notice(refusal.text, "keys" if keys else "",
                                   "Add key…" if keys else "")
 
