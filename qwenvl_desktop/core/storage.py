@@ -50,8 +50,7 @@ from .api.types import ChatParams
 from .conversation import Conversation, Message, Provenance, StoredImage, new_id
 from .errors import ConversationFileError, redact
 from .media_groups import MediaGroup
-from .storage_schema import SchemaError, build_conversation, show_value
-from .url_credentials import clean_url
+from .storage_schema import SchemaError, build_conversation, show_value, storable_url
 
 __all__ = [
     "FILE_SUFFIX",
@@ -211,7 +210,7 @@ def _provenance_to_dict(prov: Provenance) -> dict[str, Any]:
         "provider": prov.provider,
         "model": prov.model,
         "region": prov.region,
-        "base_url": redact(clean_url(prov.base_url)),
+        "base_url": storable_url(prov.base_url),
         "params": _scrub(prov.params),
         "usage": None if usage is None else {
             "prompt_tokens": usage.prompt_tokens,

@@ -18,9 +18,11 @@ from typing import Any
 
 from .api.types import ChatParams, Usage
 from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage, new_id
+from .errors import redact
 from .media_groups import MediaGroup
+from .url_credentials import clean_url
 
-__all__ = ["SchemaError", "build_conversation", "show_value"]
+__all__ = ["SchemaError", "build_conversation", "show_value", "storable_url"]
 
 _ROLES = frozenset(("system", "user", "assistant"))
 _STATUSES: frozenset[str] = frozenset(typing.get_args(MessageStatus))
@@ -28,6 +30,13 @@ _STATUSES: frozenset[str] = frozenset(typing.get_args(MessageStatus))
 
 class SchemaError(Exception):
     """One thing wrong with a parsed document (storage turns it into the person's words)."""
+
+
+def storable_url(url: str) -> str:
+    """A base URL as files hold it: no credentials, no registered secrets. Applied when
+    saving and again when loading, so a file written by hand (or by an older version)
+    with `user:pass@` in a URL is cleaned on the way in and saves back the same."""
+    return redact(clean_url(url))
 
 
 def show_value(value: object) -> str:
@@ -302,7 +311,7 @@ def _build_provenance(p: _Obj) -> Provenance:
         provider=p.text("provider"),
         model=p.text("model"),
         region=p.text("region"),
-        base_url=p.text("base_url"),
+        base_url=storable_url(p.text("base_url")),
         params=dict(p.child("params").value),
         usage=usage,
         finish_reason=p.text("finish_reason"),

@@ -475,3 +475,27 @@ def test_thousand_messages_and_forty_large_images_load_correctly(tmp_path: Path)
     assert loaded.images.keys() == conv.images.keys()
     assert all(loaded.images[h].data == conv.images[h].data for h in conv.images)
     assert loaded == conv
+
+
+def test_a_base_url_with_credentials_in_a_file_is_cleaned_on_load_and_round_trips() -> None:
+    """Found by the property test: one changed byte turned a base URL's `/` into `@`, so the
+    file loaded with `user@host` and saved back without it — a file must save back as it
+    loaded, and a URL credential must never be kept."""
+    from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
+    from qwenvl_desktop.core.storage import dumps, loads
+
+    conv = Conversation()
+    conv.append(Message(role="user", text="hi"))
+    answer = conv.append(Message(role="assistant", text="hello"))
+    answer.provenance = Provenance(provider="custom", model="m",
+                                   base_url="http://127.0.0.1:8000/v1")
+    doc = json.loads(dumps(conv))
+    for message in doc["conversation"]["messages"]:
+        if message.get("provenance"):
+            message["provenance"]["base_url"] = "http://alice:s3cret@127.0.0.1:8000/v1"
+    loaded = loads(json.dumps(doc).encode(), name="shared.qwenvl")
+    prov = loaded.message(answer.id).provenance
+    assert prov is not None
+    assert prov.base_url == "http://127.0.0.1:8000/v1"
+    assert loads(dumps(loaded), name="again.qwenvl") == loaded
+    assert b"s3cret" not in dumps(loaded)
