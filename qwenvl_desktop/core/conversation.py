@@ -219,6 +219,9 @@ class Conversation(MessageTree):
         for message in messages:          # a straight line of turns, oldest first
             self.append(message)
         self.updated = time.time() if updated is None else updated
+        #: Set by the loader when addresses in the file carried credentials it removed
+        #: (so opening the file can say so). Not saved, not compared.
+        self.credentials_removed_on_load = False
 
     def __eq__(self, other: object) -> bool:
         """Equal when everything a file would hold is equal (every branch included)."""

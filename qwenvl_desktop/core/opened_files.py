@@ -66,7 +66,7 @@ def review_opened_conversation(conv: Conversation, catalog: Catalog,
             prompt = prompt[:_PROMPT_SHOWN - 1] + "…"
         notices.append(f"This file sets a system prompt for its conversation (see "
                        f"Parameters; it is sent with every turn): “{prompt}”")
-    if _clean_provenance(conv):
+    if _clean_provenance(conv) or conv.credentials_removed_on_load:
         notices.append("Addresses recorded in this file carried credentials (a user name "
                        "and password or a secret parameter); they were removed.")
     return notices

@@ -138,7 +138,16 @@ def build_conversation(doc: dict[str, Any]) -> Conversation:
     )
     conv._graft(nodes, chosen)
     conv.updated = c.number("updated")
+    conv.credentials_removed_on_load = any(
+        _recorded_url(raw) != storable_url(_recorded_url(raw)) for raw in messages_raw)
     return conv
+
+
+def _recorded_url(message: Any) -> str:
+    """The base URL a saved message's provenance records, as written in the file."""
+    prov = message.get("provenance") if isinstance(message, dict) else None
+    url = prov.get("base_url", "") if isinstance(prov, dict) else ""
+    return url if isinstance(url, str) else ""
 
 
 def _check_tree(nodes: list[tuple[Message, str | None]]) -> None:
