@@ -72,7 +72,7 @@ def is_video_name(name: str) -> bool:
 
 def _open(path: Path, name: str) -> av.container.InputContainer:
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return _open_container(str(path))
     except FileNotFoundError:
         raise VideoError(name, "the file does not exist") from None
     except PermissionError:
@@ -82,6 +82,19 @@ def _open(path: Path, name: str) -> av.container.InputContainer:
             from None
     except OSError as err:
         raise VideoError(name, f"the file cannot be read ({err.strerror or err})") from None
+
+
+def _open_container(path: str) -> av.container.InputContainer:
+    """Open for reading; badly encoded metadata text must not make a clip unreadable.
+
+    PyAV up to 18 takes `metadata_errors="ignore"` for that; PyAV 19 (the release pip
+    picks on Python 3.12+) dropped the argument — there, opening as plainly as possible
+    is what remains.
+    """
+    try:
+        return av.open(path, mode="r", metadata_errors="ignore")
+    except TypeError:
+        return av.open(path, mode="r")
 
 
 def _why(err: BaseException) -> str:
