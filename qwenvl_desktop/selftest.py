@@ -9,8 +9,11 @@ rendered in the transcript, saved to a conversation file and reopened.
 
 It never touches the person's data: a temporary QWENVL_DESKTOP_HOME and an in-memory
 keyring are used for the request, and provider key variables are ignored. The real
-keyring backend is only *looked at* (never read or written); a machine without a
-secure one gets a warning, not a failure, since CI machines have none.
+keyring backend is only *looked at*; a machine without a secure one gets a warning,
+not a failure, since most CI machines have none. With QWENVL_REQUIRE_SECURE_KEYRING=1
+(CI's Secret Service step) a missing secure keyring fails, and a throwaway entry under
+its own service name is written, read back and deleted, proving the bundle carries
+the backend's whole chain (D-Bus, the encrypted session).
 
 The checks that need no window are here; the window's are in `selftest_window`.
 
@@ -231,10 +234,22 @@ _PLATFORM_BACKENDS = {"linux": ("keyring.backends.SecretService", "secretstorage
                       "darwin": ("keyring.backends.macOS",),
                       "win32": ("keyring.backends.Windows",)}
 
+# Set to 1 where a secure keyring must be present (CI's Secret Service step): its absence
+# is then a failure, and a throwaway entry is written, read back and deleted.
+REQUIRE_KEYRING_VARIABLE = "QWENVL_REQUIRE_SECURE_KEYRING"
+PROBE_SERVICE = "qwenvl-desktop-self-test"
+_KEYRING_WAIT = 20.0
+
+
+def keyring_required() -> bool:
+    return os.environ.get(REQUIRE_KEYRING_VARIABLE, "").strip() not in ("", "0")
+
 
 def check_keyring(report: Report) -> None:
-    """Look at the machine's keyring backend, without reading or writing any entry."""
+    """Look at the machine's keyring backend. Only when a secure keyring is required
+    is it written to (a throwaway entry under its own service name, deleted after)."""
     name = "keyring backend"
+    required = keyring_required()
     try:
         from .core.secrets import KeyStore
 
@@ -242,7 +257,7 @@ def check_keyring(report: Report) -> None:
         for module in _PLATFORM_BACKENDS.get(sys.platform, ()):
             importlib.import_module(module)
         backend = keyring.get_keyring()
-        store = KeyStore(backend, environ={})
+        store = KeyStore(backend, environ={}, wait=_KEYRING_WAIT)
     except Exception as err:
         report.fail(name, _describe(err))
         return
@@ -250,11 +265,49 @@ def check_keyring(report: Report) -> None:
     if store.secure:
         report.ok(name, f"{label} is a secure OS keyring; keys would be kept in "
                         f"{store.backend_name}")
+        if required:
+            report.check("keyring round trip", lambda: _round_trip(store.backend_name))
+    elif required:
+        report.fail(name, f"{label} is not a secure OS keyring, and "
+                          f"{REQUIRE_KEYRING_VARIABLE}=1 says one must be present. "
+                          f"{store.warning or ''}")
     else:
         report.warn(name, f"{label} is not a secure OS keyring, so keys typed into the app "
                           "would be kept for the session only. This is a warning, not a "
                           "failure: CI machines and sessions without an unlocked keyring have "
-                          "none. The request below uses an in-memory keyring either way.")
+                          f"none ({REQUIRE_KEYRING_VARIABLE}=1 makes it one). The request "
+                          "below uses an in-memory keyring either way.")
+
+
+def _round_trip(backend_name: str) -> str:
+    """Write, read back and delete a throwaway entry through the real backend, each call
+    bounded (a hung keyring fails the check instead of the whole run)."""
+    import secrets as stdlib_secrets
+
+    from .core.bounded_call import SerialWorker
+    from .core.keyring_backend import trouble_for
+
+    backend = keyring.get_keyring()
+    token = f"self-test-{stdlib_secrets.token_hex(8)}"
+    worker = SerialWorker("keyring self-test")
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("write", lambda: backend.set_password(PROBE_SERVICE, "probe", token)),
+        ("read", lambda: backend.get_password(PROBE_SERVICE, "probe")),
+        ("delete", lambda: backend.delete_password(PROBE_SERVICE, "probe")),
+        ("read after delete", lambda: backend.get_password(PROBE_SERVICE, "probe")),
+    ]
+    results: dict[str, object] = {}
+    for step, func in steps:
+        call = worker.submit(func)
+        require(call.wait(_KEYRING_WAIT),
+                f"the keyring did not answer the {step} within {_KEYRING_WAIT:g} s")
+        if call.error is not None:
+            raise CheckFailed(f"{step}: {trouble_for(call.error).reason}")
+        results[step] = call.result
+    require(results["read"] == token, "the entry written was not read back")
+    require(results["read after delete"] is None, "the entry was not deleted")
+    return (f"wrote, read back and deleted a throwaway entry ({PROBE_SERVICE}) in "
+            f"{backend_name}")
 
 
 # --- entry points ------------------------------------------------------------------------

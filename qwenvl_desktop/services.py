@@ -96,6 +96,8 @@ class Services:
                             read_timeout=settings.read_timeout,
                             max_retries=settings.max_retries,
                             url_credentials=keys.url_credentials)
+        # Every key is read once, off this thread; sends then read them from memory.
+        keys.prefetch(keys.entries_for(catalog.providers.values()))
         services = cls(
             settings=settings, settings_warnings=warnings, catalog=catalog,
             keystore=keys, http=http_client, client=client,
@@ -141,6 +143,8 @@ class Services:
     def rebuild_catalog(self) -> None:
         """The catalog from the settings and the cached model lists, as they are now."""
         self.catalog = with_listings(catalog_for(self.settings), self.model_lists)
+        # Keys of endpoints added meanwhile are read in the background.
+        self.keystore.prefetch(self.keystore.entries_for(self.catalog.providers.values()))
 
     async def refresh_models(self, provider: Provider) -> RefreshOutcome:
         """Fetch `provider`'s model list, cache it with its date and rebuild the catalog.
@@ -188,10 +192,8 @@ class Services:
 
     def api_key(self, provider: Provider) -> str | None:
         """The key for `provider`, or MissingKeyError when it needs one and has none."""
-        key = self.keystore.get(provider)
-        if key is None and not provider.key_optional:
-            raise MissingKeyError(provider.name, provider.key_env, provider.id)
-        return key
+        # Served from memory; KeyringUnavailableError when the keyring could not be asked.
+        return self.keystore.key_for_request(provider)
 
     async def aclose(self) -> None:
         if self._owns_http:

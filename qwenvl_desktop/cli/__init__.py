@@ -7,7 +7,8 @@ window say the same thing about the same failure:
 
     0 ok · 2 usage · 3 authentication, permission or credits · 4 still rate-limited
     5 other provider error · 6 network, timeout or interrupted stream
-    7 bad input file · 130 interrupted by Ctrl-C
+    7 bad input file · 8 keyring trouble: no secure keyring to save a key in, or it
+    is locked, refused or did not answer · 130 interrupted by Ctrl-C
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from ..core.images import (
 )
 from ..core.media import PreparedMedia
 from ..core.opened_files import review_opened_conversation
+from ..core.secrets import TERMINAL_WAIT, KeyStore
 from ..core.storage import load_conversation, save_conversation
 from ..core.throttle import Throttle
 from ..core.turn import Turn, send_turn
@@ -249,7 +250,8 @@ def _as_json(message: Message, *, error: BaseException | None = None,
 
 
 async def _ask(args: argparse.Namespace) -> int:
-    services = Services.create()
+    # A terminal can wait for the keyring (an unlock prompt); the window cannot.
+    services = Services.create(keystore=KeyStore(wait=TERMINAL_WAIT))
     for warning in services.settings_warnings:
         print(f"note: {warning}", file=sys.stderr)
     try:

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from ..core.catalog import Catalog, Provider
-from ..core.errors import ConfigError, KeyStoreError
-from ..core.secrets import KeyStore
+from ..core.errors import ConfigError, KeyringUnavailableError
+from ..core.secrets import TERMINAL_WAIT, KeyStore, env_advice
 from ..core.settings import Settings, catalog_for
 from ..core.storage import load_conversation
 
@@ -50,9 +50,8 @@ def run_providers() -> int:
     """Every provider with its region, models and where its key comes from."""
     catalog, warnings = _catalog()
     _print_warnings(warnings)
-    keystore = KeyStore()
-    if keystore.warning:
-        print(f"warning: {keystore.warning}", file=sys.stderr)
+    keystore = KeyStore(wait=TERMINAL_WAIT)
+    keystore.prefetch(p.key_id for p in catalog.providers.values())
     for provider in catalog.providers.values():
         # DashScope names already carry the city ("… — Singapore"); say the region once.
         city = provider.region.split(" (")[0]
@@ -66,6 +65,8 @@ def run_providers() -> int:
         print(f"    {provider.base_url}")
         for index in range(len(provider.models)):
             print(_model_line(provider, index))
+    if keystore.terminal_warning:
+        print(f"warning: {keystore.terminal_warning}", file=sys.stderr)
     return 0
 
 
@@ -78,30 +79,36 @@ def _read_key(provider: Provider) -> str:
 
 
 def run_key(action: str, provider_id: str) -> int:
+    """`key set|delete|status`. Keyring trouble is exit code 8 (see `cli`)."""
     catalog, warnings = _catalog()
     _print_warnings(warnings)
     provider = catalog.get(provider_id)
-    keystore = KeyStore()
+    keystore = KeyStore(wait=TERMINAL_WAIT)
     if action == "status":
         print(keystore.status_line(provider))
-        if keystore.warning:
-            print(f"warning: {keystore.warning}", file=sys.stderr)
+        if keystore.terminal_warning:
+            print(f"warning: {keystore.terminal_warning}", file=sys.stderr)
         return 0
     if action == "delete":
-        keystore.delete(provider)
+        try:
+            keystore.delete(provider)
+        except KeyringUnavailableError as err:
+            raise KeyringUnavailableError(
+                f"The key for {provider.name} was not deleted. {err.reason}",
+                trouble=err.trouble, reason=err.reason) from None
         print(f"Deleted the stored key for {provider.name}.")
         if keystore.source(provider) == "env":
             print(f"{provider.key_env} is still set in this environment and will be used.")
         return 0
-    if not keystore.secure:
-        # A session-only key would vanish the moment this command exits.
-        raise KeyStoreError(
-            f"No secure keyring is available ({keystore.backend_name}); the key was not "
-            f"saved. Unlock or install an OS keyring, or set "
-            f"{provider.key_env or 'the provider environment variable'} instead."
-        )
+    # A session-only key would vanish the moment this command exits.
+    keystore.require_secure(provider)
     key = _read_key(provider)
-    keystore.set(provider, key)
+    try:
+        keystore.set(provider, key)
+    except KeyringUnavailableError as err:
+        raise KeyringUnavailableError(
+            f"The key for {provider.name} was not saved. {err.reason} {env_advice(provider)}",
+            trouble=err.trouble, reason=err.reason) from None
     print(f"Saved the key for {provider.name} in the keyring ({keystore.backend_name}).")
     return 0
 

@@ -6,8 +6,10 @@ The tree (the CLI's exit codes and the window's inline messages both come from i
     ├── ConfigError                 bad settings, unknown provider/model, bad parameter
     │   └── ParameterError          a parameter the provider refuses or an out-of-range value
     ├── BusyError                   the conversation is answering; the action must wait
-    ├── KeyStoreError               keyring trouble (no secure backend, locked, refused)
-    │   └── MissingKeyError         no key for this provider anywhere
+    ├── KeyStoreError               keyring trouble                                  (exit 8)
+    │   ├── NoSecureKeyringError    only a session keyring here: `key set` cannot save
+    │   ├── KeyringUnavailableError locked, refused, gone or not answering in time
+    │   └── MissingKeyError         no key for this provider anywhere                (exit 3)
     ├── InputError                  a file or image the person gave us is unusable   (exit 7)
     │   ├── ImageError              unsupported, corrupt, too small/large, bomb, ...
     │   ├── DocumentError           a PDF that is encrypted, corrupt, empty or too large
@@ -66,11 +68,13 @@ __all__ = [
     "InputError",
     "InterruptedStream",
     "KeyStoreError",
+    "KeyringUnavailableError",
     "MalformedStream",
     "MissingKeyError",
     "ModelListError",
     "ModelRetiredError",
     "NetworkError",
+    "NoSecureKeyringError",
     "NotFoundError",
     "ParameterError",
     "PermissionError_",
@@ -125,6 +129,26 @@ class KeyStoreError(QwenVLError):
     """The OS keyring could not store or read a key."""
 
     kind = "keystore"
+
+
+class NoSecureKeyringError(KeyStoreError):
+    """Keys could only be kept for this session: there is no secure keyring here."""
+
+    kind = "no_secure_keyring"
+
+
+class KeyringUnavailableError(KeyStoreError):
+    """The keyring is locked, refused, went away or did not answer in time.
+
+    `trouble` is the kind (see `keyring_backend.KeyringTrouble`), `reason` the
+    sentence that says what happened and what to do."""
+
+    kind = "keyring_unavailable"
+
+    def __init__(self, message: str, *, trouble: str, reason: str) -> None:
+        super().__init__(message)
+        self.trouble = trouble
+        self.reason = redact(reason)
 
 
 class MissingKeyError(KeyStoreError):
@@ -407,6 +431,8 @@ def exit_code_for(exc: BaseException) -> int:
         return 7
     if isinstance(exc, ConfigError):
         return 2
-    if isinstance(exc, APIStatusError | ProviderError | KeyStoreError):
+    if isinstance(exc, KeyStoreError):
+        return 8
+    if isinstance(exc, APIStatusError | ProviderError):
         return 5
     return 1

@@ -2,188 +2,143 @@
 
 One keyring entry per provider `key_id` under the service "qwenvl-desktop"; DashScope
 keys are region-locked, so each region has its own entry. When no entry exists, the
-provider's environment variable (e.g. DASHSCOPE_API_KEY) is used.
+provider's environment variable (e.g. DASHSCOPE_API_KEY) is used. Only secure backends
+are accepted (`keyring_backend`); without one, keys are kept in memory for the session
+and `warning` says they will be forgotten when the app closes. Every key seen is
+registered with `errors.register_secret` so `redact` strips it from any text.
 
-Only secure backends are accepted. keyring silently picks a *plaintext* file backend
-when keyrings.alt is installed, and `fail.Keyring` when there is no D-Bus (BRIEF §6);
-neither may hold a key. Without a secure backend, keys are kept in memory for the
-session and `warning` says they will be forgotten when the app closes. Keys never go
-to disk except through a secure keyring, and every key seen is registered with
-`errors.register_secret` so `redact` strips it from any text.
-
-keyring is imported when a `KeyStore` is made, not with this module: choosing its
-backend imports every backend module and scans the installed packages' entry points.
+The keyring is never asked on the caller's thread and never waited for longer than
+`wait` seconds (`keyring_access`): an unlock prompt nobody answers, or a Secret
+Service that stopped answering, costs the window half a second once, never a freeze.
+Keyring's backend is chosen in the background from construction on (importing it and
+its backends took 0.1-0.4 s here); the first use waits for that, at most `choice_wait`.
+Keys read are kept in memory for the session, so asking for one (twice per send) is a
+dictionary look-up; `prefetch` reads every provider's entry in the background at start.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
 import os
-import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from .catalog import Provider
-from .errors import ConfigError, KeyStoreError, redact, register_secret
+from .errors import (
+    KeyringUnavailableError,
+    MissingKeyError,
+    NoSecureKeyringError,
+    register_secret,
+)
+from .keyring_access import CHOICE_WAIT, SERVICE, KeyringAccess, check_key_text
+from .keyring_backend import KeyringTrouble, is_secure_backend
 from .url_credentials import UrlCredentials
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-__all__ = ["SERVICE", "URL_CREDENTIALS_SUFFIX", "KeySource", "KeyStore", "is_secure_backend"]
+__all__ = ["SERVICE", "TERMINAL_WAIT", "URL_CREDENTIALS_SUFFIX", "WINDOW_WAIT", "KeySource",
+           "KeyStore", "check_key_text", "env_advice", "is_secure_backend"]
 
-SERVICE = "qwenvl-desktop"
 URL_CREDENTIALS_SUFFIX = "#url-credentials"
 """The keyring entry `<key_id>#url-credentials` holds what was split off a provider's
 base URL (`url_credentials.UrlCredentials`, as JSON), next to its key."""
 
 KeySource = Literal["keyring", "session", "env", "none"]
 
-_INSECURE_NAMES = ("plaintext", "plain_text", "unencrypted", "null", "fail")
-
-
-@functools.cache
-def _backend_errors() -> tuple[type[BaseException], ...]:
-    """Errors a keyring backend may raise besides KeyringError (D-Bus, SecretStorage).
-
-    Only called from `except` clauses, i.e. when something was raised."""
-    from keyring.errors import KeyringError
-
-    errors: list[type[BaseException]] = [KeyringError, RuntimeError, OSError]
-    # Imported by name: both are Linux-only and ship no type information.
-    for module_name, class_name in (("secretstorage.exceptions", "SecretStorageException"),
-                                    ("jeepney.wrappers", "DBusErrorResponse")):
-        try:
-            found = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
-            continue
-        if isinstance(found, type) and issubclass(found, BaseException):
-            errors.append(found)
-    return tuple(errors)
-
-
-# keyring's macOS backend module; its API is loaded through ctypes.
-_MACOS_API = "keyring.backends.macOS.api"
-
-
-def _default_backend() -> KeyringBackend:
-    """`keyring.get_keyring()`: the backend keyring's own rules choose (its environment
-    variable, its config file, else the viable backend of highest priority)."""
-    import keyring
-
-    if sys.platform == "darwin" or "keyring.backends.macOS" in sys.modules:
-        return keyring.get_keyring()
-    # keyring imports every backend to ask its priority. Importing the macOS one's API
-    # module calls ctypes.util.find_library three times, and on Linux each call spawns
-    # ldconfig and the C compiler: 60-90 ms of the window's start-up, for a backend
-    # whose priority raises "macOS required" off macOS before it looks at that API (and
-    # whose module already carries on when the API fails to load). So, off macOS, the
-    # API module is marked absent while the backend is chosen; the choice is the same.
-    sys.modules[_MACOS_API] = None  # type: ignore[assignment]
-    try:
-        return keyring.get_keyring()
-    finally:
-        if _MACOS_API in sys.modules and sys.modules[_MACOS_API] is None:
-            del sys.modules[_MACOS_API]
-
-
-def _priority(backend: KeyringBackend) -> float:
-    try:
-        return float(backend.priority)
-    except Exception:  # a backend's priority raises when it cannot work here
-        return -1.0
-
-
-def _is_secure_single(backend: KeyringBackend) -> bool:
-    cls = type(backend)
-    module = cls.__module__ or ""
-    name = cls.__name__.lower()
-    if module == "keyrings.alt" or module.startswith("keyrings.alt."):
-        return False
-    if module in ("keyring.backends.fail", "keyring.backends.null"):
-        return False
-    if any(word in name for word in _INSECURE_NAMES):
-        return False
-    return _priority(backend) > 0
-
-
-def _members(backend: KeyringBackend) -> list[KeyringBackend] | None:
-    """The backends a chainer delegates to, or None when `backend` is not a chainer."""
-    from keyring.backend import KeyringBackend
-
-    try:
-        members = getattr(backend, "backends", None)
-    except Exception:
-        return []
-    if isinstance(members, list | tuple):
-        return [m for m in members if isinstance(m, KeyringBackend)]
-    return None
-
-
-def _select_secure(backend: KeyringBackend) -> KeyringBackend | None:
-    """The secure backend to use for `backend`, or None.
-
-    A chainer writes to the first member that accepts a key, which could be a
-    plaintext one; so a chainer is replaced by its best secure member.
-    """
-    members = _members(backend)
-    if members is None:
-        return backend if _is_secure_single(backend) else None
-    secure = [m for m in members if _members(m) is None and _is_secure_single(m)]
-    if not secure:
-        return None
-    return max(secure, key=_priority)
-
-
-def is_secure_backend(backend: KeyringBackend) -> bool:
-    """True when keys given to `backend` are kept by an encrypted OS store."""
-    return _select_secure(backend) is not None
-
-
-def _backend_label(backend: KeyringBackend) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__name__}"
+# The longest the window waits for the keyring before carrying on without it. Calls
+# to an unlocked GNOME Keyring take 4-40 ms here (the first one opens the D-Bus
+# session); a call still running after this is waiting for a person or has hung.
+WINDOW_WAIT = 0.5
+# The terminal command can wait for the person to answer an unlock prompt.
+TERMINAL_WAIT = 60.0
 
 
 class KeyStore:
-    """Reads and writes provider keys; never writes one to disk except through a keyring."""
+    """Where each provider's key comes from; never writes one to disk except through a
+    secure keyring."""
 
     def __init__(self, backend: KeyringBackend | None = None,
-                 environ: Mapping[str, str] = os.environ) -> None:
-        chosen = backend if backend is not None else _default_backend()
-        self._offered = chosen
-        self._backend = _select_secure(chosen)
+                 environ: Mapping[str, str] = os.environ, *, wait: float = WINDOW_WAIT,
+                 choice_wait: float = CHOICE_WAIT) -> None:
+        """`backend`: None for keyring's own choice, made in the background from now on.
+        `wait`: the longest a keyring call is waited for; `choice_wait`: the longest the
+        first use waits for the backend to be chosen (imports, a D-Bus question)."""
         self._environ = environ
-        self._session: dict[str, str] = {}
-        self._failure: str | None = None
+        self._keyring = KeyringAccess(backend, wait, choice_wait)
 
     # --- state -------------------------------------------------------------------------
 
     @property
     def secure(self) -> bool:
         """True when keys set now go to a secure OS keyring."""
-        return self._backend is not None
+        return self._keyring.secure
 
     @property
     def backend_name(self) -> str:
-        if self._backend is None:
-            return "session memory"
-        return str(type(self._backend).name)
+        return self._keyring.backend_name
+
+    @property
+    def backend_label(self) -> str:
+        """The backend's module and class, e.g. keyring.backends.SecretService.Keyring."""
+        return self._keyring.backend_label
+
+    @property
+    def trouble(self) -> KeyringTrouble | None:
+        """What went wrong the last time the keyring was asked, if anything."""
+        return self._keyring.trouble
 
     @property
     def warning(self) -> str | None:
         """What the person must know about where keys are kept, or None when all is well."""
-        if self._backend is None:
-            return (f"No secure keyring is available (found {_backend_label(self._offered)}). "
+        trouble = self.trouble
+        if trouble is not None:
+            return (f"{trouble.reason} Keys entered now are kept for this session only and "
+                    "will be forgotten when the app closes.")
+        if not self.secure:
+            return (f"No secure keyring is available (found {self.backend_label}). "
                     "Keys you enter are kept for this session only and will be forgotten "
                     "when the app closes. Unlock or install an OS keyring (GNOME Keyring, "
                     "KWallet, macOS Keychain, Windows Credential Manager), or set the "
                     "provider's environment variable.")
-        if self._failure:
-            return (f"{self._failure} Keys entered now are kept for this session only and "
-                    "will be forgotten when the app closes.")
         return None
+
+    @property
+    def terminal_warning(self) -> str | None:
+        """`warning` for a terminal command, where a session-only key means nothing."""
+        trouble = self.trouble
+        if trouble is not None:
+            return trouble.reason
+        if not self.secure:
+            return (f"No secure keyring is available (found {self.backend_label}), so "
+                    "`key set` cannot save keys here; use the provider's environment "
+                    "variable.")
+        return None
+
+    # --- background news ---------------------------------------------------------------
+
+    def prefetch(self, key_ids: Iterable[str]) -> None:
+        """Read these keyring entries in the background (listeners are told when done)."""
+        self._keyring.prefetch(key_ids)
+
+    def reload(self) -> None:
+        """Read every entry again (after the keyring was unlocked, or changed elsewhere)."""
+        self._keyring.reload()
+
+    def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """`callback()` runs on the keyring's worker thread whenever it answered in the
+        background; returns a function that removes it."""
+        return self._keyring.add_listener(callback)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every keyring call made so far has ended (tests)."""
+        return self._keyring.wait_idle(timeout)
+
+    @staticmethod
+    def entries_for(providers: Iterable[Provider]) -> list[str]:
+        """The keyring entries `providers` use (for `prefetch`): each one's key and the
+        credentials split off its base URL."""
+        return [entry for p in providers
+                for entry in (p.key_id, p.key_id + URL_CREDENTIALS_SUFFIX)]
 
     # --- reading -----------------------------------------------------------------------
 
@@ -194,13 +149,29 @@ class KeyStore:
     def source(self, provider: Provider) -> KeySource:
         return self._lookup(provider)[0]
 
+    def key_for_request(self, provider: Provider) -> str | None:
+        """The key to send to `provider` (None when it needs none and has none).
+
+        Raises MissingKeyError when there is no key anywhere, and KeyringUnavailableError
+        when the keyring could not be asked (locked, gone, not answering in time): then
+        "no key" would be wrong, since one may well be stored.
+        """
+        key = self.get(provider)
+        if key is not None or provider.key_optional:
+            return key
+        trouble = self.trouble
+        if trouble is not None and not self._keyring.known(provider.key_id):
+            raise KeyringUnavailableError(
+                f"Could not read the key for {provider.name} from the keyring. "
+                f"{trouble.reason}", trouble=trouble.kind, reason=trouble.reason)
+        raise MissingKeyError(provider.name, provider.key_env, provider.id)
+
     def _lookup(self, provider: Provider) -> tuple[KeySource, str | None]:
-        session = self._session.get(provider.key_id)
+        session = self._keyring.session_key(provider.key_id)
         if session:
             return "session", session
-        stored = self._from_keyring(provider.key_id)
+        stored = self._keyring.stored(provider.key_id)
         if stored:
-            register_secret(stored)
             return "keyring", stored
         if provider.key_env:
             value = self._environ.get(provider.key_env, "").strip()
@@ -209,64 +180,55 @@ class KeyStore:
                 return "env", value
         return "none", None
 
-    def _from_keyring(self, key_id: str) -> str | None:
-        if self._backend is None:
-            return None
-        try:
-            value = self._backend.get_password(SERVICE, key_id)
-        except _backend_errors() as err:
-            self._failure = f"The keyring could not be read ({_describe(err)})."
-            return None
-        return value.strip() if isinstance(value, str) and value.strip() else None
-
     # --- writing -----------------------------------------------------------------------
 
     def set(self, provider: Provider, key: str) -> None:
         """Store a key for `provider`.
 
-        Raises ConfigError for an empty or multi-line key, and KeyStoreError when the
-        keyring refuses it; the key is then kept for this session only.
+        Raises ConfigError for an empty or multi-line key, and KeyringUnavailableError
+        when the keyring refuses it, is locked or does not answer in time; the key is
+        then kept for this session (and saved if the keyring answers later).
         """
         key = check_key_text(key)
         register_secret(key)
-        if self._backend is None:
-            self._session[provider.key_id] = key
+        outcome = self._keyring.save(provider.key_id, key)
+        if outcome.trouble is None:
             return
-        try:
-            self._backend.set_password(SERVICE, provider.key_id, key)
-        except _backend_errors() as err:
-            self._session[provider.key_id] = key
-            self._failure = f"The keyring refused to store the key ({_describe(err)})."
-            raise KeyStoreError(
-                f"Could not save the key for {provider.name} in the keyring "
-                f"({_describe(err)}). It is kept for this session only and will be "
-                "forgotten when the app closes."
-            ) from None
-        self._session.pop(provider.key_id, None)
+        later = " If the keyring answers later, the key is saved then." if outcome.pending else ""
+        raise KeyringUnavailableError(
+            f"Could not save the key for {provider.name} in the keyring. "
+            f"{outcome.trouble.reason} The key is kept for this session only and will be "
+            f"forgotten when the app closes.{later}",
+            trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     def delete(self, provider: Provider) -> None:
         """Forget the stored key (keyring and session); the env var is not ours to touch."""
-        self._session.pop(provider.key_id, None)
-        if self._backend is None:
+        outcome = self._keyring.remove(provider.key_id)
+        if outcome.trouble is None:
             return
-        from keyring.errors import PasswordDeleteError
+        later = " If the keyring answers later, the key is deleted then." if outcome.pending else ""
+        raise KeyringUnavailableError(
+            f"Could not delete the key for {provider.name} from the keyring. "
+            f"{outcome.trouble.reason}{later}",
+            trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
-        try:
-            self._backend.delete_password(SERVICE, provider.key_id)
-        except PasswordDeleteError:
-            pass  # nothing stored: deleting is already done
-        except _backend_errors() as err:
-            raise KeyStoreError(
-                f"Could not delete the key for {provider.name} from the keyring "
-                f"({_describe(err)})."
-            ) from None
+    def require_secure(self, provider: Provider) -> None:
+        """Raise NoSecureKeyringError when a key for `provider` could only be kept for
+        this session (what `key set` in a terminal must refuse)."""
+        if self.secure:
+            return
+        raise NoSecureKeyringError(
+            f"No secure keyring is available here (found {self.backend_label}), so the key "
+            f"for {provider.name} was not saved: a key kept for this session would be gone "
+            f"when this command exits. {env_advice(provider)}")
 
     # --- credentials split off base URLs ---------------------------------------------
 
     def url_credentials(self, provider: Provider) -> UrlCredentials | None:
-        """What was split off `provider`'s base URL, if it is still that base URL."""
+        """What was split off `provider`'s base URL, if it is still that base URL.
+        Served from memory once read, like keys (it is asked for every request)."""
         entry = provider.key_id + URL_CREDENTIALS_SUFFIX
-        text = self._session.get(entry) or self._from_keyring(entry)
+        text = self._keyring.session_key(entry) or self._keyring.stored(entry)
         creds = UrlCredentials.from_json(text) if text else None
         if creds is None or creds.base_url != provider.base_url.rstrip("/"):
             return None
@@ -278,42 +240,32 @@ class KeyStore:
                             session_only: bool = False) -> None:
         """Keep `creds` for `provider` (in the keyring unless `session_only`).
 
-        Raises KeyStoreError when the keyring refuses; they are then kept for this
-        session only, like a key.
+        Raises KeyringUnavailableError when the keyring refuses, is locked or does not
+        answer in time; they are then kept for this session only, like a key.
         """
         for secret in creds.secrets():
             register_secret(secret)
         entry = provider.key_id + URL_CREDENTIALS_SUFFIX
-        if self._backend is None or session_only:
-            self._session[entry] = creds.to_json()
+        if session_only:
+            self._keyring.keep_for_session(entry, creds.to_json())
             return
-        try:
-            self._backend.set_password(SERVICE, entry, creds.to_json())
-        except _backend_errors() as err:
-            self._session[entry] = creds.to_json()
-            self._failure = f"The keyring refused to store credentials ({_describe(err)})."
-            raise KeyStoreError(
-                f"Could not save the credentials of {provider.name}'s address in the "
-                f"keyring ({_describe(err)}). They are kept for this session only."
-            ) from None
-        self._session.pop(entry, None)
+        outcome = self._keyring.save(entry, creds.to_json())
+        if outcome.trouble is None:
+            return
+        raise KeyringUnavailableError(
+            f"Could not save the credentials of {provider.name}'s address in the keyring. "
+            f"{outcome.trouble.reason} They are kept for this session only.",
+            trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     def delete_url_credentials(self, provider: Provider) -> None:
         entry = provider.key_id + URL_CREDENTIALS_SUFFIX
-        self._session.pop(entry, None)
-        if self._backend is None:
+        outcome = self._keyring.remove(entry)
+        if outcome.trouble is None:
             return
-        from keyring.errors import PasswordDeleteError
-
-        try:
-            self._backend.delete_password(SERVICE, entry)
-        except PasswordDeleteError:
-            pass
-        except _backend_errors() as err:
-            raise KeyStoreError(
-                f"Could not delete the credentials of {provider.name}'s address from the "
-                f"keyring ({_describe(err)})."
-            ) from None
+        raise KeyringUnavailableError(
+            f"Could not delete the credentials of {provider.name}'s address from the "
+            f"keyring. {outcome.trouble.reason}",
+            trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     # --- display -----------------------------------------------------------------------
 
@@ -326,23 +278,26 @@ class KeyStore:
             return f"{provider.name}: key kept for this session only (forgotten on exit)"
         if source == "env":
             return f"{provider.name}: key from the {provider.key_env} environment variable"
-        hint = f" or set {provider.key_env}" if provider.key_env else ""
         optional = " (optional for this endpoint)" if provider.key_optional else ""
-        return (f"{provider.name}: no key{optional} — run "
-                f"`qwenvl-desktop key set {provider.id}`{hint}")
+        if self._keyring.unusable(provider.key_id):
+            return (f"{provider.name}: the key stored in the keyring is unusable (it has a "
+                    f"line break or control character); replace it with "
+                    f"`qwenvl-desktop key set {provider.id}`")
+        # Suggest `key set` only where it can work now.
+        if self.secure and self.trouble is None:
+            hint = f" or set {provider.key_env}" if provider.key_env else ""
+            return (f"{provider.name}: no key{optional} — run "
+                    f"`qwenvl-desktop key set {provider.id}`{hint}")
+        if provider.key_env:
+            return f"{provider.name}: no key{optional} — set {provider.key_env}"
+        return f"{provider.name}: no key{optional}"
 
 
-def check_key_text(key: str) -> str:
-    """The key with surrounding whitespace removed; refuses empty and multi-line keys."""
-    key = key.strip()
-    if not key:
-        raise ConfigError("The key is empty.")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
-        raise ConfigError("The key contains a line break or control character; "
-                          "paste only the key itself.")
-    return key
-
-
-def _describe(err: BaseException) -> str:
-    text = redact(str(err)).strip() or type(err).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+def env_advice(provider: Provider) -> str:
+    """How to give `provider` a key without a keyring, in one sentence."""
+    if provider.key_env:
+        var = provider.key_env
+        return (f"Set {var} in the environment instead; in bash, `read -rs {var} && export "
+                f"{var}` keeps it out of your shell history.")
+    return ("This endpoint has no environment variable for its key: give it one in "
+            "Settings › Endpoints, or enter the key in the window (kept for the session).")

@@ -241,6 +241,12 @@ class MainWindow(QMainWindow):
         self.composer.error.connect(lambda text: self.show_status(text, 8000))
         self.transcript.copied.connect(lambda _t: self.show_status("Copied", 2000))
         self.banner.action_triggered.connect(self._on_banner_action)
+        # A keyring that answers late (an unlock prompt, the start-up read) updates the marks.
+        from .keyring_watch import KeyringWatch
+
+        assert self.services is not None
+        self.keyring_watch = KeyringWatch(self.services.keystore, self)
+        self.keyring_watch.changed.connect(models.on_keys_changed)
 
     def show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

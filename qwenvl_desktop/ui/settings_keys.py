@@ -22,9 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model, Provider
-from ..core.errors import ConfigError, KeyStoreError, explain
+from ..core.errors import ConfigError, KeyringUnavailableError, KeyStoreError, explain
 from ..core.secrets import KeyStore
 from ..services import Services
+from .keyring_watch import KeyringWatch
 from .widgets import InlineNote, key_status_text, start_task
 
 __all__ = ["KeyRow", "KeysPage", "keys_intro"]
@@ -39,7 +40,11 @@ def _test_model(provider: Provider) -> Model | None:
 
 
 def keys_intro(keystore: KeyStore) -> str:
-    """Where keys entered on this page go — true both with and without a keyring."""
+    """Where keys entered on this page go — true with, without and with a failing keyring."""
+    if keystore.secure and keystore.trouble is not None:
+        return (f"Keys are kept in your OS keyring ({keystore.backend_name}), which is not "
+                "working right now (see above): keys entered meanwhile are kept for this "
+                "session only. Keys are never written to settings, conversations or logs.")
     if keystore.secure:
         return (f"Keys are kept in your OS keyring ({keystore.backend_name}) and never "
                 "written to settings, conversations or logs.")
@@ -59,6 +64,7 @@ class KeyRow(QGroupBox):
         self.services = services
         self.provider = provider
         self._task: asyncio.Task[str] | None = None
+        self._saved_late = False    # a save is waiting for the keyring to answer
 
         self.status = QLabel(self)
         self.status.setWordWrap(True)
@@ -108,6 +114,9 @@ class KeyRow(QGroupBox):
         self.status.setText(key_status_text(self.services.keystore, self.provider))
         self.status.setToolTip(self.services.keystore.status_line(self.provider))
         source = self.services.keystore.source(self.provider)
+        if self._saved_late and source == "keyring":
+            self._saved_late = False
+            self.note.show_message("The keyring answered: the key is saved in it now.", "ok")
         self.edit.setPlaceholderText(
             "Paste a new key to replace the current one" if source != "none"
             else "Paste the key")
@@ -133,6 +142,8 @@ class KeyRow(QGroupBox):
             self.services.keystore.set(self.provider, text)
         except KeyStoreError as err:
             self.edit.clear()
+            self._saved_late = (isinstance(err, KeyringUnavailableError)
+                                and err.trouble == "timeout")
             self.note.show_message(explain(err), "warning")
         except ConfigError as err:
             self.note.show_message(explain(err), "error")
@@ -206,7 +217,11 @@ class KeysPage(QScrollArea):
         self.setWidgetResizable(True)
         self.rows: dict[str, KeyRow] = {}
         self.banner = InlineNote()
+        self.intro: QLabel | None = None
         self.rebuild()
+        # The keyring may answer after a row was drawn (late unlock, background read).
+        self._watch = KeyringWatch(services.keystore, self)
+        self._watch.changed.connect(self.refresh)
 
     def rebuild(self) -> None:
         """(Re)create the boxes: custom endpoints may have been added or removed."""
@@ -215,14 +230,10 @@ class KeysPage(QScrollArea):
         inner = QWidget()
         layout = QVBoxLayout(inner)
         layout.addWidget(self.banner)
-        warning = self.services.keystore.warning
-        if warning:
-            self.banner.show_message(warning, "warning")
-        else:
-            self.banner.clear_message()
-        intro = QLabel(keys_intro(self.services.keystore), inner)
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
+        self.intro = QLabel(keys_intro(self.services.keystore), inner)
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        self._show_warning()
         self.rows = {}
         providers = self.services.catalog.builtin() + self.services.catalog.custom()
         for provider in providers:
@@ -234,10 +245,23 @@ class KeysPage(QScrollArea):
         self.setWidget(inner)
 
     def _on_keys_changed(self) -> None:
+        self._show_warning()
+        self.keys_changed.emit()
+
+    def refresh(self) -> None:
+        """Redraw every row's status and the banner from the key store."""
+        for row in self.rows.values():
+            row.refresh()
+        self._show_warning()
+
+    def _show_warning(self) -> None:
+        if self.intro is not None:
+            self.intro.setText(keys_intro(self.services.keystore))
         warning = self.services.keystore.warning
         if warning:
             self.banner.show_message(warning, "warning")
-        self.keys_changed.emit()
+        else:
+            self.banner.clear_message()
 
     def cancel_tests(self) -> None:
         for row in self.rows.values():

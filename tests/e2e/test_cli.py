@@ -433,10 +433,12 @@ def test_key_set_without_secure_keyring_fails_loudly(
 ) -> None:
     keyring.set_keyring(keyring.backends.fail.Keyring())
     monkeypatch.setattr(sys, "stdin", io.StringIO("sk-abcdefghijkl\n"))
-    assert cli.main(["key", "set", "ovh"]) == 5
+    assert cli.main(["key", "set", "ovh"]) == 8
     err = capsys.readouterr().err
     assert "not saved" in err
-    assert "OVH_AI_ENDPOINTS_ACCESS_TOKEN" in err
+    assert "read -rs OVH_AI_ENDPOINTS_ACCESS_TOKEN && export" in err
+    assert "sk-abcdefghijkl" not in err
+    assert sys.stdin.read() == "sk-abcdefghijkl\n"       # refused before reading the key
 
 
 def test_unknown_provider_for_key_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,10 +25,12 @@ QT_FREE_CHECKS = ("environment", "tls certificates", "image formats", "markdown 
                   "pdf renderer", "video decoder")
 
 
-def run_self_test(args: list[str], keyring_backend: str = NO_KEYRING) -> tuple[int, str]:
+def run_self_test(args: list[str], keyring_backend: str = NO_KEYRING,
+                  extra: dict[str, str] | None = None) -> tuple[int, str]:
     env = dict(os.environ)          # QWENVL_DESKTOP_HOME is the test's isolated home
+    env.pop("QWENVL_REQUIRE_SECURE_KEYRING", None)
     env.update(QT_QPA_PLATFORM="offscreen", PYTHON_KEYRING_BACKEND=keyring_backend,
-               DASHSCOPE_API_KEY=SENTINEL)
+               DASHSCOPE_API_KEY=SENTINEL, **(extra or {}))
     # timeout: a safety net only; the self-test's own watchdog is what is under test.
     done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
                           timeout=180, check=False)
@@ -142,3 +144,22 @@ def test_report_lines_and_exit_status() -> None:
     assert lines[4] == "FAIL crashing: Unexpected error (ValueError): boom"
     assert lines[5] == "self-test FAILED: 2 of 3 checks failed (broken, crashing), 1 warning"
 
+
+
+def test_a_required_keyring_that_is_missing_fails_the_run() -> None:
+    code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"],
+                                 extra={"QWENVL_REQUIRE_SECURE_KEYRING": "1"})
+    assert code == 1, output
+    failed = line(output, "FAIL", "keyring backend")
+    assert NO_KEYRING in failed
+    assert "QWENVL_REQUIRE_SECURE_KEYRING=1" in failed
+    assert output.rstrip().splitlines()[-1].startswith("self-test FAILED: 1 of")
+
+
+def test_a_required_keyring_is_written_read_and_cleaned() -> None:
+    code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"], SECURE_KEYRING,
+                                 extra={"QWENVL_REQUIRE_SECURE_KEYRING": "1"})
+    assert code == 0, output
+    line(output, "ok", "keyring backend")
+    assert "deleted a throwaway entry" in line(output, "ok", "keyring round trip")
+    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 13 checks ok (")

@@ -155,7 +155,7 @@ def test_keyring_error_on_get_falls_back_to_env_with_warning() -> None:
     store = KeyStore(LockedKeyring(), environ={"OVH_AI_ENDPOINTS_ACCESS_TOKEN": "env-abcdefgh"})
     assert store.get(OVH) == "env-abcdefgh"
     assert store.warning is not None
-    assert "could not be read" in store.warning
+    assert "locked" in store.warning
 
 
 @pytest.mark.parametrize("bad", ["", "   \n", "abc\ndef", "abc\rdef", "ab\x00cd"])
