@@ -186,6 +186,30 @@ class KeyringAccess:
                 self._trouble = None
         self.prefetch(known)
 
+    def refresh(self) -> None:
+        """Read every entry read so far again, in the background, serving the old answers
+        until the new ones arrive (listeners are told). Another program may have changed
+        the keyring. Skipped while the keyring hangs or waits for the person to unlock it."""
+        with self._lock:
+            if (self._stuck is not None or self._asks_only_when_told()
+                    or not self._choosing.done or self._backend is None):
+                return
+            known = [k for k in self._cache if k not in self._reads]
+            if not known:
+                return
+            call = self._worker.submit(lambda: self._read(None, known))
+            for key_id in known:
+                self._reads[key_id] = call
+        call.on_done(lambda done: self._read_finished(done, known, notify=True))
+
+    def read_again(self, key_id: str) -> str | None:
+        """`stored`, but asking the keyring again even if it answered "none" before
+        (waiting at most `wait` seconds)."""
+        with self._lock:
+            if key_id not in self._reads and self._stuck is None:
+                self._cache.pop(key_id, None)
+        return self.stored(key_id)
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every call submitted so far has ended (tests, terminal commands)."""
         return self._worker.submit(lambda: None).wait(timeout)

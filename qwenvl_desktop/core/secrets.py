@@ -121,8 +121,13 @@ class KeyStore:
         self._keyring.prefetch(key_ids)
 
     def reload(self) -> None:
-        """Read every entry again (after the keyring was unlocked, or changed elsewhere)."""
+        """Forget and read every entry again (after the person unlocked the keyring)."""
         self._keyring.reload()
+
+    def refresh(self) -> None:
+        """Read every entry again in the background, serving the old answers meanwhile
+        (the window does this when it becomes active: keys may have changed elsewhere)."""
+        self._keyring.refresh()
 
     def add_listener(self, callback: Callable[[], None]) -> Callable[[], None]:
         """`callback()` runs on the keyring's worker thread whenever it answered in the
@@ -157,6 +162,11 @@ class KeyStore:
         "no key" would be wrong, since one may well be stored.
         """
         key = self.get(provider)
+        if key is None and not provider.key_optional and self._keyring.known(provider.key_id):
+            # None when last read; a terminal's `key set` may have saved one since. A send
+            # without a key fails anyway, so this one bounded read costs nothing.
+            self._keyring.read_again(provider.key_id)
+            key = self.get(provider)
         if key is not None or provider.key_optional:
             return key
         trouble = self.trouble

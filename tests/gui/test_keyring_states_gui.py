@@ -72,8 +72,9 @@ def test_the_window_never_asks_the_keyring_on_its_own_thread(
         assert backend.calls, "the keyring was never read"
         assert all(thread != gui_thread for _method, thread in backend.calls)
         # Each entry read once for the whole session, not twice per send.
+        # (each provider's key and the credentials split off its base URL).
         reads = [method for method, _thread in backend.calls if method == "get"]
-        assert len(reads) == len(PROVIDERS)
+        assert len(reads) == 2 * len(PROVIDERS)
     finally:
         close_window(qtbot, window)
 

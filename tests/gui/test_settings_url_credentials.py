@@ -89,7 +89,8 @@ def test_a_custom_endpoint_keeps_its_secret_parameter_in_the_keyring(
 def test_an_override_with_user_info_is_saved_clean_and_still_signs_requests(
         dialog: SettingsDialog, qtbot: QtBot, services: Services, server: ProviderServer,
         memory_keyring: MemoryKeyring, qasync_loop: asyncio.AbstractEventLoop) -> None:
-    memory_keyring.store[(SERVICE, "segmind")] = DEFAULT_KEY
+    # Saved through the app: its key store reads the keyring once per session.
+    services.keystore.set(services.catalog.get("segmind"), DEFAULT_KEY)
     page = dialog.endpoints_page
     clean = server.base_url_for("segmind")
     edit = page.override_edits["segmind"]

@@ -279,3 +279,49 @@ def test_a_send_without_any_key_is_told_so() -> None:
     store = KeyStore(RecordingKeyring(), environ={})
     with pytest.raises(MissingKeyError):
         store.key_for_request(INTL)
+
+
+# --- keys changed by another program while the app runs ----------------------------------------
+
+def test_a_key_saved_by_another_program_is_found_by_the_next_send() -> None:
+    backend = RecordingKeyring()
+    store = KeyStore(backend, environ={})
+    store.prefetch(ALL_IDS)
+    assert store.wait_idle(30)
+    assert store.source(INTL) == "none"
+    backend.store[(SERVICE, "dashscope-intl")] = SENTINEL_KEY     # `key set` in a terminal
+    assert store.key_for_request(INTL) == SENTINEL_KEY
+    assert store.source(INTL) == "keyring"
+
+
+def test_refresh_reads_every_known_entry_again_in_the_background() -> None:
+    backend = RecordingKeyring()
+    backend.store[(SERVICE, "ovh")] = "ovh-old-key-123456"
+    store = KeyStore(backend, environ={})
+    store.prefetch(["ovh", "dashscope-intl"])
+    assert store.wait_idle(30)
+    told = threading.Event()
+    store.add_listener(told.set)
+    backend.store[(SERVICE, "ovh")] = "ovh-new-key-654321"
+    backend.store[(SERVICE, "dashscope-intl")] = SENTINEL_KEY
+    store.refresh()
+    assert told.wait(30)
+    assert store.get(OVH) == "ovh-new-key-654321"
+    assert store.get(INTL) == SENTINEL_KEY
+    assert {thread for _method, thread in backend.calls} == {"keyring"}
+
+
+def test_refresh_does_not_bring_back_the_unlock_prompt() -> None:
+    backend = LockedKeyring()
+    backend.unlock()
+    store = KeyStore(backend, environ={})
+    store.prefetch(["ovh"])
+    assert store.wait_idle(30)
+    backend.locked = True                         # locked again (the screen locked)
+    assert store.get(INTL) is None
+    assert store.trouble is not None
+    assert store.trouble.kind == "locked"
+    asked = len(backend.calls)
+    store.refresh()
+    assert store.wait_idle(30)
+    assert len(backend.calls) == asked
