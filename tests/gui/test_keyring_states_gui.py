@@ -51,7 +51,7 @@ def services_with(keystore: KeyStore, server: ProviderServer) -> Services:
 def keys_dialog(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
     assert window.services is not None
     dialog = SettingsDialog(window.services, window, page="keys")
-    dialog.keys_changed.connect(window.chat.on_keys_changed)
+    dialog.keys_changed.connect(window.models.on_keys_changed)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog

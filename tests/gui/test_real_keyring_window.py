@@ -51,7 +51,7 @@ def test_settings_keys_stores_in_the_secret_service_and_a_send_reads_it(
     window = open_window(qtbot, services)
     try:
         dialog = SettingsDialog(services, window, page="keys")
-        dialog.keys_changed.connect(window.chat.on_keys_changed)
+        dialog.keys_changed.connect(window.models.on_keys_changed)
         qtbot.addWidget(dialog)
         dialog.show()
         row = dialog.keys_page.rows[PROVIDER]
