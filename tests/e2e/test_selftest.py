@@ -21,8 +21,8 @@ from qwenvl_desktop.selftest import GUI_CHECKS, Report, require
 SENTINEL = "sk-SELFTEST-SENTINEL-must-not-be-used-0123456789"
 NO_KEYRING = "keyring.backends.fail.Keyring"
 SECURE_KEYRING = "qwenvl_desktop.testing.memory_keyring.MemoryKeyring"
-QT_FREE_CHECKS = ("environment", "tls certificates", "image formats", "markdown renderer",
-                  "pdf renderer", "video decoder")
+WINDOWLESS_CHECKS = ("environment", "tls certificates", "image formats", "markdown renderer",
+                  "pdf renderer", "video decoder", "text services")
 
 
 def run_self_test(args: list[str], keyring_backend: str = NO_KEYRING,
@@ -56,7 +56,7 @@ def line(output: str, tag: str, name: str) -> str:
 def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"])
     assert code == 0, output
-    for name in (*QT_FREE_CHECKS, *GUI_CHECKS, "shutdown"):
+    for name in (*WINDOWLESS_CHECKS, *GUI_CHECKS, "shutdown"):
         line(output, "ok", name)
     assert "PySide6" in line(output, "ok", "environment")
     for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
@@ -68,12 +68,13 @@ def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     assert "reopened" in line(output, "ok", "save and reopen")
     assert "page 1 rendered at 800×608" in line(output, "ok", "pdf renderer")
     assert "h264 clip of 1.0 s: 4 frames at 448×320" in line(output, "ok", "video decoder")
+    assert "7 legacy encodings, 3 time-zone names" in line(output, "ok", "text services")
     # No secure keyring here: a warning that says it is not a failure.
     keyring_line = line(output, "warn", "keyring backend")
     assert NO_KEYRING in keyring_line
     assert "not a failure" in keyring_line
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test passed: 13 checks ok, 1 warning")
+        "self-test passed: 14 checks ok, 1 warning")
     # The person's data is never used: nothing written to the home it was given,
     # its own temporary home is gone, and the key in the environment was not used.
     assert [p for p in isolated_home.rglob("*") if p.is_file()] == []
@@ -89,13 +90,13 @@ def test_a_secure_keyring_backend_is_reported_ok() -> None:
     keyring_line = line(output, "ok", "keyring backend")
     assert "MemoryKeyring" in keyring_line
     assert "secure" in keyring_line
-    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 14 checks ok (")
+    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 15 checks ok (")
 
 
 def test_a_server_error_fails_the_request_and_the_run() -> None:
     code, output = run_with_answer("Script(status=500)")
     assert code == 1, output
-    for name in (*QT_FREE_CHECKS, "event loop", "window", "attach image"):
+    for name in (*WINDOWLESS_CHECKS, "event loop", "window", "attach image"):
         line(output, "ok", name)
     failed = line(output, "FAIL", "request")
     assert "HTTP 500" in failed
@@ -104,7 +105,7 @@ def test_a_server_error_fails_the_request_and_the_run() -> None:
         assert "not run, because 'request' failed" in line(output, "FAIL", name)
     line(output, "ok", "shutdown")          # it still cleans up after itself
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test FAILED: 3 of 13 checks failed (request, transcript, save and reopen)")
+        "self-test FAILED: 3 of 14 checks failed (request, transcript, save and reopen)")
 
 
 def test_a_stalled_answer_is_reported_instead_of_hanging() -> None:
