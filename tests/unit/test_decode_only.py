@@ -38,14 +38,19 @@ def stubbed_pyav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     toc += [(str(p.relative_to(site)), str(p), "BINARY") for p in (site / "av").rglob("*.so")]
     swapped = decode_only.stubbed_binaries(toc, root / "stubs")
     kept = {dest for dest, _, _ in swapped}
-    left_out = {Path(dest).name.split("-")[0] for dest, _, _ in toc if dest not in kept}
-    assert left_out == {"libnettle", "libhogweed", "libgmp", "libunistring", "libsharpyuv"}
+    left_out = {Path(dest).name.rsplit("-", 1)[0] for dest, _, _ in toc if dest not in kept}
+    # What only the stubbed libraries needed: GnuTLS's crypto and text libraries, WebP's
+    # SharpYUV, and the capture devices' ALSA and xcb.
+    assert left_out == {"libnettle", "libhogweed", "libgmp", "libunistring", "libsharpyuv",
+                        "libasound", "libxcb", "libxcb-shape", "libxcb-shm", "libxcb-xfixes",
+                        "libXau"}
     for dest in {dest for dest, _, _ in toc} - kept:
         (root / "av.libs" / dest).unlink()
     old = {dest: src for dest, src, _ in toc}
     replaced = [(dest, src) for dest, src, _ in swapped if src != old[dest]]
     assert {Path(d).name.split("-")[0] for d, _ in replaced} >= {
-        "libx264", "libx265", "libSvtAv1Enc", "libgnutls", "libvpx"}
+        "libx264", "libx265", "libSvtAv1Enc", "libgnutls", "libvpx", "libavfilter",
+        "libavdevice"}
     for dest, src in replaced:
         shutil.copyfile(src, root / "av.libs" / dest)
         # Stubs are small: the symbols libavcodec uses, not the encoders.
@@ -61,7 +66,10 @@ def test_stubbed_ffmpeg_decodes_every_common_codec(stubbed_pyav: Path, tmp_path:
         "from pathlib import Path\n"
         "import av\n"
         "from qwenvl_desktop.core.video import inspect_video, decode_frames\n"
-        "out = {'av': av.__file__, 'loaded': [], 'clips': {}}\n"
+        "out = {'av': av.__file__, 'loaded': [], 'clips': {},\n"
+        "       'meta': {k: [list(m['version']), m['license']]\n"
+        "                for k, m in av._core.library_meta.items()\n"
+        "                if k in ('libavfilter', 'libavdevice')}}\n"
         "for clip in sys.argv[1:]:\n"
         "    info = inspect_video(Path(clip))\n"
         "    frames = decode_frames(Path(clip), [0.1, 0.6], (64, 48))\n"
@@ -81,4 +89,10 @@ def test_stubbed_ffmpeg_decodes_every_common_codec(stubbed_pyav: Path, tmp_path:
                                "av1.mkv": ["libdav1d", 2], "mpeg4.avi": ["mpeg4", 2]}
     # What only the stubbed libraries needed is no longer loaded at all.
     assert not [name for name in report["loaded"] if name.startswith(
-        ("libnettle", "libgmp", "libhogweed", "libunistring", "libsharpyuv"))]
+        ("libnettle", "libgmp", "libhogweed", "libunistring", "libsharpyuv", "libasound",
+         "libxcb", "libXau"))]
+    # The filter and device stubs answer PyAV's import-time questions as the real ones do.
+    real = {k: [list(m["version"]), m["license"]] for k, m in av._core.library_meta.items()
+            if k in ("libavfilter", "libavdevice")}
+    assert report["meta"] == real
+    assert real["libavfilter"][1] == "LGPL version 3 or later"

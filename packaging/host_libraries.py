@@ -1,0 +1,114 @@
+"""Which shared libraries the Linux bundle carries, and which it takes from the system.
+
+PyInstaller copies every library the bundled binaries link against from the build
+machine, except a short list of its own (the C library, libGL, libxcb, Wayland …).
+Two kinds of what it copies do not belong in the bundle:
+
+- The libraries Qt's window needs from the desktop: X11/xcb, xkbcommon, fontconfig,
+  FreeType, GLib, D-Bus (`HOST_SONAMES`: the list in qwenvl_desktop/ui/system_libraries.py,
+  which is the README's install line). The window cannot start without the system's
+  libGL, libEGL and libxcb anyway, and they come with these; the app checks for each of
+  them before Qt loads and names the missing ones. Copies from the build machine only
+  mix with the system's versions: AppImage's excludelist leaves out this family for that
+  reason (bundled GLib, libgcrypt or Mesa parts break on other distributions). What only
+  those libraries need (libsystemd, libgcrypt, libgpg-error, lz4, libcap, PCRE2, libpng,
+  Brotli, Expat, libXau, libXdmcp, libbsd, libmd) is then unreachable and goes too; the
+  system has its own, installed with the library that needs it.
+- Parts of glibc PyInstaller's list misses (`GLIBC_PARTS`): libmvec must match the
+  system's libm and ld.so (it needs their GLIBC_PRIVATE symbols).
+
+`prune` keeps what the bundle's extension modules, Qt plugins and the Python library
+need, following each file's own DT_NEEDED entries (PyInstaller's walk uses ldd, which
+also lists what system libraries need, so it would keep what only they use). A library
+a bundled binary needs that is not on the host list is always kept, whoever else needs
+it (libzstd for Qt Core, liblzma and libbz2 for Python). `unresolved` names what the
+kept binaries need that is neither bundled, nor on the host list, nor one of
+PyInstaller's system libraries: the build stops on it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+__all__ = ["GLIBC_PARTS", "HOST_SONAMES", "Entry", "host_sonames", "needed", "prune",
+           "unresolved"]
+
+Entry = tuple[str, str, str]        # PyInstaller TOC entry: (dest name, source path, kind)
+Needed = Callable[[str], list[str]]
+
+_SYSTEM_LIBRARIES = (Path(__file__).resolve().parent.parent / "qwenvl_desktop" / "ui"
+                     / "system_libraries.py")
+
+# glibc's own libraries, always the system's: the dynamic loader, and libmvec (vector
+# math, needed by nothing in the bundle; ldd lists it, so PyInstaller copied 1.0 MB of it,
+# 0.5 MB of the .tar.gz, which needs the exact ld.so and libm it was built with).
+GLIBC_PARTS = frozenset({"libmvec.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"})
+
+
+def host_sonames(path: Path = _SYSTEM_LIBRARIES) -> frozenset[str]:
+    """The sonames the app's start-up check looks for (loaded without importing Qt)."""
+    spec = importlib.util.spec_from_file_location("_qwenvl_system_libraries", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(lib.soname for lib in module.XCB_LIBRARIES)
+
+
+HOST_SONAMES = host_sonames()
+
+
+def needed(path: str) -> list[str]:
+    """The DT_NEEDED entries of a shared library or executable ([] for other files)."""
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"\x7fELF":
+            return []
+    out = subprocess.run(["readelf", "-dW", path], capture_output=True, text=True,
+                         check=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+
+
+def _names(entry: Entry) -> set[str]:
+    return {Path(entry[0]).name, Path(entry[1]).name}
+
+
+def prune(binaries: list[Entry], is_root: Callable[[Entry], bool], *,
+          needed: Needed = needed, host: Iterable[str] = HOST_SONAMES
+          ) -> tuple[list[Entry], list[Entry]]:
+    """(kept, dropped): host libraries and glibc parts out, then what the roots reach."""
+    leave_out = set(host) | GLIBC_PARTS
+    candidates = [e for e in binaries if Path(e[0]).name not in leave_out or is_root(e)]
+    by_name: dict[str, list[Entry]] = {}
+    for entry in candidates:
+        for name in _names(entry):
+            by_name.setdefault(name, []).append(entry)
+    queue = [e for e in candidates if is_root(e)]
+    seen = {id(e) for e in queue}
+    while queue:
+        entry = queue.pop()
+        for name in needed(entry[1]):
+            for dep in by_name.get(name, []):
+                if id(dep) not in seen:
+                    seen.add(id(dep))
+                    queue.append(dep)
+    kept = [e for e in binaries if id(e) in seen]
+    dropped = [e for e in binaries if id(e) not in seen]
+    return kept, dropped
+
+
+def unresolved(kept: list[Entry], system: Callable[[str], bool], *,
+               needed: Needed = needed, host: Iterable[str] = HOST_SONAMES
+               ) -> dict[str, list[str]]:
+    """{needed name: [who needs it]} for what is neither bundled, a host library, glibc's,
+    nor something `system` says PyInstaller never bundles (libc, libGL, libxcb …)."""
+    bundled = {name for entry in kept for name in _names(entry)}
+    allowed = set(host) | GLIBC_PARTS
+    missing: dict[str, list[str]] = {}
+    for entry in kept:
+        for name in needed(entry[1]):
+            if name not in bundled and name not in allowed and not system(name):
+                missing.setdefault(name, []).append(Path(entry[0]).name)
+    return missing
