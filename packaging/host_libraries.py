@@ -31,6 +31,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -44,17 +45,23 @@ _SYSTEM_LIBRARIES = (Path(__file__).resolve().parent.parent / "qwenvl_desktop" /
                      / "system_libraries.py")
 
 # glibc's own libraries, always the system's: the dynamic loader, and libmvec (vector
-# math, needed by nothing in the bundle; ldd lists it, so PyInstaller copied 1.0 MB of it,
-# 0.5 MB of the .tar.gz, which needs the exact ld.so and libm it was built with).
+# math; only x265 needs it, a stub in the bundle, yet ldd lists it and PyInstaller copied
+# 1.0 MB of it, 0.5 MB of the .tar.gz, which works only with the ld.so and libm of the
+# build machine: it needs their GLIBC_PRIVATE symbols).
 GLIBC_PARTS = frozenset({"libmvec.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"})
 
 
 def host_sonames(path: Path = _SYSTEM_LIBRARIES) -> frozenset[str]:
     """The sonames the app's start-up check looks for (loaded without importing Qt)."""
-    spec = importlib.util.spec_from_file_location("_qwenvl_system_libraries", path)
+    name = "_qwenvl_system_libraries"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module          # dataclasses look their module up while defining
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
     return frozenset(lib.soname for lib in module.XCB_LIBRARIES)
 
 
@@ -63,6 +70,8 @@ HOST_SONAMES = host_sonames()
 
 def needed(path: str) -> list[str]:
     """The DT_NEEDED entries of a shared library or executable ([] for other files)."""
+    if not Path(path).is_file():        # a SYMLINK entry's source is its target's name
+        return []
     with open(path, "rb") as fh:
         if fh.read(4) != b"\x7fELF":
             return []
@@ -76,9 +85,10 @@ def _names(entry: Entry) -> set[str]:
 
 
 def prune(binaries: list[Entry], is_root: Callable[[Entry], bool], *,
-          needed: Needed = needed, host: Iterable[str] = HOST_SONAMES
+          read_needed: Needed | None = None, host: Iterable[str] = HOST_SONAMES
           ) -> tuple[list[Entry], list[Entry]]:
     """(kept, dropped): host libraries and glibc parts out, then what the roots reach."""
+    read = read_needed or needed
     leave_out = set(host) | GLIBC_PARTS
     candidates = [e for e in binaries if Path(e[0]).name not in leave_out or is_root(e)]
     by_name: dict[str, list[Entry]] = {}
@@ -89,7 +99,7 @@ def prune(binaries: list[Entry], is_root: Callable[[Entry], bool], *,
     seen = {id(e) for e in queue}
     while queue:
         entry = queue.pop()
-        for name in needed(entry[1]):
+        for name in read(entry[1]):
             for dep in by_name.get(name, []):
                 if id(dep) not in seen:
                     seen.add(id(dep))
@@ -100,15 +110,16 @@ def prune(binaries: list[Entry], is_root: Callable[[Entry], bool], *,
 
 
 def unresolved(kept: list[Entry], system: Callable[[str], bool], *,
-               needed: Needed = needed, host: Iterable[str] = HOST_SONAMES
+               read_needed: Needed | None = None, host: Iterable[str] = HOST_SONAMES
                ) -> dict[str, list[str]]:
     """{needed name: [who needs it]} for what is neither bundled, a host library, glibc's,
     nor something `system` says PyInstaller never bundles (libc, libGL, libxcb …)."""
     bundled = {name for entry in kept for name in _names(entry)}
     allowed = set(host) | GLIBC_PARTS
+    read = read_needed or needed
     missing: dict[str, list[str]] = {}
     for entry in kept:
-        for name in needed(entry[1]):
+        for name in read(entry[1]):
             if name not in bundled and name not in allowed and not system(name):
                 missing.setdefault(name, []).append(Path(entry[0]).name)
     return missing

@@ -23,6 +23,8 @@ from PIL import Image
 import qwenvl_desktop
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "packaging"))
+import host_libraries  # noqa: E402
 ICONS = ROOT / "resources" / "icons"
 LINUX = ROOT / "resources" / "linux"
 APP_ID = "io.github.qwenvl_desktop.QwenVLDesktop"
@@ -189,6 +191,18 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
             ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
             ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
             ("libQt6Widgets.so.6", "PySide6/Qt/lib/libQt6Widgets.so.6", "SYMLINK"),
+            # The desktop's libraries (the README's list), what only they need, glibc's
+            # libmvec, and libraries an extension needs itself (see _LINUX_NEEDED).
+            ("libX11.so.6", "/x/libX11.so.6", "BINARY"),
+            ("libXau.so.6", "/x/libXau.so.6", "BINARY"),
+            ("libfreetype.so.6", "/x/libfreetype.so.6", "BINARY"),
+            ("libpng16.so.16", "/x/libpng16.so.16", "BINARY"),
+            ("libbrotlidec.so.1", "/x/libbrotlidec.so.1", "BINARY"),
+            ("libglib-2.0.so.0", "/x/libglib-2.0.so.0", "BINARY"),
+            ("libpcre2-8.so.0", "/x/libpcre2-8.so.0", "BINARY"),
+            ("libzstd.so.1", "/x/libzstd.so.1", "BINARY"),
+            ("libmvec.so.1", "/x/libmvec.so.1", "BINARY"),
+            ("PIL/_imaging.so", "/x/_imaging.so", "EXTENSION"),
         ],
         {
             "PySide6/Qt/lib/libQt6Widgets.so.6",
@@ -196,6 +210,9 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
             "PySide6/Qt/plugins/platforms/libqoffscreen.so",
             "PySide6/Qt/plugins/imageformats/libqjpeg.so",
             "libQt6Widgets.so.6",
+            "PIL/_imaging.so",
+            "libpng16.so.16",       # PIL needs it too: kept, though FreeType goes
+            "libzstd.so.1",         # Qt needs it and it is not on the README's list
         },
     ),
     "win32": (
@@ -233,6 +250,19 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
 }
 
 
+# Linux DT_NEEDED entries of the sample files (the rest need nothing bundled).
+_LINUX_NEEDED = {
+    "/x/libqxcb.so": ["libQt6Widgets.so.6", "libX11.so.6", "libxcb.so.1", "libc.so.6"],
+    "/x/libQt6Widgets.so.6": ["libglib-2.0.so.0", "libfreetype.so.6", "libzstd.so.1",
+                              "libGL.so.1"],
+    "/x/libX11.so.6": ["libxcb.so.1", "libXau.so.6"],
+    "/x/libfreetype.so.6": ["libpng16.so.16", "libbrotlidec.so.1"],
+    "/x/libglib-2.0.so.0": ["libpcre2-8.so.0"],
+    "/x/_imaging.so": ["libpng16.so.16", "libm.so.6"],
+}
+_PYINSTALLER_SYSTEM = {"libc.so.6", "libm.so.6", "libxcb.so.1", "libGL.so.1"}
+
+
 class _Recorder:
     """Stands in for one of PyInstaller's spec classes and remembers how it was called."""
 
@@ -263,20 +293,20 @@ def test_spec_builds_the_right_things_per_platform(
     fake_hooks.collect_submodules = lambda name, **_: [name]  # type: ignore[attr-defined]
     fake_hooks.collect_data_files = lambda name, **_: []  # type: ignore[attr-defined]
     fake_hooks.collect_dynamic_libs = lambda name, **_: []  # type: ignore[attr-defined]
-    fake_bindepend = types.ModuleType("PyInstaller.depend.bindepend")
-    # Only the xcb plugin links Widgets here: what nothing links is pruned on Linux.
-    fake_bindepend.get_imports = lambda path: (  # type: ignore[attr-defined]
-        {("libQt6Widgets.so.6", None)} if path.endswith("libqxcb.so") else set()
-    )
+    fake_dylib = types.ModuleType("PyInstaller.depend.dylib")
+    fake_dylib.include_library = (  # type: ignore[attr-defined]
+        lambda name: name not in _PYINSTALLER_SYSTEM)
     for name, module in {
         "PyInstaller": types.ModuleType("PyInstaller"),
         "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
         "PyInstaller.utils.hooks": fake_hooks,
         "PyInstaller.depend": types.ModuleType("PyInstaller.depend"),
-        "PyInstaller.depend.bindepend": fake_bindepend,
+        "PyInstaller.depend.dylib": fake_dylib,
     }.items():
         monkeypatch.setitem(sys.modules, name, module)
-    sys.modules["PyInstaller.depend"].bindepend = fake_bindepend  # type: ignore[attr-defined]
+    sys.modules["PyInstaller.depend"].dylib = fake_dylib  # type: ignore[attr-defined]
+    # Only the xcb plugin links Widgets here: what nothing links is pruned on Linux.
+    monkeypatch.setattr(host_libraries, "needed", lambda path: _LINUX_NEEDED.get(path, []))
     monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(sys, "argv", [str(spec), *(["--onefile"] if onefile else [])])
     for var in ("QWENVL_ONEFILE", "QWENVL_BUNDLE_CHECK", "QWENVL_NO_SLIM"):
