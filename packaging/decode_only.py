@@ -212,8 +212,10 @@ def stubbed_binaries(binaries: list[tuple[str, str, str]], out_dir: Path
         return binaries
     # Only what the kept PyAV binaries import from a stubbed library is defined in its
     # stub (x265 exports 4,617 symbols; libavcodec uses one).
+    # PyAV's extension modules are EXTENSION entries, its libraries BINARY ones.
     wanted = _undefined([Path(src) for dest, src, kind in binaries
-                         if kind == "BINARY" and from_pyav(src) and dest not in swap])
+                         if kind in ("BINARY", "EXTENSION") and from_pyav(src)
+                         and dest not in swap])
     orphans = _orphans(binaries, swap)
     result = []
     swapped = []

@@ -35,7 +35,8 @@ def stubbed_pyav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(site / "av", root / "av")
     shutil.copytree(site / "av.libs", root / "av.libs")
     toc = [(p.name, str(p), "BINARY") for p in (site / "av.libs").iterdir()]
-    toc += [(str(p.relative_to(site)), str(p), "BINARY") for p in (site / "av").rglob("*.so")]
+    # As PyInstaller lists them: extension modules are EXTENSION entries.
+    toc += [(str(p.relative_to(site)), str(p), "EXTENSION") for p in (site / "av").rglob("*.so")]
     swapped = decode_only.stubbed_binaries(toc, root / "stubs")
     kept = {dest for dest, _, _ in swapped}
     left_out = {Path(dest).name.rsplit("-", 1)[0] for dest, _, _ in toc if dest not in kept}
