@@ -7,6 +7,9 @@ try to load each library the xcb plugin links against (the sonames below are the
 dependencies of PySide6's `libqxcb.so`, `libQt6XcbQpa.so.6` and `libQt6Gui.so.6` that
 PySide6 does not ship itself, less the C and C++ runtimes; a test keeps the list in step
 with the installed PySide6), and name exactly the missing ones with the command that installs them.
+On other platforms (Wayland, offscreen) only the libraries Qt Core, Gui, Widgets and
+D-Bus themselves link against are checked: the Linux bundle takes those from the
+system too, and without one Qt would not load at all.
 
 This module imports neither Qt nor anything heavy: it runs first, on the window path only.
 """
@@ -19,8 +22,8 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["XCB_LIBRARIES", "Library", "missing_libraries", "missing_message", "packages",
-           "uses_xcb"]
+__all__ = ["QT_LIBRARIES", "XCB_LIBRARIES", "Library", "missing_libraries", "missing_message",
+           "packages", "uses_xcb"]
 
 
 @dataclass(frozen=True)
@@ -28,11 +31,12 @@ class Library:
     soname: str
     debian: str     # Debian and Ubuntu package
     fedora: str     # Fedora package
+    every_platform: bool = False    # linked by Qt Core/Gui/Widgets/D-Bus, not just xcb
 
 
 XCB_LIBRARIES: tuple[Library, ...] = (
     Library("libxcb.so.1", "libxcb1", "libxcb"),
-    Library("libX11.so.6", "libx11-6", "libX11"),
+    Library("libX11.so.6", "libx11-6", "libX11", every_platform=True),
     Library("libX11-xcb.so.1", "libx11-xcb1", "libX11-xcb"),
     Library("libxcb-cursor.so.0", "libxcb-cursor0", "xcb-util-cursor"),
     Library("libxcb-icccm.so.4", "libxcb-icccm4", "xcb-util-wm"),
@@ -47,17 +51,19 @@ XCB_LIBRARIES: tuple[Library, ...] = (
     Library("libxcb-sync.so.1", "libxcb-sync1", "libxcb"),
     Library("libxcb-xfixes.so.0", "libxcb-xfixes0", "libxcb"),
     Library("libxcb-xkb.so.1", "libxcb-xkb1", "libxcb"),
-    Library("libxkbcommon.so.0", "libxkbcommon0", "libxkbcommon"),
+    Library("libxkbcommon.so.0", "libxkbcommon0", "libxkbcommon", every_platform=True),
     Library("libxkbcommon-x11.so.0", "libxkbcommon-x11-0", "libxkbcommon-x11"),
-    Library("libGL.so.1", "libgl1", "libglvnd-glx"),
-    Library("libEGL.so.1", "libegl1", "libglvnd-egl"),
-    Library("libfontconfig.so.1", "libfontconfig1", "fontconfig"),
-    Library("libdbus-1.so.3", "libdbus-1-3", "dbus-libs"),
+    Library("libGL.so.1", "libgl1", "libglvnd-glx", every_platform=True),
+    Library("libEGL.so.1", "libegl1", "libglvnd-egl", every_platform=True),
+    Library("libfontconfig.so.1", "libfontconfig1", "fontconfig", every_platform=True),
+    Library("libdbus-1.so.3", "libdbus-1-3", "dbus-libs", every_platform=True),
     # Needed by QtCore/QtGui themselves (present on nearly every desktop).
-    Library("libglib-2.0.so.0", "libglib2.0-0", "glib2"),
-    Library("libgthread-2.0.so.0", "libglib2.0-0", "glib2"),
-    Library("libfreetype.so.6", "libfreetype6", "freetype"),
+    Library("libglib-2.0.so.0", "libglib2.0-0", "glib2", every_platform=True),
+    Library("libgthread-2.0.so.0", "libglib2.0-0", "glib2", every_platform=True),
+    Library("libfreetype.so.6", "libfreetype6", "freetype", every_platform=True),
 )
+
+QT_LIBRARIES: tuple[Library, ...] = tuple(lib for lib in XCB_LIBRARIES if lib.every_platform)
 
 Loader = Callable[[str], bool]
 
@@ -115,23 +121,25 @@ def uses_xcb(environ: Mapping[str, str], platform: str = sys.platform) -> bool:
     return not wayland
 
 
-def missing_libraries(load: Loader | None = None) -> list[Library]:
+def missing_libraries(load: Loader | None = None,
+                      wanted: tuple[Library, ...] = XCB_LIBRARIES) -> list[Library]:
     if load is None:
         dirs = _library_dirs()
 
         def load(soname: str) -> bool:
             return _can_load(soname, dirs)
 
-    return [lib for lib in XCB_LIBRARIES if not load(lib.soname)]
+    return [lib for lib in wanted if not load(lib.soname)]
 
 
-def missing_message(missing: list[Library]) -> str:
+def missing_message(missing: list[Library], xcb: bool = True) -> str:
     """What to print: the missing libraries, and one install line per distribution."""
     debian = " ".join(dict.fromkeys(lib.debian for lib in missing))
     fedora = " ".join(dict.fromkeys(lib.fedora for lib in missing))
     names = ", ".join(lib.soname for lib in missing)
+    who = "Qt's X11 (xcb) platform" if xcb else "Qt"
     return (
-        f"qwenvl-desktop: the window can't start: Qt's X11 (xcb) platform needs "
+        f"qwenvl-desktop: the window can't start: {who} needs "
         f"{len(missing)} system librar{'y' if len(missing) == 1 else 'ies'} that "
         f"{'is' if len(missing) == 1 else 'are'} not installed: {names}.\n"
         f"  Debian/Ubuntu: sudo apt install {debian}\n"
@@ -139,15 +147,17 @@ def missing_message(missing: list[Library]) -> str:
         "The terminal commands (qwenvl-desktop ask, providers, key …) work without them.\n")
 
 
-def check(environ: Mapping[str, str] | None = None, load: Loader | None = None) -> str | None:
+def check(environ: Mapping[str, str] | None = None, load: Loader | None = None,
+          platform: str = sys.platform) -> str | None:
     """The message to print and exit with, or None when the window can start."""
     env = os.environ if environ is None else environ
-    if not uses_xcb(env):
+    if not platform.startswith("linux"):
         return None
-    missing = missing_libraries(load)
+    xcb = uses_xcb(env, platform)
+    missing = missing_libraries(load, XCB_LIBRARIES if xcb else QT_LIBRARIES)
     if missing:
-        return missing_message(missing)
-    if not env.get("DISPLAY"):
+        return missing_message(missing, xcb)
+    if xcb and not env.get("DISPLAY"):
         # Qt would abort with "could not connect to display" and a plugin list.
         return ("qwenvl-desktop: the window can't start: no X display (DISPLAY is not set). "
                 "Start it from a desktop session, or use the terminal commands "

@@ -50,7 +50,27 @@ def test_a_package_shipping_several_libraries_is_named_once() -> None:
 
 def test_nothing_missing_or_no_xcb_means_no_message() -> None:
     assert libs.check({"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":1"}, load=lambda _so: True) is None
-    assert libs.check({"QT_QPA_PLATFORM": "offscreen"}, load=lambda _so: False) is None
+    xcb_only = {lib.soname for lib in libs.XCB_LIBRARIES} - {
+        lib.soname for lib in libs.QT_LIBRARIES}
+    assert libs.check({"QT_QPA_PLATFORM": "offscreen"}, load=lambda so: so not in xcb_only) is None
+    assert libs.check({}, load=lambda _so: False, platform="win32") is None
+
+
+@pytest.mark.parametrize("environ", [
+    {"QT_QPA_PLATFORM": "offscreen"},
+    {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"},
+])
+def test_without_xcb_the_libraries_qt_itself_links_are_still_checked(
+        environ: dict[str, str]) -> None:
+    """The Linux bundle takes libxkbcommon, GLib, FreeType… from the system: on Wayland
+    a missing one would stop Qt from loading, so it is named like the xcb ones."""
+    message = libs.check(environ, load=lambda so: so != "libxkbcommon.so.0")
+    assert message is not None
+    assert message.startswith("qwenvl-desktop: the window can't start: Qt needs 1 system "
+                              "library that is not installed: libxkbcommon.so.0.")
+    assert "sudo apt install libxkbcommon0\n" in message
+    # The xcb plugin's own libraries are not asked for outside xcb.
+    assert libs.check(environ, load=lambda so: so != "libxcb-cursor.so.0") is None
 
 
 def test_a_library_is_found_by_file_without_loading_it(tmp_path: object) -> None:
@@ -138,6 +158,19 @@ def test_the_list_covers_what_the_installed_xcb_plugin_links_against() -> None:
         needed |= _needed(str(library))
     system = needed - shipped - _BASE_SYSTEM
     assert system - {lib.soname for lib in libs.XCB_LIBRARIES} == set()
+
+
+def test_the_every_platform_list_is_what_qt_itself_links_against() -> None:
+    from pathlib import Path
+
+    import PySide6
+
+    qt = Path(PySide6.__file__).parent / "Qt"
+    shipped = {p.name for p in (qt / "lib").iterdir()}
+    needed: set[str] = set()
+    for name in ("Core", "Gui", "Widgets", "DBus"):
+        needed |= _needed(str(qt / "lib" / f"libQt6{name}.so.6"))
+    assert needed - shipped - _BASE_SYSTEM == {lib.soname for lib in libs.QT_LIBRARIES}
 
 
 def test_no_display_is_said_instead_of_qts_abort() -> None:
