@@ -4,7 +4,7 @@
 
 Runs PyInstaller on packaging/qwenvl-desktop.spec from the repository root and
 prints the build time, the size of the result on disk and the size of a
-.tar.gz of it (the figure the 60 MB budget is about). Output lands in
+.tar.gz of it (the figure the 70 MB budget is about). Output lands in
 dist/qwenvl-desktop/ (one folder; on macOS also dist/Qwen-VL Desktop.app) or
 dist/qwenvl-desktop[.exe] (one file). Exits non-zero if PyInstaller fails or
 the result is missing.
