@@ -62,7 +62,8 @@ def host_sonames(path: Path = _SYSTEM_LIBRARIES) -> frozenset[str]:
     """The sonames the app's start-up check looks for (loaded without importing Qt)."""
     name = "_qwenvl_system_libraries"
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module          # dataclasses look their module up while defining
     try:

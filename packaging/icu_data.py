@@ -87,7 +87,7 @@ class Package:
         count, = struct.unpack_from("<I", blob, toc)
         entries = [struct.unpack_from("<II", blob, toc + 4 + 8 * i) for i in range(count)]
         starts = [toc + data for _name, data in entries]
-        ends = sorted(starts)[1:] + [len(blob)]
+        ends = [*sorted(starts)[1:], len(blob)]
         end_of = dict(zip(sorted(starts), ends, strict=True))
         items = []
         for (name_offset, _data), start in zip(entries, starts, strict=True):

@@ -45,8 +45,8 @@ def check_text_services() -> str:
                      + text.encode(encoding) + b"</p>")
         require(text in mime.html(), f"{encoding} HTML decoded as {mime.html()!r}")
     for zone, locale, name in _ZONES:
-        got = QTimeZone(zone.encode()).displayName(
+        shown = QTimeZone(zone.encode()).displayName(
             QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName, QLocale(locale))
-        require(got == name, f"{zone} in {locale} is named {got!r}, not {name!r}")
+        require(shown == name, f"{zone} in {locale} is named {shown!r}, not {name!r}")
     return (f"collation ({', '.join(_COLLATION)}), Turkish case, "
             f"{len(_ENCODINGS)} legacy encodings, {len(_ZONES)} time-zone names")

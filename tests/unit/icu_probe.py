@@ -8,6 +8,7 @@ locale Qt knows, case mapping in a locale (QLocale.toUpper/toLower), every conve
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 
@@ -19,14 +20,15 @@ from PySide6.QtCore import (
     QMimeData,
     QStringConverter,
     QStringDecoder,
+    Qt,
     QTime,
     QTimeZone,
-    Qt,
 )
 
-WORDS = ["peach", "Péché", "péché", "pêche", "côte", "coté", "Äpfel", "apple", "Zebra", "zoo",
-         "ähnlich", "Öl", "ovum", "Ångström", "cz", "čaj", "ch", "Chimera", "dz", "ll", "llama",
-         "luz", "ñandú", "nube", "ı", "i", "İ", "I", "日本", "中国", "汉字", "漢字", "한국", "가나다",
+WORDS = ["peach", "Péché", "péché", "pêche", "côte", "coté", "Äpfel", "apple", "Zebra",
+         "zoo", "ähnlich", "Öl", "ovum", "Ångström", "cz", "čaj", "ch", "Chimera", "dz", "ll",
+         "llama", "luz", "ñandú", "nube", "ı", "i", "İ", "I",
+         "日本", "中国", "汉字", "漢字", "한국", "가나다",
          "Москва", "ёлка", "елка", "ไทย", "ฉัน", "١٢٣", "123", "12", "file10", "file2", "ǆ",
          "ß", "ss", "œuvre", "oeuvre", "a-b", "ab", "a b", "Ωμέγα", "ωμεγα", "אבג", "देवनागरी"]
 TEXT = "Grüße, Ünïcödé — 日本語のテキスト, 中文文本, 한국어, Ελληνικά, Кириллица, עברית, €½"
@@ -49,7 +51,7 @@ def collation() -> dict[str, list[object]]:
                                         else Qt.CaseSensitivity.CaseInsensitive)
             collator.setIgnorePunctuation(punctuation)
             ordered = sorted(WORDS, key=collator.sortKey)
-            ties = [collator.compare(a, b) for a, b in zip(ordered, ordered[1:])]
+            ties = [collator.compare(a, b) for a, b in itertools.pairwise(ordered)]
             runs.append([ordered, ties])
         out[locale] = runs
     return out
@@ -102,11 +104,10 @@ def time_zones() -> dict[str, list[object]]:
 
 
 def main() -> None:
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        icu = sorted({line.split()[-1] for line in maps if "libicudata" in line})
     report = {"collation": collation(), "case": case_mapping(),
-              "converters": converters(), "time zones": time_zones(),
-              "icu": sorted({line.split()[-1] for line in open("/proc/self/maps",
-                                                                encoding="utf-8")
-                             if "libicudata" in line})}
+              "converters": converters(), "time zones": time_zones(), "icu": icu}
     json.dump(report, sys.stdout, ensure_ascii=False, sort_keys=True)
 
 

@@ -25,6 +25,7 @@ import qwenvl_desktop
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "packaging"))
 import host_libraries  # noqa: E402
+
 ICONS = ROOT / "resources" / "icons"
 LINUX = ROOT / "resources" / "linux"
 APP_ID = "io.github.qwenvl_desktop.QwenVLDesktop"
