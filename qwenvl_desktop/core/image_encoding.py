@@ -3,12 +3,12 @@
 Screenshots and flat graphics go as lossless PNG, photos as JPEG. When the provider's
 limit is tight, JPEG quality comes down first (predicted from a measured table, so
 usually one encode is enough), then the pixel count, always to multiples of the
-model's patch size.
+model's patch size. A photo still lying as stored (EXIF orientation) is turned upright
+band by band while it is encoded (`image_jpeg`), never as a second full-size copy.
 """
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from dataclasses import dataclass
@@ -18,6 +18,8 @@ from PIL import Image
 
 from .catalog import Model
 from .errors import ImageError
+from .image_checks import UPRIGHT, upright_size
+from .image_jpeg import encode_jpeg
 from .image_pixels import PARALLEL_MIN_PIXELS, WORKERS, executor, flatten, has_transparency, resize
 from .tokens import smart_resize
 
@@ -45,9 +47,11 @@ _HEADROOM: Final = 0.97            # predictions are rough: aim 3 % under the ca
 
 @dataclass
 class EncodedImage:
-    """The bytes to send and the pixels they hold (fewer than given, if shrunk to fit)."""
+    """The bytes to send and the size of the image they hold (upright; smaller than
+    given, if shrunk to fit)."""
 
-    image: Image.Image
+    width: int
+    height: int
     data: bytes
     mime: str
 
@@ -126,11 +130,9 @@ def png_without_metadata(data: bytes) -> bytes | None:
 
 # --- JPEG -------------------------------------------------------------------------------
 
-def _jpeg(im: Image.Image, quality: int, graphic: bool) -> bytes:
-    out = io.BytesIO()
+def _jpeg(im: Image.Image, quality: int, graphic: bool, orientation: int = 1) -> bytes:
     # 4:4:4 for graphics keeps coloured text sharp; 4:2:0 is right for photos.
-    im.save(out, "JPEG", quality=quality, subsampling=0 if graphic else 2)
-    return out.getvalue()
+    return encode_jpeg(im, quality, subsampling=0 if graphic else 2, orientation=orientation)
 
 
 def jpeg_quality(im: Image.Image) -> int | None:
@@ -164,24 +166,28 @@ def _qualities_within(cap: int, size: float, quality: int, *, higher: bool) -> l
 # --- fitting the cap ---------------------------------------------------------------------
 
 def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
-           name: str, notes: list[str], original_png: bytes | None = None,
+           name: str, notes: list[str], orientation: int = 1,
+           original_png: bytes | None = None,
            jpeg_hint: tuple[int, float] | None = None) -> EncodedImage:
     """Encode within `cap` bytes: PNG if it fits (JPEG if that is far smaller), else
     JPEG at lower quality, then with fewer pixels (still multiples of the patch size).
 
-    `jpeg_hint` is (quality to start at, bytes expected there), from a JPEG source:
-    with it, the first encode usually already fits.
+    `im` is as stored; `orientation` (EXIF) says how to turn it upright, which is done
+    here. `jpeg_hint` is (quality to start at, bytes expected there), from a JPEG
+    source: with it, the first encode usually already fits.
     """
     if graphic:
+        if orientation != 1:
+            im, orientation = im.transpose(UPRIGHT[orientation]), 1
         png = original_png or _png(im)
         if cap is None or len(png) <= cap:
             if len(png) <= im.width * im.height or has_transparency(im):
-                return EncodedImage(im, png, "image/png")
+                return EncodedImage(im.width, im.height, png, "image/png")
             # Over a byte per pixel: photo-like content inside a "graphic".
             jpeg = _jpeg(im, _JPEG_QUALITY, True)
             if 3 * len(jpeg) <= len(png):
-                return EncodedImage(im, jpeg, "image/jpeg")
-            return EncodedImage(im, png, "image/png")
+                return EncodedImage(im.width, im.height, jpeg, "image/jpeg")
+            return EncodedImage(im.width, im.height, png, "image/png")
         notes.append("sent as JPEG to fit the provider's size limit")
     if has_transparency(im):
         im = flatten(im)
@@ -192,19 +198,19 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
     if cap is not None and expected > _HEADROOM * cap:
         fits = _qualities_within(cap, expected, quality, higher=False)
         quality = fits[0] if fits else min(_JPEG_SIZE)
-    data = _jpeg(im, quality, graphic)
+    data = _jpeg(im, quality, graphic, orientation)
     shrunk = False
     for _ in range(12):
+        width, height = upright_size(im.size, orientation)
         if cap is None or len(data) <= cap:
             if shrunk and cap is not None:
                 # Area is a rough guide (fewer pixels also hold less noise): spend
                 # what is left of the budget on quality.
                 better = _qualities_within(cap, len(data), quality, higher=True)
-                if better and len(again := _jpeg(im, better[0], graphic)) <= cap:
+                if better and len(again := _jpeg(im, better[0], graphic, orientation)) <= cap:
                     data = again
-                notes.append(f"reduced to {im.width}×{im.height} to fit the provider's "
-                             "size limit")
-            return EncodedImage(im, data, "image/jpeg")
+                notes.append(f"reduced to {width}×{height} to fit the provider's size limit")
+            return EncodedImage(width, height, data, "image/jpeg")
         # Predict the size at each lower quality from this one; take the best that fits.
         fits = _qualities_within(cap, len(data), quality, higher=False)
         if fits:
@@ -212,12 +218,13 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
         else:
             # No quality is enough: fewer pixels (bytes grow about with area), at q75.
             at_75 = len(data) * _JPEG_SIZE[75] / _JPEG_SIZE[quality]
-            area = int(im.width * im.height * cap / at_75 * 0.9)
-            height, width = smart_resize(im.height, im.width, model.patch_factor, 1,
-                                         max(area, 1))
-            if width * height >= im.width * im.height or width * height < model.min_pixels():
+            area = int(width * height * cap / at_75 * 0.9)
+            new_h, new_w = smart_resize(height, width, model.patch_factor, 1, max(area, 1))
+            if new_w * new_h >= width * height or new_w * new_h < model.min_pixels():
                 break
-            im, quality, shrunk = resize(im, (width, height)), 75, True
-        data = _jpeg(im, quality, graphic)
+            im = resize(im, upright_size((new_w, new_h), orientation))
+            quality, shrunk = 75, True
+        data = _jpeg(im, quality, graphic, orientation)
+    width, height = upright_size(im.size, orientation)
     raise ImageError(name, f"the image cannot be made small enough for the provider: "
-                           f"{len(data):,} bytes at {im.width}×{im.height}, limit {cap:,} bytes")
+                           f"{len(data):,} bytes at {width}×{height}, limit {cap:,} bytes")

@@ -30,7 +30,6 @@ from .catalog import Model, Provider
 from .conversation import StoredImage
 from .image_checks import (
     MAX_PIXELS,
-    UPRIGHT,
     check_decoded_size,
     exif_orientation,
     frame_count,
@@ -233,9 +232,8 @@ def prepare_image(data: bytes, *, name: str, model: Model, provider: Provider,
     caps = [c for c in (max_bytes or None, image_byte_budget(provider, 1)) if c]
     cap = min(caps) if caps else None
     decoded, target = _decode(data, name, model, high_resolution, notes)
-    image = resize(decoded.image, target)
+    image = resize(decoded.image, target)       # still as stored: `encode` turns it
     if decoded.orientation != 1:
-        image = image.transpose(UPRIGHT[decoded.orientation])
         notes.append("turned upright (EXIF orientation)")
     if image.mode in ("RGBA", "LA") and not has_transparency(image):
         image = image.convert(image.mode[:-1])
@@ -247,9 +245,10 @@ def prepare_image(data: bytes, *, name: str, model: Model, provider: Provider,
         area_ratio = target[0] * target[1] / (decoded.stored[0] * decoded.stored[1])
         hint = jpeg_source_hint(decoded.jpeg_quality, len(data), area_ratio)
     fit = encode(image, graphic=looks_like_graphic(image, decoded.source_format), cap=cap,
-                 model=model, name=name, notes=notes, jpeg_hint=hint,
+                 model=model, name=name, notes=notes, orientation=decoded.orientation,
+                 jpeg_hint=hint,
                  original_png=png_without_metadata(data) if unchanged else None)
-    width, height = fit.image.size
+    width, height = fit.width, fit.height
     upright = upright_size(decoded.stored, decoded.orientation)
     return PreparedImage(
         data=fit.data, mime=fit.mime, width=width, height=height,

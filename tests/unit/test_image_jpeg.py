@@ -1,0 +1,96 @@
+"""JPEG in bands: the joined file must decode to exactly what one encode of the upright
+image decodes to, for every EXIF orientation, subsampling and band remainder."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageOps
+
+from qwenvl_desktop.core.catalog import load_builtin
+from qwenvl_desktop.core.image_checks import UPRIGHT
+from qwenvl_desktop.core.image_jpeg import encode_jpeg, upright_band
+from qwenvl_desktop.core.images import image_byte_budget, prepare_image
+
+DRI = b"\xff\xdd"
+
+
+def noisy(width: int, height: int, mode: str = "RGB") -> Image.Image:
+    bands = [Image.effect_noise((width, height), 40 + 15 * i) for i in range(len(mode))]
+    im = Image.merge(mode, bands) if len(bands) > 1 else bands[0]
+    # A gradient on top, so that every row and column differs from its neighbours.
+    ramp = Image.linear_gradient("L").resize((width, height))
+    return Image.blend(im, Image.merge(mode, [ramp] * len(mode)) if len(mode) > 1 else ramp,
+                       0.5)
+
+
+def pixels(jpeg: bytes) -> tuple[tuple[int, int], bytes]:
+    with Image.open(io.BytesIO(jpeg)) as im:
+        im.load()
+        return im.size, im.tobytes()
+
+
+def one_encode(im: Image.Image, quality: int, subsampling: int) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=quality, subsampling=subsampling)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_band_is_the_rows_of_the_upright_image(orientation: int) -> None:
+    im = noisy(97, 61)
+    upright = im if orientation == 1 else im.transpose(UPRIGHT[orientation])
+    band = upright_band(im, orientation, 13, 40)
+    assert band.tobytes() == upright.crop((0, 13, upright.width, 40)).tobytes()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize(("mode", "subsampling"), [("RGB", 2), ("RGB", 0), ("L", 2)])
+def test_joined_bands_decode_exactly_like_one_encode(orientation: int, mode: str,
+                                                     subsampling: int) -> None:
+    # 1,203 × 1,000: more than a megapixel, several bands, a last band of odd height
+    # and a width that is no multiple of the MCU.
+    im = noisy(1203, 1000, mode)
+    upright = im if orientation == 1 else im.transpose(UPRIGHT[orientation])
+    joined = encode_jpeg(im, 80, subsampling=subsampling, orientation=orientation)
+    assert DRI in joined[:2000], "the image was not encoded in bands"
+    assert pixels(joined) == pixels(one_encode(upright, 80, subsampling))
+    # Restart markers, the bits each band pads and its first DC values: next to nothing.
+    single = len(one_encode(upright, 80, subsampling))
+    assert abs(len(joined) - single) <= single * 0.0005
+
+
+def test_small_images_are_encoded_in_one_piece() -> None:
+    im = noisy(640, 480)
+    assert encode_jpeg(im, 85, subsampling=2) == one_encode(im, 85, 2)
+    turned = encode_jpeg(im, 85, subsampling=2, orientation=6)
+    assert turned == one_encode(im.transpose(Image.Transpose.ROTATE_270), 85, 2)
+
+
+def test_rotated_12_megapixel_photo_for_ovh_is_upright_and_under_the_body_limit() -> None:
+    """The case the bands are for: full size (the model takes 12.8 MP), re-encoded to fit
+    OVH's 2 MB body, turned upright."""
+    catalog = load_builtin()
+    ovh = catalog.get("ovh")
+    model = ovh.model("Qwen2.5-VL-72B-Instruct")
+    # Smooth light and colour with a little sensor noise, as a phone takes it.
+    stored = Image.blend(noisy(504, 378).resize((4032, 3024), Image.Resampling.BICUBIC),
+                         noisy(4032, 3024), 0.1)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    stored.save(out, "JPEG", quality=95, exif=exif)
+    result = prepare_image(out.getvalue(), name="IMG_0001.jpg", model=model, provider=ovh)
+    budget = image_byte_budget(ovh, 1)
+    assert budget is not None and len(result.data) <= budget
+    assert (result.width, result.height) == (3024, 4032)
+    assert result.mime == "image/jpeg" and DRI in result.data[:2000]
+    with Image.open(io.BytesIO(result.data)) as sent:
+        sent.load()
+        expected = ImageOps.exif_transpose(Image.open(io.BytesIO(out.getvalue())))
+        # Same picture, up to JPEG loss: compare small versions.
+        a = sent.convert("L").resize((63, 84), Image.Resampling.BOX)
+        b = expected.convert("L").resize((63, 84), Image.Resampling.BOX)
+        diff = max(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes(), strict=True))
+        assert diff <= 6
