@@ -46,25 +46,55 @@ def proc_status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}f}"
-
-
 # --- the result table -------------------------------------------------------------------
 
 @dataclass
 class Row:
-    """One line of the run-all table."""
+    """One line of the run-all table, in numbers (`--json` writes these fields).
+
+    `bar` is a limit on `ratio` (`bar_on="ratio"`), on `ours` (`bar_on="ours"`) or on
+    `ours - baseline` (`bar_on="difference"`), compared with `bar_op`; `met` follows
+    from it, so the table cannot claim a bar the figures do not meet. `None` anywhere:
+    not measured / not applicable.
+    """
 
     benchmark: str
     figure: str
-    ours: str
-    baseline: str
-    ratio: str
-    bar: str
-    met: bool | None          # None: informational, no bar
+    ours: float | None
+    baseline: float | None = None
+    baseline_note: str = ""          # what the baseline is, when the figure does not say
+    bar: float | None = None
+    bar_on: str = "ratio"            # "ratio", "ours" or "difference"
+    bar_op: str = "<="               # "<=" or "<"
+    unit: str = ""                   # of ours and baseline: ms, s, %, MB, KB, µs, ...
+    digits: int = 1
+    ratio: float | None = None       # ours / baseline unless given
+    bar_note: str = ""               # e.g. "goal 1.3×"; shown beside the bar
+
+    def __post_init__(self) -> None:
+        if (self.bar_on not in ("ratio", "ours", "difference")
+                or self.bar_op not in ("<=", "<")):
+            raise ValueError(f"bad bar for {self.figure!r}: {self.bar_on} {self.bar_op}")
+        if self.ratio is None and self.ours is not None and self.baseline:
+            self.ratio = self.ours / self.baseline
+
+    @property
+    def difference(self) -> float | None:
+        """ours - baseline, when both are measured."""
+        if self.ours is None or self.baseline is None:
+            return None
+        return self.ours - self.baseline
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the bar is met; None when the row has no bar."""
+        if self.bar is None:
+            return None
+        value = {"ratio": self.ratio, "ours": self.ours,
+                 "difference": self.difference}[self.bar_on]
+        if value is None:
+            return False
+        return value <= self.bar if self.bar_op == "<=" else value < self.bar
 
     @property
     def verdict(self) -> str:
@@ -72,12 +102,59 @@ class Row:
             return "—"
         return "yes" if self.met else "NO"
 
+    def as_json(self) -> dict[str, Any]:
+        return {"benchmark": self.benchmark, "figure": self.figure, "unit": self.unit,
+                "ours": self.ours, "baseline": self.baseline,
+                "baseline_note": self.baseline_note, "ratio": self.ratio,
+                "difference": self.difference,
+                "bar": self.bar, "bar_on": self.bar_on if self.bar is not None else None,
+                "bar_op": self.bar_op if self.bar is not None else None,
+                "bar_note": self.bar_note, "met": self.met}
+
+
+def failed_row(benchmark: str, what: str = "could not run (see the traceback above)") -> Row:
+    """A benchmark that could not run: a row with a bar that nothing meets."""
+    return Row(benchmark, what, None, bar=0.0, bar_on="ours")
+
+
+def _number(value: float | None, row: Row) -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{row.digits}f}"
+    return f"{text} %" if row.unit == "%" else text
+
+
+def _bar_text(row: Row) -> str:
+    if row.bar is None:
+        return "—"
+    op = "≤" if row.bar_op == "<=" else "<"
+    if row.bar_on == "ratio":
+        text = f"{op} {row.bar:g}×"
+    elif row.bar_on == "difference":
+        text = f"{op} +{row.bar:g} {_difference_unit(row)} over the baseline"
+    elif row.unit == "%":
+        text = f"{op} {row.bar:g} %"
+    else:
+        text = f"{op} {row.bar:g} {row.unit}".rstrip()
+    return f"{text} ({row.bar_note})" if row.bar_note else text
+
+
+def _difference_unit(row: Row) -> str:
+    return "pt" if row.unit == "%" else row.unit
+
 
 _HEADERS = ("benchmark", "figure", "ours", "baseline", "ratio", "bar", "met?")
 
 
 def _cells(row: Row) -> tuple[str, ...]:
-    return (row.benchmark, row.figure, row.ours, row.baseline, row.ratio, row.bar, row.verdict)
+    baseline = _number(row.baseline, row)
+    if row.baseline_note:
+        baseline = row.baseline_note if row.baseline is None else f"{baseline} {row.baseline_note}"
+    ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
+    if row.bar_on == "difference" and row.difference is not None:
+        ratio = f"{row.difference:+,.{row.digits}f} {_difference_unit(row)}"
+    return (row.benchmark, row.figure, _number(row.ours, row), baseline, ratio,
+            _bar_text(row), row.verdict)
 
 
 def text_table(rows: Sequence[Row]) -> str:
@@ -193,5 +270,5 @@ def describe_machine() -> str:
             f"{os.cpu_count()} CPU ({cpu}), QT_QPA_PLATFORM=offscreen")
 
 
-def as_dict(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    return [dict(vars(r), verdict=r.verdict) for r in rows]
+def load_average() -> tuple[float, float, float]:
+    return os.getloadavg()

@@ -22,6 +22,9 @@ services in the home folder the conversation was saved to:
 Resident memory is the process's VmHWM (peak) from /proc/self/status once everything
 is laid out; VmRSS before opening is shown for comparison.
 
+Then `bench_scrolling` scrolls the same conversation from its end to its beginning, a
+screen at a time (its own docstring says how).
+
 Run: `.venv/bin/python tests/benchmarks/bench_conversation.py`.
 """
 
@@ -37,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bench_scrolling
+
 RUNS = 5
 MESSAGES = 1_000
 IMAGES = 40
@@ -46,8 +51,9 @@ BAR_MB = 300.0
 
 # --- building the conversation ------------------------------------------------------------
 
-def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
-    """40 distinct images: (data, mime, width, height, name)."""
+def _images(tmp: Path, count: int = IMAGES) -> list[tuple[bytes, str, int, int, str]]:
+    """`count` distinct images, photos and screenshots in turn:
+    (data, mime, width, height, name)."""
     from bench_images import make_photo, make_screenshot
     from PIL import Image, ImageDraw
 
@@ -56,7 +62,7 @@ def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
     make_screenshot(bases["screen"], 1440, 900)
     rnd = random.Random(40)
     out = []
-    for i in range(IMAGES):
+    for i in range(count):
         kind = "photo" if i % 2 == 0 else "screen"
         with Image.open(bases[kind]) as src:
             im = src.convert("RGB")
@@ -66,7 +72,7 @@ def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
         x, y = rnd.randrange(im.width - 400), rnd.randrange(im.height - 200)
         draw.rectangle((x, y, x + 380, y + 90), fill=(rnd.randrange(256), rnd.randrange(256),
                                                       rnd.randrange(256)))
-        draw.text((x + 16, y + 20), f"image {i + 1} of {IMAGES}", fill=(255, 255, 255),
+        draw.text((x + 16, y + 20), f"image {i + 1} of {count}", fill=(255, 255, 255),
                   font_size=40)
         buf = io.BytesIO()
         if kind == "photo":
@@ -79,24 +85,26 @@ def _images(tmp: Path) -> list[tuple[bytes, str, int, int, str]]:
     return out
 
 
-def build_conversation(tmp: Path) -> Any:
+def build_conversation(tmp: Path, messages: int = MESSAGES, image_count: int = IMAGES) -> Any:
+    """`messages` messages, questions and markdown answers in turn, `image_count` of the
+    questions carrying an image."""
     from bench_streaming import make_answer
 
     from qwenvl_desktop.core.api.types import Usage
     from qwenvl_desktop.core.conversation import Conversation, Message, Provenance, StoredImage
 
-    rnd = random.Random(1000)
-    conv = Conversation(title="A long visual chat (1,000 messages, 40 images)",
+    rnd = random.Random(messages)
+    conv = Conversation(title=f"A long visual chat ({messages:,} messages, {image_count} images)",
                         provider_id="dashscope-intl", model_id="qwen3-vl-plus")
-    images = _images(tmp)
-    image_every = MESSAGES // 2 // IMAGES        # one question in 12 brings an image
+    images = _images(tmp, image_count)
+    image_every = max(1, messages // 2 // max(1, image_count))   # 1,000/40: one question in 12
     start = time.time() - 86_400 * 30
-    for n in range(MESSAGES // 2):
+    for n in range(messages // 2):
         question = Message(role="user", created=start + n * 120,
                            text=f"Question {n + 1}: what does this part show, and why "
                                 f"does the {rnd.choice(('table', 'dialog', 'chart'))} "
                                 "look different from the previous one?")
-        if n % image_every == 0 and n // image_every < IMAGES:
+        if n % image_every == 0 and n // image_every < image_count:
             data, mime, width, height, name = images[n // image_every]
             sha = hashlib.sha256(data).hexdigest()
             conv.add_image(StoredImage(sha256=sha, mime=mime, data=data, width=width,
@@ -118,7 +126,7 @@ def build_conversation(tmp: Path) -> Any:
                                               total_tokens=1500 + words),
                                   finish_reason="stop", first_token_s=0.8,
                                   total_s=words / 40)))
-    conv.created, conv.updated = start, start + MESSAGES * 60
+    conv.created, conv.updated = start, start + messages * 60
     return conv
 
 
@@ -250,8 +258,8 @@ def _child(mode: str, conv_id: str) -> None:
 
 # --- the parent ----------------------------------------------------------------------------------
 
-def main(runs: int = RUNS) -> dict[str, Any]:
-    from _common import Row, child_env, fmt, median, now_ns, run_child
+def main(runs: int = RUNS, scroll_runs: int = bench_scrolling.RUNS) -> dict[str, Any]:
+    from _common import Row, child_env, median, now_ns, run_child
 
     samples: dict[str, list[dict[str, str]]] = {"click": [], "launch": []}
     with tempfile.TemporaryDirectory(prefix="bench-conversation-") as tmp_name:
@@ -276,6 +284,7 @@ def main(runs: int = RUNS) -> dict[str, Any]:
                     raise RuntimeError(f"the window did not show the conversation: {found}")
                 if n:
                     samples[mode].append(found)
+        scrolling = bench_scrolling.run(homes["launch"], big_id, MESSAGES, scroll_runs)
 
     def med(mode: str, key: str) -> float:
         return median(float(s[key]) for s in samples[mode])
@@ -291,16 +300,18 @@ def main(runs: int = RUNS) -> dict[str, Any]:
         "peak_mb": peak, "rss_before_mb": before,
         "at_end": all(s["AT_END"] == "1" for s in samples["click"]),
         "all_readable_s": [float(s["READABLE_S"]) for s in samples["click"]],
+        "scrolling": scrolling,
     }
+    name = f"open {MESSAGES:,} msgs + {IMAGES} images"
     results["rows"] = [
-        Row("conversation", "open 1,000 msgs + 40 images → first screen painted (s)",
-            fmt(readable, 3), "—", "—", f"< {BAR_S:g} s", readable < BAR_S),
-        Row("conversation", "… → fully laid out and painted (s)", fmt(full, 3), "—", "—",
-            "—", None),
-        Row("conversation", "launch with it as the last conversation → painted (s)",
-            fmt(launch, 3), "—", "—", "—", None),
-        Row("conversation", "peak resident memory, VmHWM (MB)", fmt(peak),
-            fmt(before) + " before open", "—", f"< {BAR_MB:g} MB", peak < BAR_MB),
+        Row("conversation", f"{name} → first screen painted (s)", readable, bar=BAR_S,
+            bar_on="ours", bar_op="<", unit="s", digits=3),
+        Row("conversation", "… → fully laid out and painted (s)", full, unit="s", digits=3),
+        Row("conversation", "launch with it as the last conversation → painted (s)", launch,
+            unit="s", digits=3),
+        Row("conversation", "peak resident memory, VmHWM (MB)", peak, before, "before open",
+            bar=BAR_MB, bar_on="ours", bar_op="<", unit="MB", ratio=None),
+        *scrolling["rows"],
     ]
     return results
 
@@ -312,8 +323,9 @@ def _print(results: dict[str, Any]) -> None:
           f"{results['images']} images (built and saved in {results['build_s']:.1f} s)")
     print("open → readable: " + ", ".join(f"{v:.3f}" for v in results["all_readable_s"])
           + f" s; view at the end of the conversation: {results['at_end']}")
-    print_rows(f"big conversation (median of {results['runs']} fresh processes)",
-               results["rows"])
+    print(bench_scrolling.describe(results["scrolling"]))
+    print_rows(f"big conversation (median of {results['runs']} fresh processes; scrolling: "
+               f"{results['scrolling']['runs']})", results["rows"])
 
 
 if __name__ == "__main__":

@@ -137,6 +137,8 @@ def main() -> dict[str, Any]:
                     "ratio": round(prepare_ms / decode_ms, 2),
                     "decode_cpu_ms": round(decode_cpu, 1), "prepare_cpu_ms": round(prepare_cpu, 1),
                     "cpu_ratio": round(prepare_cpu / decode_cpu, 2),
+                    "payload": len(prepared.data), "file_bytes": len(data),
+                    "patch": models[pid].patch_factor,
                     "payload_b64": len(base64.b64encode(prepared.data)),
                     "naive_b64": len(base64.b64encode(data)),
                     "budget": image_byte_budget(cases[pid], 1),

@@ -1,22 +1,32 @@
-"""Run every benchmark and print one table (and the same table as markdown for the README).
+"""Run every benchmark and print one table; optionally write it as JSON and into the README.
 
-    .venv/bin/python tests/benchmarks/run_all.py            # the figures for the README
-    .venv/bin/python tests/benchmarks/run_all.py --quick    # fewer runs, a smoke check
+    .venv/bin/python tests/benchmarks/run_all.py                  # print the table
+    .venv/bin/python tests/benchmarks/run_all.py --readme --json perf.json
+                                                   # ... and rewrite the README's table
+    .venv/bin/python tests/benchmarks/run_all.py --quick          # fewer runs, a smoke check
 
 Each benchmark measures ours and its baseline side by side in the same run and prints
-its own details first; the summary table lists every figure with its bar. A benchmark
-that fails is reported in the table and the others still run. Nothing here asserts a
-time; the exit status is 0 unless a benchmark could not run at all.
+its own details first; the summary table lists every figure with its bar. `--json FILE`
+writes every row in numbers (benchmark, figure, unit, ours, baseline, ratio, bar, what
+the bar applies to, met) with the machine, its load average before and after, and the
+commit, so a program can check the table. `--readme` replaces what lies between the
+markers in README.md's performance section with this run's table and notes. A
+benchmark that fails is reported in the table (as a missed bar) and the others still
+run. Nothing here asserts a time; the exit status is 0 unless a benchmark could not run.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -26,29 +36,37 @@ import bench_image_chat
 import bench_images
 import bench_startup
 import bench_streaming
-from _common import Row, describe_machine, markdown_table, text_table
+from _common import Row, describe_machine, failed_row, markdown_table, text_table
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+BEGIN = "<!-- benchmark-table:begin (run_all.py --readme writes from here) -->"
+END = "<!-- benchmark-table:end -->"
 
 
 def image_rows(results: dict[str, Any]) -> list[Row]:
-    """bench_images' figures as summary rows (it is shared with another script)."""
+    """bench_images' figures as summary rows (its `main` is shared with another script)."""
     rows = []
     for r in results["rows"]:
         name = f"{r['file']} for {r['provider']}"
-        rows.append(Row("images", f"prepare {name} (ms)", f"{r['prepare_ms']:,.1f}",
-                        f"{r['decode_ms']:,.1f} decode", f"{r['ratio']:.2f}×", "≤ 2×",
-                        r["ratio"] <= 2.0))
+        rows.append(Row("images", f"prepare {name} (ms)", r["prepare_ms"], r["decode_ms"],
+                        "decode", bar=2.0, unit="ms"))
+        rows.append(Row("images", f"prepare {name}, CPU (ms, all threads)",
+                        r["prepare_cpu_ms"], r["decode_cpu_ms"], "decode", unit="ms"))
         out_w, out_h = (int(v) for v in r["output"].split()[0].split("x"))
         model_w, model_h = (int(v) for v in r["model_target"].split("x"))
-        budget = r["budget"]
         # An image only rounded to the model's patch grid is sent unresampled (the
-        # server's rounding costs nothing): allow less than one patch (F ≤ 32) per side.
-        fits = (out_w < model_w + 32 and out_h < model_h + 32
-                and (budget is None or r["payload_b64"] * 3 // 4 <= budget))
-        limit = "no byte limit" if budget is None else f"≤ {budget / 1e6:.2f} MB encoded"
-        rows.append(Row("images", f"payload {name}, base64 (KB)",
-                        f"{r['payload_b64'] / 1000:,.0f}", f"{r['naive_b64'] / 1000:,.0f} naive",
-                        f"{r['payload_b64'] / r['naive_b64']:.2f}×",
-                        f"≤ model size ({r['model_target']} + < 1 patch), {limit}", fits))
+        # server's rounding costs nothing): less than one patch over, per side.
+        rows.append(Row("images", f"sent {name}: pixels over the model's size, per side "
+                        f"(model: {r['model_target']})", max(out_w - model_w, out_h - model_h),
+                        bar=r["patch"], bar_on="ours", bar_op="<", unit="px", digits=0,
+                        bar_note="one patch"))
+        budget = r["budget"]
+        rows.append(Row("images", f"sent {name}: encoded bytes (KB)", r["payload"] / 1000,
+                        r["file_bytes"] / 1000, "file",
+                        bar=None if budget is None else budget / 1000, bar_on="ours",
+                        unit="KB", digits=0,
+                        bar_note="the provider's limit" if budget is not None else ""))
     return rows
 
 
@@ -57,7 +75,8 @@ BENCHMARKS = [
     ("images", lambda _quick: bench_images.main(), bench_images._print),
     ("startup", lambda quick: bench_startup.main(3 if quick else bench_startup.RUNS),
      bench_startup._print),
-    ("conversation", lambda quick: bench_conversation.main(1 if quick else bench_conversation.RUNS),
+    ("conversation", lambda quick: bench_conversation.main(*((1, 1) if quick else (
+        bench_conversation.RUNS, bench_conversation.bench_scrolling.RUNS))),
      bench_conversation._print),
     ("streaming", lambda quick: bench_streaming.main(*((1, 1) if quick else (
         bench_streaming.RUNS_FAST, bench_streaming.RUNS_PACED))), bench_streaming._print),
@@ -66,43 +85,128 @@ BENCHMARKS = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke check)")
-    parser.add_argument("--only", nargs="*", metavar="NAME",
-                        help="run only these: " + ", ".join(n for n, _, _ in BENCHMARKS))
-    args = parser.parse_args(argv)
+# --- where and when ------------------------------------------------------------------------
+
+def _commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" with uncommitted changes" if dirty.strip() else "")
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def run(names: Sequence[str] | None, quick: bool) -> dict[str, Any]:
+    """Run the benchmarks; everything `--json` writes."""
+    started = datetime.datetime.now(datetime.UTC)
+    load_before = _load()
+    clock = time.perf_counter()
     rows: list[Row] = []
-    failed = 0
-    started = time.perf_counter()
-    for name, run, show in BENCHMARKS:
-        if args.only and name not in args.only:
+    failed: list[str] = []
+    for name, bench, show in BENCHMARKS:
+        if names and name not in names:
             continue
         print(f"\n######## {name} ########", flush=True)
         began = time.perf_counter()
         try:
-            results = run(args.quick)
+            results = bench(quick)
         except Exception:
-            failed += 1
+            failed.append(name)
             traceback.print_exc()
-            rows.append(Row(name, "could not run (see the traceback above)", "—", "—", "—",
-                            "—", False))
+            rows.append(failed_row(name))
             continue
         show(results)
         rows.extend(image_rows(results) if name == "images" else results["rows"])
         print(f"({name}: {time.perf_counter() - began:.0f} s)", flush=True)
+    with_bars = [r for r in rows if r.met is not None]
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - clock, 1),
+        "machine": describe_machine(), "cpus": os.cpu_count(),
+        "load_average_before": load_before, "load_average_after": _load(),
+        "commit": _commit(), "quick": quick, "failed": failed,
+        "bars": len(with_bars), "bars_met": sum(r.met is True for r in with_bars),
+        "rows": rows,
+    }
+
+
+# --- the README ----------------------------------------------------------------------------
+
+def _bar_value(row: Row) -> str:
+    value = row.ratio if row.bar_on == "ratio" else row.ours
+    if value is None:
+        return "not measured"
+    return f"{value:.2f}×" if row.bar_on == "ratio" else f"{value:,.{row.digits}f} {row.unit}"
+
+
+def readme_section(run_data: dict[str, Any]) -> str:
+    """The generated part of the README's performance section."""
+    rows: list[Row] = run_data["rows"]
+    before, after = run_data["load_average_before"], run_data["load_average_after"]
+    lines = [
+        f"Measured with `.venv/bin/python tests/benchmarks/run_all.py --readme"
+        f"{' --quick' if run_data['quick'] else ''}` on {run_data['started'][:10]} at commit "
+        f"{run_data['commit']}: {run_data['machine']}. Load average (1, 5, 15 min) "
+        f"{', '.join(map(str, before))} before the run, {', '.join(map(str, after))} after; "
+        f"{run_data['duration_s'] / 60:.0f} min in all. Medians of several runs; every ratio "
+        "is measured side by side in the same run.",
+        "",
+        markdown_table(rows),
+        "",
+        f"**{run_data['bars_met']} of {run_data['bars']} bars met in this run.**",
+    ]
+    missed = [r for r in rows if r.met is False]
+    if missed:
+        lines += ["", "Missed in this run:", ""]
+        lines += [f"- {r.benchmark}: {r.figure} — {_bar_value(r)}, bar "
+                  f"{'≤' if r.bar_op == '<=' else '<'} "
+                  f"{r.bar:g}{'×' if r.bar_on == 'ratio' else ' ' + r.unit}" for r in missed]
+    return "\n".join(lines)
+
+
+def rewrite_readme(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    begin, end = text.find(BEGIN), text.find(END)
+    if begin < 0 or end < begin:
+        raise SystemExit(f"{path}: the markers {BEGIN!r} and {END!r} are missing")
+    path.write_text(text[:begin + len(BEGIN)] + "\n" + section + "\n" + text[end:],
+                    encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke check)")
+    parser.add_argument("--only", nargs="*", metavar="NAME",
+                        help="run only these: " + ", ".join(n for n, _, _ in BENCHMARKS))
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write every row as JSON")
+    parser.add_argument("--readme", nargs="?", type=Path, const=README, metavar="FILE",
+                        help=f"rewrite the table between the markers (default {README})")
+    args = parser.parse_args(argv)
+    data = run(args.only, args.quick)
+    rows: list[Row] = data["rows"]
 
     print("\n" + "=" * 30 + " summary " + "=" * 30)
-    print(describe_machine())
+    print(f"{data['machine']}; load average {data['load_average_before']} before, "
+          f"{data['load_average_after']} after")
     print(text_table(rows))
-    met = [r for r in rows if r.met is not None]
-    print(f"\n{sum(r.met is True for r in met)} of {len(met)} bars met "
-          f"({time.perf_counter() - started:.0f} s in all)")
-    print("\nMarkdown for the README's performance section:\n")
-    print(f"Measured with `.venv/bin/python tests/benchmarks/run_all.py` — {describe_machine()}.")
-    print("Medians of several runs; every ratio is measured side by side in the same run.\n")
-    print(markdown_table(rows))
-    return 1 if failed else 0
+    print(f"\n{data['bars_met']} of {data['bars']} bars met ({data['duration_s']:.0f} s in all)")
+    if args.json:
+        args.json.write_text(json.dumps(dict(data, rows=[r.as_json() for r in rows]),
+                                        indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"rows written to {args.json}")
+    if args.readme:
+        rewrite_readme(args.readme, readme_section(data))
+        print(f"table written into {args.readme}")
+    else:
+        print("\nMarkdown for the README's performance section (or pass --readme):\n")
+        print(readme_section(data))
+    return 1 if data["failed"] else 0
 
 
 if __name__ == "__main__":

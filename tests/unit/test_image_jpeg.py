@@ -83,9 +83,11 @@ def test_rotated_12_megapixel_photo_for_ovh_is_upright_and_under_the_body_limit(
     stored.save(out, "JPEG", quality=95, exif=exif)
     result = prepare_image(out.getvalue(), name="IMG_0001.jpg", model=model, provider=ovh)
     budget = image_byte_budget(ovh, 1)
-    assert budget is not None and len(result.data) <= budget
+    assert budget is not None
+    assert len(result.data) <= budget
     assert (result.width, result.height) == (3024, 4032)
-    assert result.mime == "image/jpeg" and DRI in result.data[:2000]
+    assert result.mime == "image/jpeg"
+    assert DRI in result.data[:2000]
     with Image.open(io.BytesIO(result.data)) as sent:
         sent.load()
         expected = ImageOps.exif_transpose(Image.open(io.BytesIO(out.getvalue())))
