@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import subprocess
 import sys
@@ -36,12 +35,8 @@ import bench_image_chat
 import bench_images
 import bench_startup
 import bench_streaming
-from _common import Row, describe_machine, failed_row, markdown_table, text_table
-
-ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
-BEGIN = "<!-- benchmark-table:begin (run_all.py --readme writes from here) -->"
-END = "<!-- benchmark-table:end -->"
+from _common import Row, describe_machine, failed_row, text_table
+from _report import README, ROOT, json_text, readme_section, rewrite_readme
 
 
 def image_rows(results: dict[str, Any]) -> list[Row]:
@@ -136,49 +131,6 @@ def run(names: Sequence[str] | None, quick: bool) -> dict[str, Any]:
     }
 
 
-# --- the README ----------------------------------------------------------------------------
-
-def _bar_value(row: Row) -> str:
-    value = row.ratio if row.bar_on == "ratio" else row.ours
-    if value is None:
-        return "not measured"
-    return f"{value:.2f}×" if row.bar_on == "ratio" else f"{value:,.{row.digits}f} {row.unit}"
-
-
-def readme_section(run_data: dict[str, Any]) -> str:
-    """The generated part of the README's performance section."""
-    rows: list[Row] = run_data["rows"]
-    before, after = run_data["load_average_before"], run_data["load_average_after"]
-    lines = [
-        f"Measured with `.venv/bin/python tests/benchmarks/run_all.py --readme"
-        f"{' --quick' if run_data['quick'] else ''}` on {run_data['started'][:10]} at commit "
-        f"{run_data['commit']}: {run_data['machine']}. Load average (1, 5, 15 min) "
-        f"{', '.join(map(str, before))} before the run, {', '.join(map(str, after))} after; "
-        f"{run_data['duration_s'] / 60:.0f} min in all. Medians of several runs; every ratio "
-        "is measured side by side in the same run.",
-        "",
-        markdown_table(rows),
-        "",
-        f"**{run_data['bars_met']} of {run_data['bars']} bars met in this run.**",
-    ]
-    missed = [r for r in rows if r.met is False]
-    if missed:
-        lines += ["", "Missed in this run:", ""]
-        lines += [f"- {r.benchmark}: {r.figure} — {_bar_value(r)}, bar "
-                  f"{'≤' if r.bar_op == '<=' else '<'} "
-                  f"{r.bar:g}{'×' if r.bar_on == 'ratio' else ' ' + r.unit}" for r in missed]
-    return "\n".join(lines)
-
-
-def rewrite_readme(path: Path, section: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    begin, end = text.find(BEGIN), text.find(END)
-    if begin < 0 or end < begin:
-        raise SystemExit(f"{path}: the markers {BEGIN!r} and {END!r} are missing")
-    path.write_text(text[:begin + len(BEGIN)] + "\n" + section + "\n" + text[end:],
-                    encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke check)")
@@ -197,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text_table(rows))
     print(f"\n{data['bars_met']} of {data['bars']} bars met ({data['duration_s']:.0f} s in all)")
     if args.json:
-        args.json.write_text(json.dumps(dict(data, rows=[r.as_json() for r in rows]),
-                                        indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        args.json.write_text(json_text(data), encoding="utf-8")
         print(f"rows written to {args.json}")
     if args.readme:
         rewrite_readme(args.readme, readme_section(data))
