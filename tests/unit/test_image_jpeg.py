@@ -96,3 +96,36 @@ def test_rotated_12_megapixel_photo_for_ovh_is_upright_and_under_the_body_limit(
         b = expected.convert("L").resize((63, 84), Image.Resampling.BOX)
         diff = max(abs(x - y) for x, y in zip(a.tobytes(), b.tobytes(), strict=True))
         assert diff <= 6
+
+
+def test_rotated_photo_too_big_for_ovh_is_shrunk_upright() -> None:
+    """Noise no JPEG quality fits into OVH's body: fewer pixels, still turned upright."""
+    catalog = load_builtin()
+    ovh = catalog.get("ovh")
+    model = ovh.model("Qwen2.5-VL-72B-Instruct")
+    stored = noisy(4032, 3024)
+    stored.paste((255, 0, 0), (0, 0, 800, 600))          # red where the file starts
+    exif = Image.Exif()
+    exif[0x0112] = 6                                      # rotate 90° clockwise to view
+    out = io.BytesIO()
+    stored.save(out, "JPEG", quality=95, exif=exif)
+    result = prepare_image(out.getvalue(), name="noise.jpg", model=model, provider=ovh)
+    budget = image_byte_budget(ovh, 1)
+    assert budget is not None
+    assert len(result.data) <= budget
+    assert result.width < result.height < 4032             # fewer pixels, portrait
+    assert result.width % 28 == 0
+    assert result.height % 28 == 0
+    assert f"reduced to {result.width}×{result.height} to fit the provider's size limit" \
+        in result.notes
+    with Image.open(io.BytesIO(result.data)) as sent:
+        assert sent.size == (result.width, result.height)
+        rgb = sent.convert("RGB")
+        # Turned clockwise, the stored top-left corner is the upright top-right one.
+        top_right = rgb.getpixel((result.width - 20, 20))
+        top_left = rgb.getpixel((20, 20))
+    assert isinstance(top_right, tuple)
+    assert isinstance(top_left, tuple)
+    assert top_right[0] > 200
+    assert top_right[1] < 80
+    assert not (top_left[0] > 200 and top_left[1] < 80)
