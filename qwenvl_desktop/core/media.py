@@ -64,7 +64,7 @@ def prepare_pixels(im: Image.Image, *, name: str, size: tuple[int, int], model: 
     graphic = not photo and looks_like_graphic(im, "")
     fit = encode(im, graphic=graphic, cap=min(caps) if caps else None, model=model,
                  name=name, notes=notes)
-    width, height = fit.image.size
+    width, height = fit.width, fit.height
     return PreparedImage(
         data=fit.data, mime=fit.mime, width=width, height=height,
         sha256=hashlib.sha256(fit.data).hexdigest(), original_name=name,
