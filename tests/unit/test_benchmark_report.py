@@ -48,6 +48,8 @@ def test_verdict_follows_from_the_numbers(common: ModuleType) -> None:
     assert row("x", "just over", 150.1, 100.0, bar=1.5).met is False
     assert row("x", "strictly under", 1.0, bar=1.0, bar_on="ours", bar_op="<").met is False
     assert row("x", "no bar", 3.0, 1.0).met is None
+    assert row("x", "0.5 over", 10.5, 10.0, bar=0.5, bar_on="difference").met is True
+    assert row("x", "0.6 over", 10.6, 10.0, bar=0.5, bar_on="difference").met is False
     assert row("x", "not measured", None, 1.0, bar=2.0).met is False
     assert common.failed_row("x").met is False
     with pytest.raises(ValueError, match="bad bar"):
@@ -59,7 +61,8 @@ def test_json_keeps_every_figure_as_a_number(report: ModuleType, common: ModuleT
     first = data["rows"][0]
     assert first == {"benchmark": "streaming", "figure": "wall (ms)", "unit": "ms",
                      "ours": 1500.0, "baseline": 1000.0, "baseline_note": "minimal reader",
-                     "ratio": 1.5, "bar": 1.5, "bar_on": "ratio", "bar_op": "<=",
+                     "ratio": 1.5, "difference": 500.0, "bar": 1.5, "bar_on": "ratio",
+                     "bar_op": "<=",
                      "bar_note": "", "met": True}
     assert [r["met"] for r in data["rows"]] == [True, False, True, None, False]
     assert data["rows"][3]["bar"] is None
