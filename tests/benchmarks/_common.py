@@ -109,7 +109,7 @@ class Row:
                 "difference": self.difference,
                 "bar": self.bar, "bar_on": self.bar_on if self.bar is not None else None,
                 "bar_op": self.bar_op if self.bar is not None else None,
-                "bar_note": self.bar_note, "met": self.met}
+                "bar_note": self.bar_note, "met": self.met, "digits": self.digits}
 
 
 def failed_row(benchmark: str, what: str = "could not run (see the traceback above)") -> Row:
@@ -124,14 +124,14 @@ def _number(value: float | None, row: Row) -> str:
     return f"{text} %" if row.unit == "%" else text
 
 
-def _bar_text(row: Row) -> str:
+def bar_text(row: Row) -> str:
     if row.bar is None:
         return "—"
     op = "≤" if row.bar_op == "<=" else "<"
     if row.bar_on == "ratio":
         text = f"{op} {row.bar:g}×"
     elif row.bar_on == "difference":
-        text = f"{op} +{row.bar:g} {_difference_unit(row)} over the baseline"
+        text = f"{op} +{row.bar:g} {bar_unit(row)} over the baseline"
     elif row.unit == "%":
         text = f"{op} {row.bar:g} %"
     else:
@@ -139,8 +139,9 @@ def _bar_text(row: Row) -> str:
     return f"{text} ({row.bar_note})" if row.bar_note else text
 
 
-def _difference_unit(row: Row) -> str:
-    return "pt" if row.unit == "%" else row.unit
+def bar_unit(row: Row) -> str:
+    """The unit of what the bar limits (points for a difference of percentages)."""
+    return "pt" if row.unit == "%" and row.bar_on == "difference" else row.unit
 
 
 _HEADERS = ("benchmark", "figure", "ours", "baseline", "ratio", "bar", "met?")
@@ -152,9 +153,9 @@ def _cells(row: Row) -> tuple[str, ...]:
         baseline = row.baseline_note if row.baseline is None else f"{baseline} {row.baseline_note}"
     ratio = "—" if row.ratio is None else f"{row.ratio:.2f}×"
     if row.bar_on == "difference" and row.difference is not None:
-        ratio = f"{row.difference:+,.{row.digits}f} {_difference_unit(row)}"
+        ratio = f"{row.difference:+,.{row.digits}f} {bar_unit(row)}"
     return (row.benchmark, row.figure, _number(row.ours, row), baseline, ratio,
-            _bar_text(row), row.verdict)
+            bar_text(row), row.verdict)
 
 
 def text_table(rows: Sequence[Row]) -> str:

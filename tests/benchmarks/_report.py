@@ -5,16 +5,28 @@ Kept apart from the benchmarks (no Qt, no Pillow) so that tests can check it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
-from _common import Row, markdown_table
+from _common import Row, bar_text, bar_unit, markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 BEGIN = "<!-- benchmark-table:begin (run_all.py --readme writes from here) -->"
 END = "<!-- benchmark-table:end -->"
+
+
+def from_json(text: str) -> dict[str, Any]:
+    """A run written by `json_text`, its rows as `Row`s again."""
+    data: dict[str, Any] = json.loads(text)
+    fields = {f.name for f in dataclasses.fields(Row)}
+    # A row without a bar is written with bar_on/bar_op None; the defaults stand in.
+    data["rows"] = [Row(**{k: v for k, v in row.items()
+                           if k in fields and not (k in ("bar_on", "bar_op") and v is None)})
+                    for row in data["rows"]]
+    return data
 
 
 def json_text(run_data: dict[str, Any]) -> str:
@@ -25,10 +37,14 @@ def json_text(run_data: dict[str, Any]) -> str:
 
 
 def _bar_value(row: Row) -> str:
-    value = row.ratio if row.bar_on == "ratio" else row.ours
+    """The figure the bar is about, with its unit."""
+    if row.bar_on == "ratio":
+        return "not measured" if row.ratio is None else f"{row.ratio:.2f}×"
+    value = row.ours if row.bar_on == "ours" else row.difference
     if value is None:
         return "not measured"
-    return f"{value:.2f}×" if row.bar_on == "ratio" else f"{value:,.{row.digits}f} {row.unit}"
+    sign = "+" if row.bar_on == "difference" else ""
+    return f"{value:{sign},.{row.digits}f} {bar_unit(row)}"
 
 
 def readme_section(run_data: dict[str, Any]) -> str:
@@ -50,9 +66,8 @@ def readme_section(run_data: dict[str, Any]) -> str:
     missed = [r for r in rows if r.met is False]
     if missed:
         lines += ["", "Missed in this run:", ""]
-        lines += [f"- {r.benchmark}: {r.figure} — {_bar_value(r)}, bar "
-                  f"{'≤' if r.bar_op == '<=' else '<'} "
-                  f"{r.bar:g}{'×' if r.bar_on == 'ratio' else ' ' + r.unit}" for r in missed]
+        lines += [f"- {r.benchmark}: {r.figure} — {_bar_value(r)}, bar {bar_text(r)}"
+                  for r in missed]
     return "\n".join(lines)
 
 

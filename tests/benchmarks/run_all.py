@@ -4,6 +4,8 @@
     .venv/bin/python tests/benchmarks/run_all.py --readme --json perf.json
                                                    # ... and rewrite the README's table
     .venv/bin/python tests/benchmarks/run_all.py --quick          # fewer runs, a smoke check
+    .venv/bin/python tests/benchmarks/run_all.py --from-json perf.json --readme
+                                                   # the README from a saved run
 
 Each benchmark measures ours and its baseline side by side in the same run and prints
 its own details first; the summary table lists every figure with its bar. `--json FILE`
@@ -36,7 +38,7 @@ import bench_images
 import bench_startup
 import bench_streaming
 from _common import Row, describe_machine, failed_row, text_table
-from _report import README, ROOT, json_text, readme_section, rewrite_readme
+from _report import README, ROOT, from_json, json_text, readme_section, rewrite_readme
 
 
 def image_rows(results: dict[str, Any]) -> list[Row]:
@@ -139,8 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="FILE", help="write every row as JSON")
     parser.add_argument("--readme", nargs="?", type=Path, const=README, metavar="FILE",
                         help=f"rewrite the table between the markers (default {README})")
+    parser.add_argument("--from-json", type=Path, metavar="FILE",
+                        help="run nothing: show (and with --readme, write) a run saved by --json")
     args = parser.parse_args(argv)
-    data = run(args.only, args.quick)
+    if args.from_json:
+        data = from_json(args.from_json.read_text(encoding="utf-8"))
+    else:
+        data = run(args.only, args.quick)
     rows: list[Row] = data["rows"]
 
     print("\n" + "=" * 30 + " summary " + "=" * 30)
@@ -148,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{data['load_average_after']} after")
     print(text_table(rows))
     print(f"\n{data['bars_met']} of {data['bars']} bars met ({data['duration_s']:.0f} s in all)")
-    if args.json:
+    if args.json and not args.from_json:
         args.json.write_text(json_text(data), encoding="utf-8")
         print(f"rows written to {args.json}")
     if args.readme:

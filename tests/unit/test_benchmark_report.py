@@ -33,13 +33,15 @@ def a_run(common: ModuleType) -> dict[str, Any]:
         row("streaming", "wall (ms)", 1500.0, 1000.0, "minimal reader", bar=1.5, unit="ms"),
         row("streaming", "busy", 5.5, bar=5.0, bar_on="ours", unit="%"),
         row("conversation", "open (s)", 0.4, bar=1.0, bar_on="ours", bar_op="<", unit="s"),
+        row("image chat", "stall (ms)", 12.0, 10.0, "no images", bar=1.0,
+            bar_on="difference", unit="ms"),
         row("startup", "memory (MB)", 110.0, 55.0, unit="MB"),
         common.failed_row("images"),
     ]
     return {"started": "2026-01-02T03:04:05+00:00", "duration_s": 600.0,
             "machine": "a test machine", "cpus": 2, "load_average_before": [0.5, 0.4, 0.3],
             "load_average_after": [1.5, 1.0, 0.5], "commit": "abc1234", "quick": False,
-            "failed": ["images"], "bars": 4, "bars_met": 2, "rows": rows}
+            "failed": ["images"], "bars": 5, "bars_met": 2, "rows": rows}
 
 
 def test_verdict_follows_from_the_numbers(common: ModuleType) -> None:
@@ -63,10 +65,18 @@ def test_json_keeps_every_figure_as_a_number(report: ModuleType, common: ModuleT
                      "ours": 1500.0, "baseline": 1000.0, "baseline_note": "minimal reader",
                      "ratio": 1.5, "difference": 500.0, "bar": 1.5, "bar_on": "ratio",
                      "bar_op": "<=",
-                     "bar_note": "", "met": True}
-    assert [r["met"] for r in data["rows"]] == [True, False, True, None, False]
-    assert data["rows"][3]["bar"] is None
+                     "bar_note": "", "met": True, "digits": 1}
+    assert [r["met"] for r in data["rows"]] == [True, False, True, False, None, False]
+    assert data["rows"][3]["difference"] == 2.0
+    assert data["rows"][4]["bar"] is None
     assert data["load_average_before"] == [0.5, 0.4, 0.3]
+
+
+def test_a_saved_run_gives_the_same_table(report: ModuleType, common: ModuleType) -> None:
+    run = a_run(common)
+    again = report.from_json(report.json_text(run))
+    assert report.readme_section(again) == report.readme_section(run)
+    assert [r.met for r in again["rows"]] == [r.met for r in run["rows"]]
 
 
 def test_readme_rewrite_replaces_only_the_marked_part(tmp_path: Path, report: ModuleType,
@@ -83,8 +93,9 @@ def test_readme_rewrite_replaces_only_the_marked_part(tmp_path: Path, report: Mo
     assert "old table" not in text
     assert text.count("| streaming | wall (ms) | 1,500.0 |") == 1
     assert "0.5, 0.4, 0.3 before the run, 1.5, 1.0, 0.5 after" in text
-    assert "**2 of 4 bars met in this run.**" in text
+    assert "**2 of 5 bars met in this run.**" in text
     assert "- streaming: busy — 5.5 %, bar ≤ 5 %" in text
+    assert "- image chat: stall (ms) — +2.0 ms, bar ≤ +1 ms over the baseline" in text
     assert "- images: could not run" in text
 
 
