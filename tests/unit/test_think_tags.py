@@ -37,6 +37,10 @@ def split(chunks: list[str], *, preopened: bool = False) -> tuple[str, str]:
     # An unfinished reasoning at the end stays reasoning; an unfinished tag is text.
     (["<think>still thinking </thi"], False, "still thinking </thi", ""),
     (["  <thi"], False, "", "  <thi"),
+    # Found by the property test below: a closing tag repeated at once is not answer.
+    (["<think></think></think>"], False, "", ""),
+    (["<think>r</think>\n</think>Answer"], False, "r", "Answer"),
+    (["<think>r</think></thi"], False, "r", "</thi"),
     ([], False, "", ""),
 ])
 def test_examples(chunks: list[str], preopened: bool, reasoning: str, answer: str) -> None:

@@ -80,6 +80,8 @@ class ThinkSplitter:
             return [("reasoning", held)]
         if self._state == "answer":
             return [("answer", held)]
+        if self._state == "after_close" and held.strip():
+            return [("answer", held.lstrip())]    # the start of a tag that never finished
         return []   # only whitespace after a tag
 
     def _step(self, buf: str, out: list[Piece]) -> str:
@@ -100,6 +102,14 @@ class ThinkSplitter:
             if not head:
                 self._held = buf
                 return ""
+            if state == "after_close":
+                # A closing tag repeated right after the first (a template that closed
+                # the block itself, then the model did too) is markup, not answer text.
+                if head.startswith(CLOSE):
+                    return head[len(CLOSE):]
+                if CLOSE.startswith(head):
+                    self._held = buf
+                    return ""
             self._state = "reasoning" if state == "after_open" else "answer"
             return head
         if state == "reasoning":
