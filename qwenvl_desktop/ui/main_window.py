@@ -252,7 +252,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout_ms)
 
     def _set_title(self, title: str) -> None:
-        self.setWindowTitle(f"{title} — Qwen-VL Desktop")
+        from .window.conversations import window_title
+
+        self.setWindowTitle(window_title(title))
 
     def _show_welcome(self, welcome: bool) -> None:
         self.stack.setCurrentWidget(self.welcome if welcome else self.transcript)

@@ -25,7 +25,22 @@ from ..transcript import Transcript
 from ..transcript_panels import Banner
 from .models import ModelChoice
 
-__all__ = ["ConversationsView", "ConversationsViewParts"]
+__all__ = ["ConversationsView", "ConversationsViewParts", "window_title"]
+
+APP_NAME = "Qwen-VL Desktop"
+_TITLE_CHARS = 80
+
+
+def window_title(title: str) -> str:
+    """The window title for a conversation's title: one line (a title from a file may
+    hold line breaks), not longer than a title bar shows, and with Qt's "[*]"
+    placeholder doubled — Qt reads a single "[*]" as the unsaved-changes mark and
+    hides it, "[*][*]" shows as "[*]"."""
+    line = " ".join(title.split())
+    if len(line) > _TITLE_CHARS:
+        line = line[:_TITLE_CHARS - 1].rstrip() + "…"
+    line = line.replace("[*]", "[*][*]")
+    return f"{line} — {APP_NAME}" if line else APP_NAME
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,10 @@ class FileActions(QObject):
     def delete(self, conv_id: str) -> None:
         """Move the conversation to the library's trash folder (recoverable)."""
         library = self.p.library
+        # A save still queued (a conversation opened or started a moment ago) must land
+        # first: otherwise its file appears after this check and the conversation
+        # comes back in the list, and is shown again.
+        library.wait(conv_id)
         if library.path_for(conv_id).exists():
             try:
                 library.delete(conv_id)
