@@ -21,7 +21,10 @@ The answer being streamed lives in the blocks at the end of the document:
   (BRIEF §6);
 * on finish the settled blocks stay: only the tail is rendered, the header, reasoning
   toggle and status line are written around them (a short answer is rendered once
-  whole instead, for exact list numbering and spacing).
+  whole instead, for exact spacing and nesting).
+
+Numbered lists keep their numbers across those pieces (`ListNumbering`, and see
+`_tail_cursor` for the Qt side of it).
 
 So the cost of a token never depends on how long the answer already is, and neither
 does finishing an answer.
@@ -34,6 +37,7 @@ before the fork where they are and replaces only what follows it.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -50,6 +54,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from qwenvl_desktop.core.conversation import Conversation, Message
+from qwenvl_desktop.core.list_numbering import ListNumbering
 from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, render_markdown
 
 from .grounding_links import LocatedImages
@@ -83,6 +88,8 @@ _FULL_FINISH_LIMIT = 4096
 _PAGE_MESSAGES = 40
 _PAGE_CHARS = 60_000
 _EARLIER = "transcript:earlier"
+# What QTextCursor.insertText turns into a new block.
+_BLOCK_BREAK = re.compile("\r\n|[\r\n\u2029]")
 
 
 @dataclass
@@ -93,6 +100,8 @@ class _Stream:
     marker: QTextCursor                 # at the first position of the streamed region
     body: int                           # offsets from the marker: the block after the header
     splitter: SettledSplitter
+    # A list split over settled pieces is numbered as one (core/list_numbering.py).
+    numbering: ListNumbering = field(default_factory=ListNumbering)
     content: list[str] = field(default_factory=list)
     html: list[str] = field(default_factory=list)   # the settled blocks, as rendered
     reasoning_chars: int = 0
@@ -410,8 +419,8 @@ class Transcript(QTextBrowser):
     def _finish_in_place(self, stream: _Stream, message: Message) -> None:
         start = stream.start
         # 1. The open tail, rendered like the settled blocks before it.
-        tail = stream.splitter.flush()
-        cursor = self._cursor_to_end(start + stream.tail_start)
+        tail = stream.numbering.continued(stream.splitter.flush())
+        cursor = self._tail_cursor(stream)
         if tail.strip():
             rendered, _count = self._render(stream, tail)
             stream.html.append(rendered)
@@ -444,6 +453,33 @@ class Transcript(QTextBrowser):
     def _schedule_flush(self) -> None:
         if not self._flush_timer.isActive():
             self._flush_timer.start(_FLUSH_MS)
+
+    def _tail_cursor(self, stream: _Stream) -> QTextCursor:
+        """Remove the open tail; a cursor where it began, in a block of its own.
+
+        The block the tail began in stays when its text is removed, with its block
+        format — and so in the list the tail was last rendered as. `insertHtml` there
+        merges the new HTML's first item into that old list and starts the HTML's own
+        list with its second item, numbered from the start again: a list streamed as
+        "1. …" then "2. …" showed 1, 1, 2, 3. Leaving that list first fixes it.
+        """
+        cursor = self._cursor_to_end(stream.start + stream.tail_start)
+        self._clear_block_format(cursor)
+        return cursor
+
+    def _append_plain(self, text: str) -> None:
+        """Streamed text after the rendered tail, as plain text. New lines get a plain
+        block: `insertText` would give them the block format of the line before, and
+        after a rendered list item that is the list — "3. three" typed after item 2
+        showed as "3. 3. three" until the tail was rendered again."""
+        cursor = self._end_cursor()
+        fmt = self._plain_format(False)
+        lines = _BLOCK_BREAK.split(text)
+        cursor.insertText(lines[0], fmt)
+        for line in lines[1:]:
+            cursor.insertBlock(QTextBlockFormat(), fmt)
+            if line:
+                cursor.insertText(line, fmt)
 
     def _end_cursor(self) -> QTextCursor:
         cursor = QTextCursor(self.document())
@@ -506,7 +542,9 @@ class Transcript(QTextBrowser):
         if settled:
             # Finished blocks are rendered once, before the open tail; the tail follows.
             stream.settled_chars += len(settled)
-            cursor = self._cursor_to_end(stream.start + stream.tail_start)
+            cursor = self._tail_cursor(stream)
+            settled = stream.numbering.continued(settled)
+            stream.numbering.settled(settled)
             rendered, count = self._render(stream, settled)
             stream.html.append(rendered)
             cursor.insertHtml(rendered)
@@ -519,7 +557,7 @@ class Transcript(QTextBrowser):
                 cursor.insertText(rest, self._plain_format(False))
             stream.tail_dirty = bool(rest)
         else:
-            self._end_cursor().insertText(text, self._plain_format(False))
+            self._append_plain(text)
             stream.tail_dirty = True
 
     def _render(self, stream: _Stream, markdown: str,
@@ -544,8 +582,9 @@ class Transcript(QTextBrowser):
             return
         began = time.perf_counter()
         # Without Pygments: the colours come when the block settles.
-        rendered = self._render(stream, tail_text, highlight=False)[0]
-        self._cursor_to_end(stream.start + stream.tail_start).insertHtml(rendered)
+        rendered = self._render(stream, stream.numbering.continued(tail_text),
+                                highlight=False)[0]
+        self._tail_cursor(stream).insertHtml(rendered)
         stream.last_tail_render = time.perf_counter()
         stream.tail_render_cost = stream.last_tail_render - began
 
