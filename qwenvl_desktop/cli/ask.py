@@ -31,6 +31,7 @@ from ..core.images import (
 )
 from ..core.media import PreparedMedia
 from ..core.opened_files import review_opened_conversation
+from ..core.output_rate import tokens_per_second
 from ..core.secrets import TERMINAL_WAIT, KeyStore
 from ..core.storage import load_conversation, save_conversation
 from ..core.throttle import Throttle
@@ -214,6 +215,9 @@ def _summary(message: Message) -> str:
         parts.append(f"first token {prov.first_token_s:.2f} s")
     if prov.total_s is not None:
         parts.append(f"total {prov.total_s:.2f} s")
+    rate = tokens_per_second(message)
+    if rate is not None:
+        parts.append(f"{rate:.1f} tokens/s")
     if prov.retries:
         parts.append(f"{prov.retries} retr{'y' if prov.retries == 1 else 'ies'}")
     parts.append(f"finish: {prov.finish_reason or message.status}")

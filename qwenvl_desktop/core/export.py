@@ -25,6 +25,7 @@ from .export_figures import Figure, answer_figures, write_figures
 from .markdown_inert import inert_markdown
 from .markdown_render import render_markdown
 from .media_groups import VisualSection, visual_sections
+from .output_rate import tokens_per_second
 from .storage import atomic_write
 
 __all__ = ["export_html", "export_markdown", "status_line"]
@@ -42,7 +43,8 @@ def _when(timestamp: float) -> str:
 
 
 def status_line(message: Message) -> str:
-    """"qwen3-vl-plus · 1,204 tokens in · 388 out · first token 0.82 s · 6.4 s · finish: stop"."""
+    """"qwen3-vl-plus · 1,204 tokens in · 388 out · first token 0.82 s · 6.4 s total ·
+    69.4 tokens/s · finish: stop" (a rate only when it means something: output_rate)."""
     prov = message.provenance
     if prov is None:
         return ""
@@ -57,6 +59,9 @@ def status_line(message: Message) -> str:
         parts.append(f"first token {prov.first_token_s:.2f} s")
     if prov.total_s is not None:
         parts.append(f"{prov.total_s:.1f} s total")
+    rate = tokens_per_second(message)
+    if rate is not None:
+        parts.append(f"{rate:,.1f} tokens/s")
     if prov.finish_reason:
         parts.append(f"finish: {prov.finish_reason}")
     if prov.retries:

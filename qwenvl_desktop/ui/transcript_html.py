@@ -27,6 +27,7 @@ from collections import OrderedDict
 from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
 from qwenvl_desktop.core.markdown_render import render_markdown
 from qwenvl_desktop.core.media_groups import visual_sections
+from qwenvl_desktop.core.output_rate import tokens_per_second
 
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
@@ -226,11 +227,9 @@ def status_line(message: Message) -> str:
             parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
         if prov.first_token_s is not None:
             parts.append(f"first token {_fmt_seconds(prov.first_token_s)}")
-        if (usage is not None and usage.completion_tokens and prov.total_s is not None
-                and prov.first_token_s is not None):
-            span = prov.total_s - prov.first_token_s
-            if span > 0.001:
-                parts.append(f"{usage.completion_tokens / span:.1f} tokens/s")
+        rate = tokens_per_second(message)
+        if rate is not None:
+            parts.append(f"{rate:.1f} tokens/s")
         if prov.retries:
             parts.append(f"{prov.retries} retr{'y' if prov.retries == 1 else 'ies'}")
     end = {"stopped": "stopped", "interrupted": "interrupted", "error": "failed"}.get(

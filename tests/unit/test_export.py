@@ -73,7 +73,7 @@ def test_markdown_export_content(out_dir: Path) -> None:
     assert text.index("> **Reasoning**") < reasoning < answer
     assert "```python\nx = 1\n```" in text
     status = ("*qwen3-vl-plus · 1,204 tokens in · 388 out (120 reasoning) · first token 0.82 s "
-              "· 6.4 s total · finish: stop · 1 retry*")
+              "· 6.4 s total · 69.4 tokens/s · finish: stop · 1 retry*")
     assert status in text
     assert "Stopped before the end" in text
     assert "Interrupted" in text
@@ -144,7 +144,7 @@ def test_html_export_content(out_dir: Path) -> None:
     assert "<strong>OK</strong>" in text            # the answer is rendered markdown
     assert re.search(r'<span style="[^"]*color: #[0-9A-Fa-f]{3,6}', text)   # highlighted code
     assert ("qwen3-vl-plus · 1,204 tokens in · 388 out (120 reasoning) · "
-            "first token 0.82 s · 6.4 s total · finish: stop") in text
+            "first token 0.82 s · 6.4 s total · 69.4 tokens/s · finish: stop") in text
     assert "Stopped before the end" in text
     assert "Interrupted" in text
     assert 'class="note error"' in text
