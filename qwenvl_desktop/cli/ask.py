@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from ..core.api.types import ChatParams, ContentDelta, ReasoningDelta, Retrying, StreamEvent
 from ..core.catalog import CustomEndpoint, Model, Provider
-from ..core.conversation import Conversation, Message
+from ..core.conversation import Conversation, Message, left_out_of_history
 from ..core.errors import ConfigError, exit_code_for, explain, register_secret
 from ..core.images import (
     PreparedImage,
@@ -275,6 +275,10 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
         for notice in review_opened_conversation(conversation, services.catalog,
                                                  choice.provider):
             print(f"note: {notice}", file=sys.stderr)
+        last = conversation.messages[-1] if conversation.messages else None
+        if last is not None and (last.role == "user" or left_out_of_history(last)):
+            print("note: the last question in the file has no answer; it is sent again "
+                  "with this one.", file=sys.stderr)
     base = conversation.params if conversation else services.settings.params_for(
         choice.provider.id)
     params = _params(args, base)

@@ -164,6 +164,9 @@ class Provider:
     its frames as images, each after its timestamp as text (what every model reads)."""
     video_min_frames: int = 4
     video_max_frames: int = 512
+    consecutive_user_turns: Literal["keep", "merge"] = "merge"
+    """Two user messages in a row (a question left unanswered, then the next one): sent
+    as they are ("keep"), or joined into one user turn ("merge"; see api/turn_order)."""
 
     def takes_video(self, model: Model, frames: int) -> bool:
         """Whether `frames` frames go to `model` as one frame-list video part."""
@@ -351,6 +354,9 @@ def _check_provider(pid: str, provider: Provider) -> None:
     if provider.image_pixel_limits not in ("", "image_url", "part"):
         raise ConfigError(f"providers.toml: {pid}.image_pixel_limits must be "
                           "'', 'image_url' or 'part'")
+    if provider.consecutive_user_turns not in ("keep", "merge"):
+        raise ConfigError(f"providers.toml: {pid}.consecutive_user_turns must be "
+                          "'keep' or 'merge'")
 
 
 @dataclass
@@ -408,6 +414,7 @@ class Catalog:
             family="custom", custom=True, key_optional=True,
             output_cap_field=cap_field, models_path=tpl.get("models_path", "/models"),
             reasoning_in_content=tpl.get("reasoning_in_content", False),
+            consecutive_user_turns=tpl.get("consecutive_user_turns", "merge"),
             families=self.families,
         )
 

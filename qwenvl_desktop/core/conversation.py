@@ -27,7 +27,7 @@ from .media_groups import MediaGroup
 from .message_tree import MessageTree, RemovedBranch
 
 __all__ = ["Conversation", "Message", "MessageStatus", "Provenance", "RemovedBranch",
-           "StoredImage", "new_id"]
+           "StoredImage", "left_out_of_history", "new_id"]
 
 MessageStatus = Literal["complete", "streaming", "stopped", "interrupted", "error"]
 
@@ -194,6 +194,13 @@ class Message:
         return twin
 
 
+def left_out_of_history(message: Message) -> bool:
+    """An answer the history sent to the model leaves out: a failed or empty one
+    (resending an error would confuse the model). Its question is then unanswered, and
+    the next question follows it directly (see api/turn_order.py)."""
+    return message.role == "assistant" and (message.status == "error" or not message.text)
+
+
 class Conversation(MessageTree):
     """A conversation: settings, images, and its messages as a tree of branches.
 
@@ -321,7 +328,7 @@ class Conversation(MessageTree):
                 if message.role == "user" and message.images:
                     last_with_images = index
         for index, message in enumerate(history):
-            if message.role == "assistant" and (message.status == "error" or not message.text):
+            if left_out_of_history(message):
                 continue
             images: tuple[ImagePart, ...] = ()
             videos: tuple[VideoPart, ...] = ()

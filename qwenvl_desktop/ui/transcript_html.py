@@ -24,7 +24,12 @@ import html
 import re
 from collections import OrderedDict
 
-from qwenvl_desktop.core.conversation import Conversation, Message, StoredImage
+from qwenvl_desktop.core.conversation import (
+    Conversation,
+    Message,
+    StoredImage,
+    left_out_of_history,
+)
 from qwenvl_desktop.core.markdown_render import render_markdown
 from qwenvl_desktop.core.media_groups import visual_sections
 from qwenvl_desktop.core.output_rate import tokens_per_second
@@ -32,10 +37,13 @@ from qwenvl_desktop.core.output_rate import tokens_per_second
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
 
-__all__ = ["THUMB_BOX", "RenderCache", "branch_switch", "footer_html", "header_html",
-           "message_html", "reasoning_html", "retag_code_links", "status_line", "thumb_size"]
+__all__ = ["THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "branch_switch", "footer_html",
+           "header_html", "message_html", "reasoning_html", "retag_code_links", "status_line",
+           "thumb_size"]
 
 THUMB_BOX = 160
+UNANSWERED_NOTE = ("Unanswered: this question is sent again with your next one. Retry asks "
+                   "it again on its own.")
 _COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
 _TABLE_LINK = re.compile(r'href="(copy-table|save-table):(\d+)"')
 
@@ -288,6 +296,11 @@ def footer_html(message: Message, colors: TranscriptColors) -> str:
     if status:
         parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
                      f"{html.escape(status)}</p>")
+    if message.status != "streaming" and left_out_of_history(message):
+        # The history sent leaves this answer out, so its question goes again, with the
+        # next one (joined into one turn where the provider wants that: turn_order.py).
+        parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
+                     f"{UNANSWERED_NOTE}</p>")
     return "".join(parts)
 
 

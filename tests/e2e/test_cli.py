@@ -355,6 +355,26 @@ def test_continue_on_error_keeps_question_and_partial_answer(
     assert "cut off" in partial.error
 
 
+def test_continue_after_a_failed_turn_says_so_and_sends_both_questions(
+        home: Path, server: ProviderServer, tmp_path: Path) -> None:
+    """DashScope refuses two user messages in a row: the unanswered question goes with
+    the new one, in one user turn (core/api/turn_order.py)."""
+    path = tmp_path / "chat.qwenvl"
+    server.enqueue(Script(content="One answered."), Script(status=400),
+                   Script(content="Both answered."))
+    assert run(home, "ask", "--save", str(path), "One").returncode == 0
+    failed = run(home, "ask", "--continue", str(path), "Two")
+    assert failed.returncode != 0
+    assert "has no answer" not in failed.stderr
+    third = run(home, "ask", "--continue", str(path), "Three")
+    assert third.returncode == 0, third.stderr
+    assert "note: the last question in the file has no answer" in third.stderr
+    assert third.stdout == "Both answered.\n"
+    sent = server.requests[-1].json["messages"]
+    assert [(m["role"], m["content"]) for m in sent] == [
+        ("user", "One"), ("assistant", "One answered."), ("user", "Two\n\nThree")]
+
+
 def test_continue_missing_file_is_exit_7(home: Path, tmp_path: Path) -> None:
     result = run(home, "ask", "--continue", str(tmp_path / "none.qwenvl"), "Hi")
     assert result.returncode == 7

@@ -21,6 +21,7 @@ from ... import __version__
 from ..catalog import Model, ParamSpec, Provider
 from ..errors import ConfigError, InputError, MissingKeyError, ParameterError, register_secret
 from .image_parts import image_content
+from .turn_order import merge_user_runs
 from .types import ChatMessage, ChatParams
 from .video_parts import video_content
 
@@ -275,6 +276,8 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
     if provider.model_in == "body":
         body["model"] = model.id
     body["messages"] = [_wire_message(m, provider, model, params) for m in wire]
+    if provider.consecutive_user_turns == "merge":
+        body["messages"] = merge_user_runs(body["messages"])
 
     # Thinking models and QVQ reject non-streaming calls; Segmind cannot stream at all.
     stream = (provider.streaming or model.streaming_only or model.thinking == "always"

@@ -13,6 +13,7 @@ Each dialect lives under its own path prefix on the one server:
 from __future__ import annotations
 
 from http import HTTPStatus
+from itertools import pairwise
 from typing import Any
 
 __all__ = [
@@ -160,10 +161,15 @@ def dashscope_refusal(body: dict[str, Any]) -> str | None:
     `max_tokens` was deprecated before 2026-05-30 in favour of `max_completion_tokens`
     ("Changes to Certain Model Fields"); the loopback refuses it so a regression shows.
     Per-image `min_pixels`/`max_pixels` must be whole numbers with min ≤ max.
+    Two user messages in a row are refused as DashScope has been reported to refuse them
+    (HTTP 400 InvalidParameter, e.g. DB-GPT #756; its documents say nothing either way).
     """
     if "max_tokens" in body:
         return ("<400> InternalError.Algo.InvalidParameter: max_tokens is no longer "
                 "supported; use max_completion_tokens.")
+    roles = [m.get("role") for m in body.get("messages", []) if isinstance(m, dict)]
+    if any(a == b == "user" for a, b in pairwise(roles)):
+        return "User and assistant need to appear alternately in the message"
     for message in body.get("messages", []):
         content = message.get("content") if isinstance(message, dict) else None
         for part in content if isinstance(content, list) else []:
