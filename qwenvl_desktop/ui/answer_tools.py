@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
 
 from qwenvl_desktop.core.errors import explain
 from qwenvl_desktop.core.storage import atomic_write
@@ -65,7 +64,7 @@ class AnswerTools(QObject):
                 "conversation any more.", 6000)
             return
         index = next((i for i, image in enumerate(grounding.images) if image.sha256 == sha), 0)
-        viewer = GroundingViewer(grounding, index, self.w)
+        viewer = GroundingViewer(grounding, index, self.w, file_dialogs=self.w.file_dialogs)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.show()
 
@@ -98,12 +97,11 @@ class AnswerTools(QObject):
 
     def save_table(self, table: Table, path: Path | None = None) -> Path | None:
         if path is None:
-            chosen, _filter = QFileDialog.getSaveFileName(
-                self.w, "Save table", "table.csv",
+            path = self.w.file_dialogs.save_file(
+                self.w, "tables", "Save table", "table.csv",
                 "CSV (*.csv);;Tab-separated (*.tsv);;All files (*)")
-            if not chosen:
+            if path is None:
                 return None
-            path = Path(chosen)
             if not path.suffix:
                 path = path.with_suffix(".csv")
         text = table.to_tsv() if path.suffix.lower() == ".tsv" else table.to_csv()

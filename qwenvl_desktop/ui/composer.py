@@ -26,7 +26,6 @@ from PySide6.QtGui import (
     QPalette,
 )
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QMenu,
     QPushButton,
@@ -51,6 +50,7 @@ from .composer_input import (
     text_urls,
     timestamp,
 )
+from .file_dialogs import FileDialogs
 from .history_images import HistoryRow
 from .link_offer import LinkOffer
 from .media_items import MediaIntake, media_kind
@@ -87,9 +87,11 @@ class Composer(QWidget):
     stop_requested = Signal()
     error = Signal(str)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None, *,
+                 file_dialogs: FileDialogs | None = None) -> None:
         super().__init__(parent)
         self.services = services
+        self.file_dialogs = file_dialogs if file_dialogs is not None else FileDialogs({})
         self._streaming = False
         self._provider: Provider | None = None
         self._model: Model | None = None
@@ -408,8 +410,8 @@ class Composer(QWidget):
     # --- pickers and screenshots ------------------------------------------------------
 
     def choose_files(self) -> None:
-        paths, _filter = QFileDialog.getOpenFileNames(self, "Attach images, PDFs or videos",
-                                                      "", IMAGE_FILTER)
+        paths = self.file_dialogs.open_files(self, "attachments",
+                                             "Attach images, PDFs or videos", IMAGE_FILTER)
         if paths:
             self.add_files(paths)
 

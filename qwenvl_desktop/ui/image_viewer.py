@@ -25,7 +25,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QGraphicsItem,
     QGraphicsScene,
     QHBoxLayout,
@@ -41,6 +40,7 @@ from PySide6.QtWidgets import (
 from qwenvl_desktop.core.grounding import AnswerGrounding, Detection, annotated_png, scaled
 from qwenvl_desktop.core.storage import atomic_write
 
+from .file_dialogs import FileDialogs
 from .grounding_scene import (
     ZOOM_STEP,
     BoxItem,
@@ -59,9 +59,11 @@ class GroundingViewer(QDialog):
     """What one answer located, over the image(s) of the question it answered."""
 
     def __init__(self, grounding: AnswerGrounding, image_index: int = 0,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 file_dialogs: FileDialogs | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Located in the image")
+        self.file_dialogs = file_dialogs if file_dialogs is not None else FileDialogs({})
         self.grounding = grounding
         self.colours = grounding.colours()
         self._image_index = max(0, min(image_index, len(grounding.images) - 1))
@@ -407,10 +409,9 @@ class GroundingViewer(QDialog):
     def choose_save_path(self) -> None:
         image = self.grounding.images[self._image_index]
         stem = Path(image.original_name or "image").stem or "image"
-        path, _filter = QFileDialog.getSaveFileName(self, "Save annotated image",
-                                                    f"{stem}-annotated.png", "PNG (*.png)")
-        if path:
-            target = Path(path)
+        target = self.file_dialogs.save_file(self, "images", "Save annotated image",
+                                             f"{stem}-annotated.png", "PNG (*.png)")
+        if target is not None:
             self.save_to(target if target.suffix else target.with_suffix(".png"))
 
     def copy_image(self) -> None:

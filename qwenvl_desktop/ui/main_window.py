@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .file_dialogs import FileDialogs
 from .window.state import WindowState
 
 if TYPE_CHECKING:
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.state = WindowState(ui_state or {})
+        # Every file dialog starts where the person was last (kept in the window state).
+        self.file_dialogs = FileDialogs(self.state.data)
         self.services: Services | None = None
         self._closing = False
         self._closed = False
@@ -126,7 +129,7 @@ class MainWindow(QMainWindow):
         self.transcript.setAcceptDrops(False)      # drops go to the window → composer
         self.welcome: WelcomePanel = WelcomePanel(self)
         self.welcome.set_keyring_available(services.keystore.secure)
-        self.composer: Composer = Composer(services, self)
+        self.composer: Composer = Composer(services, self, file_dialogs=self.file_dialogs)
         self.banner: Banner = Banner(self)
         self._lay_out()
         self.session: ChatSession = self._make_session(services)
@@ -210,7 +213,7 @@ class MainWindow(QMainWindow):
             session=session, library=services.library, dialog_parent=self, status=status,
             show_notice=self.banner.show_notice, catalog=lambda: services.catalog,
             next_provider_id=self.models.next_provider_id,
-            show_another=lambda: self.chat.show_another()))
+            show_another=lambda: self.chat.show_another(), file_dialogs=self.file_dialogs))
         self.chat: ConversationsView = ConversationsView(ConversationsViewParts(
             session=session, library=services.library, models=self.models,
             conversation_list=self.conversation_list, transcript=self.transcript,

@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QMouseEvent, QTextDocument
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
+from scripted_dialogs import ScriptedDialogs
 from window_harness import (
     conversation,
     provider_server_fixture,
@@ -29,7 +30,6 @@ from window_harness import (
 
 from qwenvl_desktop.core.grounding import PALETTE
 from qwenvl_desktop.testing.provider_server import ProviderServer, Script
-from qwenvl_desktop.ui import answer_tools
 from qwenvl_desktop.ui.answer_tools import table_mime
 from qwenvl_desktop.ui.image_viewer import GroundingViewer
 from qwenvl_desktop.ui.locate_dialog import LocateDialog
@@ -212,8 +212,7 @@ def test_locate_offers_points_only_where_the_family_has_them(qtbot: QtBot,
 
 
 def test_table_links_copy_csv_and_tsv_and_save(qtbot: QtBot, window: MainWindow,
-                                               server: ProviderServer, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+                                               server: ProviderServer, tmp_path: Path) -> None:
     server.enqueue(Script(content=TABLE))
     send(qtbot, window, "Read the table")
     answer = wait_answer(qtbot, window)
@@ -228,8 +227,7 @@ def test_table_links_copy_csv_and_tsv_and_save(qtbot: QtBot, window: MainWindow,
     assert list(csv.reader(io.StringIO(tsv, newline=""), delimiter="\t")) == expected
 
     target = tmp_path / "second"                               # no suffix: .csv is added
-    monkeypatch.setattr(answer_tools.QFileDialog, "getSaveFileName",
-                        lambda *_a, **_k: (str(target), "CSV (*.csv)"))
+    window.file_dialogs.ask = ScriptedDialogs([str(target)])
     window.transcript.anchorClicked.emit(QUrl(f"save-table:{answer.id}:1"))
     target = target.with_suffix(".csv")
     assert target.is_file()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from qwenvl_desktop.core.catalog import Catalog
 from qwenvl_desktop.core.conversation import Conversation, new_id
@@ -22,6 +22,8 @@ from qwenvl_desktop.core.errors import QwenVLError, explain
 from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.opened_files import review_opened_conversation
 from qwenvl_desktop.core.session import ChatSession
+
+from ..file_dialogs import FileDialogs
 
 __all__ = ["FileActions", "FileActionsParts"]
 
@@ -38,6 +40,7 @@ class FileActionsParts:
     catalog: Callable[[], Catalog]
     next_provider_id: Callable[[Conversation], str]   # where an opened file's turn goes
     show_another: Callable[[], None]          # after the shown conversation was deleted
+    file_dialogs: FileDialogs
 
 
 class FileActions(QObject):
@@ -62,10 +65,10 @@ class FileActions(QObject):
     # --- open ---------------------------------------------------------------------------
 
     def open_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.p.dialog_parent, "Open conversation",
-                                              str(self._folder()), _FILTER)
-        if name:
-            self.open_path(Path(name))
+        path = self.p.file_dialogs.open_file(self.p.dialog_parent, "conversations",
+                                             "Open conversation", _FILTER)
+        if path is not None:
+            self.open_path(path)
 
     def open_path(self, path: Path) -> bool:
         """Open a conversation file; on failure explain why and change nothing."""
@@ -121,11 +124,10 @@ class FileActions(QObject):
         conv = self.session.current
         if conv is None:
             return
-        suggested = self._folder() / f"{_safe_name(conv.title)}.qwenvl"
-        name, _ = QFileDialog.getSaveFileName(self.p.dialog_parent, "Save conversation as",
-                                              str(suggested), _FILTER)
-        if name:
-            path = Path(name)
+        path = self.p.file_dialogs.save_file(
+            self.p.dialog_parent, "conversations", "Save conversation as",
+            f"{_safe_name(conv.title)}.qwenvl", _FILTER, folder=self._saved_folder())
+        if path is not None:
             if not path.suffix:
                 path = path.with_suffix(".qwenvl")
             self.save_to(path)
@@ -154,11 +156,11 @@ class FileActions(QObject):
             return
         suffix, label = (".md", "Markdown (*.md)") if kind == "markdown" else \
             (".html", "HTML (*.html *.htm)")
-        suggested = self._folder() / f"{_safe_name(conv.title)}{suffix}"
-        name, _ = QFileDialog.getSaveFileName(self.p.dialog_parent, "Export conversation",
-                                              str(suggested), label)
-        if name:
-            self.export_to(kind, Path(name))
+        path = self.p.file_dialogs.save_file(
+            self.p.dialog_parent, "exports", "Export conversation",
+            f"{_safe_name(conv.title)}{suffix}", label)
+        if path is not None:
+            self.export_to(kind, path)
 
     def export_to(self, kind: str, path: Path) -> Path | None:
         from qwenvl_desktop.core.export import export_html, export_markdown
@@ -201,11 +203,12 @@ class FileActions(QObject):
             self.p.show_another()
         self.p.status("Conversation moved to the trash folder", 5000)
 
-    def _folder(self) -> Path:
+    def _saved_folder(self) -> Path | None:
+        """Where Save writes the shown conversation, if it has been saved to a file and
+        that folder is still there (Save As then starts beside that file)."""
         conv = self.session.current
-        if conv is not None and conv.id in self._paths:
-            return self._paths[conv.id].parent
-        return Path.home()
+        path = self._paths.get(conv.id) if conv is not None else None
+        return path.parent if path is not None and path.parent.is_dir() else None
 
 
 def _safe_name(title: str) -> str:
