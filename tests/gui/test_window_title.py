@@ -38,6 +38,9 @@ def test_title_follows_new_send_rename_switch_open_and_delete(
     qtbot.waitUntil(lambda: window.windowTitle() == titled("Why do cats sleep so much?"),
                     timeout=5000)
     assert window.session.is_streaming(conversation(window).id)
+    # The list shows it under that name too, while it streams.
+    qtbot.waitUntil(lambda: conversation(window).id in window.conversation_list.ids(),
+                    timeout=5000)
     qtbot.waitUntil(lambda: "Cats" in window.transcript.toPlainText(), timeout=5000)
     window.action("stop").trigger()
     wait_answer(qtbot, window)

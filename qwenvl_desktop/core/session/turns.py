@@ -164,9 +164,12 @@ class TurnRunner:
 
         def on_start(turn: Turn) -> None:
             running.turn = turn
+            # Saved first: a new conversation's first save puts it in the library's
+            # list, which `_on_started` has the window show (it was missing from the
+            # list until its first answer ended).
+            self._autosave.changed(conv)
             self._on_started(conv, turn)
             self._events.turn_started.emit(conv.id, turn.answer.id)
-            self._autosave.changed(conv)
 
         def on_event(event: StreamEvent) -> None:
             # From the stream worker, deltas come joined: one per kind and frame.
