@@ -1,7 +1,8 @@
-"""The terminal front end: `qwenvl-desktop ask|providers|models|key|export`, or the window.
+"""The terminal front end: `qwenvl-desktop ask|providers|models|key|export`.
 
-It runs on the Qt-free core alone (the proof that the core stands alone): the window
-is imported only when no sub-command is given. Exit codes come from
+It runs on the Qt-free core alone (the proof that the core stands alone) and never
+imports the window: `qwenvl_desktop.__main__` decides between the two (`wants_window`)
+and hands `--self-test`, which opens a window, in as a callable. Exit codes come from
 `errors.exit_code_for` and error text from `errors.explain`, so the terminal and the
 window say the same thing about the same failure:
 
@@ -14,7 +15,6 @@ window say the same thing about the same failure:
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -24,7 +24,7 @@ from .. import __version__
 from ..core.errors import exit_code_for, explain, use_advice
 from .advice import terminal_advice
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main", "wants_window"]
 
 COMMANDS = ("ask", "providers", "models", "key", "export")
 
@@ -150,36 +150,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _wants_window(argv: Sequence[str]) -> bool:
+def wants_window(argv: Sequence[str]) -> bool:
+    """No arguments, or only existing files (a conversation, images): the window's job."""
     if not argv:
         return True
-    return (len(argv) == 1 and not argv[0].startswith("-") and argv[0] not in COMMANDS
-            and Path(argv[0]).is_file())
+    return argv[0] not in COMMANDS and all(
+        not arg.startswith("-") and Path(arg).is_file() for arg in argv)
 
 
-def _run_window(argv: Sequence[str]) -> int:
-    # Imported by name and only here: the terminal commands must never load Qt.
-    try:
-        run_gui: Callable[[list[str]], int | None] = importlib.import_module(
-            "qwenvl_desktop.ui").run_gui
-    except (ImportError, AttributeError) as err:
-        print(f"qwenvl-desktop: the window cannot start ({err}). Is PySide6 installed? "
-              "The terminal commands still work: see `qwenvl-desktop --help`.",
-              file=sys.stderr)
-        return 1
-    return int(run_gui(list(argv)) or 0)
+def main(argv: Sequence[str] | None = None, *,
+         self_test: Callable[[], int] | None = None) -> int:
+    """Run the command in `argv` (default: sys.argv[1:]) and return its exit code.
 
-
-def _run_self_test() -> int:
-    selftest = importlib.import_module("qwenvl_desktop.selftest")
-    return int(selftest.main() or 0)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command in `argv` (default: sys.argv[1:]) and return its exit code."""
+    `self_test` runs `--self-test` (it needs the window, which this package never
+    imports); without it, `--self-test` is a usage error.
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if _wants_window(args_list):
-        return _run_window(args_list)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -187,10 +173,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.code
     except SystemExit as err:  # --help and --version
         return err.code if isinstance(err.code, int) else 0
-    if args.self_test:
-        return _run_self_test()
+    if args.self_test and self_test is not None:
+        return self_test()
     if args.command is None:
-        return _run_window(args_list)
+        parser.print_usage(sys.stderr)
+        print("qwenvl-desktop: error: give a command (the window opens from the "
+              "`qwenvl-desktop` program itself)", file=sys.stderr)
+        return 2
     # Errors are explained in the terminal's terms (options, sub-commands, env vars).
     previous = use_advice(terminal_advice)
     try:

@@ -493,13 +493,22 @@ def test_export_of_corrupt_file_is_exit_7(home: Path, tmp_path: Path) -> None:
 
 # --- the window entry ----------------------------------------------------------------------
 
-def test_no_arguments_or_a_file_opens_the_window(monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path) -> None:
+def test_no_arguments_or_files_open_the_window(monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    from qwenvl_desktop import __main__ as entry
+
     calls: list[list[str]] = []
-    monkeypatch.setattr(cli, "_run_window", lambda argv: calls.append(list(argv)) or 0)
+    monkeypatch.setattr(entry, "_run_window", lambda argv: calls.append(list(argv)) or 0)
     existing = tmp_path / "chat.qwenvl"
     existing.write_text("{}")
-    assert cli.main([]) == 0
-    assert cli.main([str(existing)]) == 0
-    assert calls == [[], [str(existing)]]
-    assert cli.main([str(tmp_path / "missing.qwenvl")]) == 2   # not a file: usage error
+    image = tmp_path / "shot.png"
+    image.write_bytes(b"png")
+    assert entry.main([]) == 0
+    assert entry.main([str(existing)]) == 0
+    assert entry.main([str(existing), str(image)]) == 0     # "Open with" on several files
+    assert calls == [[], [str(existing)], [str(existing), str(image)]]
+    assert entry.main([str(tmp_path / "missing.qwenvl")]) == 2   # not a file: usage error
+    assert entry.main(["providers", str(existing)]) == 2         # a command, never the window
+    assert calls == [[], [str(existing)], [str(existing), str(image)]]
+    # The terminal front end alone never opens a window, even for --self-test.
+    assert cli.main(["--self-test"]) == 2
