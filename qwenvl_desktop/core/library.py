@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
 from dataclasses import asdict, dataclass
@@ -35,7 +35,7 @@ from typing import Any
 from . import storage
 from .conversation import Conversation
 from .errors import ConversationFileError
-from .storage import FILE_SUFFIX, atomic_write, load_conversation, save_conversation
+from .storage import FILE_SUFFIX, atomic_write, load_conversation
 
 __all__ = ["ConversationLibrary", "ConversationSummary"]
 
@@ -79,9 +79,15 @@ class _Entry:
     error: str = ""
 
 
+#: Replaces a file atomically with bytes, or with pieces written one after the other.
+WriteFile = Callable[[Path, bytes | Iterable[bytes]], None]
+
+
 class ConversationLibrary:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, write_file: WriteFile = atomic_write) -> None:
+        """`write_file` replaces a file atomically (tests pass a slowed or failing one)."""
         self.folder = folder
+        self._write_file = write_file
         self._index_path = folder / INDEX_NAME
         self._entries: dict[str, _Entry] | None = None
         # Lower-cased searchable text per conversation, keyed with the file's stamp;
@@ -136,7 +142,10 @@ class ConversationLibrary:
         path = self.path_for(conv.id)
         self.wait(conv.id)
         self.folder.mkdir(parents=True, exist_ok=True)
-        save_conversation(conv, path)
+        try:
+            self._write_file(path, storage.dump_chunks(conv))
+        except (OSError, ValueError) as exc:
+            raise _not_saved(path, exc) from exc
         with self._lock:
             entries = self._scan_entries_only()
             entry = _entry_for(conv, path.stat())
@@ -187,13 +196,10 @@ class ConversationLibrary:
             chunks = storage.dump_chunks(snapshot)
             text = _search_text(snapshot)
             self.folder.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, chunks)
+            self._write_file(path, chunks)
             stat = path.stat()
         except (OSError, ValueError) as exc:
-            reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
-            raise ConversationFileError(
-                path.name, f"could not be saved: {reason} (any earlier copy is unchanged)"
-            ) from exc
+            raise _not_saved(path, exc) from exc
         with self._lock:
             entry.mtime_ns, entry.size = stat.st_mtime_ns, stat.st_size
             entries = self._scan_entries_only()
@@ -333,6 +339,12 @@ class ConversationLibrary:
             cached = (stamp, text)
             self._text_cache[summary.id] = cached
         return cached[1]
+
+
+def _not_saved(path: Path, exc: OSError | ValueError) -> ConversationFileError:
+    reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    return ConversationFileError(
+        path.name, f"could not be saved: {reason} (any earlier copy is unchanged)")
 
 
 def _index_doc(entries: dict[str, _Entry]) -> bytes:
