@@ -4,7 +4,10 @@ The answer goes to stdout as it arrives; reasoning goes to stderr, every line ma
 `[reasoning]`, so `ask … > answer.txt` captures only the answer. A last line on stderr
 gives usage and timings. With `--continue`/`--save` the conversation is saved while
 the answer streams and once more when the turn ends — also on error or Ctrl-C, keeping
-the question and any partial answer (marked as incomplete).
+the question and any partial answer (marked as incomplete). A file changed by another
+program meanwhile (the window saved the same conversation) is never overwritten: it is
+left as it is, and this conversation is saved beside it as `name (copy from the
+terminal).qwenvl`, which stderr names (`core/file_guard.py`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ..core.api.types import ChatParams, ContentDelta, ReasoningDelta, Retrying,
 from ..core.catalog import CustomEndpoint, Model, Provider
 from ..core.conversation import Conversation, Message, left_out_of_history
 from ..core.errors import ConfigError, exit_code_for, explain, register_secret
+from ..core.file_guard import GuardedFile
 from ..core.images import (
     PreparedImage,
     fetch_image_url,
@@ -33,7 +37,6 @@ from ..core.media import PreparedMedia
 from ..core.opened_files import review_opened_conversation
 from ..core.output_rate import tokens_per_second
 from ..core.secrets import TERMINAL_WAIT, KeyStore
-from ..core.storage import load_conversation, save_conversation
 from ..core.throttle import Throttle
 from ..core.turn import Turn, send_turn
 from ..core.url_credentials import UrlCredentials, split_url_credentials
@@ -43,6 +46,7 @@ from .media_inputs import is_media_source, prepare_media_source
 
 __all__ = ["run_ask"]
 
+_COPY_LABEL = "copy from the terminal"
 CUSTOM_KEY_ENV = "QWENVL_API_KEY"
 DEFAULT_PROVIDER = "dashscope-intl"
 SAVE_EVERY_S = 2.0          # while the answer streams; and once when the turn ends
@@ -253,6 +257,15 @@ def _as_json(message: Message, *, error: BaseException | None = None,
     return data
 
 
+def _save(conv: Conversation, target: GuardedFile) -> None:
+    """Save the conversation to its file, never over another program's change."""
+    left_alone = target.save(conv)
+    if left_alone is not None:
+        print(f"qwenvl-desktop: {left_alone.name} was changed by another program since it "
+              f"was read, so it is left as it is; this conversation is saved as "
+              f"{target.path}", file=sys.stderr)
+
+
 async def _ask(args: argparse.Namespace) -> int:
     # A terminal can wait for the keyring (an unlock prompt); the window cannot.
     services = Services.create(keystore=KeyStore(wait=TERMINAL_WAIT))
@@ -268,7 +281,9 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
     if args.timeout is not None:
         services.settings.read_timeout = args.timeout
         services.reconfigure_client()
-    conversation = load_conversation(args.continue_file) if args.continue_file else None
+    source = (GuardedFile(args.continue_file, label=_COPY_LABEL) if args.continue_file
+              else None)
+    conversation = source.load() if source is not None else None
     choice = _choose(args, services, conversation)
     if conversation is not None:
         # A file may come from someone else: what it would steer is checked and said.
@@ -290,7 +305,9 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
         conversation.system_prompt = args.system
     conversation.provider_id, conversation.model_id = choice.provider.id, choice.model.id
     conversation.params = params
-    target: Path | None = args.save or args.continue_file
+    target = source
+    if args.save is not None and (source is None or args.save != source.path):
+        target = GuardedFile(args.save, label=_COPY_LABEL)
 
     turns: list[Turn] = []
 
@@ -301,7 +318,7 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
             turn.sync()                      # what has arrived so far goes into the file
         if conversation.title == "New conversation":
             conversation.title = conversation.auto_title()
-        save_conversation(conversation, target)
+        _save(conversation, target)
 
     throttle = Throttle(save, SAVE_EVERY_S)
     printer = None if args.json else _Printer(sys.stdout, sys.stderr)
@@ -323,10 +340,11 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
             on_start=turns.append, on_event=on_event, on_end=on_end)
     except Exception as exc:
         failed = conversation.messages[-1]
+        saved = target.path if target else None
         if printer is not None:
             printer.end_answer()
         elif failed.role == "assistant":
-            data = _as_json(failed, error=exc, saved=target)
+            data = _as_json(failed, error=exc, saved=saved)
             data["detections"] = detections_json(conversation, failed, services.catalog)
             print(json.dumps(data, ensure_ascii=False))
         raise
@@ -338,7 +356,7 @@ async def _ask_with(args: argparse.Namespace, services: Services) -> int:
         printer.end_answer()
         print(_summary(message), file=sys.stderr)
     if printer is None:
-        data = _as_json(message, saved=target)
+        data = _as_json(message, saved=target.path if target else None)
         data["detections"] = detections_json(conversation, message, services.catalog)
         print(json.dumps(data, ensure_ascii=False), flush=True)
     if args.annotate is not None:     # after the answer is out: a write error loses nothing

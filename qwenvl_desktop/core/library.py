@@ -5,7 +5,19 @@ The files are the truth. `index.json` beside them only caches what the list show
 listing a large library does not read every conversation; an entry whose file changed,
 or an index that is missing or damaged, is simply rebuilt from the files. Files that
 cannot be read are reported with the reason and left exactly where they are.
-Deleting moves the file into `trash/`, so nothing is destroyed by a misclick.
+
+Deleting is final but never destructive: the file moves into `trash/` (and `restore`
+brings it back). A deleted conversation never returns by accident: the move is queued
+behind the saves already queued for it (so the trash holds it as it was when deleted),
+it leaves the list at once, and any later save of it writes nothing.
+
+Saves never overwrite another program's change (`qwenvl-desktop ask --continue` on a
+conversation the window has open): before replacing a file, the library checks that
+it is still the version this library last read or wrote (`file_guard`). If not, that
+other version is kept first as a conversation of its own, titled "… (changed
+elsewhere)", and this process's version is saved where it was; the save's result says
+so (`SaveResult.other_version`). This way round, the conversation open in the window
+keeps its identity, and later saves of it are ordinary ones.
 
 Autosave while an answer streams must not block the window: `save_soon` takes a
 snapshot of the conversation on the caller's thread (a copy of the messages that shares
@@ -13,7 +25,7 @@ the immutable images: well under a millisecond, so later changes cannot leak int
 and the library's one writer thread serialises and writes it, in submission order, so
 an older snapshot can never overwrite a newer one. (Serialising on the caller's thread
 took 290 ms with 20 × 1 MB images.) Every other operation on a
-conversation (`load`, `save`, `rename`, `delete`) first waits for that conversation's
+conversation (`load`, `save`, `rename`, `restore`) first waits for that conversation's
 writes still queued, so none of them sees a file older than what was already saved.
 The list is updated at once from the snapshot; the index file is rewritten by the
 writer after each background save (it is only a cache: a stale one is rebuilt).
@@ -21,31 +33,43 @@ writer after each background save (it is only a cache: a stale one is rebuilt).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import storage
-from .conversation import Conversation
+from .conversation import Conversation, new_id
 from .errors import ConversationFileError
+from .file_guard import (
+    FileStamp,
+    OtherVersion,
+    WriteFile,
+    changed_since,
+    keep_other_version,
+    load_stamped,
+    stamp_of,
+)
 from .storage import FILE_SUFFIX, atomic_write, load_conversation
+from .summary_index import INDEX_NAME
+from .summary_index import Entry as _Entry
+from .summary_index import entry_for as _entry_for
+from .summary_index import index_doc as _index_doc
+from .summary_index import preview as _preview
+from .summary_index import read_index as _read_index
+from .summary_index import search_text as _search_text
+from .trash import TRASH_NAME, move_into_trash, take_out_of_trash
 
-__all__ = ["ConversationLibrary", "ConversationSummary"]
+__all__ = ["INDEX_NAME", "TRASH_NAME", "ConversationLibrary", "ConversationSummary",
+           "OtherVersion", "SaveResult"]
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "index.json"
-TRASH_NAME = "trash"
-_INDEX_FORMAT = "qwenvl-desktop/library-index"
-_INDEX_VERSION = 1
-_PREVIEW_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -61,26 +85,22 @@ class ConversationSummary:
     preview: str
 
 
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did."""
+
+    path: Path
+    #: False when the conversation had been deleted: nothing was written.
+    written: bool = True
+    #: The other program's version found in the file and kept, if there was one.
+    other_version: OtherVersion | None = None
+
+
 # The class below has a method named `list`; inside it, `list[...]` would name that method.
 _Summaries = list[ConversationSummary]
 _CorruptFiles = list[tuple[Path, str]]
 
 
-@dataclass
-class _Entry:
-    """One cached index line: a summary, or the reason the file could not be read."""
-
-    title: str
-    updated: float
-    message_count: int
-    preview: str
-    mtime_ns: int
-    size: int
-    error: str = ""
-
-
-#: Replaces a file atomically with bytes, or with pieces written one after the other.
-WriteFile = Callable[[Path, bytes | Iterable[bytes]], None]
 
 
 class ConversationLibrary:
@@ -93,11 +113,17 @@ class ConversationLibrary:
         # Lower-cased searchable text per conversation, keyed with the file's stamp;
         # filled on the first search, then kept current by save().
         self._text_cache: dict[str, tuple[tuple[int, int], str]] = {}
-        # Background saves (save_soon): the last one queued per conversation; the lock
-        # guards the entries and the text cache, which the writer thread updates.
+        # The writer thread and, per conversation, the last job queued on it (saves, the
+        # move to the trash): jobs run in order, so waiting for the last waits for all.
+        # The lock guards everything the writer thread touches.
         self._lock = threading.RLock()
         self._writer: ThreadPoolExecutor | None = None
-        self._queued: dict[str, Future[Path]] = {}
+        self._queued: dict[str, Future[Any]] = {}
+        # Each file as this library last read or wrote it: a save checks against it.
+        self._stamps: dict[str, FileStamp] = {}
+        # Deleted here: never written again (until restored), and where each went.
+        self._deleted: set[str] = set()
+        self._trashed: dict[str, Path] = {}
 
     # --- reading -------------------------------------------------------------------
 
@@ -114,10 +140,21 @@ class ConversationLibrary:
         return sorted((self.path_for(cid), e.error) for cid, e in entries.items() if e.error)
 
     def load(self, conv_id: str) -> Conversation:
+        """Read a conversation for the caller to hold: its next save is checked against
+        the version read here."""
         self.wait(conv_id)
-        conv = load_conversation(self.path_for(conv_id))
+        conv, stamp = load_stamped(self.path_for(conv_id))
         # The file name is the library's key: a file copied in under another name keeps
         # saving to itself rather than to a second file.
+        conv.id = conv_id
+        with self._lock:
+            self._stamps[conv_id] = stamp
+        return conv
+
+    def _peek(self, conv_id: str) -> Conversation:
+        """Read a conversation for the list or search only: a newer version read here
+        must not count as seen by whoever holds the conversation (see `load`)."""
+        conv = load_conversation(self.path_for(conv_id))
         conv.id = conv_id
         return conv
 
@@ -137,30 +174,41 @@ class ConversationLibrary:
 
     # --- writing -------------------------------------------------------------------
 
-    def save(self, conv: Conversation) -> Path:
-        """Write the conversation atomically and update the index; returns its path."""
+    def save(self, conv: Conversation) -> SaveResult:
+        """Write the conversation atomically and update the index (nothing when it was
+        deleted); ConversationFileError when it cannot be written."""
         path = self.path_for(conv.id)
         self.wait(conv.id)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if conv.id in self._deleted:
+                return _not_written(path)
         try:
-            self._write_file(path, storage.dump_chunks(conv))
+            self.folder.mkdir(parents=True, exist_ok=True)
+            result = self._write_guarded(conv.id, path, storage.dump_chunks(conv))
+            stat = path.stat()
         except (OSError, ValueError) as exc:
             raise _not_saved(path, exc) from exc
         with self._lock:
             entries = self._scan_entries_only()
-            entry = _entry_for(conv, path.stat())
+            entry = _entry_for(conv, stat)
             entries[conv.id] = entry
             self._text_cache[conv.id] = ((entry.mtime_ns, entry.size), _search_text(conv))
             self._write_index(entries)
-        return path
+        return result
 
-    def save_soon(self, conv: Conversation) -> Future[Path]:
+    def save_soon(self, conv: Conversation) -> Future[SaveResult]:
         """Snapshot the conversation now; serialise and write it on the writer thread.
 
         The list shows the snapshot at once. The future fails with ConversationFileError
-        when the file cannot be written (the earlier copy is then unchanged).
+        when the file cannot be written (the earlier copy is then unchanged); a deleted
+        conversation is not written (`SaveResult.written` is False).
         """
         path = self.path_for(conv.id)
+        with self._lock:
+            if conv.id in self._deleted:
+                refused: Future[SaveResult] = Future()
+                refused.set_result(_not_written(path))
+                return refused
         snapshot = conv.snapshot()
         entry = _Entry(title=conv.title, updated=conv.updated,
                        message_count=len(conv.messages), preview=_preview(conv),
@@ -168,12 +216,16 @@ class ConversationLibrary:
         with self._lock:
             self._scan_entries_only()[conv.id] = entry
             self._text_cache.pop(conv.id, None)
-            if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1,
-                                                  thread_name_prefix="library-writer")
-            future = self._writer.submit(self._write_snapshot, conv.id, path, snapshot,
-                                         entry)
-            self._queued[conv.id] = future
+            return self._submit(conv.id, self._write_snapshot, conv.id, path, snapshot,
+                                entry)
+
+    def _submit(self, cid: str, job: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue a job about conversation `cid` on the writer thread (lock held)."""
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1,
+                                              thread_name_prefix="library-writer")
+        future = self._writer.submit(job, *args)
+        self._queued[cid] = future
         return future
 
     def wait(self, conv_id: str | None = None) -> None:
@@ -189,14 +241,14 @@ class ConversationLibrary:
             wait_futures(futures)
 
     def _write_snapshot(self, cid: str, path: Path, snapshot: Conversation,
-                        entry: _Entry) -> Path:
+                        entry: _Entry) -> SaveResult:
         """On the writer thread: serialise and write one snapshot, then stamp its entry
         and the index."""
         try:
             chunks = storage.dump_chunks(snapshot)
             text = _search_text(snapshot)
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._write_file(path, chunks)
+            result = self._write_guarded(cid, path, chunks)
             stat = path.stat()
         except (OSError, ValueError) as exc:
             raise _not_saved(path, exc) from exc
@@ -210,7 +262,27 @@ class ConversationLibrary:
             atomic_write(self._index_path, doc)
         except OSError as exc:
             log.warning("could not write the library index: %s", exc)
-        return path
+        return result
+
+    def _write_guarded(self, cid: str, path: Path, data: bytes | Iterable[bytes]
+                       ) -> SaveResult:
+        """Replace conversation `cid`'s file with `data`, keeping another program's change.
+
+        Both save paths (`save`, and `save_soon` on the writer thread) write through
+        here. When the file is no longer what this library last read or wrote, that
+        version is first kept as a conversation of its own (`keep_other_version`).
+        Raises OSError when a file cannot be written; nothing has been overwritten then.
+        """
+        pieces = [data] if isinstance(data, bytes) else list(data)
+        with self._lock:
+            known = self._stamps.get(cid)
+        other = (keep_other_version(path, self.path_for(new_id()), self._write_file)
+                 if changed_since(path, known) else None)
+        self._write_file(path, pieces)
+        stamp = stamp_of(path, pieces)
+        with self._lock:
+            self._stamps[cid] = stamp
+        return SaveResult(path, other_version=other)
 
     def _writing(self, cid: str) -> bool:
         queued = self._queued.get(cid)
@@ -221,25 +293,56 @@ class ConversationLibrary:
         conv.title = " ".join(title.split()) or conv.title
         self.save(conv)
 
-    def delete(self, conv_id: str) -> None:
-        """Move the conversation into the trash folder (never destroyed here)."""
+    def delete(self, conv_id: str) -> Future[Path | None]:
+        """Delete a conversation: it leaves the list now, and its file moves to the trash
+        folder once the saves queued before this call are written (without blocking the
+        caller). Until `restore`, saving it writes nothing. The future gives where the file
+        went (None when none had been written) or fails with ConversationFileError.
+        """
         path = self.path_for(conv_id)
-        self.wait(conv_id)
-        if not path.exists():
-            raise ConversationFileError(path.name, "is not in the library any more")
-        trash = self.folder / TRASH_NAME
-        trash.mkdir(exist_ok=True)
-        target = trash / path.name
-        counter = 1
-        while target.exists():
-            target = trash / f"{conv_id}.{counter}{FILE_SUFFIX}"
-            counter += 1
-        os.replace(path, target)
         with self._lock:
-            entries = self._scan_entries_only()
-            entries.pop(conv_id, None)
+            if conv_id in self._deleted or not (conv_id in self._queued or path.exists()):
+                raise ConversationFileError(path.name, "is not in the library any more")
+            self._deleted.add(conv_id)
+            self._scan_entries_only().pop(conv_id, None)
             self._text_cache.pop(conv_id, None)
-            self._write_index(entries)
+            return self._submit(conv_id, self._move_to_trash, conv_id, path)
+
+    def _move_to_trash(self, cid: str, path: Path) -> Path | None:
+        """On the writer thread, after the conversation's earlier saves."""
+        try:
+            target = move_into_trash(self.folder, path, cid)
+        except ConversationFileError:
+            with self._lock:
+                self._deleted.discard(cid)      # not deleted after all: list it again
+            raise
+        with self._lock:
+            self._stamps.pop(cid, None)
+            if target is not None:
+                self._trashed[cid] = target
+            doc = _index_doc(self._scan_entries_only())
+        try:
+            atomic_write(self._index_path, doc)
+        except OSError as exc:
+            log.warning("could not write the library index: %s", exc)
+        return target
+
+    def restore(self, conv_id: str) -> str:
+        """Bring back a conversation deleted by this library; returns its id, a new one
+        when another conversation has taken its file name meanwhile."""
+        path = self.path_for(conv_id)
+        self.wait(conv_id)                      # its move to the trash
+        with self._lock:
+            trashed = self._trashed.get(conv_id)
+        if trashed is None:
+            raise ConversationFileError(path.name, "is not in the trash any more")
+        restored_id = conv_id if not path.exists() else new_id()
+        take_out_of_trash(trashed, self.path_for(restored_id))
+        with self._lock:
+            del self._trashed[conv_id]
+            if restored_id == conv_id:
+                self._deleted.discard(conv_id)
+        return restored_id
 
     # --- the index -----------------------------------------------------------------
 
@@ -259,6 +362,8 @@ class ConversationLibrary:
             fresh: dict[str, _Entry] = {}
             changed = False
             for cid, stat in self._files():
+                if cid in self._deleted:
+                    continue                    # deleted: its move to the trash is queued
                 entry = old.get(cid)
                 if entry is not None and self._writing(cid):
                     pass
@@ -287,7 +392,7 @@ class ConversationLibrary:
 
     def _read_entry(self, cid: str, stat: os.stat_result) -> _Entry:
         try:
-            conv = self.load(cid)
+            conv = self._peek(cid)
         except ConversationFileError as exc:
             log.warning("conversation file not readable: %s", exc)
             return _Entry("", 0.0, 0, "", stat.st_mtime_ns, stat.st_size, error=exc.reason)
@@ -295,20 +400,7 @@ class ConversationLibrary:
         return _entry_for(conv, stat)
 
     def _read_index(self) -> dict[str, _Entry]:
-        try:
-            doc = json.loads(self._index_path.read_bytes())
-            if doc.get("format") != _INDEX_FORMAT or doc.get("version") != _INDEX_VERSION:
-                return {}
-            entries = {str(cid): _Entry(**raw) for cid, raw in doc["entries"].items()}
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            log.info("library index unreadable (%s); rebuilding it from the files", exc)
-            return {}
-        if not all(_entry_ok(e) for e in entries.values()):
-            log.info("library index has malformed entries; rebuilding it from the files")
-            return {}
-        return entries
+        return _read_index(self._index_path)
 
     def _write_index(self, entries: dict[str, _Entry]) -> None:
         self._entries = entries
@@ -333,7 +425,7 @@ class ConversationLibrary:
         cached = self._text_cache.get(summary.id)
         if cached is None or cached[0] != stamp:
             try:
-                text = _search_text(self.load(summary.id))
+                text = _search_text(self._peek(summary.id))
             except ConversationFileError:
                 text = summary.title.casefold()
             cached = (stamp, text)
@@ -347,34 +439,8 @@ def _not_saved(path: Path, exc: OSError | ValueError) -> ConversationFileError:
         path.name, f"could not be saved: {reason} (any earlier copy is unchanged)")
 
 
-def _index_doc(entries: dict[str, _Entry]) -> bytes:
-    doc = {"format": _INDEX_FORMAT, "version": _INDEX_VERSION,
-           "entries": {cid: asdict(e) for cid, e in entries.items()}}
-    return json.dumps(doc, ensure_ascii=False).encode()
+def _not_written(path: Path) -> SaveResult:
+    log.info("%s was deleted; not saved again", path.name)
+    return SaveResult(path, written=False)
 
-
-def _entry_for(conv: Conversation, stat: os.stat_result) -> _Entry:
-    return _Entry(title=conv.title, updated=conv.updated, message_count=len(conv.messages),
-                  preview=_preview(conv), mtime_ns=stat.st_mtime_ns, size=stat.st_size)
-
-
-def _entry_ok(e: _Entry) -> bool:
-    def is_int(v: Any) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool)
-    return (isinstance(e.title, str) and isinstance(e.preview, str) and isinstance(e.error, str)
-            and (is_int(e.updated) or isinstance(e.updated, float)) and is_int(e.message_count)
-            and is_int(e.mtime_ns) and is_int(e.size))
-
-
-def _preview(conv: Conversation) -> str:
-    for message in reversed(conv.messages):
-        line = " ".join(message.text.split())
-        if line:
-            return line[:_PREVIEW_CHARS] + ("…" if len(line) > _PREVIEW_CHARS else "")
-    return ""
-
-
-def _search_text(conv: Conversation) -> str:
-    # "\0" between parts so a match never spans two messages.
-    return "\0".join([conv.title, *(m.text for m in conv.messages)]).casefold()
 

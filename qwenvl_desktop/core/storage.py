@@ -41,7 +41,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ __all__ = [
     "atomic_write",
     "dump_chunks",
     "dumps",
+    "explained_read_errors",
     "load_conversation",
     "loads",
     "save_conversation",
@@ -322,8 +323,16 @@ def save_conversation(conv: Conversation, path: Path) -> None:
 
 def load_conversation(path: Path) -> Conversation:
     """Read a conversation file; every problem becomes a ConversationFileError."""
-    try:
+    with explained_read_errors(path):
         data = path.read_bytes()
+    return loads(data, name=path.name)
+
+
+@contextlib.contextmanager
+def explained_read_errors(path: Path) -> Iterator[None]:
+    """Turn an OSError raised while reading `path` into a ConversationFileError."""
+    try:
+        yield
     except IsADirectoryError as exc:
         raise ConversationFileError(path.name, "is a folder, not a conversation file") from exc
     except FileNotFoundError as exc:
@@ -332,7 +341,6 @@ def load_conversation(path: Path) -> Conversation:
     except OSError as exc:
         raise ConversationFileError(path.name, f"could not be read: {exc.strerror or exc}") \
             from exc
-    return loads(data, name=path.name)
 
 
 def loads(data: bytes, *, name: str) -> Conversation:

@@ -197,12 +197,14 @@ class MainWindow(QMainWindow):
                            prepare=prepare)
 
     def _make_views(self, services: Services) -> None:
+        from .delete_undo import DeleteUndo
         from .window.conversations import ConversationsView, ConversationsViewParts
         from .window.files import FileActions, FileActionsParts
         from .window.models import ModelChoice, ModelChoiceParts
         from .window.turns import TurnView, TurnViewParts
 
         session, status = self.session, self.show_status
+        self.delete_undo: DeleteUndo = DeleteUndo(services.library, self.statusBar(), self)
         self.models: ModelChoice = ModelChoice(ModelChoiceParts(
             settings=services.settings, catalog=lambda: services.catalog,
             keystore=services.keystore, save_settings=services.save_settings,
@@ -213,7 +215,8 @@ class MainWindow(QMainWindow):
             session=session, library=services.library, dialog_parent=self, status=status,
             show_notice=self.banner.show_notice, catalog=lambda: services.catalog,
             next_provider_id=self.models.next_provider_id,
-            show_another=lambda: self.chat.show_another(), file_dialogs=self.file_dialogs))
+            show_another=lambda: self.chat.show_another(), file_dialogs=self.file_dialogs,
+            offer_undo=self.delete_undo.offer))
         self.chat: ConversationsView = ConversationsView(ConversationsViewParts(
             session=session, library=services.library, models=self.models,
             conversation_list=self.conversation_list, transcript=self.transcript,
@@ -250,6 +253,18 @@ class MainWindow(QMainWindow):
         assert self.services is not None
         self.keyring_watch = KeyringWatch(self.services.keystore, self)
         self.keyring_watch.changed.connect(models.on_keys_changed)
+        self.delete_undo.restored.connect(self._show_restored)
+        self.session.events.other_version_kept.connect(self._on_other_version_kept)
+        self.delete_undo.failed.connect(files.show_error_text)
+
+    def _on_other_version_kept(self, title: str) -> None:
+        self.banner.show_notice(
+            "A conversation open here was changed by another program meanwhile. Nothing "
+            f"is lost: this window's version is kept here, the other one as “{title}”.")
+
+    def _show_restored(self, conv_id: str) -> None:
+        if self.chat.open_conversation(conv_id):
+            self.show_status("Conversation brought back from the trash", 5000)
 
     def show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

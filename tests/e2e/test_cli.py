@@ -29,8 +29,9 @@ from PIL import Image
 
 import qwenvl_desktop
 from qwenvl_desktop import cli
+from qwenvl_desktop.core.conversation import Message
 from qwenvl_desktop.core.settings import Settings
-from qwenvl_desktop.core.storage import load_conversation
+from qwenvl_desktop.core.storage import load_conversation, save_conversation
 from qwenvl_desktop.testing.memory_keyring import MemoryKeyring
 from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, Script
 
@@ -378,6 +379,54 @@ def test_continue_after_a_failed_turn_says_so_and_sends_both_questions(
 def test_continue_missing_file_is_exit_7(home: Path, tmp_path: Path) -> None:
     result = run(home, "ask", "--continue", str(tmp_path / "none.qwenvl"), "Hi")
     assert result.returncode == 7
+
+
+def test_continue_never_overwrites_a_change_made_meanwhile(
+    home: Path, server: ProviderServer, tmp_path: Path
+) -> None:
+    """`ask --continue FILE` while the window saves the same conversation: the window's
+    turn stays in FILE, the terminal's goes beside it, and stderr says where."""
+    path = tmp_path / "chat.qwenvl"
+    server.enqueue(Script(content="Fine."))
+    assert run(home, "ask", "--save", str(path), "One").returncode == 0
+    server.enqueue(Script(content="Terminal answer", stall=True, fault_after=1))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qwenvl_desktop", "ask", "--continue", str(path),
+         "From the terminal"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env(home, DASHSCOPE_API_KEY=DEFAULT_KEY), cwd=home)
+    try:
+        server.wait_for_stall(timeout=60)        # it has read the file and is streaming
+        window = load_conversation(path)
+        window.append(Message(role="user", text="From the window"))
+        save_conversation(window, path)
+        server.release_stalls()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert [m.text for m in load_conversation(path).messages] == [
+        "One", "Fine.", "From the window"]
+    copy = tmp_path / "chat (copy from the terminal).qwenvl"
+    texts = [m.text for m in load_conversation(copy).messages]
+    assert texts[:3] == ["One", "Fine.", "From the terminal"]
+    assert texts[3].startswith("Terminal")
+    assert "chat.qwenvl was changed by another program" in err
+    assert str(copy) in err
+
+
+def test_save_never_overwrites_an_existing_file(
+    home: Path, server: ProviderServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.qwenvl"
+    path.write_text("not ours")
+    server.enqueue(Script(content="Fine."))
+    result = run(home, "ask", "--json", "--save", str(path), "One")
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == "not ours"
+    copy = tmp_path / "notes (copy from the terminal).qwenvl"
+    assert json.loads(result.stdout)["saved"] == str(copy)
+    assert [m.text for m in load_conversation(copy).messages] == ["One", "Fine."]
 
 
 def test_ctrl_c_stops_cleanly_and_saves_the_partial_answer(

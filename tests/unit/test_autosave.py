@@ -46,7 +46,7 @@ def test_save_soon_serialises_on_the_writer_thread_not_the_callers(
         monkeypatch.setattr(library_module, name, spy, raising=False)
     library = ConversationLibrary(tmp_path / "library")
     conv = with_images()
-    path = library.save_soon(conv).result(timeout=10)
+    path = library.save_soon(conv).result(timeout=10).path
     assert threads, "the conversation was never serialised"
     assert threading.get_ident() not in threads
     assert [m.text for m in load_conversation(path).messages] == [
@@ -58,15 +58,13 @@ def test_what_is_written_is_the_conversation_when_save_soon_was_called(
     """The writer is held back; meanwhile the answer grows, a branch is added and the
     title changes — none of it may reach the snapshot that was queued."""
     release = threading.Event()
-    real_write = library_module.atomic_write
 
     def slow_write(path: Path, data: Any) -> None:
         if path.suffix == ".qwenvl":
             assert release.wait(10)
-        real_write(path, data)
+        library_module.atomic_write(path, data)
 
-    monkeypatch.setattr(library_module, "atomic_write", slow_write)
-    library = ConversationLibrary(tmp_path / "library")
+    library = ConversationLibrary(tmp_path / "library", write_file=slow_write)
     conv = with_images(2)
     answer = conv.append(Message(role="assistant", text="half", status="streaming"))
     future = library.save_soon(conv)
@@ -74,7 +72,7 @@ def test_what_is_written_is_the_conversation_when_save_soon_was_called(
     conv.add(Message(role="assistant", text="another try"), conv.messages[-2].id)
     conv.title = "Renamed meanwhile"
     release.set()
-    saved = load_conversation(future.result(timeout=10))
+    saved = load_conversation(future.result(timeout=10).path)
     assert saved.title == "With images"
     assert saved.messages[-1].text == "half"
     assert saved.messages[-1].status == "interrupted"     # saved mid-answer
@@ -98,4 +96,4 @@ def test_a_snapshot_shares_images_and_finished_messages_and_copies_the_streaming
 def test_the_sample_round_trips_through_save_soon(tmp_path: Path) -> None:
     library = ConversationLibrary(tmp_path / "library")
     conv = sample_conversation()
-    assert load_conversation(library.save_soon(conv).result(timeout=10)) == conv
+    assert load_conversation(library.save_soon(conv).result(timeout=10).path) == conv

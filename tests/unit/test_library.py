@@ -63,7 +63,7 @@ def test_save_writes_the_file_and_the_index(library: ConversationLibrary, folder
 def test_load_returns_the_saved_conversation(folder: Path) -> None:
     lib = ConversationLibrary(folder)
     conv = sample_conversation()
-    path = lib.save(conv)
+    path = lib.save(conv).path
     assert path == folder / f"{conv.id}.qwenvl"
     assert lib.load(conv.id) == conv
 
@@ -116,15 +116,17 @@ def test_rename_changes_title_in_list_file_and_search(library: ConversationLibra
 
 def test_delete_moves_the_file_to_trash(library: ConversationLibrary, folder: Path) -> None:
     original = (folder / "bbb.qwenvl").read_bytes()
-    library.delete("bbb")
+    trashed = library.delete("bbb").result()
     assert "bbb" not in [s.id for s in library.list()]
     assert not (folder / "bbb.qwenvl").exists()
-    assert (folder / TRASH_NAME / "bbb.qwenvl").read_bytes() == original
-    # Deleting a conversation of the same id again keeps both copies.
-    library.save(_conv("bbb", "Dialog bug, again", 600.0, "again"))
-    library.delete("bbb")
+    assert trashed == folder / TRASH_NAME / "bbb.qwenvl"
+    assert trashed.read_bytes() == original
+    # A later run deleting a conversation of the same id keeps both copies in the trash.
+    later = ConversationLibrary(folder)
+    later.save(_conv("bbb", "Dialog bug, again", 600.0, "again"))
+    later.delete("bbb").result()
     assert len(list((folder / TRASH_NAME).glob("bbb*.qwenvl"))) == 2
-    assert library.search("again") == []
+    assert later.search("again") == []
 
 
 def test_unknown_or_unsafe_ids_are_clear_errors(library: ConversationLibrary) -> None:

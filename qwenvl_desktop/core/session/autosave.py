@@ -7,7 +7,8 @@ A turn that ends, a delete, an undo or switching away saves at once.
 
 Saving costs the calling (GUI) thread a snapshot; the library's writer thread does the
 rest (see `ConversationLibrary.save_soon`). A failure comes back from the writer and is
-handed to `on_failure` on the event loop's thread.
+handed to `on_failure` on the event loop's thread; so is another program's version of
+the file, kept by the library as a conversation of its own (`on_other_version`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from pathlib import Path
 
 from ..conversation import Conversation
 from ..errors import QwenVLError, explain
-from ..library import ConversationLibrary
+from ..library import ConversationLibrary, SaveResult
 from ..throttle import Throttle
 
 __all__ = ["AUTOSAVE_EVERY_S", "Autosaver"]
@@ -35,11 +35,13 @@ DEFAULT_TITLE = "New conversation"
 class Autosaver:
     def __init__(self, library: ConversationLibrary, *, delay: float = AUTOSAVE_EVERY_S,
                  before_save: Callable[[Conversation], None] = lambda _conv: None,
-                 on_failure: Callable[[str], None] = lambda _reason: None) -> None:
+                 on_failure: Callable[[str], None] = lambda _reason: None,
+                 on_other_version: Callable[[str], None] = lambda _title: None) -> None:
         self.library = library
         self.delay = delay
         self._before_save = before_save
         self._on_failure = on_failure
+        self._on_other_version = on_other_version
         self._throttles: dict[str, tuple[Conversation, Throttle]] = {}
         self._forgotten: set[str] = set()
 
@@ -91,10 +93,16 @@ class Autosaver:
             loop = None                  # closing without a loop: the caller waits
         future.add_done_callback(lambda done: self._report(done, loop))
 
-    def _report(self, future: Future[Path], loop: asyncio.AbstractEventLoop | None) -> None:
-        """On the writer thread: hand a failure to the loop's thread."""
+    def _report(self, future: Future[SaveResult],
+                loop: asyncio.AbstractEventLoop | None) -> None:
+        """On the writer thread: hand a failure, or another program's version kept, to the
+        loop's thread."""
         err = future.exception()
         if err is None:
+            other = future.result().other_version
+            if other is not None and loop is not None:
+                with contextlib.suppress(RuntimeError):     # the loop is already closed
+                    loop.call_soon_threadsafe(self._on_other_version, other.title)
             return
         reason = explain(err)
         if loop is None:

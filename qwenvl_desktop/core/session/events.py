@@ -77,3 +77,6 @@ class SessionEvents:
     """A title, a preview or the set of saved conversations changed."""
     save_failed: Event[[str]] = field(default_factory=_event)
     """The explained reason an autosave failed (the earlier file is unchanged)."""
+    other_version_kept: Event[[str]] = field(default_factory=_event)
+    """An autosave found that another program had changed the file (`ask --continue`):
+    that version was kept as a conversation of its own, with this title."""

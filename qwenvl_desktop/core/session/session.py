@@ -43,13 +43,18 @@ class ChatSession:
         self._undo: list[DeletedMessages] = []
         self._autosave = Autosaver(library, delay=autosave_delay,
                                    before_save=self._sync_turn,
-                                   on_failure=self.events.save_failed.emit)
+                                   on_failure=self.events.save_failed.emit,
+                                   on_other_version=self._other_version_kept)
         self._turns = TurnRunner(source, self.events, self._autosave, api_key=api_key,
                                  drop_old_images=drop_old_images, prepare=prepare,
                                  on_started=self._turn_started,
                                  on_finished=self._turn_finished)
 
     # --- what is open -----------------------------------------------------------------
+
+    def _other_version_kept(self, title: str) -> None:
+        self.events.other_version_kept.emit(title)
+        self.events.list_changed.emit()
 
     def conversation(self, conv_id: str) -> Conversation | None:
         return self._open.get(conv_id)

@@ -1,15 +1,20 @@
 """The window's file actions: Open, Save, Save As, Export, and the list's rename/delete.
 
 Conversations are always autosaved in the library; Save / Save As write a copy where
-the person chooses (and remember it for the next Save). A file that cannot be read is
-a file action gone wrong, so it gets a message box naming the file — shown without
-blocking the event loop — and nothing in the open conversation changes.
+the person chooses (and remember it for the next Save). Save never overwrites a file
+another program changed since it was opened or saved here: that file is left alone and
+the conversation is saved beside it (`core/file_guard.py`); Save As onto an existing
+file replaces it, as the person confirmed. A file that cannot be read is a file action
+gone wrong, so it gets a message box naming the file — shown without blocking the event
+loop — and nothing in the open conversation changes. Delete moves the conversation to
+the library's trash; the window offers Undo until it closes (`ui/delete_undo.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from qwenvl_desktop.core.catalog import Catalog
 from qwenvl_desktop.core.conversation import Conversation, new_id
 from qwenvl_desktop.core.errors import QwenVLError, explain
+from qwenvl_desktop.core.file_guard import GuardedFile
 from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.opened_files import review_opened_conversation
 from qwenvl_desktop.core.session import ChatSession
@@ -28,6 +34,7 @@ from ..file_dialogs import FileDialogs
 __all__ = ["FileActions", "FileActionsParts"]
 
 _FILTER = "Qwen-VL conversations (*.qwenvl);;All files (*)"
+_COPY_LABEL = "copy from this window"
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class FileActionsParts:
     next_provider_id: Callable[[Conversation], str]   # where an opened file's turn goes
     show_another: Callable[[], None]          # after the shown conversation was deleted
     file_dialogs: FileDialogs
+    # A deleted conversation (id, title, its move to the trash) to offer Undo for.
+    offer_undo: Callable[[str, str, Future[Path | None]], None]
 
 
 class FileActions(QObject):
@@ -48,15 +57,19 @@ class FileActions(QObject):
         super().__init__(parts.dialog_parent)
         self.p = parts
         self.session = parts.session
-        self._paths: dict[str, Path] = {}      # conversation id → where Save writes it
+        self._files: dict[str, GuardedFile] = {}     # conversation id → where Save writes
         self.last_error: str = ""
 
     # --- messages -----------------------------------------------------------------------
 
     def show_file_error(self, title: str, err: BaseException) -> None:
         """A non-blocking message box with the explained error (it names the file)."""
-        self.last_error = explain(err)
-        box = QMessageBox(QMessageBox.Icon.Warning, title, self.last_error,
+        self.show_error_text(title, explain(err))
+
+    def show_error_text(self, title: str, text: str) -> None:
+        """A non-blocking message box with `text` (already explained)."""
+        self.last_error = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text,
                           QMessageBox.StandardButton.Ok, self.p.dialog_parent)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setObjectName("fileErrorBox")
@@ -72,10 +85,9 @@ class FileActions(QObject):
 
     def open_path(self, path: Path) -> bool:
         """Open a conversation file; on failure explain why and change nothing."""
-        from qwenvl_desktop.core.storage import load_conversation
-
+        guarded = GuardedFile(path, label=_COPY_LABEL)
         try:
-            conv = load_conversation(path)
+            conv = guarded.load()
         except QwenVLError as err:
             self.show_file_error("Could not open the conversation", err)
             return False
@@ -88,7 +100,7 @@ class FileActions(QObject):
         if have is not None and _same_messages(have, conv):
             # The file is a copy of a conversation already here (Save As, then Open):
             # show that one instead of listing a duplicate.
-            self._paths[have.id] = path
+            self._files[have.id] = guarded
             try:
                 session.open(have.id)
             except QwenVLError as err:
@@ -101,7 +113,7 @@ class FileActions(QObject):
         # What the file would do on the next turn is checked and said before it is shown.
         notices = review_opened_conversation(conv, self.p.catalog(),
                                              self.p.next_provider_id(conv))
-        self._paths[conv.id] = path
+        self._files[conv.id] = guarded
         session.adopt(conv)
         self.p.status(f"Opened {path.name}", 5000)
         if notices:
@@ -114,11 +126,22 @@ class FileActions(QObject):
         conv = self.session.current
         if conv is None:
             return
-        path = self._paths.get(conv.id)
-        if path is None:
+        guarded = self._files.get(conv.id)
+        if guarded is None:
             self.save_as()
+            return
+        try:
+            left_alone = guarded.save(conv)
+        except QwenVLError as err:
+            self.show_file_error("Could not save the conversation", err)
+            return
+        self.session.save_now(conv.id)
+        if left_alone is None:
+            self.p.status(f"Saved {guarded.path.name}", 5000)
         else:
-            self.save_to(path)
+            self.p.status(f"{left_alone.name} was changed by another program since it was "
+                          f"opened or saved here, so it is left as it is; saved as "
+                          f"{guarded.path.name}", 15000)
 
     def save_as(self) -> None:
         conv = self.session.current
@@ -133,17 +156,18 @@ class FileActions(QObject):
             self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
-        from qwenvl_desktop.core.storage import save_conversation
-
+        """Save As: write the conversation to `path`, replacing any file there (the
+        person chose it), and remember it for the next Save."""
         conv = self.session.current
         if conv is None:
             return False
+        guarded = GuardedFile(path, label=_COPY_LABEL)
         try:
-            save_conversation(conv, path)
+            guarded.save_over(conv)
         except QwenVLError as err:
             self.show_file_error("Could not save the conversation", err)
             return False
-        self._paths[conv.id] = path
+        self._files[conv.id] = guarded
         self.session.save_now(conv.id)
         self.p.status(f"Saved {path.name}", 5000)
         return True
@@ -185,30 +209,38 @@ class FileActions(QObject):
             self.show_file_error("Could not rename the conversation", err)
 
     def delete(self, conv_id: str) -> None:
-        """Move the conversation to the library's trash folder (recoverable)."""
-        library = self.p.library
-        # A save still queued (a conversation opened or started a moment ago) must land
-        # first: otherwise its file appears after this check and the conversation
-        # comes back in the list, and is shown again.
-        library.wait(conv_id)
-        if library.path_for(conv_id).exists():
-            try:
-                library.delete(conv_id)
-            except QwenVLError as err:
-                self.show_file_error("Could not delete the conversation", err)
-                return
-        self._paths.pop(conv_id, None)
-        self.session.forget(conv_id)
-        if self.session.current is None:
+        """Move the conversation to the library's trash folder; Undo brings it back.
+
+        Whatever is only in memory (a streaming answer) is saved first, so the trash, and
+        Undo, have the conversation as it was at this moment. The library queues the move
+        behind that save and never writes the conversation again (its first save may
+        still be on the writer: checking for the file here once let it come back).
+        """
+        library, session = self.p.library, self.session
+        conv = session.conversation(conv_id)
+        title = conv.title if conv is not None else next(
+            (s.title for s in library.list() if s.id == conv_id), "conversation")
+        if conv is not None:
+            session.save_now(conv_id)
+        try:
+            moved: Future[Path | None] | None = library.delete(conv_id)
+        except QwenVLError:
+            moved = None       # never saved (a new, empty conversation): nothing to keep
+        self._files.pop(conv_id, None)
+        session.forget(conv_id)
+        if session.current is None:
             self.p.show_another()
-        self.p.status("Conversation moved to the trash folder", 5000)
+        if moved is not None:
+            self.p.offer_undo(conv_id, title, moved)
+            self.p.status(f"“{title}” moved to the trash folder", 5000)
 
     def _saved_folder(self) -> Path | None:
         """Where Save writes the shown conversation, if it has been saved to a file and
         that folder is still there (Save As then starts beside that file)."""
         conv = self.session.current
-        path = self._paths.get(conv.id) if conv is not None else None
-        return path.parent if path is not None and path.parent.is_dir() else None
+        guarded = self._files.get(conv.id) if conv is not None else None
+        folder = guarded.path.parent if guarded is not None else None
+        return folder if folder is not None and folder.is_dir() else None
 
 
 def _safe_name(title: str) -> str:
