@@ -10,7 +10,8 @@ __all__ = ["run_gui"]
 
 
 def run_gui(argv: list[str]) -> int:
-    """Open the window (with a conversation file when `argv` names one); exit status.
+    """Open the window (with the conversation or image files `argv` names), or hand
+    them to the window already running on this home; the exit status.
 
     Exit status 2 without starting Qt when the X11 libraries Qt needs are missing
     (Qt itself would abort with a misleading message).

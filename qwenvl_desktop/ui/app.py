@@ -1,5 +1,8 @@
 """Application start-up and shutdown.
 
+One window per home (`single_instance.py`): a launch on a home whose window is
+already running hands its files to that window and exits 0 before building anything.
+
 Fast start (BRIEF §7): the window frame is shown first — with its remembered geometry,
 read from the small settings file — and everything heavy (httpx, Pillow, markdown and
 Pygments, the keyring, the panes) is imported and built right after the first paint,
@@ -20,12 +23,14 @@ saves what the screen shows at that moment (CI's smoke test on a real X server).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
@@ -33,8 +38,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from .event_loop import AppEventLoop
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 __all__ = ["APP_NAME", "DESKTOP_FILE", "PROBE_ENV", "PROBE_T0_ENV", "create_application",
-           "run"]
+           "open_files", "run"]
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "Qwen-VL Desktop"
 # Must match the .desktop file name so Wayland shells pair the window with its launcher.
@@ -68,21 +78,49 @@ def create_application(argv: list[str]) -> QApplication:
     return app
 
 
-def _open_argument(argv: list[str]) -> Path | None:
-    for arg in argv:
-        if not arg.startswith("-"):
-            return Path(arg)
-    return None
+def _file_arguments(argv: list[str]) -> list[Path]:
+    return [Path(arg) for arg in argv if not arg.startswith("-")]
+
+
+def open_files(window: MainWindow, paths: list[Path]) -> None:
+    """Bring the window forward and open what a launch was given: conversation files
+    as they are, images as a new question about them."""
+    from qwenvl_desktop.core.storage import FILE_SUFFIX
+
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+    conversations = [p for p in paths if p.suffix.lower() == FILE_SUFFIX]
+    images = [p for p in paths if p.suffix.lower() != FILE_SUFFIX]
+    for path in conversations:
+        window.files.open_path(path)
+    if images:
+        window.chat.new_conversation()
+        window.composer.add_files(images)
 
 
 def run(argv: list[str]) -> int:
-    """Start the window and run until it has closed."""
+    """Start the window and run until it has closed, or hand the files in `argv` to
+    the window already running on this home and return at once."""
+    from qwenvl_desktop.core import paths as app_paths
     from qwenvl_desktop.core.settings import Settings
 
     from .main_window import MainWindow
+    from .single_instance import InstanceBusyError, claim_or_hand_off
     from .theme import apply_theme
 
     app = create_application(argv)
+    files = _file_arguments(argv)
+    try:
+        instance = claim_or_hand_off(app_paths.data_dir(), files)
+    except InstanceBusyError as err:
+        log.error("%s", err)
+        sys.stderr.write(f"qwenvl-desktop: {err}\n")
+        return 1
+    if instance is None:
+        return 0                        # the running window has them
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     settings, _warnings = Settings.load()
@@ -90,7 +128,18 @@ def run(argv: list[str]) -> int:
     window = MainWindow(settings.ui)
     probe = _StartupProbe(window) if os.environ.get(PROBE_ENV) == "1" else None
     window.show()
-    open_path = _open_argument(argv)
+    # One file goes to attach() (shown instead of the last conversation); several, and
+    # whatever other launches hand over before the panes exist, wait until they do.
+    open_path = files[0] if len(files) == 1 else None
+    waiting: list[Path] = files if len(files) > 1 else []
+
+    def handed_over(paths: list[str]) -> None:
+        if window.services is None:
+            waiting.extend(Path(p) for p in paths)
+        else:
+            open_files(window, [Path(p) for p in paths])
+
+    instance.files_received.connect(handed_over)
 
     def build() -> None:
         if window.services is None:
@@ -99,6 +148,10 @@ def run(argv: list[str]) -> int:
             from qwenvl_desktop.services import Services
 
             window.attach(Services.create(), open_path)
+            log.info("window ready (pid %d)", os.getpid())
+            if waiting:
+                open_files(window, list(waiting))
+                waiting.clear()
             if probe is not None:
                 probe.panes_attached()
 
@@ -110,6 +163,7 @@ def run(argv: list[str]) -> int:
     app.setQuitOnLastWindowClosed(True)
     with loop:
         loop.run_forever()
+    instance.close()
     del first_paint
     return 0
 

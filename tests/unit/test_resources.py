@@ -181,7 +181,7 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
     "linux": (
         [
             ("PySide6/Qt/lib/libQt6Widgets.so.6", "/x/libQt6Widgets.so.6", "BINARY"),
-            ("PySide6/Qt/lib/libQt6Network.so.6", "/x/libQt6Network.so.6", "BINARY"),
+            ("PySide6/Qt/lib/libQt6Sql.so.6", "/x/libQt6Sql.so.6", "BINARY"),
             ("PySide6/Qt/lib/libQt6QmlModels.so.6", "/x/libQt6QmlModels.so.6", "BINARY"),
             ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/libqxcb.so", "BINARY"),
             ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/libqoffscreen.so", "BINARY"),
@@ -190,7 +190,7 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
             ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/libqjpeg.so", "BINARY"),
             ("PySide6/Qt/plugins/imageformats/libqpdf.so", "/x/libqpdf.so", "BINARY"),
             ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
-            ("libQt6Network.so.6", "PySide6/Qt/lib/libQt6Network.so.6", "SYMLINK"),
+            ("libQt6Sql.so.6", "PySide6/Qt/lib/libQt6Sql.so.6", "SYMLINK"),
             ("libQt6Widgets.so.6", "PySide6/Qt/lib/libQt6Widgets.so.6", "SYMLINK"),
             # The desktop's libraries (the README's list), what only they need, glibc's
             # libmvec, and libraries an extension needs itself (see _LINUX_NEEDED).
@@ -219,7 +219,7 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
     "win32": (
         [
             ("PySide6\\Qt6Widgets.dll", "C:\\x\\Qt6Widgets.dll", "BINARY"),
-            ("PySide6\\Qt6Network.dll", "C:\\x\\Qt6Network.dll", "BINARY"),
+            ("PySide6\\Qt6Sql.dll", "C:\\x\\Qt6Sql.dll", "BINARY"),
             ("PySide6\\opengl32sw.dll", "C:\\x\\opengl32sw.dll", "BINARY"),
             ("PySide6\\d3dcompiler_47.dll", "C:\\x\\d3dcompiler_47.dll", "BINARY"),
             ("PySide6\\plugins\\platforms\\qwindows.dll", "C:\\x\\qwindows.dll", "BINARY"),
@@ -236,8 +236,8 @@ _SAMPLE_TOCS: dict[str, tuple[list[tuple[str, str, str]], set[str]]] = {
     "darwin": (
         [
             ("PySide6/Qt/lib/QtWidgets.framework/Versions/A/QtWidgets", "/x/QtWidgets", "BINARY"),
-            ("PySide6/Qt/lib/QtNetwork.framework/Versions/A/QtNetwork", "/x/QtNetwork", "BINARY"),
-            ("PySide6/Qt/lib/QtNetwork.framework/Resources/Info.plist", "/x/Info.plist", "DATA"),
+            ("PySide6/Qt/lib/QtSql.framework/Versions/A/QtSql", "/x/QtSql", "BINARY"),
+            ("PySide6/Qt/lib/QtSql.framework/Resources/Info.plist", "/x/Info.plist", "DATA"),
             ("PySide6/Qt/plugins/platforms/libqcocoa.dylib", "/x/libqcocoa.dylib", "BINARY"),
             ("PySide6/Qt/plugins/styles/libqmacstyle.dylib", "/x/libqmacstyle.dylib", "BINARY"),
             ("PySide6/Qt/plugins/imageformats/libqtga.dylib", "/x/libqtga.dylib", "BINARY"),
