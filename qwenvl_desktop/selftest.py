@@ -245,6 +245,35 @@ def keyring_required() -> bool:
     return os.environ.get(REQUIRE_KEYRING_VARIABLE, "").strip() not in ("", "0")
 
 
+def check_instance_socket(home: Path) -> str:
+    """The local socket a second launch hands its files over (QtNetwork is in the
+    bundle, and this machine lets the user listen and connect)."""
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+    from .ui.single_instance import server_name
+
+    name = server_name(home / "self-test")
+    server = QLocalServer()
+    client = QLocalSocket()
+    try:
+        server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        require(server.listen(name), f"cannot listen on {name}: {server.errorString()}")
+        client.connectToServer(name)
+        require(client.waitForConnected(2000), f"cannot connect: {client.errorString()}")
+        accepted, _timed_out = server.waitForNewConnection(2000)
+        require(accepted, "the connection never arrived")
+        peer = server.nextPendingConnection()
+        client.write(b"ping\n")
+        client.waitForBytesWritten(2000)
+        require(peer.waitForReadyRead(2000) and bytes(peer.readAll().data()) == b"ping\n",
+                "the message never arrived")
+        peer.abort()
+    finally:
+        client.abort()
+        server.close()
+    return f"listens and answers on {name}"
+
+
 def check_keyring(report: Report) -> None:
     """Look at the machine's keyring backend. Only when a secure keyring is required
     is it written to (a throwaway entry under its own service name, deleted after)."""
@@ -391,6 +420,8 @@ def run(*, answer: Script | None = None, timeout: float = 60.0,
                 report.fail("window", f"the window could not run: {_describe(err)}")
             finally:
                 restore_logging()
+            # After the window: Qt's sockets want the application's event dispatcher.
+            report.check("instance socket", lambda: check_instance_socket(home))
     finally:
         keyring.set_keyring(previous_backend)
         if saved_home is None:

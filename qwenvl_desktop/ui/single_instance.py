@@ -163,7 +163,8 @@ def _hand_off(name: str, paths: list[Path], deadline: float) -> bool:
     return _ACK in answer
 
 
-def claim_or_hand_off(data_folder: Path, paths: list[Path]) -> InstanceServer | None:
+def claim_or_hand_off(data_folder: Path, paths: list[Path], *,
+                      timeout_s: float = _HAND_OFF_S) -> InstanceServer | None:
     """Become this home's window (the server to keep while it runs), or hand `paths`
     to the window already running and return None: the caller then exits.
 
@@ -175,7 +176,7 @@ def claim_or_hand_off(data_folder: Path, paths: list[Path]) -> InstanceServer | 
     lock = QLockFile(str(data_folder / LOCK_NAME))
     # The lock is held for as long as the window runs: only a dead holder makes it stale.
     lock.setStaleLockTime(0)
-    deadline = time.monotonic() + _HAND_OFF_S
+    deadline = time.monotonic() + timeout_s
     while True:
         if lock.tryLock(0):
             return InstanceServer(lock, name)

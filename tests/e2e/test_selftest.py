@@ -56,7 +56,7 @@ def line(output: str, tag: str, name: str) -> str:
 def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     code, output = run_self_test(["-m", "qwenvl_desktop", "--self-test"])
     assert code == 0, output
-    for name in (*WINDOWLESS_CHECKS, *GUI_CHECKS, "shutdown"):
+    for name in (*WINDOWLESS_CHECKS, *GUI_CHECKS, "shutdown", "instance socket"):
         line(output, "ok", name)
     assert "PySide6" in line(output, "ok", "environment")
     for fmt in ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF"):
