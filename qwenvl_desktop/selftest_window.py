@@ -18,7 +18,6 @@ import io
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -340,9 +339,6 @@ def run_window(report: Report, home: Path, answer: Script, timeout: float) -> No
     app.setQuitOnLastWindowClosed(False)    # the loop ends when the checks do, not before
     apply_theme(app, "system")
     loop = AppEventLoop(app)
-    # A plain pool for asyncio.to_thread: closed by loop.close(), unlike a live QThread.
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=2,
-                                                 thread_name_prefix="self-test"))
     asyncio.set_event_loop(loop)
     server = ProviderServer(default=answer).start()
     session = _Session(home=home, server=server, answer=answer)

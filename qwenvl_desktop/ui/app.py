@@ -107,6 +107,7 @@ def run(argv: list[str]) -> int:
     from qwenvl_desktop.core import paths as app_paths
     from qwenvl_desktop.core.settings import Settings
 
+    from .failures import FailureReporter
     from .main_window import MainWindow
     from .single_instance import InstanceBusyError, claim_or_hand_off
     from .theme import apply_theme
@@ -126,6 +127,9 @@ def run(argv: list[str]) -> int:
     settings, _warnings = Settings.load()
     apply_theme(app, settings.theme)
     window = MainWindow(settings.ui)
+    # From here on, an unexpected exception anywhere is logged and shown, never lost.
+    failures = FailureReporter(window)
+    failures.install(loop)
     probe = _StartupProbe(window) if os.environ.get(PROBE_ENV) == "1" else None
     window.show()
     # One file goes to attach() (shown instead of the last conversation); several, and
@@ -163,6 +167,7 @@ def run(argv: list[str]) -> int:
     app.setQuitOnLastWindowClosed(True)
     with loop:
         loop.run_forever()
+    failures.uninstall()
     instance.close()
     del first_paint
     return 0

@@ -22,8 +22,8 @@ streams, autosave, save settings, close the HTTP client, then close.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from qwenvl_desktop.core.errors import QwenVLError
 
 from .file_dialogs import FileDialogs
 from .window.state import WindowState
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
     from .window.turns import TurnView
 
 __all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
 
 CONVERSATION_SUFFIX = ".qwenvl"
 
@@ -402,8 +406,10 @@ class MainWindow(QMainWindow):
             self.stream_worker.close()
             self._save_everything()
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 await services.aclose()
+            except Exception:   # the window must still close; the log keeps the reason
+                log.warning("closing the HTTP client failed", exc_info=True)
             # A stream generator a cancelled turn left behind is only finalised when the
             # garbage collector finds it; do that now, while the loop still runs, and let
             # the finaliser's aclose() task run, or asyncio prints "Task was destroyed but
@@ -435,8 +441,11 @@ class MainWindow(QMainWindow):
         self.state.save_splitters(self)
         self.models.remember_selection()
         services.settings.ui = self.state.data
-        with contextlib.suppress(Exception):
+        try:
             services.save_settings()
+        except (QwenVLError, OSError) as err:
+            # Closing goes on: only the window's layout and last choices are not kept.
+            log.warning("could not save the settings on closing: %s", err)
 
     # --- for tests and the screenshot script ----------------------------------------------
 

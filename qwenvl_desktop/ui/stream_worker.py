@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from concurrent.futures import Future
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from qwenvl_desktop.core.url_credentials import UrlCredentials
 
 __all__ = ["FRAME_S", "StreamWorker"]
+
+log = logging.getLogger(__name__)
 
 FRAME_S = 0.050
 """Longest time deltas wait on the worker before they are handed to the GUI.
@@ -236,8 +239,10 @@ class StreamWorker:
             return
         if thread.is_alive():
             done = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
-            with contextlib.suppress(Exception):
+            try:
                 done.result(timeout=_JOIN_TIMEOUT_S)
+            except Exception:   # stop the thread all the same; the log keeps the reason
+                log.warning("the stream worker did not shut down cleanly", exc_info=True)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=_JOIN_TIMEOUT_S)
 
@@ -259,8 +264,10 @@ class StreamWorker:
         try:
             loop.run_forever()
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 loop.run_until_complete(loop.shutdown_asyncgens())
+            except Exception:   # closing the loop must not be skipped
+                log.warning("closing the stream worker's generators failed", exc_info=True)
             loop.close()
 
     async def _pump(self, settings: _ClientSettings, deliver: Deliver, provider: Provider,
@@ -295,8 +302,10 @@ class StreamWorker:
         await asyncio.gather(*tasks, return_exceptions=True)
         http, self._http = self._http, None
         if http is not None:
-            with contextlib.suppress(Exception):
+            try:
                 await http.aclose()
+            except Exception:   # shutting down: the log keeps the reason
+                log.warning("closing the stream worker's HTTP client failed", exc_info=True)
 
 
 def _cancel_on(loop: asyncio.AbstractEventLoop, handle: Future[asyncio.Task[None]]) -> bool:

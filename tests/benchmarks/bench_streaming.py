@@ -45,7 +45,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,9 +309,7 @@ class WindowBench:
         use_memory_keyring()
         existing = QApplication.instance()
         self.app = existing if isinstance(existing, QApplication) else QApplication([])
-        self.loop = AppEventLoop(self.app)
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bench")
-        self.loop.set_default_executor(self.executor)
+        self.loop = AppEventLoop(self.app)     # with the app's own thread pool
         asyncio.set_event_loop(self.loop)
         self.window: MainWindow | None = None
 
@@ -406,7 +403,7 @@ class WindowBench:
 
     def shutdown(self) -> None:
         self.close()
-        self.executor.shutdown(wait=True)
+        self.loop.shutdown_executor()
         self.loop.close()
         asyncio.set_event_loop(None)
 

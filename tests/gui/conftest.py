@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -25,19 +24,15 @@ from qwenvl_desktop.ui.event_loop import AppEventLoop
 @pytest.fixture(scope="session")
 def qasync_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """The app-wide asyncio loop running on Qt's event loop (already running)."""
+    # The app's own loop, with the app's own thread pool as its default executor.
     loop = AppEventLoop(qapp, already_running=True)
-    # A plain thread pool for asyncio.to_thread (image preparation): qasync's default
-    # QThreadExecutor is shut down only by loop.close(), and Qt aborts at exit while
-    # one of its QThreads is alive.
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="gui-tests")
-    loop.set_default_executor(pool)
     asyncio.set_event_loop(loop)
     yield loop
     # Let pending callbacks (closed connections, finished tasks) run, then close.
     for task in asyncio.all_tasks(loop):
         task.cancel()
     qapp.processEvents()
-    pool.shutdown(wait=True)
+    loop.shutdown_executor()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
 
