@@ -139,7 +139,7 @@ def prepare_home(home: Path, tmp: Path) -> tuple[str, str, int, int]:
 
     library = ConversationLibrary(paths.conversations_dir())
     big = build_conversation(tmp)
-    path = library.save(big)
+    path = library.save(big).path
     small = Conversation(title="Yesterday's question")
     small.append(Message(role="user", text="Hello?"))
     small.append(Message(role="assistant", text="Hello! How can I help?"))
