@@ -43,7 +43,6 @@ class DeleteUndo(QObject):
         self._deleted: list[tuple[str, str]] = []      # (id, title), the last one last
         self.button = QToolButton(status_bar)
         self.button.setObjectName("undoDeleteButton")
-        self.button.setAutoRaise(True)
         self.button.clicked.connect(self.undo)
         status_bar.addPermanentWidget(self.button)
         self._move_failed.connect(self._on_move_failed)

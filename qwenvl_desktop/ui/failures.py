@@ -109,22 +109,21 @@ class FailureReporter(QObject):
         if issubclass(kind, KeyboardInterrupt):
             self._previous_excepthook(kind, exc, tb)
             return
-        self.report(exc, (kind, exc, tb), "An unexpected error")
+        self.report(exc, (kind, exc, tb), "an exception escaped a Qt slot or event handler")
 
     def _threading_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_value is None or issubclass(args.exc_type, SystemExit):
             return
         where = args.thread.name if args.thread is not None else "a worker thread"
         self.report(args.exc_value, (args.exc_type, args.exc_value, args.exc_traceback),
-                    f"An unexpected error in {where}")
+                    f"in the thread {where}")
 
     def asyncio_exception(self, _loop: asyncio.AbstractEventLoop,
                           context: dict[str, Any]) -> None:
         exc = context.get("exception")
         message = str(context.get("message") or "an asyncio task failed")
         if isinstance(exc, BaseException):
-            self.report(exc, (type(exc), exc, exc.__traceback__),
-                        f"An unexpected error ({message})")
+            self.report(exc, (type(exc), exc, exc.__traceback__), f"asyncio: {message}")
         else:
             log.error("%s", redact(message))
 
@@ -134,11 +133,12 @@ class FailureReporter(QObject):
         if level >= logging.ERROR:
             self.failed.emit(f"Qt reported an error: {redact(text)}")
 
-    def report(self, exc: BaseException, exc_info: ExcInfo, what: str) -> None:
-        """Log `exc` with its traceback (redacted) and show it in the window."""
-        log.error("%s", what, exc_info=exc_info)
+    def report(self, exc: BaseException, exc_info: ExcInfo, where: str) -> None:
+        """Log `exc` with its traceback (redacted) and show it in the window; `where` says
+        where it surfaced."""
+        log.error("unexpected error (%s)", where, exc_info=exc_info)
         with contextlib.suppress(RuntimeError):      # the window is already gone
-            self.failed.emit(f"{what}: {explain(exc)}")
+            self.failed.emit(f"{explain(exc)}\n\n(Where: {where}.)")
 
     # --- showing ------------------------------------------------------------------------
 
