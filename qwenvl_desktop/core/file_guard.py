@@ -11,9 +11,12 @@ write within the same tick of the file system's clock, of the same size, can lea
 all of them equal (ext4 stamps times from a clock that advances every few
 milliseconds, Windows every ~16 ms, FAT every 2 s). So when the stamp was taken
 within one such tick of the file's own time (`_racy`), the content's SHA-256 decides,
-as git does for its "racily clean" index entries. A file whose times changed but
-whose bytes did not (`touch`, a sync client rewriting the same bytes) counts as
-unchanged, so the digest is also compared whenever the cheap fields differ.
+as git does for its "racily clean" index entries. Our own saves are often stamped
+within that tick (right after the fsync), so the next save then reads the file back
+once to hash it: on the writer thread, ~40 ms for a 27 MB conversation. A file whose
+times changed but whose bytes did not (`touch`, a sync client rewriting the same
+bytes) counts as unchanged, so the digest is also compared whenever the cheap fields
+differ but the size does not.
 
 What is left: a write landing between the check and our rename (a few milliseconds)
 is still replaced. Closing that would need a lock every writer honours, and files
@@ -52,11 +55,12 @@ OTHER_VERSION_SUFFIX = " (changed elsewhere)"
 #: Replaces a file atomically with bytes, or with pieces written one after the other.
 WriteFile = Callable[[Path, bytes | Iterable[bytes]], None]
 
-# One tick of the file system's clock, generously: a file time that is a whole second
-# comes from a file system that keeps seconds (FAT keeps even seconds); otherwise
-# clocks tick every few milliseconds.
+# One tick of the clock file times come from, with a margin: a file time that is a
+# whole second comes from a file system that keeps seconds (FAT keeps even seconds);
+# otherwise the kernel's coarse clock stamps it, which ticks every 10 ms or less on
+# Linux (HZ >= 100) and every ~15.6 ms on Windows.
 _COARSE_TICK_NS = 2_000_000_000
-_FINE_TICK_NS = 100_000_000
+_FINE_TICK_NS = 20_000_000
 
 
 @dataclass(frozen=True)
