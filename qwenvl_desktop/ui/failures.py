@@ -127,9 +127,14 @@ class FailureReporter(QObject):
         else:
             log.error("%s", redact(message))
 
-    def qt_message(self, kind: QtMsgType, _context: QMessageLogContext, text: str) -> None:
+    def qt_message(self, kind: QtMsgType, context: QMessageLogContext, text: str) -> None:
         level = _QT_LEVELS.get(kind, logging.WARNING)
         qt_log.log(level, "%s", text)
+        # Still where Qt would have put it (the terminal, or a handler before ours).
+        if self._previous_qt_handler is not None:
+            self._previous_qt_handler(kind, context, text)
+        elif level >= logging.WARNING:
+            sys.stderr.write(f"{text}\n")
         if level >= logging.ERROR:
             self.failed.emit(f"Qt reported an error: {redact(text)}")
 

@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QTimer, qCritical, qWarning
@@ -107,10 +108,14 @@ def test_failures_on_other_threads_and_in_asyncio_are_shown_once(
     assert "an asyncio callback failed" in logged
 
 
+# Emitted on purpose below; they still reach pytest-qt's own handler, which is the point.
+@pytest.mark.qt_log_ignore("^a harmless Qt warning$", "^a Qt error$", extend=True)
 def test_qt_warnings_are_logged_and_qt_errors_shown(
-        qtbot: QtBot, reporter: FailureReporter, log_file: Path) -> None:
+        qtbot: QtBot, qtlog: Any, reporter: FailureReporter, log_file: Path) -> None:
     qWarning("a harmless Qt warning")
     qCritical("a Qt error")
+    # Passed on to the handler installed before ours (Qt's default prints to stderr).
+    assert [r.message for r in qtlog.records][-2:] == ["a harmless Qt warning", "a Qt error"]
     qtbot.waitUntil(lambda: _box(reporter) is not None, timeout=5000)
     box = _box(reporter)
     assert box is not None
