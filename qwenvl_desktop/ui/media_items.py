@@ -13,6 +13,7 @@ import asyncio
 import functools
 import hashlib
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ __all__ = [
     "pil_to_qimage",
     "prepare_items",
 ]
+
+log = logging.getLogger(__name__)
 
 DOCUMENT_SUFFIXES = (".pdf",)
 
@@ -174,7 +177,8 @@ class MediaWorker(QObject):
             from ..core.documents import render_thumbnail
             try:
                 images = [pil_to_qimage(render_thumbnail(data, name, 1, box))]
-            except Exception:
+            except Exception as err:    # no thumbnail; the card still says what it is
+                log.warning("no preview of %s: %s", name, explain(err))
                 images = []
             self.previewed.emit(job, images)
         return self._submit(work)
@@ -189,7 +193,8 @@ class MediaWorker(QObject):
                 for _when, frame in frames:
                     frame.thumbnail(box)
                     images.append(pil_to_qimage(frame))
-            except Exception:
+            except Exception as err:    # no filmstrip; the card still says what it is
+                log.warning("no preview of %s: %s", name, explain(err))
                 images = []
             self.previewed.emit(job, images)
         return self._submit(work)
