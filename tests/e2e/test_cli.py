@@ -389,6 +389,7 @@ def test_continue_never_overwrites_a_change_made_meanwhile(
     path = tmp_path / "chat.qwenvl"
     server.enqueue(Script(content="Fine."))
     assert run(home, "ask", "--save", str(path), "One").returncode == 0
+    window = load_conversation(path)            # the window holds it, as it was
     server.enqueue(Script(content="Terminal answer", stall=True, fault_after=1))
     proc = subprocess.Popen(
         [sys.executable, "-m", "qwenvl_desktop", "ask", "--continue", str(path),
@@ -396,8 +397,12 @@ def test_continue_never_overwrites_a_change_made_meanwhile(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=_env(home, DASHSCOPE_API_KEY=DEFAULT_KEY), cwd=home)
     try:
-        server.wait_for_stall(timeout=60)        # it has read the file and is streaming
-        window = load_conversation(path)
+        server.wait_for_stall(timeout=60)
+        # The terminal saves its first piece at once; the window saves after that.
+        deadline = time.monotonic() + 60
+        while "From the terminal" not in path.read_text("utf-8"):
+            assert time.monotonic() < deadline, "the terminal never saved"
+            time.sleep(0.05)
         window.append(Message(role="user", text="From the window"))
         save_conversation(window, path)
         server.release_stalls()
