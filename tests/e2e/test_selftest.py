@@ -74,7 +74,7 @@ def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     assert NO_KEYRING in keyring_line
     assert "not a failure" in keyring_line
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test passed: 14 checks ok, 1 warning")
+        "self-test passed: 15 checks ok, 1 warning")
     # The person's data is never used: nothing written to the home it was given,
     # its own temporary home is gone, and the key in the environment was not used.
     assert [p for p in isolated_home.rglob("*") if p.is_file()] == []
@@ -90,7 +90,7 @@ def test_a_secure_keyring_backend_is_reported_ok() -> None:
     keyring_line = line(output, "ok", "keyring backend")
     assert "MemoryKeyring" in keyring_line
     assert "secure" in keyring_line
-    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 15 checks ok (")
+    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 16 checks ok (")
 
 
 def test_a_server_error_fails_the_request_and_the_run() -> None:
@@ -105,7 +105,7 @@ def test_a_server_error_fails_the_request_and_the_run() -> None:
         assert "not run, because 'request' failed" in line(output, "FAIL", name)
     line(output, "ok", "shutdown")          # it still cleans up after itself
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test FAILED: 3 of 14 checks failed (request, transcript, save and reopen)")
+        "self-test FAILED: 3 of 15 checks failed (request, transcript, save and reopen)")
 
 
 def test_a_stalled_answer_is_reported_instead_of_hanging() -> None:
