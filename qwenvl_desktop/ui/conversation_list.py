@@ -150,7 +150,8 @@ class ConversationList(QWidget):
         self.search_edit.selectAll()
 
     def request_delete(self) -> None:
-        """Ask the window to delete the selected conversation (it confirms first)."""
+        """Ask the window to delete the selected conversation (to the trash; the status
+        bar offers Undo)."""
         self._on_delete()
 
     def ask_rename(self) -> None:
