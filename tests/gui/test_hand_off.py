@@ -61,7 +61,8 @@ def test_a_handed_conversation_opens_once_and_images_start_a_question(
 
     assert _titles(window).count("Handed over") == 1
     shown = conversation(window)
-    assert shown.id != handed_id and not shown.messages      # a new, empty conversation
+    assert shown.id != handed_id                             # a new conversation...
+    assert not shown.messages                                # ...still empty
     qtbot.waitUntil(lambda: [a.name for a in window.composer.attachments()]
                     == ["screenshot.png"], timeout=5000)
     assert window.isVisible()
