@@ -69,6 +69,7 @@ from .transcript_html import (
     reasoning_html,
     retag_code_links,
 )
+from .transcript_page import insert_page
 
 __all__ = ["Transcript"]
 
@@ -623,10 +624,8 @@ class Transcript(QTextBrowser):
         start cursors, in order. `cursor` ends after the last one."""
         starts: dict[str, QTextCursor] = {}
         document = self.document()
-        for message in messages:
-            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-            position = cursor.position()
-            cursor.insertHtml(self._html(message))
+        positions = insert_page(cursor, [self._html(message) for message in messages])
+        for message, position in zip(messages, positions, strict=True):
             marker = QTextCursor(document)
             marker.setPosition(position)
             starts[message.id] = marker
