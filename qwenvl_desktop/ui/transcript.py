@@ -60,6 +60,7 @@ from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, re
 from .grounding_links import LocatedImages
 from .link_guard import LinkGuard
 from .theme import TranscriptColors, transcript_colors
+from .transcript_ahead import OPEN_DELAY_MS, RenderAhead
 from .transcript_html import (
     THUMB_BOX,
     RenderCache,
@@ -156,6 +157,7 @@ class Transcript(QTextBrowser):
         # Earlier finished messages not shown yet (oldest first).
         self._earlier: list[Message] = []
         self._cache = RenderCache()
+        self._ahead = RenderAhead(self._cache, lambda: self._stream is not None, self)
         self._expanded: set[str] = set()
         self._thumbs: dict[str, QImage] = {}
         # Thumbnails with what an answer located painted in, and the catalog behind them.
@@ -208,6 +210,7 @@ class Transcript(QTextBrowser):
         """Show a conversation from its most recent messages; `streaming` is its answer
         still being written."""
         self._drop_stream()
+        self._ahead.stop()
         self._conversation = conversation
         self._starts.clear()
         self._earlier.clear()
@@ -230,6 +233,7 @@ class Transcript(QTextBrowser):
                 self.begin_answer(streaming)
         finally:
             self._paging = False
+        self._render_ahead(OPEN_DELAY_MS)
         self.scroll_to_end()
 
     def load_earlier(self) -> int:
@@ -260,6 +264,7 @@ class Transcript(QTextBrowser):
                 bar.setValue(old_value + round(top - old_top))
         finally:
             self._paging = False
+        self._render_ahead(0)
         self._on_scrolled(bar.value())
         self.earlier_loaded.emit(len(page))
         return len(page)
@@ -645,6 +650,11 @@ class Transcript(QTextBrowser):
         else:
             end = self.document().characterCount() - 1
         return marker.position(), end
+
+    def _render_ahead(self, delay_ms: int) -> None:
+        """Render the next earlier page's answers while the view stands still."""
+        self._ahead.start(self._earlier[_page_split(self._earlier):], self._colors.dark,
+                          delay_ms)
 
     def _update_earlier_link(self) -> None:
         """The document's first block: the link to earlier messages, or nothing."""
