@@ -24,6 +24,9 @@ def run_gui(argv: list[str]) -> int:
     if problem is not None:
         sys.stderr.write(problem)
         return 2
+    from .pyside_imports import quicken_pyside_imports
+
+    quicken_pyside_imports()
     from .app import run
 
     return run(argv)
