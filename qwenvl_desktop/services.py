@@ -18,6 +18,7 @@ import httpx
 
 from .core import paths
 from .core.api.client import ChatClient
+from .core.api.lazy_transport import LazyTransport
 from .core.catalog import Catalog, Provider
 from .core.errors import ConfigError, KeyStoreError, MissingKeyError, QwenVLError, explain
 from .core.library import ConversationLibrary
@@ -42,10 +43,11 @@ def make_http_client(settings: Settings) -> httpx.AsyncClient:
     points. The per-request timeouts are set by the chat client from the settings;
     these are the defaults for everything else (model lists, image downloads).
     """
+    # The pool and its TLS context (always verified, HTTP/1.1) are made at the first
+    # request, not at start-up (`LazyTransport`).
     return httpx.AsyncClient(
-        verify=True,
-        http1=True,
-        http2=False,
+        transport=LazyTransport(lambda: httpx.AsyncHTTPTransport(
+            verify=True, http1=True, http2=False)),
         follow_redirects=False,
         timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
     )
