@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from .tables import Table
 
-__all__ = ["DEEP_LEVEL", "SettledSplitter", "code_blocks", "markdown_tokens",
+__all__ = ["DEEP_LEVEL", "CodePalette", "SettledSplitter", "code_blocks", "markdown_tokens",
            "render_markdown", "split_settled"]
 
 # markdown-it and Pygments are imported on first use, not with this module: the window
@@ -61,7 +61,10 @@ past it; this stops a few levels before it, leaving room for the paragraph it op
 
 
 @dataclass(frozen=True)
-class _Palette:
+class CodePalette:
+    """The colours rendered markdown is written with: the window passes its scheme's
+    (ui/theme); exports and the terminal use the two below."""
+
     pygments_style: str
     code_bg: str
     code_fg: str
@@ -69,10 +72,11 @@ class _Palette:
     border: str
     muted: str
     link: str
+    table_header_bg: str = ""
 
 
-_LIGHT = _Palette("default", "#f6f8fa", "#1f2328", "#eaeef2", "#d0d7de", "#6e7781", "#0969da")
-_DARK = _Palette("github-dark", "#161b22", "#e6edf3", "#2d333b", "#444c56", "#8b949e",
+_LIGHT = CodePalette("default", "#f6f8fa", "#1f2328", "#eaeef2", "#d0d7de", "#6e7781", "#0969da")
+_DARK = CodePalette("github-dark", "#161b22", "#e6edf3", "#2d333b", "#444c56", "#8b949e",
                  "#4493f8")
 
 
@@ -103,7 +107,7 @@ def _lexer(lang: str) -> Lexer:
         return TextLexer()
 
 
-def _highlight(code: str, lang: str, palette: _Palette, *, enabled: bool = True) -> str:
+def _highlight(code: str, lang: str, palette: CodePalette, *, enabled: bool = True) -> str:
     from markdown_it.common.utils import escapeHtml
 
     if not enabled:
@@ -204,7 +208,7 @@ def _renderer_class() -> Any:
             return self._code(tokens[idx].content, "", env)
 
         def _code(self, code: str, lang: str, env: EnvType, label: str = "") -> str:
-            palette: _Palette = env["palette"]
+            palette: CodePalette = env["palette"]
             index: int = env["code_index"]
             env["code_index"] = index + 1
             label = escapeHtml(label or lang)
@@ -226,7 +230,7 @@ def _renderer_class() -> Any:
 
         def code_inline(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                         env: EnvType) -> str:
-            palette: _Palette = env["palette"]
+            palette: CodePalette = env["palette"]
             return (f'<code style="font-family:{MONOSPACE}; '
                     f'background-color:{palette.inline_bg}">'
                     f"{escapeHtml(tokens[idx].content)}</code>")
@@ -240,8 +244,8 @@ def _renderer_class() -> Any:
             return "</table>\n" + _table_links(env)
 
         def th_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
-                    _env: EnvType) -> str:
-            return _cell_open("th", tokens[idx])
+                    env: EnvType) -> str:
+            return _cell_open("th", tokens[idx], env["palette"].table_header_bg)
 
         def td_open(self, tokens: Sequence[Token], idx: int, _options: OptionsDict,
                     _env: EnvType) -> str:
@@ -291,7 +295,7 @@ def _renderer_class() -> Any:
 
 
 def _table_open(env: MutableMapping[str, Any]) -> str:
-    palette: _Palette = env["palette"]
+    palette: CodePalette = env["palette"]
     return (f'<table border="1" cellspacing="0" cellpadding="5" '
             f'style="border-collapse:collapse; border-color:{palette.border}; '
             f'margin-top:6px; margin-bottom:6px">\n')
@@ -303,7 +307,7 @@ def _table_links(env: MutableMapping[str, Any]) -> str:
     env["table_index"] = index + 1
     if not env["copy_links"]:
         return ""
-    palette: _Palette = env["palette"]
+    palette: CodePalette = env["palette"]
     link = f"color:{palette.link}; text-decoration:none"
     return (f'<p style="margin:0 0 6px 0; font-size:small">'
             f'<a href="copy-table:{index}" style="{link}">Copy as CSV</a>&nbsp;·&nbsp;'
@@ -332,20 +336,23 @@ def _html_table(table: Table, env: dict[str, Any]) -> str:
 def _shown_target(href: str, env: MutableMapping[str, Any]) -> str:
     from markdown_it.common.utils import escapeHtml
 
-    palette: _Palette = env["palette"]
+    palette: CodePalette = env["palette"]
     return f' <span style="color:{palette.muted}">({escapeHtml(href)})</span>'
 
 
-def _cell_open(tag: str, token: Token) -> str:
+def _cell_open(tag: str, token: Token, background: str = "") -> str:
     # markdown-it writes style="text-align:…"; Qt honours the HTML 4 align attribute.
     style = str(token.attrGet("style") or "")
     align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
-    return f'<{tag} align="{align}">' if align in ("left", "center", "right") else f"<{tag}>"
+    attributes = f' align="{align}"' if align in ("left", "center", "right") else ""
+    if background:
+        attributes += f' bgcolor="{background}"'
+    return f"<{tag}{attributes}>"
 
 
 def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
                     first_code_index: int = 0, highlight: bool = True,
-                    first_table_index: int = 0) -> str:
+                    first_table_index: int = 0, palette: CodePalette | None = None) -> str:
     """An HTML fragment for `text`.
 
     `first_code_index` and `first_table_index` number the copy links when a message is
@@ -353,9 +360,11 @@ def render_markdown(text: str, *, dark: bool = False, copy_links: bool = True,
     out (exports).
     `highlight=False` skips Pygments (same layout, plain code): Pygments is most of
     the cost of rendering code, so a streaming tail re-rendered per token can skip it
-    and get its colours when the block settles.
+    and get its colours when the block settles. `palette` (when given) replaces the
+    built-in light or dark colours.
     """
-    env: dict[str, Any] = {"palette": _DARK if dark else _LIGHT, "copy_links": copy_links,
+    chosen = palette if palette is not None else (_DARK if dark else _LIGHT)
+    env: dict[str, Any] = {"palette": chosen, "copy_links": copy_links,
                            "code_index": first_code_index, "highlight": highlight,
                            "table_index": first_table_index}
     if "<table" not in text and "<TABLE" not in text:

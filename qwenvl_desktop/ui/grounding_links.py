@@ -28,6 +28,7 @@ from qwenvl_desktop.core.grounding import (
 )
 
 from .theme import TranscriptColors
+from .theme.tokens import DETECTION_FALLBACK, OVERLAY
 
 LOCATE_ICON = "icon:locate"
 
@@ -78,7 +79,7 @@ def paint_detections(painter: QPainter, detections: list[Detection], colours: di
     """Boxes as outlines and points as ringed discs, in the painter's coordinates."""
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     for detection in detections:
-        colour = QColor(colours.get(detection.display_label, "#e15759"))
+        colour = QColor(colours.get(detection.display_label, DETECTION_FALLBACK))
         pen = QPen(colour, width)
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         if detection.bbox is not None:
@@ -87,7 +88,7 @@ def paint_detections(painter: QPainter, detections: list[Detection], colours: di
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(x1, y1, max(1.0, x2 - x1), max(1.0, y2 - y1)))
         if detection.point is not None:
-            painter.setPen(QPen(QColor("white"), max(1.0, radius / 3)))
+            painter.setPen(QPen(QColor(OVERLAY.marker_outline), max(1.0, radius / 3)))
             painter.setBrush(colour)
             painter.drawEllipse(QPointF(*detection.point), radius, radius)
 

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 
 from qwenvl_desktop.core.grounding import Detection
 
+from .theme.tokens import OVERLAY
+
 __all__ = ["ZOOM_STEP", "BoxItem", "PointItem", "ZoomView", "describe", "make_tag", "pen_for",
            "swatch"]
 
@@ -38,7 +40,7 @@ class ZoomView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHints(QPainter.RenderHint.Antialiasing
                             | QPainter.RenderHint.SmoothPixmapTransform)
-        self.setBackgroundBrush(QColor("#3a3a3a"))
+        self.setBackgroundBrush(QColor(OVERLAY.viewer_backdrop))
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -120,7 +122,7 @@ def make_tag(scene: QGraphicsScene, text: str, colour: QColor, anchor: QPointF,
     """A label on a tab of its colour, the same size at any zoom, at `anchor`."""
     label = QGraphicsSimpleTextItem(text if len(text) <= 40 else text[:39] + "…")
     dark = colour.lightness() > 150
-    label.setBrush(QColor("black" if dark else "white"))
+    label.setBrush(QColor(OVERLAY.marker_label_dark if dark else OVERLAY.marker_label_light))
     rect = label.boundingRect().adjusted(-3, -1, 3, 1)
     tab = QGraphicsRectItem(rect)
     tab.setBrush(QBrush(colour))

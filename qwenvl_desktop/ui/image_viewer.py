@@ -51,6 +51,7 @@ from .grounding_scene import (
     pen_for,
     swatch,
 )
+from .theme.tokens import DETECTION_FALLBACK, OVERLAY
 from .widgets import HintLabel, InlineNote
 
 __all__ = ["GroundingViewer"]
@@ -222,7 +223,7 @@ class GroundingViewer(QDialog):
         self._apply_visibility()
 
     def _make_items(self, detection: Detection) -> list[QGraphicsItem]:
-        colour = QColor(self.colours.get(detection.display_label, "#e15759"))
+        colour = QColor(self.colours.get(detection.display_label, DETECTION_FALLBACK))
         items: list[QGraphicsItem] = []
         anchor: QPointF | None = None
         if detection.bbox is not None:
@@ -240,7 +241,7 @@ class GroundingViewer(QDialog):
             dot.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
             dot.setPos(QPointF(*detection.point))
             dot.setBrush(QBrush(colour))
-            dot.setPen(QPen(QColor("white"), 2))
+            dot.setPen(QPen(QColor(OVERLAY.marker_outline), 2))
             dot.setZValue(2)
             self.scene.addItem(dot)
             items.append(dot)
@@ -259,7 +260,7 @@ class GroundingViewer(QDialog):
             if raw.display_label not in seen:
                 seen.append(raw.display_label)
         for label in seen:
-            item = QListWidgetItem(swatch(self.colours.get(label, "#e15759")),
+            item = QListWidgetItem(swatch(self.colours.get(label, DETECTION_FALLBACK)),
                                    label or "(no label)")
             item.setData(Qt.ItemDataRole.UserRole, label)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -272,8 +273,8 @@ class GroundingViewer(QDialog):
         self.found.blockSignals(True)
         self.found.clear()
         for detection in original:
-            item = QListWidgetItem(swatch(self.colours.get(detection.display_label, "#e15759")),
-                                   describe(detection))
+            colour = self.colours.get(detection.display_label, DETECTION_FALLBACK)
+            item = QListWidgetItem(swatch(colour), describe(detection))
             item.setData(Qt.ItemDataRole.UserRole, detection.index)
             item.setToolTip(describe(detection) + "  (pixels of the original image)")
             self.found.addItem(item)
@@ -360,7 +361,7 @@ class GroundingViewer(QDialog):
             detection = next((d for d in self._detections if d.index == position), None)
             if detection is None:
                 continue
-            colour = QColor(self.colours.get(detection.display_label, "#e15759"))
+            colour = QColor(self.colours.get(detection.display_label, DETECTION_FALLBACK))
             for item in self._items.get(position, []):
                 if isinstance(item, BoxItem):
                     item.setPen(pen_for(colour, position == index))

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.links import LinkTarget, is_openable, link_target, text_shows
+from .theme import scheme
 
 __all__ = ["LinkConfirmDialog", "LinkGuard", "anchor_text"]
 
-_WARNING = "#b35c00"
 _BREAK_AFTER = "/?&=#"
 
 
@@ -129,7 +129,7 @@ class LinkConfirmDialog(QDialog):
                     f"({html.escape(target.scheme or 'no scheme')}) are never opened from a "
                     "conversation; you can copy it.")
         elif shows == "other":
-            lead = (f"<span style='color:{_WARNING}'><b>⚠ The link's text shows "
+            lead = (f"<span style='color:{scheme().warning}'><b>⚠ The link's text shows "
                     f"“{html.escape(text)}”, but it goes to another address:</b></span>")
         elif target.scheme == "mailto":
             lead = "This link, written by the model, opens your mail program to write to:"

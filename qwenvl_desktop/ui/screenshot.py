@@ -27,6 +27,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from .theme.tokens import OVERLAY
+
 __all__ = [
     "RegionOverlay",
     "ScreenshotUnavailable",
@@ -72,7 +74,7 @@ def grab_virtual_desktop() -> QImage:
     scale = max((s.devicePixelRatio() for s in screens), default=1.0)
     size = QSize(round(virtual.width() * scale), round(virtual.height() * scale))
     canvas = QImage(size, QImage.Format.Format_RGB32)
-    canvas.fill(QColor("black"))
+    canvas.fill(QColor(OVERLAY.canvas))
     painter = QPainter(canvas)
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     grabbed = 0
@@ -288,7 +290,7 @@ class RegionOverlay(QWidget):
         painter = QPainter(self)
         try:
             painter.drawImage(QRectF(self.rect()), self._desktop)
-            shade = QColor(0, 0, 0, 110)
+            shade = QColor(OVERLAY.shade)
             if self._selection.isValid():
                 outside = QRect(self.rect())
                 sel = self._selection
@@ -298,15 +300,15 @@ class RegionOverlay(QWidget):
                 painter.fillRect(QRect(0, sel.top(), sel.left(), sel.height()), shade)
                 painter.fillRect(QRect(sel.right() + 1, sel.top(),
                                        outside.width() - sel.right() - 1, sel.height()), shade)
-                painter.setPen(QPen(QColor("#3d7bd9"), 2))
+                painter.setPen(QPen(QColor(OVERLAY.frame), 2))
                 painter.drawRect(sel)
                 image_rect = self._to_image(sel)
-                painter.setPen(QColor("white"))
+                painter.setPen(QColor(OVERLAY.label_text))
                 painter.drawText(sel.topLeft() + QPoint(4, -6),
                                  f"{image_rect.width()} × {image_rect.height()}")
             else:
                 painter.fillRect(self.rect(), shade)
-                painter.setPen(QColor("white"))
+                painter.setPen(QColor(OVERLAY.label_text))
                 painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                                  "Drag to select a region · Enter: everything · Esc: cancel")
         finally:

@@ -60,8 +60,10 @@ from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, re
 from .grounding_links import LocatedImages
 from .link_guard import LinkGuard
 from .theme import TranscriptColors, transcript_colors
+from .theme.tokens import LAYOUT
 from .transcript_ahead import OPEN_DELAY_MS, RenderAhead
 from .transcript_html import (
+    ICON_RESOURCE,
     THUMB_BOX,
     RenderCache,
     footer_html,
@@ -71,6 +73,7 @@ from .transcript_html import (
     retag_code_links,
 )
 from .transcript_page import insert_page
+from .transcript_style import TranscriptLook, rounded
 
 __all__ = ["Transcript"]
 
@@ -146,7 +149,7 @@ class Transcript(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
         self.document().setUndoRedoEnabled(False)
-        self.document().setDocumentMargin(12)
+        self.document().setDocumentMargin(0)    # margins: TranscriptLook
         self.anchorClicked.connect(self._on_anchor)
         # Model-written links: hover shows the target, opening asks first (link_guard).
         self.link_guard = LinkGuard(self)
@@ -175,6 +178,8 @@ class Transcript(QTextBrowser):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
+        # Line length held readable, icons in the scheme's colours (transcript_style.py).
+        self.look = TranscriptLook(self)
 
     # --- public -------------------------------------------------------------------
 
@@ -220,6 +225,7 @@ class Transcript(QTextBrowser):
         self._paging = True
         try:
             self.document().clear()
+            self.look.reset()
             self._follow = True
             if conversation is None:
                 return
@@ -454,7 +460,7 @@ class Transcript(QTextBrowser):
         cursor.insertHtml(header_html(message, self._colors,
                                       is_last_answer=self._is_last_answer(message),
                                       branch=self._branch(message)))
-        self._cache.put(message, self._colors.dark, "".join(stream.html))
+        self._cache.put(message, self._colors.code, "".join(stream.html))
 
     def _schedule_flush(self) -> None:
         if not self._flush_timer.isActive():
@@ -569,7 +575,7 @@ class Transcript(QTextBrowser):
     def _render(self, stream: _Stream, markdown: str,
                 highlight: bool = True) -> tuple[str, int]:
         """Rendered markdown whose copy links name the message, and how many it has."""
-        rendered = render_markdown(markdown, dark=self._colors.dark,
+        rendered = render_markdown(markdown, palette=self._colors.code,
                                    first_code_index=stream.code_links, highlight=highlight,
                                    first_table_index=stream.table_links)
         return retag_code_links(rendered, stream.message_id)
@@ -797,6 +803,8 @@ class Transcript(QTextBrowser):
         if href.startswith(("athumb:", "icon:")) and self._conversation is not None:
             return self.located.resource(href, self._conversation, lambda sha: self.loadResource(
                 int(QTextDocument.ResourceType.ImageResource.value), f"thumb:{sha}"))
+        if href.startswith(ICON_RESOURCE):
+            return self.look.icon(href[len(ICON_RESOURCE):], self.devicePixelRatioF())
         if href.startswith("thumb:") and self._conversation is not None:
             sha = href[len("thumb:"):]
             thumb = self._thumbs.get(sha)
@@ -809,10 +817,13 @@ class Transcript(QTextBrowser):
                     return QImage()
                 ratio = self.devicePixelRatioF()
                 box = round(THUMB_BOX * ratio)
+                scaled = max(image.width(), image.height()) > box
                 thumb = image.scaled(QSize(box, box), Qt.AspectRatioMode.KeepAspectRatio,
                                      Qt.TransformationMode.SmoothTransformation) \
-                    if max(image.width(), image.height()) > box else image
-                thumb.setDevicePixelRatio(ratio if thumb is not image else 1.0)
+                    if scaled else image
+                used = ratio if scaled else 1.0
+                thumb = rounded(thumb, LAYOUT.thumb_radius * used)
+                thumb.setDevicePixelRatio(used)
                 self._thumbs[sha] = thumb
             return thumb
         if kind == int(QTextDocument.ResourceType.ImageResource.value):

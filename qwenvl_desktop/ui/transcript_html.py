@@ -30,15 +30,16 @@ from qwenvl_desktop.core.conversation import (
     StoredImage,
     left_out_of_history,
 )
-from qwenvl_desktop.core.markdown_render import render_markdown
+from qwenvl_desktop.core.markdown_render import CodePalette, render_markdown
 from qwenvl_desktop.core.media_groups import visual_sections
 from qwenvl_desktop.core.output_rate import tokens_per_second
 
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
+from .theme.tokens import ICON, SPACE
 
-__all__ = ["THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "branch_switch", "footer_html",
-           "header_html", "message_html", "reasoning_html", "retag_code_links", "status_line",
+__all__ = ["ICON_RESOURCE", "THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "branch_switch",
+           "footer_html", "header_html", "message_html", "reasoning_html", "retag_code_links", "status_line",
            "thumb_size"]
 
 THUMB_BOX = 160
@@ -75,27 +76,28 @@ class RenderCache:
 
     def __init__(self, size: int = 3000) -> None:
         self._size = size
-        self._entries: OrderedDict[str, tuple[str, bool, str]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str, CodePalette, str]] = OrderedDict()
 
-    def get(self, message: Message, dark: bool) -> str | None:
+    def get(self, message: Message, palette: CodePalette) -> str | None:
         entry = self._entries.get(message.id)
-        if entry is None or entry[0] != message.text or entry[1] != dark:
+        if entry is None or entry[0] != message.text or entry[1] != palette:
             return None
         self._entries.move_to_end(message.id)
         return entry[2]
 
-    def put(self, message: Message, dark: bool, rendered: str) -> None:
-        self._entries[message.id] = (message.text, dark, rendered)
+    def put(self, message: Message, palette: CodePalette, rendered: str) -> None:
+        self._entries[message.id] = (message.text, palette, rendered)
         self._entries.move_to_end(message.id)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
 
-    def rendered(self, message: Message, dark: bool) -> str:
+    def rendered(self, message: Message, palette: CodePalette) -> str:
         """The message's markdown as HTML, its copy links naming the message."""
-        found = self.get(message, dark)
+        found = self.get(message, palette)
         if found is None:
-            found, _ = retag_code_links(render_markdown(message.text, dark=dark), message.id)
-            self.put(message, dark, found)
+            found, _ = retag_code_links(render_markdown(message.text, palette=palette),
+                                        message.id)
+            self.put(message, palette, found)
         return found
 
     def __len__(self) -> int:
@@ -113,10 +115,26 @@ def _plain(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
+# The icon beside each action word (ui/theme/icons.py; the transcript supplies
+# `ui-icon:<name>` images in the muted text colour).
+_ACTION_ICONS = {"msg-copy": "copy", "msg-edit": "edit", "msg-delete": "delete",
+                 "msg-regen": "regenerate", "msg-retry": "retry"}
+ICON_RESOURCE = "ui-icon:"
+
+
+def icon_img(name: str, size: int = ICON.small - 2) -> str:
+    return (f'<img src="{ICON_RESOURCE}{name}" width="{size}" height="{size}" '
+            'style="vertical-align:middle">')
+
+
 def _actions(links: list[tuple[str, str]], colors: TranscriptColors) -> str:
-    parts = [f'<a href="{href}" style="color:{colors.link}; text-decoration:none">{label}</a>'
-             for label, href in links]
-    return " &nbsp;·&nbsp; ".join(parts)
+    parts = []
+    for label, href in links:
+        name = _ACTION_ICONS.get(href.partition(":")[0])
+        picture = f"{icon_img(name)}&nbsp;" if name else ""
+        parts.append(f'<a href="{href}" style="color:{colors.muted}; text-decoration:none">'
+                     f"{picture}{label}</a>")
+    return " &nbsp;&nbsp; ".join(parts)
 
 
 def branch_switch(message_id: str, branch: tuple[int, int],
@@ -140,8 +158,8 @@ def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors,
     # The version switch is full size, unlike the small action links: it changes what
     # the whole conversation shows from here on.
     switch = f'&nbsp;&nbsp;<span style="color:{colors.muted}">{switch}</span>' if switch else ""
-    return (f'<p style="margin:0 0 4px 0"><b>{html.escape(title)}</b>{switch}'
-            f'<span style="color:{colors.muted}; font-size:small">&nbsp;&nbsp;&nbsp;'
+    return (f'<p style="margin:0 0 {SPACE.xs}px 0"><b>{html.escape(title)}</b>{switch}'
+            f'<span style="color:{colors.muted}; font-size:small">&nbsp;&nbsp;&nbsp;&nbsp;'
             f'{_actions(links, colors)}</span></p>')
 
 
@@ -254,14 +272,17 @@ def reasoning_html(message: Message, expanded: bool, colors: TranscriptColors) -
     if not message.reasoning.strip():
         return ""
     words = len(message.reasoning.split())
-    arrow = "▾" if expanded else "▸"
-    link = (f'<p style="margin:0 0 4px 0"><a href="msg-reasoning:{message.id}" '
-            f'style="color:{colors.muted}; text-decoration:none">{arrow} Reasoning '
+    arrow = icon_img("expand" if expanded else "collapse")
+    link = (f'<p style="margin:0 0 {SPACE.xs}px 0"><a href="msg-reasoning:{message.id}" '
+            f'style="color:{colors.muted}; text-decoration:none">{arrow}&nbsp;Reasoning '
             f'({words} words)</a></p>')
     if not expanded:
         return link
-    return (link + f'<table width="100%" cellpadding="6" cellspacing="0" '
-            f'style="margin-bottom:6px" bgcolor="{colors.reasoning_bg}"><tr><td>'
+    # A quiet block: a thin rule at its left, muted text on a faint background.
+    return (link + f'<table width="100%" cellpadding="0" cellspacing="0" '
+            f'style="margin-bottom:{SPACE.sm}px"><tr>'
+            f'<td width="3" bgcolor="{colors.reasoning_rule}"></td>'
+            f'<td bgcolor="{colors.reasoning_bg}" style="padding:{SPACE.sm}px {SPACE.md}px">'
             f'<span style="color:{colors.muted}">{_plain(message.reasoning)}</span>'
             "</td></tr></table>")
 
@@ -294,13 +315,13 @@ def footer_html(message: Message, colors: TranscriptColors) -> str:
         parts.append(error_html(message, colors))
     status = status_line(message)
     if status:
-        parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
-                     f"{html.escape(status)}</p>")
+        parts.append(f'<p style="margin:{SPACE.xs}px 0 0 0; color:{colors.muted}; '
+                     f'font-size:small">{html.escape(status)}</p>')
     if message.status != "streaming" and left_out_of_history(message):
         # The history sent leaves this answer out, so its question goes again, with the
         # next one (joined into one turn where the provider wants that: turn_order.py).
-        parts.append(f'<p style="margin:4px 0 0 0; color:{colors.muted}; font-size:small">'
-                     f"{UNANSWERED_NOTE}</p>")
+        parts.append(f'<p style="margin:{SPACE.xs}px 0 0 0; color:{colors.muted}; '
+                     f'font-size:small">{UNANSWERED_NOTE}</p>')
     return "".join(parts)
 
 
@@ -318,26 +339,28 @@ def message_html(message: Message, conversation: Conversation, colors: Transcrip
         body = _plain(message.text) if message.text else ""
         inner = (header + _thumbnails(message, conversation)
                  + (f'<p style="margin:0">{body}</p>' if body else ""))
-        return (f'<table width="100%" cellpadding="10" cellspacing="0" border="1" '
-                f'bgcolor="{colors.user_bg}" style="border-color:{colors.user_border}; '
-                f'border-style:solid; margin-bottom:10px"><tr><td>{inner}</td></tr></table>')
+        # A soft tint, no outline: the person's turns stand apart without a heavy box.
+        return (f'<table width="100%" cellpadding="{SPACE.md}" cellspacing="0" border="0" '
+                f'bgcolor="{colors.user_bg}" style="margin-top:{SPACE.sm}px; '
+                f'margin-bottom:{SPACE.lg}px"><tr><td>{inner}</td></tr></table>')
     if message.role == "system":
         return header + f"<p>{_plain(message.text)}</p>"
     parts = [header, reasoning_html(message, reasoning_expanded, colors)]
     if message.text:
         if cache is None:
-            parts.append(retag_code_links(render_markdown(message.text, dark=colors.dark),
+            parts.append(retag_code_links(render_markdown(message.text, palette=colors.code),
                                           message.id)[0])
         else:
-            parts.append(cache.rendered(message, colors.dark))
+            parts.append(cache.rendered(message, colors.code))
     parts.append(footer_html(message, colors))
     return "".join(parts)
 
 
 def error_html(message: Message, colors: TranscriptColors) -> str:
     """The explained error under a partial answer, with its Retry action."""
-    return (f'<table width="100%" cellpadding="6" cellspacing="0" bgcolor="{colors.error_bg}" '
-            f'style="margin-top:6px"><tr><td><span style="color:{colors.error}">'
+    return (f'<table width="100%" cellpadding="{SPACE.sm}" cellspacing="0" '
+            f'bgcolor="{colors.error_bg}" style="margin-top:{SPACE.sm}px"><tr><td>'
+            f'<span style="color:{colors.error}">'
             f"{_plain(message.error)}</span>&nbsp;&nbsp;"
             f'<a href="msg-retry:{message.id}" style="color:{colors.link}"><b>Retry</b></a>'
             "</td></tr></table>")

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..core.catalog import Provider
 from ..core.secrets import KeySource, KeyStore
-from .theme import hint_color
+from .theme import hint_color, scheme
+from .theme.tokens import RADIUS, SPACE
 
 __all__ = [
     "HintLabel", "InlineNote", "NoteKind", "key_mark", "key_status_text", "start_task",
@@ -23,12 +24,13 @@ T = TypeVar("T")
 
 NoteKind = Literal["info", "warning", "error", "ok"]
 
-# Tints laid over the palette's own window colour, so notes read in light and dark themes.
-_TINTS: dict[NoteKind, tuple[int, int, int]] = {
-    "info": (61, 123, 217),
-    "ok": (46, 157, 87),
-    "warning": (217, 154, 31),
-    "error": (217, 67, 61),
+# Each kind's (accent, background) tokens; the text is the scheme's own text colour,
+# which reads on every one of these backgrounds (tests/unit/test_design_tokens.py).
+_KIND_TOKENS: dict[NoteKind, tuple[str, str]] = {
+    "info": ("info", "info_bg"),
+    "ok": ("success", "success_bg"),
+    "warning": ("warning", "warning_bg"),
+    "error": ("error", "error_bg"),
 }
 
 
@@ -55,14 +57,22 @@ class InlineNote(QLabel):
         self._kind = kind
         self.setText(text)
         self.setAccessibleName(f"{kind}: {text}")
-        red, green, blue = _TINTS[kind]
-        text_colour = self.palette().color(QPalette.ColorRole.WindowText).name()
-        self.setStyleSheet(
-            f"QLabel {{ border-left: 3px solid rgb({red}, {green}, {blue}); padding: 4px 8px;"
-            f" background: rgba({red}, {green}, {blue}, 40); color: {text_colour};"
-            " border-radius: 3px; }"
-        )
+        self._restyle()
         self.setVisible(bool(text))
+
+    def _restyle(self) -> None:
+        current = scheme()
+        accent, background = (current.get(t) for t in _KIND_TOKENS[self._kind])
+        self.setStyleSheet(
+            f"QLabel {{ border-left: 3px solid {accent}; color: {current.text};"
+            f" padding: {SPACE.xs}px {SPACE.sm}px; background: {background};"
+            f" border-radius: {RADIUS.sm}px; }}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The scheme changed (light ↔ dark): the note's colours follow.
+        if event.type() == QEvent.Type.ApplicationPaletteChange and self.text():
+            self._restyle()
+        super().changeEvent(event)
 
     def clear_message(self) -> None:
         self.setText("")

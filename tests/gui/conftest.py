@@ -19,6 +19,14 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from qwenvl_desktop.ui.event_loop import AppEventLoop
+from qwenvl_desktop.ui.theme import apply_theme
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _themed(qapp: QApplication) -> None:
+    """The window as people see it: Fusion with the tokens' palette and style sheet
+    (what `ui.app.run` applies), light unless a test switches."""
+    apply_theme(qapp, "light")
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from qwenvl_desktop.ui.conversation_list import plain_preview
 from qwenvl_desktop.ui.main_window import MainWindow
 from qwenvl_desktop.ui.settings_dialog import SettingsDialog
 from qwenvl_desktop.ui.settings_keys import keys_intro
-from qwenvl_desktop.ui.theme import HINT_MIN_CONTRAST, _dark_palette, contrast_ratio, hint_color
+from qwenvl_desktop.ui.theme import HINT_MIN_CONTRAST, apply_theme, contrast_ratio, hint_color
 from qwenvl_desktop.ui.widgets import HintLabel
 
 # --- first start: from no key to an answer ----------------------------------------------
@@ -110,18 +110,18 @@ def test_hint_texts_reach_aa_contrast_in_light_and_dark(window: MainWindow) -> N
     hints = [window.param_panel.hint, window.model_bar.region_label]
     assert all(isinstance(h, HintLabel) for h in hints)
     assert all(h.isEnabled() for h in hints)       # not the faint disabled colour
-    original = QGuiApplication.palette()
     try:
-        for palette in (app.style().standardPalette(), _dark_palette()):
-            app.setPalette(palette)
+        for choice in ("light", "dark"):
+            apply_theme(app, choice)
             QApplication.processEvents()
+            palette = QGuiApplication.palette()
             for hint in hints:
                 colour = hint.palette().color(QPalette.ColorRole.WindowText)
                 window_colour = palette.color(QPalette.ColorRole.Window)
                 assert colour == hint_color(palette)
                 assert contrast_ratio(colour, window_colour) >= HINT_MIN_CONTRAST
     finally:
-        app.setPalette(original)
+        apply_theme(app, "light")
 
 
 # --- menus -------------------------------------------------------------------------------
