@@ -15,21 +15,19 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
     QDragMoveEvent,
     QDropEvent,
-    QIcon,
     QImage,
-    QPalette,
 )
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -54,6 +52,8 @@ from .file_dialogs import FileDialogs
 from .history_images import HistoryRow
 from .link_offer import LinkOffer
 from .media_items import MediaIntake, media_kind
+from .theme.icons import icon
+from .theme.tokens import ICON, LAYOUT, SPACE
 from .widgets import start_task
 
 __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
@@ -67,12 +67,16 @@ IMAGE_FILTER = ("Images, PDFs and videos (*.png *.jpg *.jpeg *.webp *.gif *.bmp 
                 "All files (*)")
 
 
-def _theme_icon(button: QToolButton, name: str) -> None:
-    """Use the desktop theme's icon when it has one; the text label otherwise."""
-    if QIcon.hasThemeIcon(name):
-        button.setIcon(QIcon.fromTheme(name))
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+def _tool_button(parent: QWidget, name: str, tip: str, accessible: str) -> QToolButton:
+    """An icon button of the composer's row (its words in the tooltip and for screen
+    readers)."""
+    button = QToolButton(parent)
+    button.setIcon(icon(name))
+    button.setIconSize(QSize(ICON.medium, ICON.medium))
+    button.setToolTip(tip)
+    button.setAccessibleName(accessible)
+    button.setAutoRaise(True)
+    return button
 
 
 class Composer(QWidget):
@@ -104,52 +108,68 @@ class Composer(QWidget):
         self.history = HistoryRow(self)
         self.link_offer = LinkOffer(self)
         self.input = ComposerInput(self, self)
-        self.input.setMinimumHeight(56)
-        self.attach_button = QToolButton(self)
-        self.attach_button.setText("Attach…")
-        _theme_icon(self.attach_button, "mail-attachment")
-        self.attach_button.setToolTip("Attach images… (or drop / paste them)")
-        self.attach_button.setAccessibleName("Attach images")
-        self.screenshot_button = QToolButton(self)
-        self.screenshot_button.setText("Screenshot")
-        _theme_icon(self.screenshot_button, "camera-photo")
-        self.screenshot_button.setToolTip("Take a screenshot")
-        self.screenshot_button.setAccessibleName("Take a screenshot")
+        self.input.setMinimumHeight(LAYOUT.composer_min_height)
+        self.input.setPlaceholderText("Ask about an image, or drop, paste or capture one…")
+        self.attach_button = _tool_button(self, "attach", "Attach images, PDFs or videos… "
+                                          "(or drop or paste them)", "Attach images")
+        self.screenshot_button = _tool_button(self, "screenshot", "Take a screenshot",
+                                              "Take a screenshot")
         self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.screenshot_button)
         self.screenshot_full_action = menu.addAction("Full screen (all monitors)")
         self.screenshot_region_action = menu.addAction("Region…")
         self.screenshot_button.setMenu(menu)
-        self.locate_button = QToolButton(self)
-        self.locate_button.setText("Locate…")
-        _theme_icon(self.locate_button, "edit-find")
-        self.locate_button.setToolTip("Ask the model where things are in the image: it "
-                                      "answers with boxes or points drawn on the image")
-        self.locate_button.setAccessibleName("Locate in the image")
-        self.send_button = QPushButton("Send", self)
-        self.send_button.setAccessibleName("Send")
+        self.paste_button = _tool_button(self, "paste", "Paste an image or text (Ctrl+V)",
+                                         "Paste")
+        self.locate_button = _tool_button(
+            self, "locate", "Locate: ask the model where things are in the image; it "
+            "answers with boxes or points drawn on the image", "Locate in the image")
+        # The most used setting, next to the message (the parameter drawer has the rest).
+        self.thinking_button = QToolButton(self)
+        self.thinking_button.setProperty("role", "chip")
+        self.thinking_button.setText("Thinking")
+        self.thinking_button.setIcon(icon("thinking"))
+        self.thinking_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.thinking_button.setCheckable(True)
+        self.thinking_button.setAccessibleName("Thinking")
+        self.send_button = QPushButton(self)
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setIcon(icon("send", "on_accent", "on_accent"))
+        self.send_button.setIconSize(QSize(ICON.large, ICON.large))
         self.send_button.setDefault(False)
         self.send_button.setAutoDefault(False)
+        self.set_streaming(False)
 
-        tools = QVBoxLayout()
-        tools.setContentsMargins(0, 0, 0, 0)
-        tools.addWidget(self.attach_button)
-        tools.addWidget(self.screenshot_button)
-        tools.addWidget(self.locate_button)
-        tools.addStretch(1)
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addLayout(tools)
-        row.addWidget(self.input, 1)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        # One rounded field: what is attached, the text, and a row of actions under it.
+        self.frame = QFrame(self)
+        self.frame.setObjectName("composerFrame")
+        self.tools = QHBoxLayout()
+        self.tools.setContentsMargins(0, 0, 0, 0)
+        self.tools.setSpacing(SPACE.xxs)
+        for button in (self.attach_button, self.screenshot_button, self.paste_button,
+                       self.locate_button):
+            self.tools.addWidget(button)
+        self.tools.addSpacing(SPACE.sm)
+        # The window puts the model chip here (`add_tool`), before the stretch.
+        self._tool_slot = self.tools.count()
+        self.tools.addStretch(1)
+        self.tools.addWidget(self.thinking_button)
+        self.tools.addSpacing(SPACE.xs)
+        self.tools.addWidget(self.send_button)
+        inner = QVBoxLayout(self.frame)
+        inner.setContentsMargins(SPACE.md, SPACE.sm, SPACE.sm, SPACE.sm)
+        inner.setSpacing(SPACE.xs)
+        inner.addWidget(self.tray)
+        inner.addWidget(self.history)
+        inner.addWidget(self.link_offer)
+        inner.addWidget(self.input, 1)
+        inner.addLayout(self.tools)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tray)
-        layout.addWidget(self.history)
-        layout.addWidget(self.link_offer)
-        layout.addLayout(row)
+        layout.setContentsMargins(SPACE.lg, SPACE.xs, SPACE.lg, SPACE.md)
+        layout.addWidget(self.frame)
         self.link_offer.attach_requested.connect(self._download_all)
 
+        self.paste_button.clicked.connect(self.input.paste)
         self.input.submitted.connect(self.submit)
         self.input.escape_pressed.connect(self.stop_requested)
         self.send_button.clicked.connect(self._on_send_button)
@@ -202,7 +222,7 @@ class Composer(QWidget):
     def set_streaming(self, streaming: bool) -> None:
         """While an answer streams, the button stops it and Enter does not send."""
         self._streaming = streaming
-        self.send_button.setText("Stop" if streaming else "Send")
+        self.send_button.setIcon(icon("stop" if streaming else "send", "on_accent", "on_accent"))
         self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
         self.send_button.setToolTip("Stop the answer (Esc)" if streaming
                                     else "Send (Enter)")
@@ -475,6 +495,13 @@ class Composer(QWidget):
         self.add_mime(mime)
 
     def _set_drop_highlight(self, on: bool) -> None:
-        colour = self.palette().color(QPalette.ColorRole.Highlight).name()
-        self.input.setStyleSheet(
-            f"QPlainTextEdit {{ border: 2px dashed {colour}; }}" if on else "")
+        if bool(self.frame.property("drop")) == on:
+            return
+        self.frame.setProperty("drop", on)
+        self.frame.style().unpolish(self.frame)     # the style sheet reads the property
+        self.frame.style().polish(self.frame)
+
+    def add_tool(self, widget: QWidget) -> None:
+        """Put `widget` (the model chip) in the action row, after the attach buttons."""
+        self.tools.insertWidget(self._tool_slot, widget)
+        self._tool_slot += 1

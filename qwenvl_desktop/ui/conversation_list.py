@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .theme.icons import icon
+from .theme.tokens import SPACE
 from .widgets import HintLabel
 
 __all__ = ["ConversationList", "ListEntry", "plain_preview"]
@@ -71,7 +73,9 @@ class ConversationList(QWidget):
         self.search_edit.setPlaceholderText("Search conversations")
         self.search_edit.setAccessibleName("Search conversations")
         self.search_edit.setClearButtonEnabled(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.list_widget = QListWidget(self)
+        self.list_widget.setObjectName("conversationView")
         self.list_widget.setAccessibleName("Conversations")
         self.list_widget.setUniformItemSizes(True)
         self.list_widget.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -80,19 +84,25 @@ class ConversationList(QWidget):
         self.empty_label = HintLabel("", self)
         self.empty_label.setAccessibleName("No matches")
         self.empty_label.hide()
-        self.new_button = QPushButton("New", self)
+        self.new_button = QPushButton(icon("new", "on_accent", "on_accent"),
+                                      "New conversation", self)
+        self.new_button.setProperty("role", "primary")
         self.new_button.setAccessibleName("New conversation")
-        self.rename_button = QPushButton("Rename", self)
+        self.rename_button = QPushButton(icon("edit"), "Rename", self)
         self.rename_button.setAccessibleName("Rename conversation")
-        self.delete_button = QPushButton("Delete", self)
+        self.delete_button = QPushButton(icon("delete"), "Delete", self)
         self.delete_button.setAccessibleName("Delete conversation")
+        self.search_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
 
         buttons = QHBoxLayout()
         buttons.setContentsMargins(0, 0, 0, 0)
-        for button in (self.new_button, self.rename_button, self.delete_button):
+        buttons.setSpacing(SPACE.xs)
+        for button in (self.rename_button, self.delete_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(SPACE.sm, SPACE.sm, SPACE.sm, SPACE.sm)
+        layout.setSpacing(SPACE.sm)
+        layout.addWidget(self.new_button)
         layout.addWidget(self.search_edit)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.list_widget, 1)

@@ -70,6 +70,13 @@ __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
 
+
+def _mirror(box: Any, chip: Any) -> None:
+    """The chip shows the check box's state, availability and reason."""
+    chip.setChecked(box.isChecked())
+    chip.setEnabled(box.isEnabled())
+    chip.setToolTip(box.toolTip())
+
 CONVERSATION_SUFFIX = ".qwenvl"
 
 
@@ -150,9 +157,14 @@ class MainWindow(QMainWindow):
         self._pending_open.clear()
 
     def _lay_out(self) -> None:
+        from .theme.tokens import LAYOUT, SPACE
+        from .window.drawers import Drawer, Drawers
+        from .window.header import HeaderBar
+
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.transcript)
         self.stack.addWidget(self.welcome)
+        self.composer.add_tool(self.model_bar)
         self.chat_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.chat_splitter.setObjectName("chatSplitter")
         self.chat_splitter.addWidget(self.stack)
@@ -160,11 +172,20 @@ class MainWindow(QMainWindow):
         self.chat_splitter.setStretchFactor(0, 4)
         self.chat_splitter.setStretchFactor(1, 1)
         self.chat_splitter.setChildrenCollapsible(False)
+        self.chat_splitter.setHandleWidth(0)
         middle = QWidget(self)
+        middle.setObjectName("chatColumn")
+        middle.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.header = HeaderBar(self.actions_by_name, middle)
         column = QVBoxLayout(middle)
-        column.setContentsMargins(6, 6, 6, 6)
-        column.addWidget(self.model_bar)
-        column.addWidget(self.banner)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.header)
+        notes = QVBoxLayout()
+        notes.setContentsMargins(SPACE.lg, SPACE.xs, SPACE.lg, 0)
+        notes.addWidget(self.banner)
+        notes.addWidget(self.model_bar.note)
+        column.addLayout(notes)
         column.addWidget(self.chat_splitter, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -172,9 +193,23 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.param_panel)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([240, 820, 360])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([LAYOUT.sidebar_width, 820, LAYOUT.drawer_width])
         self.chat_splitter.setSizes([780, 140])
-        self.setCentralWidget(self.splitter)
+        host = QWidget(self)
+        box = QVBoxLayout(host)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.splitter)
+        self.setCentralWidget(host)
+        # Narrow windows: the list and the parameters open over the chat (drawers.py).
+        self.drawers = Drawers(host, self.splitter, [
+            Drawer(self.conversation_list, self.action("toggle_list"), 0,
+                   LAYOUT.list_docks_from, LAYOUT.sidebar_width, left=True),
+            Drawer(self.param_panel, self.action("toggle_params"), 2,
+                   LAYOUT.params_dock_from, LAYOUT.drawer_width, left=False,
+                   wanted=False)])
+        self.param_panel.hide()         # closed until asked for: it costs no width
+        self.drawers.apply()
         # Created now, not on the first message: appearing later pushed every pane up.
         self.statusBar().setSizeGripEnabled(False)
 
@@ -247,6 +282,11 @@ class MainWindow(QMainWindow):
         self.model_bar.catalog_changed.connect(models.on_catalog_changed)
         self.model_bar.selection_changed.connect(models.on_selection_changed)
         self.param_panel.changed.connect(models.on_params_changed)
+        # The composer's Thinking chip and the panel's check box are one setting.
+        chip, box = self.composer.thinking_button, self.param_panel.thinking_check
+        chip.clicked.connect(box.setChecked)
+        self.param_panel.thinking_state.connect(lambda: _mirror(box, chip))
+        _mirror(box, chip)
         self.composer.history.resend_toggled.connect(models.on_resend_toggled)
         self.composer.error.connect(lambda text: self.show_status(text, 8000))
         self.transcript.copied.connect(lambda _t: self.show_status("Copied", 2000))
@@ -277,6 +317,7 @@ class MainWindow(QMainWindow):
         from .window.conversations import window_title
 
         self.setWindowTitle(window_title(title))
+        self.header.set_title(title)
 
     def _show_welcome(self, welcome: bool) -> None:
         self.stack.setCurrentWidget(self.welcome if welcome else self.transcript)
@@ -304,10 +345,10 @@ class MainWindow(QMainWindow):
         self.composer.input.paste()
 
     def toggle_list(self, shown: bool) -> None:
-        self.conversation_list.setVisible(shown)
+        self.drawers.set_shown(self.drawers.drawers[0], shown)
 
     def toggle_params(self, shown: bool) -> None:
-        self.param_panel.setVisible(shown)
+        self.drawers.set_shown(self.drawers.drawers[1], shown)
 
     def show_about(self) -> None:
         from qwenvl_desktop import __version__

@@ -16,23 +16,21 @@ from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QPoint, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
-    QLabel,
     QMenu,
-    QPushButton,
     QSizePolicy,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Catalog, Model, Provider
 from ..core.errors import ConfigError, QwenVLError, explain
 from ..core.secrets import KeyStore
-from .model_captions import model_caption, model_tooltip, vision_tooltip
+from .model_captions import model_caption, vision_tooltip
+from .model_picker import ModelPicker
+from .theme.icons import icon
+from .theme.tokens import SPACE
 from .widgets import HintLabel, InlineNote, key_mark, start_task
 
 if TYPE_CHECKING:
@@ -40,10 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelBar", "ModelLists", "model_caption"]
 
-_REFRESH = "⟳"
 _VISION = "Images"
-_PROVIDER_ROLE = Qt.ItemDataRole.UserRole
-_MODEL_ROLE = Qt.ItemDataRole.UserRole
+# The chip names the model in at most this many pixels (elided in the middle beyond).
+_CHIP_TEXT_WIDTH = 220
 
 
 class ModelLists(Protocol):
@@ -80,74 +77,65 @@ class ModelBar(QWidget):
         self._refreshing: object | None = None
         self._last: tuple[str, str] = ("", "")
 
-        self.provider_combo = QComboBox(self)
-        self.provider_combo.setAccessibleName("Provider")
-        self.model_combo = QComboBox(self)
-        self.model_combo.setAccessibleName("Model")
-        # Sized to their longest entries, the combos made the bar ~690 px wide at least:
-        # the middle pane sat at its minimum in a 1280-px window, and hiding "Add key…"
-        # when a provider got a key made the splitter jump. They stretch anyway; their
-        # popups still show the full names.
-        for combo, length in ((self.provider_combo, 22), (self.model_combo, 16)):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(length)
-            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.key_button = QPushButton("Add key…", self)
+        # One chip, one searchable list of every provider's models (model_picker.py):
+        # full names in the list, the chip elided in the middle with the full name as
+        # its tooltip.
+        self._provider_id = ""
+        self._model_id = ""
+        self._extra: dict[str, list[str]] = {}     # snapshots and unlisted ids in use
+        self.chip = QToolButton(self)
+        self.chip.setProperty("role", "chip")
+        self.chip.setAccessibleName("Model")
+        self.chip.setIcon(icon("expand"))
+        self.chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.chip.setLayoutDirection(Qt.LayoutDirection.RightToLeft)   # the arrow at its end
+        self.chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.chip.clicked.connect(self.open_picker)
+        self.picker = ModelPicker(self)
+        self.picker.chosen.connect(self.choose)
+        self.picker.vision_menu_requested.connect(self._model_menu)
+        self.key_button = QToolButton(self)
+        self.key_button.setText("Add key…")
+        self.key_button.setIcon(icon("key", "warning", "warning"))
+        self.key_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.key_button.setAccessibleName("Add an API key")
         self.key_button.clicked.connect(
             lambda: self.keys_requested.emit(self._current_provider_id()))
         self.region_label = HintLabel("", self)
         self.region_label.setWordWrap(False)
         self.region_label.setAccessibleName("Region")
-        self.region_label.setSizePolicy(QSizePolicy.Policy.Ignored,
-                                        QSizePolicy.Policy.Preferred)
+        self.region_label.setMinimumWidth(1)      # gives way first in a narrow window
 
         self.refresh_button = QToolButton(self)
-        # Compact (an icon and a word) so the bar needs no more width than before.
-        self.refresh_button.setText(_REFRESH)
+        self.refresh_button.setIcon(icon("refresh"))
         self.refresh_button.setAccessibleName("Refresh models")
         self.refresh_button.clicked.connect(self.refresh_models)
         self.refresh_button.setVisible(lists is not None)
         self.vision_button = QToolButton(self)
         self.vision_button.setText(_VISION)
+        self.vision_button.setIcon(icon("vision"))
+        self.vision_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.vision_button.setProperty("role", "chip")
         self.vision_button.setCheckable(True)
         self.vision_button.setAccessibleName("Model sees images")
         self.vision_button.toggled.connect(self.set_model_vision)
         self.vision_button.hide()      # shown for guessed or overridden models
-        if lists is not None:
-            # Any model's vision can be switched from the model list's context menu.
-            self.model_combo.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            self.model_combo.customContextMenuRequested.connect(self._model_menu)
-        self.note = InlineNote(self)
+        # Placed by the window where there is room for a sentence (above the composer).
+        self.note = InlineNote(parent)
         self.note.setAccessibleName("Model list")
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(4)
-        row = QWidget(self)
-        outer.addWidget(row)
-        outer.addWidget(self.note)
-        layout = QHBoxLayout(row)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        provider_caption = QLabel("&Provider", self)
-        provider_caption.setBuddy(self.provider_combo)
-        model_caption_label = QLabel("&Model", self)
-        model_caption_label.setBuddy(self.model_combo)
-        layout.addWidget(provider_caption)
-        layout.addWidget(self.provider_combo, 1)
-        layout.addWidget(self.key_button)
-        layout.addSpacing(12)
-        layout.addWidget(model_caption_label)
-        layout.addWidget(self.model_combo, 1)
+        layout.setSpacing(SPACE.xs)
+        layout.addWidget(self.chip)
+        layout.addWidget(self.region_label)
         layout.addWidget(self.vision_button)
         layout.addWidget(self.refresh_button)
-        layout.addWidget(self.region_label)
+        layout.addWidget(self.key_button)
 
-        self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
-        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self._fill_providers()
-        self._on_provider_changed()
+        self._choose_first_usable("")
+        self._emit_if_changed()
 
     # --- public ------------------------------------------------------------------------
 
@@ -163,22 +151,32 @@ class ModelBar(QWidget):
         return provider.model(model_id)
 
     def set_selection(self, provider_id: str, model_id: str) -> None:
-        """Select a provider and model; unknown ones fall back to the first available."""
-        index = self._provider_index(provider_id)
-        usable = index >= 0 and self._provider_items().item(index).isEnabled()
-        with QSignalBlocker(self.provider_combo):
-            if usable:
-                self.provider_combo.setCurrentIndex(index)
-        self._fill_models(model_id)
-        self._update_hints()
+        """Select a provider and model; unknown ones fall back to the first available
+        (a provider that cannot be chosen leaves the choice as it is)."""
+        if self._usable_provider(provider_id):
+            self._provider_id = provider_id
+            self._model_id = self._resolve_model(provider_id, model_id)
+        elif not self._usable_provider(self._provider_id):
+            self._choose_first_usable(model_id)
+        self._show_choice()
         self._emit_if_changed()
+
+    def choose(self, provider_id: str, model_id: str = "") -> None:
+        """What picking a row in the list does (a provider alone: its first model)."""
+        self.set_selection(provider_id, model_id)
+
+    def open_picker(self) -> None:
+        """The searchable list of every provider's models, under the chip."""
+        self.picker.select(self._provider_id, self._model_id)
+        self.picker.popup_below(self.chip, self.width())
 
     def refresh_catalog(self, catalog: Catalog) -> None:
         """Rebuild the lists (custom endpoints added or removed), keeping the choice."""
-        provider_id, model_id = self._current_provider_id(), self._current_model_id()
+        provider_id, model_id = self._provider_id, self._model_id
         self._catalog = catalog
-        with QSignalBlocker(self.provider_combo):
-            self._fill_providers()
+        self._fill_providers()
+        if not self._usable_provider(provider_id):
+            self._provider_id = ""
         self.set_selection(provider_id, model_id)
 
     # --- live model lists ---------------------------------------------------------------
@@ -197,7 +195,6 @@ class ModelBar(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self.refresh_button.setEnabled(False)
-        self.refresh_button.setText("…")
         self.note.show_message(f"Asking {provider.endpoint_label} which models it serves…",
                                "info")
         self._refreshing = start_task(self._lists.refresh_models(provider), self,
@@ -207,7 +204,6 @@ class ModelBar(QWidget):
     def _refreshed(self, provider: Provider, outcome: RefreshOutcome | None,
                    error: BaseException | None) -> None:
         self._refreshing = None
-        self.refresh_button.setText(_REFRESH)
         failure = error or (outcome.error if outcome is not None else None)
         if self._lists is not None:
             self.refresh_catalog(self._lists.catalog)
@@ -234,7 +230,10 @@ class ModelBar(QWidget):
             text += " The catalog knows them all."
         self.note.show_message(text, "ok")
 
-    def _model_menu(self, pos: QPoint) -> None:
+    def _model_menu(self, provider_id: str, model_id: str, pos: QPoint) -> None:
+        """The list's context menu: whether that model sees images."""
+        if (provider_id, model_id) != (self._provider_id, self._model_id):
+            self.choose(provider_id, model_id)
         try:
             model = self.model()
         except ConfigError:
@@ -245,7 +244,7 @@ class ModelBar(QWidget):
         action.setChecked(model.vision)
         action.setToolTip(vision_tooltip(model))
         action.toggled.connect(self.set_model_vision)
-        menu.exec(self.model_combo.mapToGlobal(pos))
+        menu.exec(pos)
         menu.deleteLater()
 
     def set_model_vision(self, checked: bool) -> None:
@@ -299,17 +298,7 @@ class ModelBar(QWidget):
 
     def refresh_key_status(self) -> None:
         """Re-read where every provider's key comes from (after Settings › Keys)."""
-        for row in range(self.provider_combo.count()):
-            provider_id = self.provider_combo.itemData(row, _PROVIDER_ROLE)
-            if not provider_id:
-                continue
-            provider = self._catalog.get(provider_id)
-            mark, tip = key_mark(self._keystore, provider)
-            if not provider.models:
-                mark, tip = "no models", (f"{provider.name} lists no models yet; add them in "
-                                          "Settings › Endpoints.")
-            self.provider_combo.setItemText(row, f"{provider.name}   {mark}")
-            self.provider_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+        self._fill_providers()
         self._update_hints()
 
     # --- filling -----------------------------------------------------------------------
@@ -321,72 +310,78 @@ class ModelBar(QWidget):
         return [group for group in (dashscope, others, self._catalog.custom()) if group]
 
     def _fill_providers(self) -> None:
-        self.provider_combo.clear()
-        for number, group in enumerate(self._groups()):
-            if number:
-                self.provider_combo.insertSeparator(self.provider_combo.count())
+        rows = []
+        for group in self._groups():
             for provider in group:
-                self.provider_combo.addItem(provider.name, provider.id)
+                mark, tip = key_mark(self._keystore, provider)
                 if not provider.models:
                     # Nothing to talk to until models are listed for it in settings.
-                    self._provider_items().item(self.provider_combo.count() - 1).setEnabled(
-                        False)
-        self.refresh_key_status()
+                    mark, tip = "no models", (f"{provider.name} lists no models yet; add "
+                                              "them in Settings › Endpoints.")
+                models = list(provider.models)
+                for extra in self._extra.get(provider.id, []):
+                    if all(m.id != extra for m in models):
+                        try:
+                            models.append(provider.model(extra))
+                        except ConfigError:
+                            continue
+                rows.append((provider, mark, tip, models))
+        self.picker.fill(rows, (self._provider_id, self._model_id))
 
-    def _fill_models(self, wanted: str = "") -> None:
-        provider = self._catalog.get(self._current_provider_id())
-        with QSignalBlocker(self.model_combo):
-            self.model_combo.clear()
-            for model in provider.models:
-                self.model_combo.addItem(model_caption(model), model.id)
-                self.model_combo.setItemData(self.model_combo.count() - 1,
-                                             model_tooltip(model),
-                                             Qt.ItemDataRole.ToolTipRole)
-            if wanted and self.model_combo.findData(wanted) < 0:
-                self._add_extra_model(provider, wanted)
-            if not provider.models and not wanted:
-                self.model_combo.addItem("no models — add some in Settings › Endpoints", "")
-                self._model_items().item(0).setEnabled(False)
-            index = self.model_combo.findData(wanted) if wanted else -1
-            self.model_combo.setCurrentIndex(max(index, 0))
-
-    def _add_extra_model(self, provider: Provider, model_id: str) -> None:
-        """A dated snapshot or a model a custom endpoint serves but was not listed."""
+    def _usable_provider(self, provider_id: str) -> bool:
+        if not provider_id:
+            return False
         try:
-            model = provider.model(model_id)
-        except ConfigError:
-            return
-        self.model_combo.addItem(model_caption(model), model_id)
-        self.model_combo.setItemData(self.model_combo.count() - 1, model_tooltip(model),
-                                     Qt.ItemDataRole.ToolTipRole)
+            return bool(self._catalog.get(provider_id).models)
+        except (ConfigError, KeyError):
+            return False
 
-    def _provider_items(self) -> QStandardItemModel:
-        model = self.provider_combo.model()
-        assert isinstance(model, QStandardItemModel)
-        return model
+    def _choose_first_usable(self, model_id: str) -> None:
+        for group in self._groups():
+            for provider in group:
+                if provider.models:
+                    self._provider_id = provider.id
+                    self._model_id = self._resolve_model(provider.id, model_id)
+                    self._show_choice()
+                    return
 
-    def _model_items(self) -> QStandardItemModel:
-        model = self.model_combo.model()
-        assert isinstance(model, QStandardItemModel)
-        return model
+    def _resolve_model(self, provider_id: str, wanted: str) -> str:
+        """`wanted` when the provider has it (a dated snapshot or an id a custom endpoint
+        serves is added to its list), else its first model."""
+        provider = self._catalog.get(provider_id)
+        if wanted and all(m.id != wanted for m in provider.models):
+            try:
+                provider.model(wanted)
+            except ConfigError:
+                wanted = ""
+            else:
+                extras = self._extra.setdefault(provider_id, [])
+                if wanted not in extras:
+                    extras.append(wanted)
+                    self._fill_providers()
+        if wanted:
+            return wanted
+        return provider.models[0].id if provider.models else ""
 
     # --- reacting ----------------------------------------------------------------------
 
-    def _on_provider_changed(self) -> None:
-        if not self._current_provider_id():
+    def _show_choice(self) -> None:
+        """The chip: the model's name, elided in the middle, the full names as tooltip."""
+        try:
+            provider, model = self.provider(), self.model()
+        except (ConfigError, KeyError):
+            self.chip.setText("Choose a model")
             return
+        metrics = self.chip.fontMetrics()
+        self.chip.setText(metrics.elidedText(model.label, Qt.TextElideMode.ElideMiddle,
+                                             _CHIP_TEXT_WIDTH))
+        self.picker.select(provider.id, model.id)
         if self._refreshing is None:
             self.note.clear_message()       # a note about the previous provider's list
-        self._fill_models()
         self._update_hints()
-        self._emit_if_changed()
-
-    def _on_model_changed(self) -> None:
-        self._update_vision_button()
-        self._emit_if_changed()
 
     def _emit_if_changed(self) -> None:
-        pair = (self._current_provider_id(), self._current_model_id())
+        pair = (self._provider_id, self._model_id)
         if pair != self._last and all(pair):
             self._last = pair
             self.selection_changed.emit(*pair)
@@ -397,28 +392,25 @@ class ModelBar(QWidget):
             return
         provider = self._catalog.get(provider_id)
         _mark, tip = key_mark(self._keystore, provider)
-        self.provider_combo.setToolTip(tip)
-        self.provider_combo.setAccessibleDescription(tip)
+        names = f"{provider.name} — {self._model_id}" if self._model_id else provider.name
+        self.chip.setToolTip(f"{names}\n{tip}\nClick to choose another model (all "
+                             "providers, searchable).")
+        self.chip.setAccessibleDescription(f"{names}. {tip}")
         missing = self._keystore.source(provider) == "none" and not provider.key_optional
         self.key_button.setVisible(missing)
         self._update_vision_button()
         if provider.region:
-            self.region_label.setText(f"Region: {provider.region}")
+            self.region_label.setText(provider.region)
             self.region_label.setToolTip(
-                "Model Studio keys belong to one region: a key made in Singapore does "
-                "not work in Virginia or Beijing.")
+                f"Region: {provider.region}. Model Studio keys belong to one region: a key "
+                "made in Singapore does not work in Virginia or Beijing.")
             self.region_label.show()
         else:
             self.region_label.clear()
             self.region_label.hide()
 
     def _current_provider_id(self) -> str:
-        value = self.provider_combo.currentData(_PROVIDER_ROLE)
-        return value if isinstance(value, str) else ""
+        return self._provider_id
 
     def _current_model_id(self) -> str:
-        value = self.model_combo.currentData(_MODEL_ROLE)
-        return value if isinstance(value, str) else ""
-
-    def _provider_index(self, provider_id: str) -> int:
-        return self.provider_combo.findData(provider_id, _PROVIDER_ROLE)
+        return self._model_id

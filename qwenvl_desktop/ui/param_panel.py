@@ -14,18 +14,25 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDoubleSpinBox,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QPushButton,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.api.types import ChatParams
 from ..core.catalog import Model, ParamSpec, Provider
+from ..core.presets import PRESET_NAMES, PresetFamily, family_for, matching_preset
+from .theme.icons import icon
+from .theme.tokens import SPACE
 from .widgets import HintLabel
 
 __all__ = ["NumberRow", "ParamPanel"]
@@ -192,9 +199,14 @@ class ParamPanel(QWidget):
     """
 
     changed = Signal()
+    thinking_state = Signal()
+    """Whether thinking can be switched, and its state, may have changed (the composer's
+    Thinking chip mirrors the panel's check box)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("paramPanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self._provider: Provider | None = None
         self._model: Model | None = None
         self._thinking_set = False
@@ -203,27 +215,45 @@ class ParamPanel(QWidget):
 
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
+        grid.setHorizontalSpacing(SPACE.sm)
         self.rows: dict[str, NumberRow] = {}
-        line = 0
-        for name, (label, integer, fallback, default) in _ROWS.items():
-            if name == "thinking_budget":
-                self.thinking_check = QCheckBox("Thinking", self)
-                self.thinking_check.setAccessibleName("Thinking")
-                grid.addWidget(self.thinking_check, line, 0, 1, 3)
-                line += 1
+        for line, (name, (label, integer, fallback, default)) in enumerate(_ROWS.items()):
             row = NumberRow(label, integer=integer, default=default, fallback=fallback,
                             parent=self)
+            row.spin.setMinimumWidth(0)
             grid.addWidget(row.check, line, 0)
             grid.addWidget(row.slider, line, 1)
             grid.addWidget(row.spin, line, 2)
             row.changed.connect(self._on_changed)
             self.rows[name] = row
-            line += 1
+        self.thinking_check = QCheckBox("Thinking", self)
+        self.thinking_check.setAccessibleName("Thinking")
         self.high_res_check = QCheckBox("High-resolution images", self)
         self.high_res_check.setAccessibleName("High-resolution images")
-        grid.addWidget(self.high_res_check, line, 0, 1, 3)
+
+        title = QLabel("Parameters", self)
+        title.setProperty("role", "subtitle")
+        # Presets first: three sensible starting points for the model's family.
+        self.preset_buttons: dict[str, QPushButton] = {}
+        presets = QHBoxLayout()
+        presets.setSpacing(SPACE.xs)
+        group = QButtonGroup(self)
+        group.setExclusive(False)
+        for name in PRESET_NAMES:
+            button = QPushButton(name, self)
+            button.setProperty("role", "segment")
+            button.setCheckable(True)
+            button.setAccessibleName(f"{name} preset")
+            button.clicked.connect(lambda _checked=False, n=name: self.apply_preset(n))
+            group.addButton(button)
+            presets.addWidget(button)
+            self.preset_buttons[name] = button
+        self.preset_note = QLabel(self)
+        self.preset_note.setProperty("role", "caption")
+        self.preset_note.setWordWrap(True)
 
         self.system_label = QLabel("&System prompt", self)
+        self.system_label.setProperty("role", "section")
         self.system_edit = QPlainTextEdit(self)
         self.system_edit.setAccessibleName("System prompt")
         self.system_edit.setPlaceholderText("Instructions for the model (optional)")
@@ -231,14 +261,38 @@ class ParamPanel(QWidget):
         self.system_edit.setMinimumHeight(60)
         self.system_label.setBuddy(self.system_edit)
 
+        # Every value behind a disclosure; the ones sent instead of the provider's
+        # default are marked (and counted on the disclosure itself).
+        self.details_button = QToolButton(self)
+        self.details_button.setProperty("role", "disclosure")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setAccessibleName("Detailed parameters")
+        self.details = QWidget(self)
         self.hint = HintLabel("Ticked values are sent; unticked ones use the provider's "
-                              "default.", self)
-        hint = self.hint
+                              "default.", self.details)
+        details_layout = QVBoxLayout(self.details)
+        details_layout.setContentsMargins(0, 0, 0, 0)
+        details_layout.addWidget(self.hint)
+        details_layout.addLayout(grid)
+        self.details.hide()
+        self.details_button.toggled.connect(self._show_details)
+
         layout = QVBoxLayout(self)
-        layout.addWidget(hint)
-        layout.addLayout(grid)
+        layout.setContentsMargins(SPACE.lg, SPACE.md, SPACE.lg, SPACE.md)
+        layout.setSpacing(SPACE.sm)
+        layout.addWidget(title)
+        layout.addLayout(presets)
+        layout.addWidget(self.preset_note)
+        layout.addSpacing(SPACE.xs)
+        layout.addWidget(self.thinking_check)
+        layout.addWidget(self.high_res_check)
+        layout.addSpacing(SPACE.xs)
         layout.addWidget(self.system_label)
         layout.addWidget(self.system_edit, 1)
+        layout.addWidget(self.details_button)
+        layout.addWidget(self.details)
+        self._show_details(False)
 
         self.thinking_check.toggled.connect(self._on_thinking)
         self.high_res_check.toggled.connect(self._on_changed)
@@ -256,6 +310,7 @@ class ParamPanel(QWidget):
             if spec is not None:
                 row.set_spec(spec, _ROWS[name][2])
         self._apply_availability()
+        self._update_marks()
 
     def _apply_availability(self) -> None:
         model = self._model
@@ -282,6 +337,7 @@ class ParamPanel(QWidget):
             f"{model.id} ignores system messages")
         self.system_edit.setToolTip(why_system)
         self.system_label.setToolTip(why_system)
+        self.thinking_state.emit()
 
     def _availability(self, name: str) -> tuple[bool, str]:
         """Whether the target takes `name` (wire name), and if not, why not."""
@@ -365,6 +421,7 @@ class ParamPanel(QWidget):
                                   repetition_penalty=params.repetition_penalty,
                                   stop=params.stop)
             self._apply_availability()
+        self._update_marks()
 
     def high_resolution(self) -> bool:
         """Whether images will be sent in high-resolution mode (affects token estimates)."""
@@ -382,7 +439,73 @@ class ParamPanel(QWidget):
     def _on_thinking(self) -> None:
         self._thinking_set = True
         self._apply_availability()
-        self.changed.emit()
+        self._on_changed()
 
     def _on_changed(self) -> None:
+        self._update_marks()
         self.changed.emit()
+
+    # --- presets and marks ----------------------------------------------------------------
+
+    def _family(self) -> PresetFamily | None:
+        model = self._model
+        if model is None:
+            return None
+        thinking = model.thinking == "always" or (
+            model.thinking == "optional" and (self.thinking_check.isChecked()
+                                              if self._thinking_set
+                                              else model.thinking_default))
+        return family_for(model.id, thinking)
+
+    def apply_preset(self, name: str) -> None:
+        """Set the family's values for `name` (those the target takes); the other
+        sampling values go back to the provider's default."""
+        family = self._family()
+        if family is None:
+            return
+        values = family.preset(name).as_dict()
+        with QSignalBlocker(self):
+            for key in ("temperature", "top_p", "presence_penalty"):
+                row = self.rows[key]
+                row.set_value(values.get(key) if row.is_available() else None)
+        self._on_changed()
+
+    def active_preset(self) -> str | None:
+        family = self._family()
+        if family is None:
+            return None
+        values = {name: row.value() for name, row in self.rows.items()
+                  if row.is_available()}
+        accepted = {name for name, row in self.rows.items() if row.is_available()}
+        return matching_preset(family, values, accepted)
+
+    def _update_marks(self) -> None:
+        """Check the preset the values match; mark each value sent (not the default)."""
+        active = self.active_preset()
+        for name, button in self.preset_buttons.items():
+            button.setChecked(name == active)
+        sent = 0
+        for row in self.rows.values():
+            changed = row.value() is not None and row.is_available()
+            sent += changed
+            if bool(row.check.property("changed")) != changed:
+                row.check.setProperty("changed", changed)
+                row.check.style().unpolish(row.check)
+                row.check.style().polish(row.check)
+        family = self._family()
+        if family is None:
+            self.preset_note.setText("")
+        elif not sent:
+            self.preset_note.setText(f"The provider's defaults. Presets suit {family.name}.")
+        elif active is None:
+            self.preset_note.setText(f"Your own values ({family.name}).")
+        else:
+            self.preset_note.setText(f"{active} values for {family.name}.")
+        self.details_button.setText("Detailed parameters — provider defaults" if not sent
+                                    else f"Detailed parameters — {sent} set by you")
+        self.details_button.setToolTip("Every parameter, with its exact value. Marked "
+                                       "values are sent instead of the provider's default.")
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setIcon(icon("expand" if shown else "collapse"))

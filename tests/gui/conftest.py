@@ -14,6 +14,11 @@ import os
 from collections.abc import Iterator
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A desktop-sized screen (offscreen's own is 800×600): windows are tried at 1280 px and
+# more, and a restored geometry larger than the screen would be cut down to it.
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = (
+        f"offscreen:configfile={os.path.join(os.path.dirname(__file__), 'offscreen_screen.json')}")
 
 import pytest
 from PySide6.QtWidgets import QApplication

@@ -104,7 +104,9 @@ def test_keypad_enter_sends_too_and_empty_input_sends_nothing(composer: Composer
 
 def test_send_button_turns_into_stop_while_streaming(composer: Composer, qtbot: QtBot) -> None:
     composer.set_streaming(True)
-    assert composer.send_button.text() == "Stop"
+    # An icon button: its words are its accessible name and tooltip.
+    assert composer.send_button.accessibleName() == "Stop the answer"
+    assert composer.send_button.toolTip() == "Stop the answer (Esc)"
     qtbot.keyClicks(composer.input, "next question")
     with qtbot.assertNotEmitted(composer.send_requested):
         qtbot.keyClick(composer.input, Qt.Key.Key_Return)
@@ -115,7 +117,8 @@ def test_send_button_turns_into_stop_while_streaming(composer: Composer, qtbot: 
         qtbot.keyClick(composer.input, Qt.Key.Key_Escape)
 
     composer.set_streaming(False)
-    assert composer.send_button.text() == "Send"
+    assert composer.send_button.accessibleName() == "Send"
+    assert composer.send_button.toolTip() == "Send (Enter)"
     with qtbot.waitSignal(composer.send_requested) as blocker:
         qtbot.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0] == "next question"

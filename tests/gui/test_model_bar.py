@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.catalog import Catalog, CustomEndpoint, load_builtin
@@ -36,58 +35,54 @@ def bar(qtbot: QtBot, catalog: Catalog, keystore: KeyStore) -> ModelBar:
 
 
 def provider_ids(bar: ModelBar) -> list[str]:
-    combo = bar.provider_combo
-    return [combo.itemData(i) for i in range(combo.count()) if combo.itemData(i)]
+    return bar.picker.provider_ids()
 
 
 def test_lists_all_builtin_providers_grouped_then_custom(bar: ModelBar) -> None:
     assert provider_ids(bar) == [*BUILTIN, "local-vllm"]
-    combo = bar.provider_combo
-    texts = [combo.itemText(i) for i in range(combo.count())]
+    texts = [bar.picker.provider_text(pid) for pid in provider_ids(bar)]
     assert texts[0].startswith("Alibaba Model Studio — Singapore")
     assert texts[1].startswith("Alibaba Model Studio — Virginia")
     assert texts[2].startswith("Alibaba Model Studio — Beijing")
-    # Separators between DashScope, the other hosts and the custom endpoints.
-    separators = [i for i in range(combo.count()) if combo.itemData(i) is None]
-    assert separators == [3, 8]
+    # Every provider's models follow its heading, full names and all.
+    captions = bar.picker.model_captions("dashscope-intl")
+    assert captions["qwen3-vl-plus"] == "Qwen3-VL Plus — qwen3-vl-plus · thinking optional"
+    assert bar.picker.model_captions("local-vllm").keys() == {
+        "Qwen/Qwen2.5-VL-7B-Instruct", "llama3.1:8b"}
 
 
 def test_key_status_marks_and_tooltips(bar: ModelBar, keystore: KeyStore,
                                        catalog: Catalog) -> None:
     keystore.set(catalog.get("ovh"), "ovh-key-abcdef123456")
     bar.refresh_key_status()
-    combo = bar.provider_combo
-
     def text_of(provider_id: str) -> str:
-        return combo.itemText(combo.findData(provider_id))
+        return bar.picker.provider_text(provider_id)
 
     assert text_of("ovh").endswith("✓")
     assert text_of("aimlapi").endswith("✓ env")
     assert text_of("dashscope-intl").endswith("✗ no key")
     assert text_of("local-vllm").endswith("no key (optional)")
-    row = combo.findData("ovh")
-    assert combo.itemData(row, Qt.ItemDataRole.ToolTipRole) == keystore.status_line(
-        catalog.get("ovh"))
+    assert bar.picker.provider_tooltip("ovh") == keystore.status_line(catalog.get("ovh"))
     assert "abcdef" not in text_of("ovh")
 
     bar.set_selection("dashscope-intl", "qwen3-vl-plus")
-    assert bar.provider_combo.currentText().endswith("✗ no key")
+    assert text_of(bar.provider().id).endswith("✗ no key")
+    assert keystore.status_line(catalog.get("dashscope-intl")) in bar.chip.toolTip()
     assert bar.key_button.isVisibleTo(bar)              # one click to Settings › Keys
     bar.set_selection("ovh", "Qwen2.5-VL-72B-Instruct")
-    assert bar.provider_combo.toolTip() == keystore.status_line(catalog.get("ovh"))
+    assert keystore.status_line(catalog.get("ovh")) in bar.chip.toolTip()
     assert not bar.key_button.isVisibleTo(bar)
 
 
 def test_models_are_marked_by_capability(bar: ModelBar) -> None:
     bar.set_selection("dashscope-intl", "qwen3-vl-plus")
-    combo = bar.model_combo
-    texts = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    texts = bar.picker.model_captions("dashscope-intl")
     assert texts["qwen3-vl-plus"] == "Qwen3-VL Plus — qwen3-vl-plus · thinking optional"
     assert texts["qvq-max"].endswith("· thinking")
     assert "(text only)" not in texts["qwen-vl-max"]
 
     bar.set_selection("local-vllm", "llama3.1:8b")
-    texts = {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    texts = bar.picker.model_captions("local-vllm")
     assert texts["llama3.1:8b"] == "llama3.1:8b (text only) · guessed"
     assert not bar.model().vision
 
@@ -102,7 +97,7 @@ def test_selection_signal_and_region_hint(bar: ModelBar, qtbot: QtBot) -> None:
     assert "Beijing" in bar.region_label.text()
 
     with qtbot.waitSignal(bar.selection_changed) as blocker:
-        bar.provider_combo.setCurrentIndex(bar.provider_combo.findData("segmind"))
+        bar.choose("segmind")                    # the provider alone: its first model
     assert blocker.args == ["segmind", "qwen2p5-vl-32b-instruct"]
     assert not bar.region_label.isVisibleTo(bar)
 
@@ -135,10 +130,9 @@ def test_endpoint_without_models_cannot_be_chosen(qtbot: QtBot, keystore: KeySto
         CustomEndpoint(name="bare", base_url="http://127.0.0.1:8000/v1")])
     bar = ModelBar(catalog, keystore)
     qtbot.addWidget(bar)
-    row = bar.provider_combo.findData("bare")
-    assert bar.provider_combo.itemText(row).endswith("no models")
-    assert "Settings › Endpoints" in bar.provider_combo.itemData(
-        row, Qt.ItemDataRole.ToolTipRole)
+    assert bar.picker.provider_text("bare").endswith("no models")
+    assert "Settings › Endpoints" in bar.picker.provider_tooltip("bare")
+    assert not bar.picker.provider_enabled("bare")
     with qtbot.assertNotEmitted(bar.selection_changed):
         bar.set_selection("bare", "")
     assert bar.provider().id == "dashscope-intl"

@@ -23,8 +23,8 @@ LISTED = ["qwen3-vl-plus", "qwen3.5-plus", "qwen3.9-plus", "text-embedding-v4",
 
 
 def captions(window: MainWindow) -> dict[str, str]:
-    combo = window.model_bar.model_combo
-    return {combo.itemData(i): combo.itemText(i) for i in range(combo.count())}
+    bar = window.model_bar
+    return bar.picker.model_captions(bar.provider().id)
 
 
 def refresh(qtbot: QtBot, window: MainWindow) -> None:
@@ -46,8 +46,7 @@ def test_refresh_lists_new_models_marked_as_guessed(qtbot: QtBot, window: MainWi
     assert "text-embedding-v4" not in shown
     assert "wan2.5-t2i-preview" not in shown
     assert "guessed" not in shown["qwen3.5-plus"]
-    combo = bar.model_combo
-    tip = combo.itemData(combo.findData("qwen3.9-plus"), Qt.ItemDataRole.ToolTipRole)
+    tip = bar.picker.model_tooltip("dashscope-intl", "qwen3.9-plus")
     assert "guessed from its name" in tip
     assert "*qwen3.[5-9]*" in tip
     assert "sees images" in tip
@@ -136,7 +135,7 @@ def test_a_catalog_models_vision_is_switched_from_the_lists_menu(
     bar = window.model_bar
     bar.set_selection("dashscope-intl", "qwen3-vl-plus")
     assert not bar.vision_button.isVisible()          # documented: no switch in the way
-    assert bar.model_combo.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    assert bar.picker.tree.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     with qtbot.waitSignal(bar.catalog_changed):
         bar.set_model_vision(False)                   # what the menu's action does
     assert not bar.model().vision

@@ -76,6 +76,18 @@ def _string_literals(source: str) -> list[tuple[int, str]]:
     return found
 
 
+def _written_values(node: ast.AST) -> list[ast.Constant]:
+    """Constants an expression evaluates to directly (through `x if c else y`, `a or b`),
+    not those that only feed a call or an f-string (a token's name, a key)."""
+    if isinstance(node, ast.Constant):
+        return [node]
+    if isinstance(node, ast.IfExp):
+        return _written_values(node.body) + _written_values(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [c for value in node.values for c in _written_values(value)]
+    return []
+
+
 def colour_literals(path: Path) -> list[str]:
     """Every colour written in a file: hex codes, rgb()/hsl() in strings, CSS colour
     names in style text, `QColor(...)` from anything but a variable, Qt's named colours."""
@@ -91,8 +103,7 @@ def colour_literals(path: Path) -> list[str]:
     for node in ast.walk(ast.parse(source)):
         name = getattr(node, "func", None)
         if (isinstance(node, ast.Call) and getattr(name, "id", getattr(name, "attr", ""))
-                == "QColor" and any(isinstance(sub, ast.Constant) for arg in node.args
-                                    for sub in ast.walk(arg))):
+                == "QColor" and any(_written_values(arg) for arg in node.args)):
             problems.append(f"{path.name}:{node.lineno}: QColor({ast.unparse(node.args[0])}…)")
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
                 and node.value.attr == "GlobalColor"

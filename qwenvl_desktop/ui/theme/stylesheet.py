@@ -96,10 +96,10 @@ QLabel[role="subtitle"] {{ font-size: {subtitle}; font-weight: 600; }}
 QLabel[role="title"] {{ font-size: {title}; font-weight: 600; }}
 QLabel[role="hero"] {{ font-size: {hero}; font-weight: 600; }}
 QLabel[role="section"] {{ color: {s.text_muted}; font-size: {caption}; font-weight: 600; }}
-QLabel[changed="true"] {{ color: {s.link}; font-weight: 600; }}
+QLabel[changed="true"], QCheckBox[changed="true"] {{ color: {s.link}; font-weight: 600; }}
 
-#sidebar, #paramDrawer {{ background: {s.sidebar}; }}
-#paramDrawer[overlay="true"], #sidebar[overlay="true"] {{
+#conversationList, #paramPanel {{ background: {s.sidebar}; }}
+#paramPanel[overlay="true"], #conversationList[overlay="true"] {{
     border: 1px solid {s.border_strong}; }}
 #header {{ background: {s.base}; border-bottom: 1px solid {s.border}; }}
 #chatColumn {{ background: {s.base}; }}

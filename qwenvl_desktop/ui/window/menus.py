@@ -106,7 +106,8 @@ def build_menus(w: MainWindow) -> None:
     add(view_menu, "toggle_params", "&Parameters", w.toggle_params, "Ctrl+Shift+P",
         checkable=True)
     w.actions_by_name["toggle_list"].setChecked(True)
-    w.actions_by_name["toggle_params"].setChecked(True)
+    # The parameter drawer starts closed: it costs no width until asked for.
+    w.actions_by_name["toggle_params"].setChecked(False)
 
     help_menu = bar.addMenu("&Help")
     about = add(help_menu, "about", "&About Qwen-VL Desktop", w.show_about, key.HelpContents)

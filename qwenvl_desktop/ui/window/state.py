@@ -57,10 +57,9 @@ class WindowState:
                 splitter.setSizes(sizes)
         panels = self.data.get("panels")
         if isinstance(panels, dict):
-            for key, action in (("list", "toggle_list"), ("params", "toggle_params")):
-                if panels.get(key) is False:
-                    window.action(action).setChecked(False)
-                    window.action(action).triggered.emit(False)
+            for index, key in enumerate(("list", "params")):
+                if isinstance(panels.get(key), bool):
+                    window.drawers.remember(window.drawers.drawers[index], panels[key])
 
     def save_splitters(self, window: MainWindow) -> None:
         sizes: dict[str, list[int]] = {}
@@ -69,5 +68,5 @@ class WindowState:
             if splitter is not None:
                 sizes[name] = [int(s) for s in splitter.sizes()]
         self.data["splitters"] = sizes
-        self.data["panels"] = {"list": window.action("toggle_list").isChecked(),
-                               "params": window.action("toggle_params").isChecked()}
+        list_drawer, params_drawer = window.drawers.drawers
+        self.data["panels"] = {"list": list_drawer.wanted, "params": params_drawer.wanted}
