@@ -2,11 +2,17 @@
 
 Run under Xvfb (CI does not run it):
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python packaging/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python packaging/take_screenshots.py
+    … take_screenshots.py --theme dark --size 760x700 --out DIR --prefix dark-narrow-
 
-Writes resources/screenshots/{conversation,attachments,settings}.png with
-`QScreen.grabWindow`, i.e. what is really on the (virtual) screen. Everything runs in
-a throw-away home folder with an in-memory keyring; nothing touches the real machine.
+Each run writes, for one scheme and window size: first-run.png (no key yet),
+conversation.png (a question with two images, the reasoning open) and
+conversation-end.png (the answer's code and table), picker.png (the model picker
+open), parameters.png (the parameter drawer, a preset chosen, details open),
+attachments.png and settings.png. With no options: light, 1280×800, into
+resources/screenshots. `QScreen.grabWindow`, i.e. what is really on the (virtual)
+screen. Everything runs in a throw-away home folder with an in-memory keyring; nothing
+touches the real machine.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+from PySide6.QtCore import QUrl
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "screenshots"
@@ -110,7 +117,11 @@ async def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--theme", choices=("light", "dark"), default="light")
+    parser.add_argument("--size", default="1280x800", help="window size, WxH")
+    parser.add_argument("--prefix", default="", help="prefix of every file name")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
     home = tempfile.mkdtemp(prefix="qwenvl-shots-")
     os.environ["QWENVL_DESKTOP_HOME"] = home
 
@@ -120,7 +131,8 @@ def main() -> int:
 
     keyring.set_keyring(MemoryKeyring())
 
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication, QWidget
 
     from qwenvl_desktop.core.settings import Settings
     from qwenvl_desktop.services import Services
@@ -129,50 +141,59 @@ def main() -> int:
     from qwenvl_desktop.ui.event_loop import AppEventLoop
     from qwenvl_desktop.ui.main_window import MainWindow
     from qwenvl_desktop.ui.settings_dialog import SettingsDialog
+    from qwenvl_desktop.ui.theme import apply_theme
 
     if QApplication.platformName() == "offscreen" or os.environ.get(
             "QT_QPA_PLATFORM") == "offscreen":
         print("warning: offscreen platform; run under xvfb-run for real screenshots")
     app = create_application([])
     app.setQuitOnLastWindowClosed(False)    # the script ends the run, not the window
+    apply_theme(app, args.theme)
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     server = ProviderServer().start()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    def grab(widget: object, name: str) -> None:
-        from PySide6.QtWidgets import QWidget
-
-        assert isinstance(widget, QWidget)
+    def grab(widget: QWidget, name: str, area: QRect | None = None) -> None:
         app.processEvents()
         screen = widget.screen()
-        frame = widget.frameGeometry()
+        frame = area or widget.frameGeometry()
         pixmap = screen.grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
-        path = args.out / name
+        path = args.out / f"{args.prefix}{name}"
         pixmap.save(str(path), "PNG")
         print(f"wrote {path} ({pixmap.width()}×{pixmap.height()})")
 
     async def scenario() -> None:
         settings = Settings()
+        settings.theme = args.theme
         for pid in ("dashscope-intl", "ovh", "aimlapi", "nebula", "segmind"):
             settings.set_base_url_override(pid, server.base_url_for(pid))
         settings.last_provider, settings.last_model = "dashscope-intl", "qwen3-vl-plus"
         settings.save()
         services = Services.create()
-        for pid in ("dashscope-intl", "ovh"):
-            services.keystore.set(services.catalog.get(pid), DEFAULT_KEY)
         window = MainWindow.build(services)
-        window.resize(1480, 920)
-        window.move(60, 40)
+        window.move(0, 0)
+        window.resize(width, height)
         window.show()
         await wait_for(window.isVisible)
+        window.resize(width, height)        # again: panels dock or not once it is shown
+        await asyncio.sleep(0.5)
 
-        # 1. A conversation: a screenshot and a streamed markdown answer with code.
+        # 1. First run: no key yet.
+        grab(window, "first-run.png")
+        for pid in ("dashscope-intl", "ovh"):
+            services.keystore.set(services.catalog.get(pid), DEFAULT_KEY)
+        window.models.on_keys_changed()
+        await asyncio.sleep(0.3)
+        grab(window, "empty.png")
+
+        # 2. A conversation: two images, reasoning, an answer with code and a table.
         server.enqueue(Script(content=ANSWER, reasoning=REASONING, tokens_per_second=600,
-                              usage={"prompt_tokens": 1304, "completion_tokens": 212,
-                                     "total_tokens": 1516}))
+                              usage={"prompt_tokens": 2608, "completion_tokens": 212,
+                                     "total_tokens": 2820}))
         window.composer.add_image_bytes(dialog_screenshot(), "export-error.png")
-        await wait_for(lambda: len(window.composer.attachments()) == 1)
+        window.composer.add_image_bytes(photo(), "IMG_2041.jpg")
+        await wait_for(lambda: len(window.composer.attachments()) == 2)
         window.composer.set_text("What's wrong in this dialog, and how do I fix it?")
         window.composer.submit()
         conv = window.current_conversation()
@@ -180,11 +201,32 @@ def main() -> int:
         await wait_for(lambda: len(conv.messages) == 2
                        and conv.messages[-1].status != "streaming"
                        and window.transcript.streaming_message_id is None)
-        window.transcript.scroll_to_end()
+        answer = conv.messages[-1]
+        window.transcript.anchorClicked.emit(QUrl(f"msg-reasoning:{answer.id}"))
+        await asyncio.sleep(0.3)
+        window.transcript.verticalScrollBar().setValue(0)
         await asyncio.sleep(0.3)
         grab(window, "conversation.png")
+        window.transcript.scroll_to_end()
+        await asyncio.sleep(0.3)
+        grab(window, "conversation-end.png")
 
-        # 2. The attachment tray with token estimates: a photo and a screenshot.
+        # 3. The model picker, open under its chip.
+        window.model_bar.open_picker()
+        await asyncio.sleep(0.4)
+        popup = window.model_bar.picker.frameGeometry()
+        grab(window, "picker.png", window.frameGeometry().united(popup))
+        window.model_bar.picker.hide()
+
+        # 4. The parameter drawer: a preset chosen, the details open.
+        window.action("toggle_params").setChecked(True)
+        window.param_panel.apply_preset("Precise")
+        window.param_panel.details_button.setChecked(True)
+        await asyncio.sleep(0.4)
+        grab(window, "parameters.png")
+        window.action("toggle_params").setChecked(False)
+
+        # 5. The attachment tray with token estimates: a photo and a screenshot.
         window.composer.add_image_bytes(photo(), "IMG_2041.jpg")
         window.composer.add_image_bytes(dialog_screenshot(), "Screenshot 2025-06-02.png")
         await wait_for(lambda: len(window.composer.attachments()) == 2)
@@ -192,12 +234,12 @@ def main() -> int:
         await asyncio.sleep(0.6)        # thumbnails are made off the GUI thread
         grab(window, "attachments.png")
 
-        # 3. The settings dialog on its keys page.
+        # 6. The settings dialog on its keys page.
         window.open_settings("keys")
         await wait_for(lambda: window.findChild(SettingsDialog) is not None)
         dialog = window.findChild(SettingsDialog)
         assert dialog is not None
-        dialog.move(window.x() + 200, window.y() + 80)
+        dialog.move(window.x() + 40, window.y() + 40)
         await asyncio.sleep(0.4)
         grab(dialog, "settings.png")
         dialog.close()

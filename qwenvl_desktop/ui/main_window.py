@@ -138,6 +138,10 @@ class MainWindow(QMainWindow):
         self.param_panel.setAccessibleName("Parameters")
         self.transcript: Transcript = Transcript(self)
         self.transcript.setAcceptDrops(False)      # drops go to the window → composer
+        from .drop_zone import DropZone, EmptyConversationHint
+
+        # An empty conversation shows where to drop or paste an image.
+        self.empty_hint = EmptyConversationHint(self.transcript, DropZone())
         self.welcome: WelcomePanel = WelcomePanel(self)
         self.welcome.set_keyring_available(services.keystore.secure)
         self.composer: Composer = Composer(services, self, file_dialogs=self.file_dialogs)
@@ -278,6 +282,10 @@ class MainWindow(QMainWindow):
         self.conversation_list.search_changed.connect(lambda _t: chat.refresh_list())
         self.welcome.keys_requested.connect(lambda: self.open_settings("keys"))
         self.welcome.endpoint_requested.connect(lambda: self.open_settings("endpoints"))
+        self.welcome.attach_requested.connect(self.composer.choose_files)
+        self.welcome.dropped.connect(self.composer.add_mime)
+        self.empty_hint.zone.attach_requested.connect(self.composer.choose_files)
+        self.empty_hint.zone.dropped.connect(self.composer.add_mime)
         self.model_bar.keys_requested.connect(lambda _p: self.open_settings("keys"))
         self.model_bar.catalog_changed.connect(models.on_catalog_changed)
         self.model_bar.selection_changed.connect(models.on_selection_changed)
@@ -309,6 +317,16 @@ class MainWindow(QMainWindow):
     def _show_restored(self, conv_id: str) -> None:
         if self.chat.open_conversation(conv_id):
             self.show_status("Conversation brought back from the trash", 5000)
+
+        from .theme import theme_state
+
+        theme_state().changed.connect(self._restyle)
+
+    def _restyle(self) -> None:
+        """The scheme changed: write the transcript again in its colours (not while an
+        answer streams into it; the next conversation shown gets them)."""
+        if self.transcript.streaming_message_id is None:
+            self.transcript.show_conversation(self.session.current)
 
     def show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -74,9 +75,18 @@ class GeneralPage(QWidget):
             self.read_spin.setValue(settings.read_timeout)
             self.retries_spin.setValue(settings.max_retries)
             self.drop_images.setChecked(settings.drop_old_images)
+        # Light or dark: the desktop's choice (followed as it changes), or always one.
+        self.theme_combo = QComboBox(self)
+        self.theme_combo.setAccessibleName("Appearance")
+        for value, label in (("system", "Same as the system"), ("light", "Light"),
+                             ("dark", "Dark")):
+            self.theme_combo.addItem(label, value)
+        with QSignalBlocker(self.theme_combo):
+            self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
         self.note = InlineNote(self)
 
         form = QFormLayout(self)
+        form.addRow("&Appearance", self.theme_combo)
         form.addRow("&Connect timeout", self.connect_spin)
         form.addRow("&Idle read timeout", self.read_spin)
         form.addRow("&Retries", self.retries_spin)
@@ -87,6 +97,26 @@ class GeneralPage(QWidget):
         self.read_spin.valueChanged.connect(self.apply)
         self.retries_spin.valueChanged.connect(self.apply)
         self.drop_images.toggled.connect(self.apply)
+        self.theme_combo.currentIndexChanged.connect(self.apply_theme)
+
+    def apply_theme(self) -> None:
+        """Switch between light and dark at once, and keep the choice."""
+        from PySide6.QtWidgets import QApplication
+
+        from .theme import apply_theme
+
+        settings = self.services.settings
+        before = settings.theme
+        settings.theme = str(self.theme_combo.currentData())
+        try:
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            settings.theme = before
+            self.note.show_message(explain(err), "error")
+            return
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.theme)
 
     def apply(self) -> None:
         """Save the page's values and apply them to new requests."""

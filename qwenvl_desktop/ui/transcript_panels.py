@@ -3,7 +3,7 @@ viewer and a dismissable banner for notices that must not block the window."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -19,55 +19,82 @@ from PySide6.QtWidgets import (
 
 from qwenvl_desktop.core.conversation import StoredImage
 
+from .drop_zone import DropZone
+from .theme.icons import icon
+from .theme.tokens import ICON, SPACE
+
 __all__ = ["Banner", "ImageViewer", "WelcomePanel"]
 
 
 class WelcomePanel(QWidget):
-    """Shown instead of the transcript while no provider has a key: two clicks to start."""
+    """The first screen while no provider has a key: what the app does in one line, and
+    the three ways to start — bring a screenshot, add a key, use a local server."""
 
     keys_requested = Signal()
     endpoint_requested = Signal()
+    attach_requested = Signal()
+    dropped = Signal(QMimeData)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePanel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setAccessibleName("Getting started")
-        title = QLabel("<h2>Add an API key to start</h2>", self)
-        title.setTextFormat(Qt.TextFormat.RichText)
-        text = QLabel(
-            "Qwen-VL Desktop talks to Qwen vision-language models served by Alibaba Model "
-            "Studio (DashScope), OVHcloud AI Endpoints, AI/ML API, Nebula Block and Segmind, "
-            "or to your own OpenAI-compatible server (vLLM, Ollama, LM Studio…).", self)
+        title = QLabel("Ask Qwen about anything you can see", self)
+        title.setProperty("role", "hero")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setWordWrap(True)
+        text = QLabel("Screenshots, photos, PDFs and clips: drop one in, ask, and read the "
+                      "answer as it is written.", self)
+        text.setProperty("role", "muted")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setWordWrap(True)
-        self.storage_note = QLabel(self)
-        self.storage_note.setWordWrap(True)
-        self.set_keyring_available(True)
+        self.drop_zone = DropZone(self)
+        self.drop_zone.dropped.connect(self.dropped)
+        self.drop_zone.attach_requested.connect(self.attach_requested)
         self.keys_button = QPushButton("Add an API key…", self)
+        self.keys_button.setProperty("role", "primary")
         self.keys_button.setAccessibleName("Add an API key")
         self.keys_button.setDefault(True)
-        self.endpoint_button = QPushButton("Use a custom endpoint…", self)
+        self.endpoint_button = QPushButton("Use a local server…", self)
         self.endpoint_button.setAccessibleName("Add a custom endpoint")
         self.keys_button.clicked.connect(self.keys_requested.emit)
         self.endpoint_button.clicked.connect(self.endpoint_requested.emit)
+        keys_card = _start_card(
+            self, "key", "Add an API key",
+            "Alibaba Model Studio, OVHcloud, AI/ML API, Nebula Block or Segmind.",
+            self.keys_button)
+        local_card = _start_card(
+            self, "server", "Use a local server",
+            "vLLM, Ollama, LM Studio, llama.cpp or any OpenAI-compatible endpoint.",
+            self.endpoint_button)
+        self.storage_note = QLabel(self)
+        self.storage_note.setProperty("role", "caption")
+        self.storage_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.storage_note.setWordWrap(True)
+        self.set_keyring_available(True)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.keys_button)
-        buttons.addWidget(self.endpoint_button)
-        buttons.addStretch(1)
+        cards = QHBoxLayout()
+        cards.setSpacing(SPACE.md)
+        cards.addWidget(keys_card, 1)
+        cards.addWidget(local_card, 1)
         box = QVBoxLayout()
+        box.setSpacing(SPACE.md)
         box.addWidget(title)
         box.addWidget(text)
+        box.addSpacing(SPACE.sm)
+        box.addWidget(self.drop_zone)
+        box.addLayout(cards)
         box.addWidget(self.storage_note)
-        box.addSpacing(8)
-        box.addLayout(buttons)
         inner = QWidget(self)
         inner.setLayout(box)
-        inner.setMaximumWidth(560)
+        inner.setMaximumWidth(640)
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(SPACE.lg, SPACE.lg, SPACE.lg, SPACE.lg)
         outer.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(inner)
+        row.addWidget(inner, 20)
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
@@ -78,6 +105,31 @@ class WelcomePanel(QWidget):
             "Keys are kept in your system's keyring, never in a file." if secure else
             "No secure keyring was found: keys you enter are kept for this session only "
             "(never in a file). Set the provider's environment variable to keep one.")
+
+
+def _start_card(parent: QWidget, picture: str, title: str, text: str,
+                button: QPushButton) -> QFrame:
+    """One way to start: an icon, a title, a line, and its button."""
+    card = QFrame(parent)
+    card.setObjectName("startCard")
+    heading = QLabel(title, card)
+    heading.setProperty("role", "subtitle")
+    mark = QLabel(card)
+    mark.setPixmap(icon(picture, "link").pixmap(QSize(ICON.large, ICON.large)))
+    line = QLabel(text, card)
+    line.setProperty("role", "muted")
+    line.setWordWrap(True)
+    top = QHBoxLayout()
+    top.setSpacing(SPACE.sm)
+    top.addWidget(mark)
+    top.addWidget(heading, 1)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(SPACE.lg, SPACE.md, SPACE.lg, SPACE.md)
+    layout.setSpacing(SPACE.sm)
+    layout.addLayout(top)
+    layout.addWidget(line, 1)
+    layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+    return card
 
 
 class Banner(QFrame):
