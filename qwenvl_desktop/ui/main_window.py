@@ -277,6 +277,9 @@ class MainWindow(QMainWindow):
         files, chat, models = self.files, self.chat, self.models
         self.conversation_list.new_requested.connect(chat.new_conversation)
         self.conversation_list.open_requested.connect(chat.open_conversation)
+        # Over a narrow window the list is a drawer: it closes once a conversation is chosen.
+        self.conversation_list.open_requested.connect(
+            lambda _id: self.drawers.close_overlay(self.drawers.drawers[0]))
         self.conversation_list.rename_requested.connect(files.rename)
         self.conversation_list.delete_requested.connect(files.delete)
         self.conversation_list.search_changed.connect(lambda _t: chat.refresh_list())
@@ -292,7 +295,7 @@ class MainWindow(QMainWindow):
         self.param_panel.changed.connect(models.on_params_changed)
         # The composer's Thinking chip and the panel's check box are one setting.
         chip, box = self.composer.thinking_button, self.param_panel.thinking_check
-        chip.clicked.connect(box.setChecked)
+        chip.clicked.connect(lambda: box.setChecked(chip.isChecked()))
         self.param_panel.thinking_state.connect(lambda: _mirror(box, chip))
         _mirror(box, chip)
         self.composer.history.resend_toggled.connect(models.on_resend_toggled)

@@ -84,10 +84,10 @@ class Drawers(QObject):
             self._dock(drawer)
             drawer.panel.setVisible(shown)
 
-    def close_overlays(self) -> None:
-        for drawer in self.drawers:
-            if drawer.overlaid:
-                self.set_shown(drawer, False)
+    def close_overlay(self, drawer: Drawer) -> None:
+        """Close `drawer` if it lies over the chat (a docked one stays)."""
+        if drawer.overlaid:
+            self.set_shown(drawer, False)
 
     def apply(self) -> None:
         """Follow the window's width: dock what fits, close overlays that no longer need
