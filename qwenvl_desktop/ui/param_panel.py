@@ -32,7 +32,7 @@ from ..core.api.types import ChatParams
 from ..core.catalog import Model, ParamSpec, Provider
 from ..core.presets import PRESET_NAMES, PresetFamily, family_for, matching_preset
 from .theme.icons import icon
-from .theme.tokens import SPACE
+from .theme.tokens import LAYOUT, SPACE
 from .widgets import HintLabel
 
 __all__ = ["NumberRow", "ParamPanel"]
@@ -221,6 +221,7 @@ class ParamPanel(QWidget):
             row = NumberRow(label, integer=integer, default=default, fallback=fallback,
                             parent=self)
             row.spin.setMinimumWidth(0)
+            row.spin.setMaximumWidth(LAYOUT.spin_width)       # the slider gets the rest
             grid.addWidget(row.check, line, 0)
             grid.addWidget(row.slider, line, 1)
             grid.addWidget(row.spin, line, 2)

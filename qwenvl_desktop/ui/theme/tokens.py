@@ -231,6 +231,7 @@ class _Layout:
     composer_min_height: int = 56
     send_button: int = 34
     thumb_radius: int = 8
+    spin_width: int = 96            # an exact value beside its slider
 
 
 SPACE = _Space()
