@@ -4,7 +4,7 @@ chat; at 1920 px they sit beside it. And the model picker finds models by any na
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from window_harness import (  # noqa: F401 - fixtures are found by name
     provider_server_fixture,
@@ -22,10 +22,10 @@ def resize(qtbot: QtBot, window: MainWindow, width: int, height: int) -> None:
     QApplication.processEvents()
 
 
-def docked(window: MainWindow, widget: object) -> bool:
+def docked(window: MainWindow, widget: QWidget) -> bool:
     splitter = window.splitter
-    return any(splitter.widget(i) is widget for i in range(splitter.count())) and bool(
-        getattr(widget, "isVisible")())
+    return any(splitter.widget(i) is widget for i in range(splitter.count())) and (
+        widget.isVisible())
 
 
 def test_the_window_shrinks_to_half_a_small_screen(qtbot: QtBot, window: MainWindow) -> None:

@@ -59,5 +59,5 @@ def test_matching_preset_names_the_values_or_none() -> None:
         "Precise": {"top_k": 1}, "Balanced": {}, "Creative": {}}}]},
 ])
 def test_a_malformed_table_is_refused_with_its_place(bad: dict[str, object]) -> None:
-    with pytest.raises(ConfigError, match="presets.toml"):
+    with pytest.raises(ConfigError, match=r"presets\.toml"):
         _parse(bad)
