@@ -35,6 +35,8 @@ from ..core.images import ImageInfo, estimate_tokens
 from ..core.tokens import target_size
 from .media_cards import DocumentCard, MediaCard, PreparedCard, VideoCard
 from .media_items import PendingDocument, PendingPrepared, PendingVideo
+from .theme.icons import icon
+from .theme.tokens import FONT_SCALE
 from .widgets import InlineNote
 
 __all__ = ["AttachmentCard", "AttachmentTray", "PendingAttachment", "PendingItem",
@@ -128,6 +130,7 @@ class AttachmentCard(QFrame):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("attachmentCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFixedWidth(_CARD_WIDTH)
         self.thumb = QLabel(self)
@@ -141,11 +144,11 @@ class AttachmentCard(QFrame):
         for label in (self.name_label, self.size_label, self.tokens_label):
             label.setTextFormat(Qt.TextFormat.PlainText)
         small = self.size_label.font()
-        small.setPointSizeF(max(6.0, small.pointSizeF() * 0.85))
+        small.setPointSizeF(max(6.0, small.pointSizeF() * FONT_SCALE.caption))
         self.size_label.setFont(small)
         self.tokens_label.setFont(small)
         self.remove_button = QToolButton(self)
-        self.remove_button.setText("×")
+        self.remove_button.setIcon(icon("close"))
         self.remove_button.setAutoRaise(True)
         self.remove_button.setAccessibleName(f"Remove {title}")
         self.remove_button.setToolTip(f"Remove {title}")
@@ -211,6 +214,7 @@ class AttachmentTray(QWidget):
         self.strip_layout.setContentsMargins(0, 0, 0, 0)
         self.strip_layout.addStretch(1)
         self.scroller = QScrollArea(self)
+        self.scroller.setObjectName("trayScroller")
         self.scroller.setWidget(self.strip)
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)

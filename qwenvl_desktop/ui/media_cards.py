@@ -28,6 +28,7 @@ from ..core.errors import DocumentError
 from ..core.media_groups import format_seconds
 from ..core.tokens import video_frame_size
 from .media_items import PendingDocument, PendingPrepared, PendingVideo, media_worker
+from .theme.icons import icon
 
 # The PDF and video modules load PDFium and FFmpeg (about half a second together): they
 # are imported when a card needs them, never while the window starts.
@@ -61,6 +62,12 @@ def _small(label: QLabel) -> None:
     label.setTextFormat(Qt.TextFormat.PlainText)
 
 
+def _repolish(widget: QWidget) -> None:
+    """Apply the style sheet again after a property it reads changed."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 class MediaCard(QFrame):
     """What the tray needs of a document or video card."""
 
@@ -69,6 +76,7 @@ class MediaCard(QFrame):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("attachmentCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setFixedWidth(CARD_WIDTH)
         self.title = title
@@ -82,7 +90,7 @@ class MediaCard(QFrame):
             title, Qt.TextElideMode.ElideMiddle, CARD_WIDTH - 60))
         self.name_label.setToolTip(title)
         self.remove_button = QToolButton(self)
-        self.remove_button.setText("×")
+        self.remove_button.setIcon(icon("close"))
         self.remove_button.setAutoRaise(True)
         self.remove_button.setAccessibleName(f"Remove {title}")
         self.remove_button.setToolTip(f"Remove {title}")
@@ -201,11 +209,14 @@ class DocumentCard(MediaCard):
         chosen = len(item.pages)
         if self._problem:
             self.size_label.setText(self._problem.split(": ", 1)[-1])
-            self.size_label.setStyleSheet("color: palette(highlight)")
+            self.size_label.setProperty("role", "problem")
+            _repolish(self.size_label)
             self.tokens_label.setText("")
             self._tokens = 0
             return
-        self.size_label.setStyleSheet("")
+        if self.size_label.property("role"):
+            self.size_label.setProperty("role", None)
+            _repolish(self.size_label)
         if model is None:
             self._tokens = 0
             self.size_label.setText(f"{chosen} of {item.info.page_count} pages")
@@ -249,7 +260,7 @@ class VideoCard(MediaCard):
             cell.setFixedSize(FILM_FRAME)
             cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
             cell.setText("…")
-            cell.setStyleSheet("background: palette(dark)")
+            cell.setProperty("role", "filmCell")
             self.film.addWidget(cell)
             self.film_cells.append(cell)
         self.film.addStretch(1)

@@ -26,9 +26,12 @@ from .theme.tokens import ICON, SPACE
 __all__ = ["Banner", "ImageViewer", "WelcomePanel"]
 
 
-class WelcomePanel(QWidget):
+class WelcomePanel(QScrollArea):
     """The first screen while no provider has a key: what the app does in one line, and
-    the three ways to start — bring a screenshot, add a key, use a local server."""
+    the three ways to start — bring a screenshot, add a key, use a local server.
+
+    It scrolls rather than asking for height: a panel that needs 450 pixels would make
+    the window taller than a small screen once images are attached below it."""
 
     keys_requested = Signal()
     endpoint_requested = Signal()
@@ -38,8 +41,13 @@ class WelcomePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePanel")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setAccessibleName("Getting started")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(self)
+        content.setObjectName("welcomeContent")
+        self.setWidget(content)
         title = QLabel("Ask Qwen about anything you can see", self)
         title.setProperty("role", "hero")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -86,10 +94,10 @@ class WelcomePanel(QWidget):
         box.addWidget(self.drop_zone)
         box.addLayout(cards)
         box.addWidget(self.storage_note)
-        inner = QWidget(self)
+        inner = QWidget(content)
         inner.setLayout(box)
         inner.setMaximumWidth(640)
-        outer = QVBoxLayout(self)
+        outer = QVBoxLayout(content)
         outer.setContentsMargins(SPACE.lg, SPACE.lg, SPACE.lg, SPACE.lg)
         outer.addStretch(1)
         row = QHBoxLayout()

@@ -89,8 +89,10 @@ class _ThemedSvgEngine(QIconEngine):
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State,
                      scale: float) -> QPixmap:
-        # Qt passes the size in device pixels already (QIcon::pixmap multiplies it).
-        pixmap = self.pixmap(size, mode, state)
+        # `size` is in device-independent pixels (Qt 6.8 and later): drawn at `scale`
+        # times that, so the icon is crisp on a 1.5× or 2× screen.
+        pixmap = self.pixmap(QSize(round(size.width() * scale), round(size.height() * scale)),
+                             mode, state)
         pixmap.setDevicePixelRatio(scale)
         return pixmap
 

@@ -125,13 +125,20 @@ QPushButton#sendButton:focus {{ border: 2px solid {s.border_strong}; }}
 #banner {{ background: {s.info_bg}; border: 0; border-radius: {RADIUS.md}px; }}
 #banner QLabel {{ color: {s.text}; }}
 
-#welcomePanel {{ background: {s.base}; }}
+#welcomePanel, #welcomeContent {{ background: {s.base}; border: 0; }}
 #startCard {{ background: {s.raised}; border: 1px solid {s.border};
     border-radius: {RADIUS.lg}px; }}
 #startCard:hover {{ border-color: {s.accent}; }}
 #dropZone {{ background: {s.reasoning_bg}; border: 2px dashed {s.border_strong};
     border-radius: {RADIUS.lg}px; }}
 #dropZone[drop="true"] {{ border-color: {s.accent}; background: {s.selected}; }}
+
+#attachmentCard {{ background: {s.raised}; border: 1px solid {s.border};
+    border-radius: {RADIUS.md}px; }}
+#trayScroller, #trayScroller > QWidget, #trayScroller > QWidget > QWidget {{
+    background: transparent; }}
+QLabel[role="problem"] {{ color: {s.error}; }}
+QLabel[role="filmCell"] {{ background: {s.border}; border-radius: {RADIUS.sm}px; }}
 
 #pickerPopup {{ background: {s.raised}; border: 1px solid {s.border_strong};
     border-radius: {RADIUS.lg}px; }}
