@@ -1,6 +1,7 @@
-"""The provider / region / model bar above the transcript.
+"""Who answers, in the composer's row: the model chip (opening the model picker), the
+region, "Images" for guessed models, Refresh models and "Add key…".
 
-Providers are grouped: the three Alibaba Model Studio (DashScope) regions first, then
+The picker (model_picker.py) lists every provider's models; providers are grouped: the three Alibaba Model Studio (DashScope) regions first, then
 the other built-in hosts, then the person's custom endpoints. Every provider carries a
 mark saying where its key comes from, so a missing key is visible before sending.
 
@@ -54,7 +55,8 @@ class ModelLists(Protocol):
 
 
 class ModelBar(QWidget):
-    """Provider combo (each entry with its key-status mark), model combo, region hint.
+    """The model chip and its picker (each provider with its key-status mark), the region
+    hint, the vision switch, Refresh models and Add key.
 
     `selection_changed(provider_id, model_id)` is emitted whenever the chosen pair
     changes, whether the person picked it or `set_selection`/`refresh_catalog` did.
@@ -121,7 +123,7 @@ class ModelBar(QWidget):
         self.vision_button.toggled.connect(self.set_model_vision)
         self.vision_button.hide()      # shown for guessed or overridden models
         # Placed by the window where there is room for a sentence (above the composer).
-        self.note = InlineNote(parent)
+        self.note = InlineNote(parent if parent is not None else self)
         self.note.setAccessibleName("Model list")
 
         layout = QHBoxLayout(self)

@@ -324,7 +324,10 @@ class ModelPicker(QFrame):
         origin = anchor.mapToGlobal(QPoint(0, anchor.height() + SPACE.xs))
         if origin.y() + height > screen.bottom():
             origin = anchor.mapToGlobal(QPoint(0, -height - SPACE.xs))
-        x = max(screen.left() + SPACE.sm, min(origin.x(), screen.right() - width - SPACE.sm))
+        # Inside the window when it is wide enough, else inside the screen.
+        frame = anchor.window().frameGeometry()
+        right = frame.right() if frame.width() >= width + 2 * SPACE.sm else screen.right()
+        x = max(screen.left() + SPACE.sm, min(origin.x(), right - width - SPACE.sm))
         self.setGeometry(x, max(screen.top(), origin.y()), width, height)
         self.search.clear()
         self.filter("")

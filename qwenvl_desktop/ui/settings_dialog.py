@@ -158,6 +158,7 @@ class SettingsDialog(QDialog):
         self.resize(820, 640)
 
         self.nav = QListWidget(self)
+        self.nav.setObjectName("settingsNav")
         self.nav.setAccessibleName("Settings pages")
         self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget(self)

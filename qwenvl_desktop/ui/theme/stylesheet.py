@@ -103,11 +103,18 @@ QLabel[changed="true"], QCheckBox[changed="true"] {{ color: {s.link}; font-weigh
     border: 1px solid {s.border_strong}; }}
 #header {{ background: {s.base}; border-bottom: 1px solid {s.border}; }}
 #chatColumn {{ background: {s.base}; }}
-QListWidget#conversationView {{ background: {s.sidebar}; border: 0; outline: 0; }}
-QListWidget#conversationView::item {{ color: {s.text}; padding: {SPACE.sm}px;
-    border-radius: {RADIUS.md}px; margin: 1px {SPACE.xs}px; }}
-QListWidget#conversationView::item:hover {{ background: {s.hover}; }}
-QListWidget#conversationView::item:selected {{ background: {s.selected}; color: {s.text}; }}
+QListWidget#conversationView, QListWidget#settingsNav {{ background: {s.sidebar}; border: 0;
+    outline: 0; }}
+QListWidget#conversationView::item, QListWidget#settingsNav::item {{ color: {s.text};
+    padding: {SPACE.sm}px; border-radius: {RADIUS.md}px; margin: 1px {SPACE.xs}px; }}
+QListWidget#conversationView::item:hover, QListWidget#settingsNav::item:hover {{
+    background: {s.hover}; }}
+QListWidget#conversationView::item:selected, QListWidget#settingsNav::item:selected {{
+    background: {s.selected}; color: {s.text}; }}
+QGroupBox {{ border: 1px solid {s.border}; border-radius: {RADIUS.md}px;
+    margin-top: {SPACE.lg}px; padding: {SPACE.sm}px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: {SPACE.sm}px; padding: 0 {SPACE.xs}px;
+    color: {s.text}; font-weight: 600; }}
 
 #transcript {{ background: {s.base}; border: 0; padding: 0; }}
 #composerFrame {{ background: {s.base}; border: 1px solid {s.border_strong};
