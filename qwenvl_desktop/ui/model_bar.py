@@ -1,9 +1,10 @@
 """Who answers, in the composer's row: the model chip (opening the model picker), the
 region, "Images" for guessed models, Refresh models and "Add key…".
 
-The picker (model_picker.py) lists every provider's models; providers are grouped: the three Alibaba Model Studio (DashScope) regions first, then
-the other built-in hosts, then the person's custom endpoints. Every provider carries a
-mark saying where its key comes from, so a missing key is visible before sending.
+The picker (model_picker.py) lists every provider's models, grouped: the three Alibaba
+Model Studio (DashScope) regions first, then the other built-in hosts, then the
+person's custom endpoints. Every provider carries a mark saying where its key comes
+from, so a missing key is visible before sending.
 
 "Refresh models" asks the chosen provider which models it serves today, without
 blocking the window; models the catalog does not know are then listed, marked
