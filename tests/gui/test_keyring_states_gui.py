@@ -113,9 +113,9 @@ def test_a_hanging_keyring_never_freezes_the_window_and_a_late_save_lands(
         assert "answered" in row.note.text()
         qtbot.waitUntil(lambda: not dialog.keys_page.banner.isVisibleTo(dialog))
         assert backend.store[(SERVICE, PROVIDER)] == DEFAULT_KEY
-        combo = window.model_bar.provider_combo
-        qtbot.waitUntil(lambda: "✓" in combo.currentText() and "session" not in
-                        combo.currentText())
+        picker = window.model_bar.picker
+        qtbot.waitUntil(lambda: "✓" in picker.provider_text(PROVIDER) and "session" not in
+                        picker.provider_text(PROVIDER))
         dialog.close()
 
         server.enqueue(Script(content="Sent with the key saved late."))

@@ -90,7 +90,7 @@ def test_a_new_window_finds_a_key_another_program_stored(
     window = open_window(qtbot, make_services(server, keys=False))
     try:
         bar = window.model_bar
-        qtbot.waitUntil(lambda: "✓" in bar.provider_combo.currentText(), timeout=20000)
+        qtbot.waitUntil(lambda: "✓" in bar.picker.provider_text(PROVIDER), timeout=20000)
         server.enqueue(Script(content="Found it."))
         send(qtbot, window, "Is the key there?")
         answer = wait_answer(qtbot, window, timeout=20000)
