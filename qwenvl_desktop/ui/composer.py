@@ -79,6 +79,14 @@ def _tool_button(parent: QWidget, name: str, tip: str, accessible: str) -> QTool
     return button
 
 
+class _Field(QFrame):
+    """The rounded field: as wide as the transcript's reading column when there is room
+    (the composer centres it), narrower when there is not."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(LAYOUT.reading_width, super().sizeHint().height())
+
+
 class Composer(QWidget):
     """Message input, Send/Stop, attach and screenshot buttons, and the attachment tray.
 
@@ -141,7 +149,7 @@ class Composer(QWidget):
         self.set_streaming(False)
 
         # One rounded field: what is attached, the text, and a row of actions under it.
-        self.frame = QFrame(self)
+        self.frame = _Field(self)
         self.frame.setObjectName("composerFrame")
         self.tools = QHBoxLayout()
         self.tools.setContentsMargins(0, 0, 0, 0)
@@ -166,7 +174,9 @@ class Composer(QWidget):
         inner.addLayout(self.tools)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SPACE.lg, SPACE.xs, SPACE.lg, SPACE.md)
-        layout.addWidget(self.frame)
+        # In a wide window the field keeps to the transcript's reading column, centred
+        # under it, instead of stretching to a line no one reads across.
+        layout.addWidget(self.frame, 0, Qt.AlignmentFlag.AlignHCenter)
         self.link_offer.attach_requested.connect(self._download_all)
 
         self.paste_button.clicked.connect(self.input.paste)

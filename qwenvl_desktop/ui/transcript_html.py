@@ -139,18 +139,19 @@ def _actions(links: list[tuple[str, str]], colors: TranscriptColors) -> str:
 
 def branch_switch(message_id: str, branch: tuple[int, int],
                   colors: TranscriptColors) -> str:
-    """"‹ 2/3 ›": which of its siblings a message is, with links to the others (the
-    arrow at either end is plain text: there is nothing further that way)."""
+    """"‹ 2/3 ›": which of its siblings a message is, with arrows to the others (an arrow
+    with nothing further that way is drawn faint and links nowhere)."""
     index, count = branch
 
-    def arrow(symbol: str, href: str, enabled: bool, title: str) -> str:
+    def arrow(name: str, href: str, enabled: bool, title: str) -> str:
         if not enabled:
-            return f'<span style="color:{colors.muted}">{symbol}</span>'
+            return icon_img(f"{name}@text_disabled")
         return (f'<a href="{href}:{message_id}" title="{title}" '
-                f'style="color:{colors.link}; text-decoration:none"><b>{symbol}</b></a>')
+                f'style="text-decoration:none">{icon_img(f"{name}@link")}</a>')
 
-    return (f'{arrow("‹", "branch-prev", index > 1, "Previous version")} {index}/{count} '
-            f'{arrow("›", "branch-next", index < count, "Next version")}')
+    return (f'{arrow("previous", "branch-prev", index > 1, "Previous version")}'
+            f'<span style="color:{colors.muted}">&nbsp;{index}/{count}&nbsp;</span>'
+            f'{arrow("next", "branch-next", index < count, "Next version")}')
 
 
 def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors,

@@ -70,7 +70,10 @@ class TranscriptLook(QObject):
 
     @staticmethod
     def icon(name: str, ratio: float) -> QImage:
+        """`name`, or `name@token` for an icon in another colour than the muted text's."""
+        name, _, token = name.partition("@")
         try:
-            return icon_image(name, ICON.small - 2, scheme().text_muted, ratio)
+            colour = scheme().get(token or "text_muted")
+            return icon_image(name, ICON.small - 2, colour, ratio)
         except KeyError:
             return QImage()

@@ -97,13 +97,13 @@ def test_retry_in_the_middle_keeps_the_later_turns_on_another_branch(
         "Question one", "Answer one.", "Question two", "Answer two, retried."]
     shown = transcript_text(window)
     assert "Question three" not in shown
-    assert "‹ 2/2 ›" in shown
+    assert "\ufffc 2/2 \ufffc" in shown
     window.transcript.anchorClicked.emit(QUrl(f"branch-prev:{retried.id}"))
     shown = transcript_text(window)
     assert "Question three" in shown
     assert "Answer three." in shown
     assert "Answer two, retried." not in shown
-    assert "‹ 1/2 ›" in shown
+    assert "\ufffc 1/2 \ufffc" in shown
     assert [m.text for m in conv.messages][4:] == ["Question three", "Answer three."]
 
 
@@ -128,7 +128,7 @@ def test_the_keyboard_switches_versions(qtbot: QtBot, window: MainWindow,
     window.transcript.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert conv.messages[-1].text == "Answer two."
-    assert "‹ 1/2 ›" in transcript_text(window)
+    assert "\ufffc 1/2 \ufffc" in transcript_text(window)
     qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
     assert conv.messages[-1].text == "Answer two, again."
     # The arrows are links: Tab reaches them and Enter follows them.
@@ -160,7 +160,7 @@ def test_delete_says_what_goes_and_undo_brings_it_all_back(
     qtbot.mouseClick(undo, Qt.MouseButton.LeftButton)
     assert [m.text for m in conv.messages] == [
         "Question one", "Answer one.", "Question two", "Answer two, again."]
-    assert "‹ 2/2 ›" in transcript_text(window)
+    assert "\ufffc 2/2 \ufffc" in transcript_text(window)
     assert sorted(saved_texts(window, conv.id)) == sorted([
         "Question one", "Answer one.", "Question two", "Answer two.", "Answer two, again."])
     assert not undo.isVisible()
@@ -172,10 +172,10 @@ def test_delete_says_what_goes_and_undo_brings_it_all_back(
     window.action("undo_delete").trigger()
     assert [m.text for m in conv.messages] == [
         "Question one", "Answer one.", "Question two", "Answer two."]
-    assert "‹" not in transcript_text(window)              # one version left of each
+    assert "/2 \ufffc" not in transcript_text(window)     # one version left of each
     window.action("undo_delete").trigger()                 # shown again, where it was
     assert [m.text for m in conv.messages][-1] == "Answer two, again."
-    assert "‹ 2/2 ›" in transcript_text(window)
+    assert "\ufffc 2/2 \ufffc" in transcript_text(window)
     assert not undo.isVisible()
 
 
@@ -193,7 +193,7 @@ def test_the_shown_version_survives_closing_and_reopening(
         assert reopened.id == conv_id
         assert [m.text for m in reopened.messages][-1] == "Answer two."
         assert len(reopened.all_messages()) == 5
-        assert "‹ 1/2 ›" in transcript_text(second)
+        assert "\ufffc 1/2 \ufffc" in transcript_text(second)
     finally:
         close_window(qtbot, second)
 

@@ -115,7 +115,7 @@ def test_regenerate_shows_a_new_answer_and_keeps_the_first(
     shown = transcript_text(window)
     assert "Second try." in shown
     assert "First try." not in shown
-    assert "‹ 2/2 ›" in shown
+    assert "\ufffc 2/2 \ufffc" in shown
     # The same question was asked again, without the earlier answer.
     resent = server.requests[-1].json["messages"]
     assert len(resent) == 1
@@ -124,7 +124,7 @@ def test_regenerate_shows_a_new_answer_and_keeps_the_first(
     shown = transcript_text(window)
     assert "First try." in shown
     assert "Second try." not in shown
-    assert "‹ 1/2 ›" in shown
+    assert "\ufffc 1/2 \ufffc" in shown
 
 
 def test_edit_and_resend_starts_a_new_branch_from_the_edited_message(

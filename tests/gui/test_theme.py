@@ -60,6 +60,31 @@ def test_icons_take_the_colour_of_the_scheme_in_force(qapp: QApplication) -> Non
         apply_theme(qapp, "light")
 
 
+def test_branch_arrows_are_icons_faint_where_nothing_is_further(qapp: QApplication) -> None:
+    from qwenvl_desktop.ui.theme import transcript_colors
+    from qwenvl_desktop.ui.transcript_html import branch_switch
+    from qwenvl_desktop.ui.transcript_style import TranscriptLook
+
+    colours = transcript_colors(qapp.palette())
+    first = branch_switch("m1", (1, 3), colours)
+    assert 'src="ui-icon:previous@text_disabled"' in first
+    assert "branch-prev:" not in first                 # nothing before the first
+    assert '<a href="branch-next:m1"' in first
+    assert 'src="ui-icon:next@link"' in first
+    assert "1/3" in first
+    last = branch_switch("m1", (3, 3), colours)
+    assert "branch-next:" not in last
+    assert '<a href="branch-prev:m1"' in last
+    try:
+        apply_theme(qapp, "dark")
+        assert ink(TranscriptLook.icon("next@link", 2.0)) == {DARK.link}
+        assert ink(TranscriptLook.icon("previous@text_disabled", 2.0)) == {DARK.text_disabled}
+        assert ink(TranscriptLook.icon("copy", 2.0)) == {DARK.text_muted}
+        assert TranscriptLook.icon("next@no_such_token", 1.0).isNull()
+    finally:
+        apply_theme(qapp, "light")
+
+
 def test_switching_to_dark_writes_the_transcript_again(
         qtbot: QtBot, qapp: QApplication, window: MainWindow, server: ProviderServer) -> None:
     server.enqueue(Script(content="An answer."))

@@ -136,3 +136,16 @@ def test_a_preset_sets_the_family_values_and_marks_them(window: MainWindow) -> N
     panel.rows["temperature"].spin.setValue(0.9)           # the person's own mix now
     assert not any(b.isChecked() for b in panel.preset_buttons.values())
     assert window.current_conversation().params.temperature == 0.9
+
+
+def test_the_composer_keeps_to_the_reading_column(qtbot: QtBot, window: MainWindow) -> None:
+    resize(qtbot, window, 1920, 1080)
+    field = window.composer.frame
+    qtbot.waitUntil(lambda: field.width() <= LAYOUT.reading_width)
+    left = field.mapTo(window.composer, field.rect().topLeft()).x()
+    right_gap = window.composer.width() - left - field.width()
+    assert abs(left - right_gap) <= 1                # centred under the transcript
+    assert field.width() >= LAYOUT.reading_width - 2
+    resize(qtbot, window, 760, 700)
+    # Narrow: the field takes the whole width but for the usual margin.
+    qtbot.waitUntil(lambda: field.width() > window.composer.width() - 2 * LAYOUT.send_button)
