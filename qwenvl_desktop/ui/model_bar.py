@@ -33,7 +33,7 @@ from .model_captions import model_caption, vision_tooltip
 from .model_picker import ModelPicker
 from .theme.icons import icon
 from .theme.tokens import SPACE
-from .widgets import HintLabel, InlineNote, key_mark, start_task
+from .widgets import ElidedHintLabel, InlineNote, key_mark, start_task
 
 if TYPE_CHECKING:
     from qwenvl_desktop.services import RefreshOutcome
@@ -104,10 +104,8 @@ class ModelBar(QWidget):
         self.key_button.setAccessibleName("Add an API key")
         self.key_button.clicked.connect(
             lambda: self.keys_requested.emit(self._current_provider_id()))
-        self.region_label = HintLabel("", self)
-        self.region_label.setWordWrap(False)
+        self.region_label = ElidedHintLabel("", self)     # gives way first when narrow
         self.region_label.setAccessibleName("Region")
-        self.region_label.setMinimumWidth(1)      # gives way first in a narrow window
 
         self.refresh_button = QToolButton(self)
         self.refresh_button.setIcon(icon("refresh"))

@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..core.catalog import Provider
@@ -17,7 +17,8 @@ from .theme import hint_color, scheme
 from .theme.tokens import RADIUS, SPACE
 
 __all__ = [
-    "HintLabel", "InlineNote", "NoteKind", "key_mark", "key_status_text", "start_task",
+    "ElidedHintLabel", "HintLabel", "InlineNote", "NoteKind", "key_mark", "key_status_text",
+    "start_task",
 ]
 
 T = TypeVar("T")
@@ -106,6 +107,28 @@ class HintLabel(QLabel):
                             QEvent.Type.PaletteChange):
             self._apply_colour()
         super().changeEvent(event)
+
+
+class ElidedHintLabel(HintLabel):
+    """A one-line hint that ends in "…" when the row is too narrow for it, instead of
+    being cut mid-letter; the full text stays in `text()` (and the tooltip says more)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(False)
+        self.setMinimumWidth(1)         # gives way first in a narrow row
+
+    def shown_text(self) -> str:
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        del event
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        painter.drawText(self.contentsRect(),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         self.shown_text())
 
 
 _MARKS: dict[KeySource, str] = {

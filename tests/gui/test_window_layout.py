@@ -149,3 +149,15 @@ def test_the_composer_keeps_to_the_reading_column(qtbot: QtBot, window: MainWind
     resize(qtbot, window, 760, 700)
     # Narrow: the field takes the whole width but for the usual margin.
     qtbot.waitUntil(lambda: field.width() > window.composer.width() - 2 * LAYOUT.send_button)
+
+
+def test_the_region_gives_way_with_an_ellipsis(qtbot: QtBot, window: MainWindow) -> None:
+    label = window.model_bar.region_label
+    full = label.text()
+    assert full
+    assert label.shown_text() == full                # room enough by default
+    label.resize(label.fontMetrics().horizontalAdvance(full) // 2, label.height())
+    assert label.shown_text().endswith("…")
+    assert full.startswith(label.shown_text()[:-1])
+    assert label.text() == full                      # only the drawing is shortened
+    assert full in label.toolTip()
