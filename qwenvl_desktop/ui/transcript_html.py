@@ -39,8 +39,8 @@ from .theme import TranscriptColors
 from .theme.tokens import ICON, SPACE
 
 __all__ = ["ICON_RESOURCE", "THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "branch_switch",
-           "footer_html", "header_html", "message_html", "reasoning_html", "retag_code_links", "status_line",
-           "thumb_size"]
+           "footer_html", "header_html", "message_html", "reasoning_html", "retag_code_links",
+           "status_line", "thumb_size"]
 
 THUMB_BOX = 160
 UNANSWERED_NOTE = ("Unanswered: this question is sent again with your next one. Retry asks "
