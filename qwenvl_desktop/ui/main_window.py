@@ -312,6 +312,10 @@ class MainWindow(QMainWindow):
         self.session.events.other_version_kept.connect(self._on_other_version_kept)
         self.delete_undo.failed.connect(files.show_error_text)
 
+        from .theme import theme_state
+
+        theme_state().changed.connect(self._restyle)
+
     def _on_other_version_kept(self, title: str) -> None:
         self.banner.show_notice(
             "A conversation open here was changed by another program meanwhile. Nothing "
@@ -320,10 +324,6 @@ class MainWindow(QMainWindow):
     def _show_restored(self, conv_id: str) -> None:
         if self.chat.open_conversation(conv_id):
             self.show_status("Conversation brought back from the trash", 5000)
-
-        from .theme import theme_state
-
-        theme_state().changed.connect(self._restyle)
 
     def _restyle(self) -> None:
         """The scheme changed: write the transcript again in its colours (not while an
