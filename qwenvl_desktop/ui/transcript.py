@@ -659,7 +659,7 @@ class Transcript(QTextBrowser):
 
     def _render_ahead(self, delay_ms: int) -> None:
         """Render the next earlier page's answers while the view stands still."""
-        self._ahead.start(self._earlier[_page_split(self._earlier):], self._colors.dark,
+        self._ahead.start(self._earlier[_page_split(self._earlier):], self._colors.code,
                           delay_ms)
 
     def _update_earlier_link(self) -> None:

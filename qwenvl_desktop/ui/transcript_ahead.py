@@ -16,6 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 from qwenvl_desktop.core.conversation import Message
+from qwenvl_desktop.core.markdown_render import CodePalette
 
 from .transcript_html import RenderCache
 
@@ -35,15 +36,17 @@ class RenderAhead(QObject):
         self._cache = cache
         self._busy = busy                   # True while rendering must wait (streaming)
         self._queue: list[Message] = []
-        self._dark = False
+        self._palette: CodePalette | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._tick)
 
-    def start(self, messages: list[Message], dark: bool, delay_ms: int = 0) -> None:
-        """Render these messages' markdown ahead (any still queued are dropped)."""
+    def start(self, messages: list[Message], palette: CodePalette,
+              delay_ms: int = 0) -> None:
+        """Render these messages' markdown ahead, in the code colours of `palette` (the
+        scheme's, which the cache keys on); any still queued are dropped."""
         self._queue = [m for m in messages if m.role == "assistant" and m.text]
-        self._dark = dark
+        self._palette = palette
         if self._queue:
             self._timer.start(delay_ms)
         else:
@@ -58,11 +61,11 @@ class RenderAhead(QObject):
         return len(self._queue)
 
     def _tick(self) -> None:
-        if not self._queue:
+        if not self._queue or self._palette is None:
             return
         if self._busy():
             self._timer.start(OPEN_DELAY_MS)
             return
-        self._cache.rendered(self._queue.pop(), self._dark)
+        self._cache.rendered(self._queue.pop(), self._palette)
         if self._queue:
             self._timer.start(0)
