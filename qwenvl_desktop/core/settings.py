@@ -30,6 +30,8 @@ from . import paths
 from .api.types import ChatParams
 from .catalog import OUTPUT_CAP_FIELDS, Catalog, CustomEndpoint, check_base_url, load_builtin
 from .errors import ConfigError, redact
+from .i18n import LANGUAGES
+from .i18n import SYSTEM as SYSTEM_LANGUAGE
 from .storage import atomic_write
 from .url_credentials import UrlCredentials, split_url_credentials
 
@@ -64,6 +66,8 @@ class Settings:
     #: catalog or of a guess from the model's name.
     vision_overrides: dict[str, dict[str, bool]] = field(default_factory=dict)
     theme: str = "system"
+    #: A key of `i18n.LANGUAGES`, or "system" to follow the system's locale (on restart).
+    language: str = "system"
     #: Free-form state of the window (geometry, splitter sizes, ...), owned by the UI.
     ui: dict[str, Any] = field(default_factory=dict)
     #: provider id → credentials found in a base URL of a loaded file (never saved):
@@ -147,6 +151,7 @@ class Settings:
             "drop_old_images": self.drop_old_images,
             "vision_overrides": {k: dict(v) for k, v in self.vision_overrides.items()},
             "theme": self.theme,
+            "language": self.language,
             "ui": self.ui,
         }
 
@@ -284,6 +289,14 @@ def _theme(value: object, w: list[str]) -> str:
     text = _string(value, w)
     if text not in THEMES:
         raise _Bad(f"must be one of {', '.join(THEMES)}, found '{text}'")
+    return text
+
+
+def _language(value: object, w: list[str]) -> str:
+    text = _string(value, w)
+    choices = [SYSTEM_LANGUAGE, *LANGUAGES]
+    if text not in choices:
+        raise _Bad(f"must be one of {', '.join(choices)}, found '{text}'")
     return text
 
 
@@ -437,6 +450,7 @@ _FIELDS: dict[str, Callable[[object, list[str]], Any]] = {
     "drop_old_images": _boolean,
     "vision_overrides": _vision_overrides,
     "theme": _theme,
+    "language": _language,
     "ui": _object,
 }
 

@@ -108,6 +108,7 @@ def run(argv: list[str]) -> int:
     from qwenvl_desktop.core.settings import Settings
 
     from .failures import FailureReporter
+    from .language import apply_language
     from .main_window import MainWindow
     from .single_instance import InstanceBusyError, claim_or_hand_off
     from .theme import apply_theme
@@ -125,6 +126,7 @@ def run(argv: list[str]) -> int:
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
     settings, _warnings = Settings.load()
+    apply_language(app, settings.language)
     apply_theme(app, settings.theme)
     window = MainWindow(settings.ui)
     # From here on, an unexpected exception anywhere is logged and shown, never lost.
