@@ -4,6 +4,9 @@ The window and the terminal give different advice for the same failure (a panel 
 open, a command to run), and the window's words will be translated; so the core does
 not write advice into error messages. It records facts here and offers one wording of
 its own (`generic_advice`), which names no panel and no command-line option.
+
+Every sentence here is marked for translation (`core.i18n`) and comes out in the language
+the window chose; the provider's own words stay as the provider wrote them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .errors import (
     QwenVLError,
     StreamErrorEvent,
 )
+from .i18n import N_, _
 
 __all__ = ["ErrorFacts", "facts", "generic_advice", "moderation_subject"]
 
@@ -68,28 +72,32 @@ def moderation_subject(message: str, code: str) -> str:
     return "input"
 
 
-def _from(exc: APIStatusError) -> str:
-    """" from <endpoint>", naming it as the person did, unless the words already do."""
+def _with_endpoint(label: str, exc: APIStatusError) -> str:
+    """"<label> from <endpoint>: <words>", naming the endpoint as the person did, unless
+    the words already do."""
     endpoint = exc.endpoint or exc.provider_name
-    return f" from {endpoint}" if endpoint and endpoint not in exc.message else ""
+    if endpoint and endpoint not in exc.message:
+        return _("{label} from {endpoint}: {message}").format(
+            label=label, endpoint=endpoint, message=exc.message)
+    return _("{label}: {message}").format(label=label, message=exc.message)
 
 
 def _headline(exc: BaseException) -> str:
     if isinstance(exc, CancelledByUser):
-        return "Stopped."
+        return _("Stopped.")
     if isinstance(exc, StreamErrorEvent):
         # The HTTP status was 200: show the provider's code as its code, not as HTTP.
-        label = f"Error {exc.code}" if exc.code else "Error"
-        return f"{label}{_from(exc)}: {exc.message}"
+        label = _("Error {code}").format(code=exc.code) if exc.code else _("Error")
+        return _with_endpoint(label, exc)
     if isinstance(exc, APIStatusError):
-        label = f"HTTP {exc.status}" if exc.status else "Error"
+        label = f"HTTP {exc.status}" if exc.status else _("Error")
         if exc.code:
             label += f" {exc.code}"
-        return f"{label}{_from(exc)}: {exc.message}"
+        return _with_endpoint(label, exc)
     if isinstance(exc, QwenVLError):
         return exc.message
     # Not ours: still say something useful, never a traceback and never a key.
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
+    return _("Unexpected error ({type}): {error}").format(type=type(exc).__name__, error=exc)
 
 
 def _kind(exc: BaseException) -> str:
@@ -130,78 +138,84 @@ def facts(exc: BaseException) -> ErrorFacts:
     return ErrorFacts(**base)  # type: ignore[arg-type]
 
 
-def _wait(f: ErrorFacts) -> str:
-    return f" (the provider asked to wait {f.retry_after:g} s)" if f.retry_after else ""
-
-
+# One whole sentence per subject, so that a translator never joins pieces.
 _MODERATION = {
-    "input text": "the provider's content moderation refused the question's text",
-    "input image": "the provider's content moderation refused an image",
-    "output": "the provider's content moderation stopped the answer",
-    "input": "the provider's content moderation refused the request",
+    "input text": N_("The provider's content moderation refused the question's text. "
+                     "Moderation filters sometimes flag harmless content: rephrase, remove "
+                     "the image it may have flagged, or try another model."),
+    "input image": N_("The provider's content moderation refused an image. Moderation "
+                      "filters sometimes flag harmless content: rephrase, remove the image "
+                      "it may have flagged, or try another model."),
+    "output": N_("The provider's content moderation stopped the answer; what arrived before "
+                 "it is kept. Ask in other words, or try another model."),
+    "input": N_("The provider's content moderation refused the request. Moderation filters "
+                "sometimes flag harmless content: rephrase, remove the image it may have "
+                "flagged, or try another model."),
 }
 
 
 def moderation_sentence(f: ErrorFacts) -> str:
     """Plain words for a content-moderation refusal (shared by every voice)."""
-    what = _MODERATION.get(f.subject, _MODERATION["input"])
-    if f.subject == "output":
-        return (f"{what[0].upper()}{what[1:]}; what arrived before it is kept. Ask in other "
-                "words, or try another model.")
-    return (f"{what[0].upper()}{what[1:]}. Moderation filters sometimes flag harmless "
-            "content: rephrase, remove the image it may have flagged, or try another model.")
+    return _(_MODERATION.get(f.subject, _MODERATION["input"]))
 
 
 def generic_advice(f: ErrorFacts) -> str:
     """What to do, in words that name no window panel and no command-line option."""
     kind = f.kind
-    name = f.provider_name or "the provider"
+    name = f.provider_name or _("the provider")
     if kind == "auth":
         if f.region_locked:
-            return ("Check the key. DashScope keys are tied to a region: a Singapore key "
-                    "does not work in Virginia or Beijing. Pick the region the key was made "
-                    "in, or replace the key.")
-        return f"Check or replace the key for {name}."
+            return _("Check the key. DashScope keys are tied to a region: a Singapore key "
+                     "does not work in Virginia or Beijing. Pick the region the key was made "
+                     "in, or replace the key.")
+        return _("Check or replace the key for {provider}.").format(provider=name)
     if kind == "missing_key":
-        env = f" or set the {f.env_var} environment variable" if f.env_var else ""
-        return f"Add a key for {name}{env}."
+        if f.env_var:
+            return _("Add a key for {provider} or set the {env_var} environment "
+                     "variable.").format(provider=name, env_var=f.env_var)
+        return _("Add a key for {provider}.").format(provider=name)
     if kind == "credits":
-        return "The account is out of credits or its quota; top it up with the provider."
+        return _("The account is out of credits or its quota; top it up with the provider.")
     if kind == "permission":
-        return "This key may not use this model or endpoint; check the account's access."
+        return _("This key may not use this model or endpoint; check the account's access.")
     if kind == "rate_limit":
-        return f"The provider is rate-limiting requests{_wait(f)}; wait a moment and retry."
+        if f.retry_after:
+            return _("The provider is rate-limiting requests (the provider asked to wait "
+                     "{seconds} s); wait a moment and retry.").format(
+                         seconds=f"{f.retry_after:g}")
+        return _("The provider is rate-limiting requests; wait a moment and retry.")
     if kind == "model_retired":
-        charged = " Nothing was charged." if not f.billed else ""
-        return f"This model was retired; pick another.{charged}"
+        if not f.billed:
+            return _("This model was retired; pick another. Nothing was charged.")
+        return _("This model was retired; pick another.")
     if kind == "model_not_found":
-        return f"{name} does not know this model; pick another."
+        return _("{provider} does not know this model; pick another.").format(provider=name)
     if kind == "not_found":
-        return ("The model or endpoint was not found; check the model name and the region, "
-                "or the base URL of a custom endpoint.")
+        return _("The model or endpoint was not found; check the model name and the region, "
+                 "or the base URL of a custom endpoint.")
     if kind == "moderation":
         return moderation_sentence(f)
     if kind == "image_refused":
-        return ("The provider refused an image; try a smaller or different image, "
-                "or turn off high-resolution images.")
+        return _("The provider refused an image; try a smaller or different image, "
+                 "or turn off high-resolution images.")
     if kind == "too_long":
-        return ("The conversation is too long for this model; start a new conversation "
-                "or drop images from older turns.")
+        return _("The conversation is too long for this model; start a new conversation "
+                 "or drop images from older turns.")
     if kind == "bad_request":
-        return "The provider refused the request; check the parameters sent with it."
+        return _("The provider refused the request; check the parameters sent with it.")
     if kind == "stream_error":
-        return "The provider reported an error mid-answer; retry, or try another model."
+        return _("The provider reported an error mid-answer; retry, or try another model.")
     if kind == "server":
-        return "The provider had a server problem; retry in a moment."
+        return _("The provider had a server problem; retry in a moment.")
     if kind == "timeout":
-        return "The provider took too long; retry, or allow a longer wait."
+        return _("The provider took too long; retry, or allow a longer wait.")
     if kind == "interrupted":
-        return "The answer was cut off; what arrived is kept. Retry to get a full answer."
+        return _("The answer was cut off; what arrived is kept. Retry to get a full answer.")
     if kind == "malformed":
-        return ("The provider sent something that is not a chat answer; check the base URL "
-                "and the provider's status.")
+        return _("The provider sent something that is not a chat answer; check the base URL "
+                 "and the provider's status.")
     if kind == "network":
-        return "Check the network connection, proxy and the provider's address."
+        return _("Check the network connection, proxy and the provider's address.")
     if kind == "model_list":
-        return "Check the address and the key, then refresh again."
+        return _("Check the address and the key, then refresh again.")
     return ""

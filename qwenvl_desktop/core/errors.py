@@ -41,6 +41,10 @@ variable, the wait the provider asked for, the provider's own words. `error_fact
 gathers them; each front end words the advice in its own terms (the terminal names its
 options and commands, the window its panels). `explain(exc)` is the single place that
 joins what happened and what to do, in the voice the front end chose (`use_advice`).
+
+The sentences are in the language the window chose (`core.i18n`): an exception's message
+is translated when it is raised, the advice when `explain` words it. The provider's own
+words inside them stay as the provider wrote them.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from .i18n import _
 
 if TYPE_CHECKING:
     from .error_facts import ErrorFacts
@@ -158,7 +164,7 @@ class MissingKeyError(KeyStoreError):
 
     def __init__(self, provider_name: str, env_var: str | None,
                  provider_id: str = "") -> None:
-        super().__init__(f"No API key for {provider_name}.")
+        super().__init__(_("No API key for {provider}.").format(provider=provider_name))
         self.provider_name = provider_name
         self.env_var = env_var
         self.provider = provider_id
@@ -170,7 +176,7 @@ class InputError(QwenVLError):
     kind = "input"
 
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"{name}: {reason}")
+        super().__init__(_("{name}: {reason}").format(name=name, reason=reason))
         self.name = name
         self.reason = reason
 
@@ -413,7 +419,14 @@ def explain(exc: BaseException, advice: Advice | None = None) -> str:
     text = found.what
     hint = voice(found)
     if hint and hint not in text:
-        text = f"{text.rstrip()} — {hint}" if not text.rstrip().endswith(".") else f"{text} {hint}"
+        ended = text.rstrip()
+        if ended.endswith("."):
+            text = f"{ended} {hint}"
+        elif ended.endswith(("。", "！", "？")):
+            # Chinese sentences follow one another without a space.
+            text = f"{ended}{hint}"
+        else:
+            text = f"{ended} — {hint}"
     return redact(text)
 
 

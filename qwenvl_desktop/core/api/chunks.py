@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from ..catalog import Provider
 from ..errors import MalformedStream, redact
+from ..i18n import _
 from .error_parsing import error_from_event
 from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent, Usage
 
@@ -30,7 +31,8 @@ def _excerpt(text: str, limit: int = 80) -> str:
 
 def malformed(provider: Provider, what: str, sample: str) -> NoReturn:
     """Raise MalformedStream quoting (shortened, secrets redacted) what was sent."""
-    raise MalformedStream(f"{provider.name} sent {what}: “{_excerpt(sample)}”",
+    raise MalformedStream(_("{provider} sent {what}: “{excerpt}”").format(
+        provider=provider.name, what=what, excerpt=_excerpt(sample)),
                           provider=provider.id)
 
 
@@ -68,7 +70,7 @@ def _text(value: Any, provider: Provider, obj: dict[str, Any]) -> str:
     if isinstance(value, list):
         parts = [p.get("text") if isinstance(p, dict) else p for p in value]
         return "".join(p for p in parts if isinstance(p, str))
-    _malformed_object(provider, "a chunk whose text is not text", obj)
+    _malformed_object(provider, _("a chunk whose text is not text"), obj)
 
 
 def is_error_object(obj: dict[str, Any]) -> bool:
@@ -88,19 +90,19 @@ def chunk_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
     usage = obj.get("usage")
     if choices is None and usage is None and not str(obj.get("object", "")).startswith(
             "chat.completion"):
-        _malformed_object(provider, "JSON that is not a chat answer", obj)
+        _malformed_object(provider, _("JSON that is not a chat answer"), obj)
     if choices is not None and not isinstance(choices, list):
-        _malformed_object(provider, "a chunk with unreadable choices", obj)
+        _malformed_object(provider, _("a chunk with unreadable choices"), obj)
     if choices:
         choice = choices[0]
         if not isinstance(choice, dict):
-            _malformed_object(provider, "a chunk with unreadable choices", obj)
+            _malformed_object(provider, _("a chunk with unreadable choices"), obj)
         part = choice.get("delta")
         if part is None:
             part = choice.get("message")
         if part is not None:
             if not isinstance(part, dict):
-                _malformed_object(provider, "a chunk with an unreadable delta", obj)
+                _malformed_object(provider, _("a chunk with an unreadable delta"), obj)
             # Newer vLLM sends both names with the same text: take one, never both.
             reasoning = (_text(part.get("reasoning_content"), provider, obj)
                          or _text(part.get("reasoning"), provider, obj))
@@ -115,7 +117,7 @@ def chunk_events(obj: dict[str, Any], provider: Provider) -> list[StreamEvent]:
             events.append(Finish(str(reason)))
     if usage is not None:
         if not isinstance(usage, dict):
-            _malformed_object(provider, "a chunk with unreadable usage", obj)
+            _malformed_object(provider, _("a chunk with unreadable usage"), obj)
         events.append(_usage(usage))
     return events
 
@@ -127,7 +129,7 @@ def completion_to_events(obj: dict[str, Any], provider: Provider) -> list[Stream
     chat answer raises MalformedStream.
     """
     if not isinstance(obj, dict):
-        malformed(provider, "an answer that is not a JSON object", repr(obj))
+        malformed(provider, _("an answer that is not a JSON object"), repr(obj))
     if not is_error_object(obj) and not obj.get("choices"):
-        _malformed_object(provider, "an answer without choices", obj)
+        _malformed_object(provider, _("an answer without choices"), obj)
     return chunk_events(obj, provider)

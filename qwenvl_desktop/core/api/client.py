@@ -42,6 +42,7 @@ from ..errors import (
     TimeoutError_,
     redact,
 )
+from ..i18n import _
 from ..url_credentials import UrlCredentials
 from .error_parsing import error_from_response, is_retryable_status, with_context
 from .model_listing import MAX_LIST_BYTES, parse_model_ids
@@ -201,8 +202,9 @@ class ChatClient:
         that is not a model list.
         """
         if not provider.models_path:
-            raise ConfigError(f"{provider.name} has no model list: each of its models has "
-                              "its own address, and the catalog lists them.")
+            raise ConfigError(_("{provider} has no model list: each of its models has its "
+                                "own address, and the catalog lists them.").format(
+                                    provider=provider.name))
         url = f"{provider.base_url.rstrip('/')}{provider.models_path}"
         url = (url_credentials.apply(url) if url_credentials is not None
                else self._wire_url(provider, url))
@@ -213,8 +215,9 @@ class ChatClient:
                 body, content_type, truncated = await self._get_body(url, headers, provider)
         except TimeoutError:
             raise with_context(TimeoutError_(
-                f"{provider.endpoint_label} did not finish sending its model list within "
-                f"{deadline:g} s.", provider=provider.id), provider) from None
+                _("{endpoint} did not finish sending its model list within {seconds} s.").format(
+                    endpoint=provider.endpoint_label, seconds=f"{deadline:g}"),
+                provider=provider.id), provider) from None
         except ProviderError as err:
             raise with_context(err, provider) from None
         return parse_model_ids(body, content_type, provider, truncated=truncated)
@@ -235,7 +238,8 @@ class ChatClient:
                 if not isinstance(event, Retrying):
                     break
         elapsed = (self._clock() - start) * 1000
-        return f"OK — {provider.name} accepted the key ({model.id}, {elapsed:.0f} ms)."
+        return _("OK — {provider} accepted the key ({model}, {milliseconds} ms).").format(
+            provider=provider.name, model=model.id, milliseconds=f"{elapsed:.0f}")
 
     # --- reading answers ---------------------------------------------------------------
 
@@ -266,7 +270,8 @@ class ChatClient:
         # reason); EOF with neither means the answer was cut off.
         if not decoder.saw_finish and not decoder.saw_done:
             raise partial.attach(InterruptedStream(
-                f"{provider.name} ended the answer without saying it was complete."), provider)
+                _("{provider} ended the answer without saying it was complete.").format(
+                    provider=provider.name)), provider)
 
     async def _read_whole(self, response: httpx.Response, provider: Provider,
                           think: ThinkTagFilter) -> AsyncGenerator[StreamEvent, None]:
@@ -279,8 +284,10 @@ class ChatClient:
             obj = json.loads(data)
         except (ValueError, UnicodeDecodeError) as err:
             raise MalformedStream(
-                f"{provider.name} sent an answer that is not complete JSON "
-                f"({len(data)} bytes: {_excerpt(data)}).", provider=provider.id) from err
+                _("{provider} sent an answer that is not complete JSON ({size} bytes: "
+                  "{excerpt}).").format(provider=provider.name, size=len(data),
+                                        excerpt=_excerpt(data)),
+                provider=provider.id) from err
         try:
             events = completion_to_events(obj, provider)
         except ProviderError as err:
@@ -362,28 +369,36 @@ class ChatClient:
         except ValueError:
             host = _loggable(url)
         if isinstance(err, httpx.ConnectTimeout):
-            return TimeoutError_(f"could not reach {host}: no connection within "
-                                 f"{self.connect_timeout:g} s.", provider=provider.id)
-        if isinstance(err, httpx.ConnectError):
-            return NetworkError(f"could not reach {host}: {_reason(err)}", provider=provider.id)
-        if isinstance(err, httpx.ReadTimeout):
-            return TimeoutError_(f"{provider.name} did not start answering within "
-                                 f"{self.read_timeout:g} s.", provider=provider.id)
-        if isinstance(err, httpx.TimeoutException):
-            return TimeoutError_(f"talking to {host} timed out ({type(err).__name__}).",
+            return TimeoutError_(_("could not reach {host}: no connection within {seconds} s.")
+                                 .format(host=host, seconds=f"{self.connect_timeout:g}"),
                                  provider=provider.id)
-        return NetworkError(f"the connection to {host} failed before an answer: "
-                            f"{_reason(err)}", provider=provider.id)
+        if isinstance(err, httpx.ConnectError):
+            return NetworkError(_("could not reach {host}: {reason}").format(
+                host=host, reason=_reason(err)), provider=provider.id)
+        if isinstance(err, httpx.ReadTimeout):
+            return TimeoutError_(_("{provider} did not start answering within {seconds} s.")
+                                 .format(provider=provider.name,
+                                         seconds=f"{self.read_timeout:g}"),
+                                 provider=provider.id)
+        if isinstance(err, httpx.TimeoutException):
+            return TimeoutError_(_("talking to {host} timed out ({error}).").format(
+                host=host, error=type(err).__name__), provider=provider.id)
+        return NetworkError(_("the connection to {host} failed before an answer: {reason}")
+                            .format(host=host, reason=_reason(err)), provider=provider.id)
 
     def _mid_answer(self, err: httpx.TransportError, provider: Provider) -> ProviderError:
         if isinstance(err, httpx.TimeoutException):
-            return TimeoutError_(f"{provider.name} sent nothing for {self.read_timeout:g} s; "
-                                 "the answer was cut off.", provider=provider.id)
+            return TimeoutError_(_("{provider} sent nothing for {seconds} s; the answer was "
+                                   "cut off.").format(provider=provider.name,
+                                                      seconds=f"{self.read_timeout:g}"),
+                                 provider=provider.id)
         if isinstance(err, httpx.RemoteProtocolError | httpx.ReadError):
-            return InterruptedStream(f"The connection to {provider.name} broke mid-answer "
-                                     f"({_reason(err)}).", provider=provider.id)
-        return NetworkError(f"talking to {provider.name} failed mid-answer: {_reason(err)}",
-                            provider=provider.id)
+            return InterruptedStream(_("The connection to {provider} broke mid-answer "
+                                       "({reason}).").format(provider=provider.name,
+                                                             reason=_reason(err)),
+                                     provider=provider.id)
+        return NetworkError(_("talking to {provider} failed mid-answer: {reason}").format(
+            provider=provider.name, reason=_reason(err)), provider=provider.id)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -405,7 +420,7 @@ def _loggable(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return "(a URL that cannot be parsed)"
+        return _("(a URL that cannot be parsed)")
     host = parts.hostname or ""
     try:
         port = f":{parts.port}" if parts.port else ""
@@ -435,7 +450,7 @@ def _status_reason(err: APIStatusError) -> str:
 
 def _excerpt(data: bytes, limit: int = 80) -> str:
     text = data[:limit].decode("utf-8", errors="replace").replace("\n", " ").strip()
-    return (text + "…") if len(data) > limit else (text or "empty")
+    return (text + "…") if len(data) > limit else (text or _("empty"))
 
 
 async def _pieces(chunks: Sequence[bytes]) -> AsyncIterator[bytes]:
@@ -451,5 +466,6 @@ _SLICE = 256 * 1024
 
 def _bad_url(provider: Provider, err: Exception) -> ConfigError:
     """A base URL httpx cannot even parse: a settings problem, not a network one."""
-    return ConfigError(f"The address of {provider.name} is not a valid URL ({err}); "
-                       "check the base URL in Settings › Endpoints.")
+    return ConfigError(_("The address of {provider} is not a valid URL ({error}); check the "
+                         "base URL in Settings › Endpoints.").format(provider=provider.name,
+                                                                     error=err))

@@ -41,6 +41,7 @@ from ..errors import (
     StreamErrorEvent,
     redact,
 )
+from ..i18n import _
 
 __all__ = ["error_from_event", "error_from_response", "is_retryable_status",
            "parse_retry_after", "with_context"]
@@ -295,7 +296,8 @@ def _from_json(data: Any) -> _Parsed | None:
     if parsed is None:
         return None
     if request_id and isinstance(request_id, str) and len(request_id) <= 80:
-        parsed.message = f"{parsed.message.rstrip()} (request id {request_id})"
+        parsed.message = _("{message} (request id {request_id})").format(
+            message=parsed.message.rstrip(), request_id=request_id)
     return parsed
 
 
@@ -317,8 +319,12 @@ def _add_upstream(parsed: _Parsed, metadata: Any) -> None:
     if not upstream or upstream in parsed.message:
         return
     who = metadata.get("provider_name")
-    source = f"{who} said" if isinstance(who, str) and who.strip() else "upstream said"
-    parsed.message = f"{parsed.message.rstrip('. ')} — {source}: {upstream}"
+    if isinstance(who, str) and who.strip():
+        parsed.message = _("{message} — {upstream_provider} said: {words}").format(
+            message=parsed.message.rstrip(". "), upstream_provider=who, words=upstream)
+    else:
+        parsed.message = _("{message} — upstream said: {words}").format(
+            message=parsed.message.rstrip(". "), words=upstream)
 
 
 def _upstream_words(raw: Any) -> str:
@@ -398,7 +404,7 @@ def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
     except ValueError:
-        return "Error"
+        return _("Error")
 
 
 def _is_credits(parsed: _Parsed) -> bool:
@@ -467,11 +473,14 @@ def error_from_response(status: int, headers: Mapping[str, str], body: bytes,
     parsed, was_html = _parse_body(body, content_type)
     if was_html:
         detail = parsed.message or _phrase(status)
-        message = f"{provider.endpoint_label} returned an HTML error page: {detail}"
+        message = _("{endpoint} returned an HTML error page: {detail}").format(
+            endpoint=provider.endpoint_label, detail=detail)
     elif parsed.message:
         message = parsed.message
     else:
-        message = f"{_phrase(status)} (no details from {provider.endpoint_label})"
+        # The HTTP reason phrase stays as the protocol says it.
+        message = _("{reason} (no details from {endpoint})").format(
+            reason=_phrase(status), endpoint=provider.endpoint_label)
     cls = _class_for(status, parsed, provider)
     subject = moderation_subject(parsed.message, parsed.code) if (
         cls is ContentFilterError) else ""
@@ -491,7 +500,8 @@ def error_from_event(payload: dict[str, Any], provider: Provider) -> StreamError
     if parsed is None or not parsed.message.strip():
         excerpt = _clean(json.dumps(payload, ensure_ascii=False, default=str), 200)
         parsed = parsed or _Parsed()
-        parsed.message = f"{provider.name} reported an error mid-answer: {excerpt}"
+        parsed.message = _("{provider} reported an error mid-answer: {excerpt}").format(
+            provider=provider.name, excerpt=excerpt)
     moderated = _is_moderation(parsed)
     # The HTTP status was 200: a numeric code in the event is the provider's code, kept
     # as such (llama.cpp sends {"code": 400, ...}), not an HTTP status.

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..catalog import Provider
 from ..errors import ModelListError
+from ..i18n import _
 
 __all__ = ["MAX_LIST_BYTES", "MAX_LIST_ITEMS", "parse_model_ids"]
 
@@ -27,30 +28,35 @@ MAX_LIST_ITEMS = 5000
 _TITLE = re.compile(r"(?is)<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>")
 
 
-def _fail(provider: Provider, what: str) -> ModelListError:
-    return ModelListError(f"{provider.endpoint_label} {what}", provider=provider.id)
+def _fail(provider: Provider, sentence: str, **values: object) -> ModelListError:
+    """`sentence` (already translated) names the endpoint as {endpoint}."""
+    return ModelListError(sentence.format(endpoint=provider.endpoint_label, **values),
+                          provider=provider.id)
 
 
 def parse_model_ids(body: bytes, content_type: str, provider: Provider,
                     *, truncated: bool = False) -> list[str]:
     """The model ids in a listing answer, in the server's order, without duplicates."""
     if truncated:
-        raise _fail(provider, f"sent more than {MAX_LIST_BYTES // (1024 * 1024)} MB for its "
-                              "model list; that is not a model list.")
+        raise _fail(provider, _("{endpoint} sent more than {megabytes} MB for its model "
+                                "list; that is not a model list."),
+                    megabytes=MAX_LIST_BYTES // (1024 * 1024))
     text = body.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
     if "html" in content_type.lower() or text[:1] == "<":
         match = _TITLE.search(text)
         title = html.unescape(next((g for g in match.groups() if g), "")).strip() if match else ""
-        shown = f" (“{title}”)" if title else ""
-        raise _fail(provider, f"answered with a web page{shown}, not a model list; check "
-                              "the base URL.")
+        if title:
+            raise _fail(provider, _("{endpoint} answered with a web page (“{title}”), not a "
+                                    "model list; check the base URL."), title=title)
+        raise _fail(provider, _("{endpoint} answered with a web page, not a model list; "
+                                "check the base URL."))
     try:
         data: Any = json.loads(text)
     except (ValueError, RecursionError):
-        raise _fail(provider, "sent a model list that is not JSON.") from None
+        raise _fail(provider, _("{endpoint} sent a model list that is not JSON.")) from None
     items: Any = data.get("data", data.get("models")) if isinstance(data, dict) else data
     if not isinstance(items, list):
-        raise _fail(provider, "sent a model list in an unknown shape.")
+        raise _fail(provider, _("{endpoint} sent a model list in an unknown shape."))
     ids: list[str] = []
     seen: set[str] = set()
     for item in items:
@@ -59,7 +65,8 @@ def parse_model_ids(body: bytes, content_type: str, provider: Provider,
             seen.add(name)
             ids.append(name.strip())
     if not ids:
-        raise _fail(provider, "listed no models.")
+        raise _fail(provider, _("{endpoint} listed no models."))
     if len(ids) > MAX_LIST_ITEMS:
-        raise _fail(provider, f"listed {len(ids)} models; that is not a model list.")
+        raise _fail(provider, _("{endpoint} listed {count} models; that is not a model list."),
+                    count=len(ids))
     return ids

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from ... import __version__
 from ..catalog import Model, ParamSpec, Provider
 from ..errors import ConfigError, InputError, MissingKeyError, ParameterError, register_secret
+from ..i18n import _
 from .image_parts import image_content
 from .turn_order import merge_user_runs
 from .types import ChatMessage, ChatParams
@@ -89,7 +90,7 @@ def body_chunks(body: dict[str, Any], verbatim: Sequence[str] = ()) -> tuple[byt
     pieces = text.split(f'"{json.dumps(marker)[1:-1]}')
     chunks = [pieces[0].encode("utf-8")]
     for piece in pieces[1:]:
-        index, _, rest = piece.partition('"')
+        index, _sep, rest = piece.partition('"')
         chunks += [b'"', spliced[int(index)].encode("ascii"), b'"', rest.encode("utf-8")]
     return tuple(chunks)
 
@@ -102,23 +103,28 @@ def _fmt(value: float) -> str:
 
 def _out_of_range(provider: Provider, spec: ParamSpec, value: object, why: str = "") -> NoReturn:
     shown = _fmt(value) if isinstance(value, int | float) else repr(value)
-    reason = f" ({why})" if why else ""
+    if why:
+        raise ParameterError(
+            _("{parameter} = {value} is not accepted by {provider} ({reason}): the accepted "
+              "range is {range}.").format(parameter=spec.name, value=shown,
+                                          provider=provider.name, reason=why,
+                                          range=spec.describe()))
     raise ParameterError(
-        f"{spec.name} = {shown} is not accepted by {provider.name}{reason}: "
-        f"the accepted range is {spec.describe()}."
-    )
+        _("{parameter} = {value} is not accepted by {provider}: the accepted range is "
+          "{range}.").format(parameter=spec.name, value=shown, provider=provider.name,
+                             range=spec.describe()))
 
 
 def _check_number(provider: Provider, spec: ParamSpec, value: object) -> int | float:
     """The value as it goes on the wire, or ParameterError if the provider refuses it."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        _out_of_range(provider, spec, value, "not a number")
+        _out_of_range(provider, spec, value, _("not a number"))
     if not math.isfinite(value):
         _out_of_range(provider, spec, value)
     number: int | float = value
     if spec.integer:
         if isinstance(value, float) and not value.is_integer():
-            _out_of_range(provider, spec, value, "a whole number is required")
+            _out_of_range(provider, spec, value, _("a whole number is required"))
         number = int(value)
     if spec.min is not None and (number < spec.min or (spec.min_exclusive and number == spec.min)):
         _out_of_range(provider, spec, value)
@@ -130,11 +136,10 @@ def _check_number(provider: Provider, spec: ParamSpec, value: object) -> int | f
 def _check_stop(provider: Provider, spec: ParamSpec, stop: Sequence[str]) -> list[str]:
     if spec.max_items is not None and len(stop) > spec.max_items:
         raise ParameterError(
-            f"stop has {len(stop)} sequences; {provider.name} accepts "
-            f"at most {spec.max_items}."
-        )
+            _("stop has {count} sequences; {provider} accepts at most {limit}.").format(
+                count=len(stop), provider=provider.name, limit=spec.max_items))
     if any(not isinstance(s, str) or not s for s in stop):
-        raise ParameterError("stop sequences must be non-empty text.")
+        raise ParameterError(_("stop sequences must be non-empty text."))
     return list(stop)
 
 
@@ -143,9 +148,9 @@ def _thinking_fields(provider: Provider, model: Model, params: ChatParams) -> di
     if model.thinking == "none":
         if params.thinking:
             raise ParameterError(
-                f"{model.label} ({model.id}) has no thinking mode on {provider.name}; "
-                "turn thinking off or pick a thinking model."
-            )
+                _("{model} ({model_id}) has no thinking mode on {provider}; turn thinking off "
+                  "or pick a thinking model.").format(model=model.label, model_id=model.id,
+                                                      provider=provider.name))
         return {}
     out: dict[str, Any] = {}
     if model.thinking == "optional" and params.thinking is not None:
@@ -153,8 +158,8 @@ def _thinking_fields(provider: Provider, model: Model, params: ChatParams) -> di
             out["enable_thinking"] = bool(params.thinking)
         elif params.thinking:
             raise ParameterError(
-                f"{provider.name} does not let clients turn on thinking for {model.id}."
-            )
+                _("{provider} does not let clients turn on thinking for {model}.").format(
+                    provider=provider.name, model=model.id))
     # "always" models think whatever we say; enable_thinking is not sent to them.
     thinking_on = bool(params.thinking) or (params.thinking is None
                                             and model.thinks_by_default)
@@ -181,9 +186,8 @@ def _param_fields(provider: Provider, model: Model, params: ChatParams) -> dict[
     if params.high_resolution:
         if not provider.accepts("vl_high_resolution_images") or model.high_res_token_cap <= 0:
             raise ParameterError(
-                f"High-resolution images are not offered for {model.id} on {provider.name}; "
-                "turn the option off."
-            )
+                _("High-resolution images are not offered for {model} on {provider}; turn "
+                  "the option off.").format(model=model.id, provider=provider.name))
         out["vl_high_resolution_images"] = True
     return out
 
@@ -249,9 +253,8 @@ def auth_headers(provider: Provider, api_key: str | None) -> dict[str, str]:
     if not key.isascii() or not key.isprintable() or " " in key:
         # httpx would refuse the header and might echo it; never show the key itself.
         raise ConfigError(
-            f"The API key for {provider.name} contains spaces, line breaks or non-ASCII "
-            "characters; paste it again in Settings › Keys."
-        )
+            _("The API key for {provider} contains spaces, line breaks or non-ASCII "
+              "characters; paste it again in Settings › Keys.").format(provider=provider.name))
     value = f"{provider.auth_scheme} {key}" if provider.auth_scheme else key
     return {provider.auth_header: value}
 
@@ -301,9 +304,10 @@ def build_request(provider: Provider, model: Model, messages: Sequence[ChatMessa
         if shown == _mb(limit):
             shown = f"{size / 1_000_000:.3f}"
         raise InputError(
-            "request",
-            f"{shown} MB is over {provider.name}'s limit of {limit / 1_000_000:g} MB; "
-            "remove images or turn on 'drop images from older turns'",
+            _("request"),
+            _("{size} MB is over {provider}'s limit of {limit} MB; remove images or turn on "
+              "'drop images from older turns'").format(size=shown, provider=provider.name,
+                                                       limit=f"{limit / 1_000_000:g}"),
         )
 
     headers = {

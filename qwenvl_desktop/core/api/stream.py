@@ -33,6 +33,7 @@ from httpx_sse._models import ServerSentEvent
 
 from ..catalog import Provider
 from ..errors import ProviderError
+from ..i18n import _
 from .chunks import chunk_events, completion_to_events, is_error_object, malformed
 from .error_parsing import error_from_event
 from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent
@@ -168,7 +169,7 @@ class StreamDecoder:
                 self._text(whole[:err.start].decode("utf-8", "ignore"), out, final=False)
                 if self._done:
                     return out
-                malformed(self._provider, "bytes that are not UTF-8 text",
+                malformed(self._provider, _("bytes that are not UTF-8 text"),
                           whole[max(0, err.start - 40):err.start + 20].decode(
                               "utf-8", "backslashreplace"))
             self._text(text, out, final=False)
@@ -237,13 +238,13 @@ class StreamDecoder:
         if stripped == "[DONE]":
             self._done = True
             return
-        name, _, value = line.partition(":")
+        name, _sep, value = line.partition(":")
         if name == "error":
             # Some llama.cpp server builds report a failure as an `error:` field line
             # (then `data: [DONE]`) instead of a `data:` event.
             self._error_line(value.strip())
         if name not in _SSE_FIELDS:
-            malformed(self._provider, "a line that is neither SSE nor JSON", line)
+            malformed(self._provider, _("a line that is neither SSE nor JSON"), line)
         self._sse.decode(line)
 
     def _error_line(self, value: str) -> NoReturn:
@@ -252,7 +253,7 @@ class StreamDecoder:
         except (ValueError, RecursionError):
             payload = None
         if not isinstance(payload, dict):
-            payload = {"error": {"message": value or "error line without details"}}
+            payload = {"error": {"message": value or _("error line without details")}}
         elif not is_error_object(payload):
             payload = {"error": payload}
         raise error_from_event(payload, self._provider)
@@ -264,12 +265,12 @@ class StreamDecoder:
             try:
                 obj = json.loads(obj_text)
             except (ValueError, RecursionError):
-                malformed(self._provider, "a chunk that is not valid JSON", obj_text)
+                malformed(self._provider, _("a chunk that is not valid JSON"), obj_text)
             self._object(obj, out)
         if rest:
-            malformed(self._provider, "text after a JSON chunk", rest)
+            malformed(self._provider, _("text after a JSON chunk"), rest)
         if self._objects.size > _MAX_OBJECT_CHARS:
-            malformed(self._provider, "a JSON chunk that never ends", text)
+            malformed(self._provider, _("a JSON chunk that never ends"), text)
 
     def _event(self, event: ServerSentEvent, out: list[StreamEvent], *, final: bool) -> None:
         data = event.data
@@ -281,7 +282,7 @@ class StreamDecoder:
             except (ValueError, RecursionError):
                 payload = None
             if not isinstance(payload, dict):
-                payload = {"error": {"message": data or "error event without details"}}
+                payload = {"error": {"message": data or _("error event without details")}}
             elif not is_error_object(payload):
                 payload = {"error": payload}
             raise error_from_event(payload, self._provider)
@@ -299,12 +300,12 @@ class StreamDecoder:
             except (ValueError, RecursionError):
                 if final:
                     return   # the last chunk was cut off: not garbage, an interruption
-                malformed(self._provider, "a chunk that is not valid JSON", data[pos:])
+                malformed(self._provider, _("a chunk that is not valid JSON"), data[pos:])
             self._object(obj, out)
 
     def _object(self, obj: Any, out: list[StreamEvent]) -> None:
         if not isinstance(obj, dict):
-            malformed(self._provider, "a chunk that is not a JSON object",
+            malformed(self._provider, _("a chunk that is not a JSON object"),
                       json.dumps(obj, default=str))
         events = chunk_events(obj, self._provider)
         if any(isinstance(e, Finish) for e in events):
