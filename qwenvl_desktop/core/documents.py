@@ -23,6 +23,7 @@ from PIL import Image
 
 from .catalog import Model, Provider
 from .errors import DocumentError
+from .i18n import N_, _, format_integer, ngettext
 from .media import PreparedMedia, prepare_pixels
 from .tokens import image_tokens, target_size
 
@@ -56,18 +57,27 @@ models (Qwen3-VL Plus reads a letter page at 1408×1824, about 170 DPI); for mod
 caps of 16,384 tokens, 200 DPI keeps 6-point type legible at 4,800 tokens a page where
 the cap alone would allow 10,700."""
 _PDFIUM = threading.Lock()
+
+
+def _too_big(size: int) -> str:
+    return _("the file is {size} MB; documents over {limit} MB are not attached").format(
+        size=f"{size / 1e6:,.0f}", limit=f"{MAX_DOCUMENT_BYTES / 1e6:,.0f}")
+
+
+def _page_unreadable(index: int) -> str:
+    return _("page {page} cannot be read").format(page=index + 1)
 _EMPTY_PAGE_TREE: Final = re.compile(rb"/Count\s*0(?![0-9])")
 _PAGES_COUNTED: Final = re.compile(rb"/Count\s*[1-9]")
 
 _PDFIUM_REASONS: Final = {
     # PDFium refuses a document without pages yet reports no error.
-    0: "the document has no pages",
-    2: "the file could not be opened",
-    3: "the file is damaged or is not a PDF",
-    4: "the document is password-protected (encrypted); remove the password and attach "
-       "it again",
-    5: "the document's security settings do not allow reading it",
-    6: "a page could not be read",
+    0: N_("the document has no pages"),
+    2: N_("the file could not be opened"),
+    3: N_("the file is damaged or is not a PDF"),
+    4: N_("the document is password-protected (encrypted); remove the password and attach "
+          "it again"),
+    5: N_("the document's security settings do not allow reading it"),
+    6: N_("a page could not be read"),
 }
 
 
@@ -92,20 +102,19 @@ def read_document_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
-            raise DocumentError(path.name, f"the file is {size / 1e6:,.0f} MB; documents "
-                                f"over {MAX_DOCUMENT_BYTES / 1e6:,.0f} MB are not attached")
+            raise DocumentError(path.name, _too_big(size))
         return path.read_bytes()
     except OSError as err:
-        raise DocumentError(path.name, f"the file cannot be read ({err.strerror or err})") \
+        raise DocumentError(path.name, _("the file cannot be read ({reason})").format(
+            reason=err.strerror or err)) \
             from None
 
 
 def _open(data: bytes, name: str) -> pdfium.PdfDocument:
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise DocumentError(name, f"the file is {len(data) / 1e6:,.0f} MB; documents over "
-                            f"{MAX_DOCUMENT_BYTES / 1e6:,.0f} MB are not attached")
+        raise DocumentError(name, _too_big(len(data)))
     if not is_pdf(data):
-        raise DocumentError(name, "the file is not a PDF (no PDF header)")
+        raise DocumentError(name, _("the file is not a PDF (no PDF header)"))
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as err:
@@ -113,8 +122,8 @@ def _open(data: bytes, name: str) -> pdfium.PdfDocument:
         if _EMPTY_PAGE_TREE.search(data) and not _PAGES_COUNTED.search(data):
             code = 0       # PDFium's last-error code can be stale after an empty document
         reason = _PDFIUM_REASONS.get(code if isinstance(code, int) else -1,
-                                     "the file is damaged or is not a PDF")
-        raise DocumentError(name, reason) from None
+                                     _PDFIUM_REASONS[3])
+        raise DocumentError(name, _(reason)) from None
 
 
 def inspect_document(data: bytes, name: str) -> DocumentInfo:
@@ -124,18 +133,20 @@ def inspect_document(data: bytes, name: str) -> DocumentInfo:
         try:
             count = len(pdf)
             if count == 0:
-                raise DocumentError(name, "the document has no pages")
+                raise DocumentError(name, _("the document has no pages"))
             if count > MAX_PAGES:
-                raise DocumentError(name, f"the document has {count:,} pages; at most "
-                                    f"{MAX_PAGES:,} can be attached (split it first)")
+                raise DocumentError(name, _("the document has {count} pages; at most {limit} "
+                                            "can be attached (split it first)").format(
+                                                count=format_integer(count),
+                                                limit=format_integer(MAX_PAGES)))
             sizes = []
             for index in range(count):
                 try:
                     width, height = pdf.get_page_size(index)
                 except pdfium.PdfiumError:
-                    raise DocumentError(name, f"page {index + 1} cannot be read") from None
+                    raise DocumentError(name, _page_unreadable(index)) from None
                 if not (width > 0 and height > 0 and math.isfinite(width * height)):
-                    raise DocumentError(name, f"page {index + 1} has no size")
+                    raise DocumentError(name, _("page {page} has no size").format(page=index + 1))
                 sizes.append((float(width), float(height)))
         finally:
             pdf.close()
@@ -186,16 +197,18 @@ def parse_page_range(text: str, page_count: int, name: str) -> list[int]:
     for part in text.split(","):
         match = _RANGE_PART.match(part)
         if match is None:
-            raise DocumentError(name, f"'{text}' is not a page range (use e.g. 2-5 or 1,3,7-9)")
+            raise DocumentError(name, _("'{text}' is not a page range (use e.g. 2-5 or "
+                                        "1,3,7-9)").format(text=text))
         first = int(match.group(1))
         last = first if match.group(2) is None else int(match.group(2) or page_count)
         if first < 1 or last < first:
-            raise DocumentError(name, f"'{part.strip()}' is not a page range "
-                                      "(pages count from 1, first to last)")
+            raise DocumentError(name, _("'{text}' is not a page range (pages count from 1, "
+                                        "first to last)").format(text=part.strip()))
         if last > page_count:
-            raise DocumentError(name, f"the document has {page_count} "
-                                      f"page{'s' if page_count != 1 else ''}; "
-                                      f"'{part.strip()}' goes past the end")
+            raise DocumentError(name, ngettext(
+                "the document has {count} page; '{text}' goes past the end",
+                "the document has {count} pages; '{text}' goes past the end",
+                page_count).format(count=page_count, text=part.strip()))
         pages.extend(p for p in range(first, last + 1) if p not in pages)
     return pages
 
@@ -208,7 +221,7 @@ def _render(pdf: pdfium.PdfDocument, index: int, size: tuple[int, int],
     try:
         page = pdf[index]
     except pdfium.PdfiumError:
-        raise DocumentError(name, f"page {index + 1} cannot be read") from None
+        raise DocumentError(name, _page_unreadable(index)) from None
     try:
         width_pt, height_pt = page.get_size()
         # Cover the target on both sides; the grid rounding of smart_resize leaves less
@@ -219,7 +232,8 @@ def _render(pdf: pdfium.PdfDocument, index: int, size: tuple[int, int],
         # to_pil shares PDFium's buffer: copy before the bitmap goes away.
         return image.convert("RGB") if image.mode != "RGB" else image.copy()
     except pdfium.PdfiumError:
-        raise DocumentError(name, f"page {index + 1} cannot be drawn") from None
+        raise DocumentError(name, _("page {page} cannot be drawn").format(
+            page=index + 1)) from None
     finally:
         page.close()
 
@@ -242,13 +256,15 @@ def prepare_document(data: bytes, *, name: str, pages: list[int], model: Model,
                      max_bytes: int | None = None) -> PreparedMedia:
     """Render `pages` (1-based) at the size `model` reads them and encode each to send."""
     if not pages:
-        raise DocumentError(name, "no pages were chosen")
+        raise DocumentError(name, _("no pages were chosen"))
     info = inspect_document(data, name)
     frames = []
     for number in pages:
         if not 1 <= number <= info.page_count:
-            raise DocumentError(name, f"there is no page {number} "
-                                      f"(the document has {info.page_count})")
+            raise DocumentError(name, ngettext(
+                "there is no page {page} (the document has {count} page)",
+                "there is no page {page} (the document has {count} pages)",
+                info.page_count).format(page=number, count=info.page_count))
         size = page_size(info.page_sizes[number - 1], model, high_resolution)
         with _PDFIUM:
             pdf = _open(data, name)
@@ -257,7 +273,8 @@ def prepare_document(data: bytes, *, name: str, pages: list[int], model: Model,
             finally:
                 pdf.close()
         frames.append(prepare_pixels(
-            image, name=f"{name} p. {number}", size=size, model=model, provider=provider,
+            image, name=_("{name} p. {page}").format(name=name, page=number), size=size,
+            model=model, provider=provider,
             photo=False, max_bytes=max_bytes,
             original_size=(round(info.page_sizes[number - 1][0]),
                            round(info.page_sizes[number - 1][1])),

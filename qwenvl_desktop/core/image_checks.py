@@ -17,6 +17,7 @@ from typing import Final
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
+from .i18n import N_, _
 
 __all__ = [
     "FORMATS",
@@ -60,8 +61,8 @@ MAX_ASPECT: Final = 200       # ... and an aspect ratio of at most 200:1
 # (MPO, the multi-picture JPEG of many cameras, is opened by the JPEG plugin.)
 FORMATS: Final = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "DIB", "TIFF", "AVIF", "ICO",
                   "JPEG2000", "PPM", "QOI", "PSD")
-_SUPPORTED_TEXT: Final = "PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF"
-_CORRUPT: Final = "the file is truncated or corrupt"
+_SUPPORTED_TEXT: Final = N_("PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF")
+_CORRUPT: Final = N_("the file is truncated or corrupt")
 
 # EXIF orientation → the transpose that makes the image upright (as ImageOps.exif_transpose).
 UPRIGHT: Final = {
@@ -90,18 +91,22 @@ def bomb(name: str, size: tuple[int, int] | None = None, *, kind: str = "",
          limit: int | None = None, bytes_per_pixel: int = 3) -> ImageError:
     """The error for an image too large to decode safely, with the figures behind it."""
     limit = _pixel_limit() if limit is None else limit
-    what = f"{kind} images" if kind else "images"
+    if kind:
+        refused = _("{kind} images over {limit} megapixels are refused as possible "
+                    "decompression bombs").format(kind=_(kind), limit=limit // 1_000_000)
+    else:
+        refused = _("images over {limit} megapixels are refused as possible decompression "
+                    "bombs").format(limit=limit // 1_000_000)
     if size is None:
-        return ImageError(name, f"the image is too large; {what} over "
-                                f"{limit // 1_000_000} megapixels are refused as possible "
-                                "decompression bombs")
+        return ImageError(name, _("the image is too large; {refused}").format(refused=refused))
     pixels = size[0] * size[1]
     memory = pixels * bytes_per_pixel
-    return ImageError(name, f"the image is too large ({size[0]}×{size[1]}, "
-                            f"{pixels / 1e6:.0f} megapixels: decoding it would take at least "
-                            f"{_memory(memory)} of memory); {what} over "
-                            f"{limit // 1_000_000} megapixels are refused as possible "
-                            "decompression bombs")
+    return ImageError(name, _("the image is too large ({width}×{height}, {megapixels} "
+                              "megapixels: decoding it would take at least {memory} of "
+                              "memory); {refused}").format(
+                                  width=size[0], height=size[1],
+                                  megapixels=f"{pixels / 1e6:.0f}", memory=_memory(memory),
+                                  refused=refused))
 
 
 def _memory(size: int) -> str:
@@ -112,7 +117,7 @@ def _limit(im: Image.Image) -> tuple[int, str]:
     """The pixel limit for `im` and the kind of image it is named by in the refusal."""
     if im.format in ("JPEG", "MPO"):
         if im.info.get("progressive"):
-            return MAX_PROGRESSIVE_JPEG_PIXELS, "progressive JPEG"
+            return MAX_PROGRESSIVE_JPEG_PIXELS, N_("progressive JPEG")
         return MAX_JPEG_PIXELS, "JPEG"
     return _pixel_limit(), im.format or ""
 
@@ -166,7 +171,7 @@ def pillow_errors(name: str) -> Iterator[None]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise bomb(name) from None
     except Exception as err:
-        raise ImageError(name, _CORRUPT) from err
+        raise ImageError(name, _(_CORRUPT)) from err
 
 
 def _unreadable_reason(data: bytes) -> str:
@@ -174,20 +179,22 @@ def _unreadable_reason(data: bytes) -> str:
     head = data[:4096]
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%PDF"):
-        return ("PDF documents are not supported; attach a screenshot of the page "
-                "or export it as PNG or JPEG")
+        return _("PDF documents are not supported; attach a screenshot of the page "
+                 "or export it as PNG or JPEG")
     if text.startswith(b"<svg") or (text.startswith((b"<?xml", b"<!doctype", b"<!--"))
                                     and b"<svg" in text):
-        return "SVG vector images are not supported; export it as PNG first"
+        return _("SVG vector images are not supported; export it as PNG first")
     if head[4:8] == b"ftyp":
         brands = {head[i:i + 4] for i in range(8, min(len(head), 64), 4)}
         if brands & {b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevx", b"mif1", b"msf1"}:
-            return ("HEIC/HEIF photos cannot be read here; convert it to JPEG or PNG "
-                    "(iPhone: Settings › Camera › Formats › Most Compatible)")
-        return f"this is a video or other media file, not an image ({_SUPPORTED_TEXT})"
+            return _("HEIC/HEIF photos cannot be read here; convert it to JPEG or PNG "
+                     "(iPhone: Settings › Camera › Formats › Most Compatible)")
+        return _("this is a video or other media file, not an image ({formats})").format(
+            formats=_(_SUPPORTED_TEXT))
     if _looks_like_text(head):
-        return "this is a text file, not an image (is the file extension wrong?)"
-    return f"not an image in a supported format ({_SUPPORTED_TEXT})"
+        return _("this is a text file, not an image (is the file extension wrong?)")
+    return _("not an image in a supported format ({formats})").format(
+        formats=_(_SUPPORTED_TEXT))
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -207,7 +214,7 @@ def _looks_like_text(head: bytes) -> bool:
 def open_checked(data: bytes, name: str) -> Image.Image:
     """Open at the header only and run every check that needs no pixels."""
     if not data:
-        raise ImageError(name, "the file is empty (0 bytes)")
+        raise ImageError(name, _("the file is empty (0 bytes)"))
     try:
         im = _open(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -215,18 +222,20 @@ def open_checked(data: bytes, name: str) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError(name, _unreadable_reason(data)) from None
     except Exception as err:   # Pillow's plugins raise many types on hostile headers
-        raise ImageError(name, _CORRUPT) from err
+        raise ImageError(name, _(_CORRUPT)) from err
     width, height = im.size
     limit, kind = _limit(im)
     if width * height > limit:
         raise bomb(name, (width, height), kind=kind, limit=limit,
                    bytes_per_pixel=max(1, len(im.getbands())))
     if width <= MIN_SIDE or height <= MIN_SIDE:
-        raise ImageError(name, f"the image is too small ({width}×{height}); width and "
-                               f"height must both be over {MIN_SIDE} pixels")
+        raise ImageError(name, _("the image is too small ({width}×{height}); width and "
+                                 "height must both be over {limit} pixels").format(
+                                     width=width, height=height, limit=MIN_SIDE))
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise ImageError(name, f"the image is too long and thin ({width}×{height}); the "
-                               f"sides may differ by at most {MAX_ASPECT}:1")
+        raise ImageError(name, _("the image is too long and thin ({width}×{height}); the "
+                                 "sides may differ by at most {ratio}:1").format(
+                                     width=width, height=height, ratio=MAX_ASPECT))
     return im
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from .errors import ImageError, redact
+from .i18n import _, ngettext
 
 __all__ = ["MAX_FILE_BYTES", "fetch_image_url", "read_image_file"]
 
@@ -30,28 +31,31 @@ def read_image_file(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise ImageError(name, "the file does not exist (moved or deleted?)") from None
+        raise ImageError(name, _("the file does not exist (moved or deleted?)")) from None
     except OSError as err:
-        raise ImageError(name, f"the file cannot be read ({err.strerror or err})") from err
+        raise ImageError(name, _("the file cannot be read ({reason})").format(
+            reason=err.strerror or err)) from err
     if stat.S_ISDIR(info.st_mode):
-        raise ImageError(name, "this is a folder, not an image file")
+        raise ImageError(name, _("this is a folder, not an image file"))
     if not stat.S_ISREG(info.st_mode):
         # A FIFO or device would block or never end.
-        raise ImageError(name, "this is not a regular file")
+        raise ImageError(name, _("this is not a regular file"))
     if info.st_size == 0:
-        raise ImageError(name, "the file is empty (0 bytes)")
+        raise ImageError(name, _("the file is empty (0 bytes)"))
     if info.st_size > MAX_FILE_BYTES:
-        raise ImageError(name, f"the file is {_mb(info.st_size)}; images over "
-                               f"{_mb(MAX_FILE_BYTES)} are not accepted")
+        raise ImageError(name, _("the file is {size}; images over {limit} are not accepted")
+                         .format(size=_mb(info.st_size), limit=_mb(MAX_FILE_BYTES)))
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
-        raise ImageError(name, f"the file cannot be read ({err.strerror or err})") from err
+        raise ImageError(name, _("the file cannot be read ({reason})").format(
+            reason=err.strerror or err)) from err
     if not data:
-        raise ImageError(name, "the file is empty (0 bytes)")
+        raise ImageError(name, _("the file is empty (0 bytes)"))
     if len(data) > MAX_FILE_BYTES:
-        raise ImageError(name, f"the file is larger than {_mb(MAX_FILE_BYTES)}")
+        raise ImageError(name, _("the file is larger than {limit}").format(
+            limit=_mb(MAX_FILE_BYTES)))
     return data
 
 
@@ -80,7 +84,7 @@ def _shown(url: str) -> str:
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
-        return "the link"
+        return _("the link")
     return f"{parts.scheme}://{host}{port}{parts.path}" if host else url.split("?", 1)[0]
 
 
@@ -88,17 +92,22 @@ def _check_link(url: str, name: str, *, redirected: bool = False) -> None:
     try:
         parts = urlsplit(url)
     except ValueError:
-        raise ImageError(name, "the link is not a valid address") from None
-    where = "redirects to" if redirected else "is"
+        raise ImageError(name, _("the link is not a valid address")) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        scheme = f"a {parts.scheme}:" if parts.scheme else "a relative"
-        raise ImageError(name, f"the link {where} {scheme} address; only http:// and "
-                               "https:// image links are fetched"
-                         if redirected else "only http:// and https:// image links can be "
-                                            "fetched")
+        if not redirected:
+            raise ImageError(name, _("only http:// and https:// image links can be fetched"))
+        if parts.scheme:
+            raise ImageError(name, _("the link redirects to a {scheme}: address; only http:// "
+                                     "and https:// image links are fetched").format(
+                                         scheme=parts.scheme))
+        raise ImageError(name, _("the link redirects to a relative address; only http:// "
+                                 "and https:// image links are fetched"))
     if "@" in parts.netloc:
-        raise ImageError(name, f"the link {where} an address with a user name or password "
-                               "in it; such links are not fetched (no credentials are sent)")
+        raise ImageError(name, _("the link redirects to an address with a user name or "
+                                 "password in it; such links are not fetched (no credentials "
+                                 "are sent)") if redirected else
+                         _("the link is an address with a user name or password in it; "
+                           "such links are not fetched (no credentials are sent)"))
 
 
 async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
@@ -120,8 +129,8 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
             try:
                 response = await http.send(request, stream=True, follow_redirects=False)
             except httpx.InvalidURL:       # httpx parses a redirect's Location on receipt
-                raise ImageError(name, "the link redirects to an address that is not a "
-                                       "valid http(s) address; it is not fetched") from None
+                raise ImageError(name, _("the link redirects to an address that is not a "
+                                         "valid http(s) address; it is not fetched")) from None
             try:
                 location = response.headers.get("location", "")
                 if response.is_redirect and location:
@@ -132,57 +141,64 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
             finally:
                 await response.aclose()
     except httpx.InvalidURL:
-        raise ImageError(name, "the link is not a valid address") from None
+        raise ImageError(name, _("the link is not a valid address")) from None
     except httpx.HTTPError as err:
-        raise ImageError(name, f"the image could not be downloaded ({type(err).__name__}: "
-                               f"{redact(str(err))})") from err
-    raise ImageError(name, f"the link redirects more than {_MAX_REDIRECTS} times")
+        raise ImageError(name, _("the image could not be downloaded ({error}: {reason})").format(
+            error=type(err).__name__, reason=redact(str(err)))) from err
+    raise ImageError(name, _("the link redirects more than {count} times").format(
+        count=_MAX_REDIRECTS))
 
 
 async def _read_image(response: httpx.Response, name: str, max_bytes: int) -> bytes:
     if response.status_code >= 400:
-        reason = response.reason_phrase or "error"
-        raise ImageError(name, f"the server answered HTTP {response.status_code} "
-                               f"{reason}".rstrip())
+        # The reason phrase is the server's own word, as the protocol sends it.
+        reason = response.reason_phrase or _("error")
+        raise ImageError(name, _("the server answered HTTP {status} {reason}").format(
+            status=response.status_code, reason=reason).rstrip())
     ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
     # CDNs and object stores often label images as octet-stream; the bytes decide.
     # Anything else (HTML, JSON) is a web page.
     if ctype and not ctype.startswith("image/") and ctype not in (
             "application/octet-stream", "binary/octet-stream"):
-        raise ImageError(name, f"the link is not an image (the server sent {ctype})")
+        raise ImageError(name, _("the link is not an image (the server sent {type})").format(
+            type=ctype))
     if ctype == "image/svg+xml":
-        raise ImageError(name, "SVG vector images are not supported; "
-                               "use a PNG or JPEG version")
+        raise ImageError(name, _("SVG vector images are not supported; use a PNG or JPEG "
+                                 "version"))
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise ImageError(name, f"the image is {_mb(int(declared))}, larger than "
-                               f"{_mb(max_bytes)}, the limit for downloads")
+        raise ImageError(name, _("the image is {size}, larger than {limit}, the limit for "
+                                 "downloads").format(size=_mb(int(declared)),
+                                                     limit=_mb(max_bytes)))
     chunks: list[bytes] = []
     total = 0
     checked = False
     async for chunk in response.aiter_bytes():
         total += len(chunk)
         if total > max_bytes:
-            raise ImageError(name, f"the image is larger than {_mb(max_bytes)}, "
-                                   "the limit for downloads")
+            raise ImageError(name, _("the image is larger than {limit}, the limit for "
+                                     "downloads").format(limit=_mb(max_bytes)))
         chunks.append(chunk)
         if not checked and total >= 16:
             checked = True
             if not _is_image_start(b"".join(chunks)[:16]):
-                raise ImageError(name, "the link is not an image (its first bytes are "
-                                       f"not a picture, whatever the label {ctype or 'says'})")
+                raise ImageError(name, _(
+                    "the link is not an image (its first bytes are not a picture, whatever "
+                    "the label {type})").format(type=ctype) if ctype else _(
+                    "the link is not an image (its first bytes are not a picture, whatever "
+                    "the label says)"))
     if total == 0:
-        raise ImageError(name, "the server sent an empty file")
+        raise ImageError(name, _("the server sent an empty file"))
     data = b"".join(chunks)
     if not checked and not _is_image_start(data):
-        raise ImageError(name, "the link is not an image (too short to be a picture)")
+        raise ImageError(name, _("the link is not an image (too short to be a picture)"))
     return data
 
 
 def _mb(size: int) -> str:
     """A size as people read it: 512 bytes, 340 kB, 4.2 MB, 21 MB."""
     if size < 1000:
-        return f"{size} bytes"
+        return ngettext("{size} byte", "{size} bytes", size).format(size=size)
     if size < 1_000_000:
         return f"{size // 1000} kB"
     return f"{size / 1_000_000:.1f} MB" if size < 10_000_000 else f"{size // 1_000_000} MB"

@@ -22,6 +22,7 @@ from PIL import Image
 
 from .catalog import Model, Provider
 from .errors import VideoError
+from .i18n import _
 from .media import PreparedMedia, prepare_pixels
 from .tokens import image_tokens, video_frame_size, video_tokens
 
@@ -74,14 +75,16 @@ def _open(path: Path, name: str) -> av.container.InputContainer:
     try:
         return _open_container(str(path))
     except FileNotFoundError:
-        raise VideoError(name, "the file does not exist") from None
+        raise VideoError(name, _("the file does not exist")) from None
     except PermissionError:
-        raise VideoError(name, "the file cannot be read (permission denied)") from None
+        raise VideoError(name, _("the file cannot be read (permission denied)")) from None
     except av.error.FFmpegError as err:
-        raise VideoError(name, f"the file is damaged or is not a video ({_why(err)})") \
+        raise VideoError(name, _("the file is damaged or is not a video ({reason})").format(
+            reason=_why(err))) \
             from None
     except OSError as err:
-        raise VideoError(name, f"the file cannot be read ({err.strerror or err})") from None
+        raise VideoError(name, _("the file cannot be read ({reason})").format(
+            reason=err.strerror or err)) from None
 
 
 def _open_container(path: str) -> av.container.InputContainer:
@@ -105,10 +108,10 @@ def _why(err: BaseException) -> str:
 def _video_stream(container: av.container.InputContainer, name: str) -> av.VideoStream:
     if not container.streams.video:
         if container.streams.audio:
-            raise VideoError(name, "the file has sound only, no pictures")
+            raise VideoError(name, _("the file has sound only, no pictures"))
         if not container.streams:
-            raise VideoError(name, "the clip is empty (zero length): it holds no frames")
-        raise VideoError(name, "the file has no video stream")
+            raise VideoError(name, _("the clip is empty (zero length): it holds no frames"))
+        raise VideoError(name, _("the file has no video stream"))
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     return stream
@@ -133,7 +136,8 @@ def inspect_video(path: Path, name: str | None = None) -> VideoInfo:
             duration = 0.0
         size = path.stat().st_size
     except OSError as err:
-        raise VideoError(name, f"the file cannot be read ({err.strerror or err})") from None
+        raise VideoError(name, _("the file cannot be read ({reason})").format(
+            reason=err.strerror or err)) from None
     finally:
         container.close()
     return VideoInfo(name=name, path=str(path), duration=duration, fps=fps,
@@ -155,12 +159,12 @@ def _first_frame(container: av.container.InputContainer, stream: av.VideoStream,
             if packets > 64:
                 break
     except av.error.FFmpegError as err:
-        raise VideoError(name, f"its {codec} video stream cannot be decoded "
-                               f"({_why(err)})") from None
+        raise VideoError(name, _("its {codec} video stream cannot be decoded ({reason})")
+                         .format(codec=codec, reason=_why(err))) from None
     if packets == 0:
-        raise VideoError(name, "the clip is empty (zero length): it holds no frames")
-    raise VideoError(name, f"its {codec} video stream cannot be decoded "
-                           "(no picture came out of it)")
+        raise VideoError(name, _("the clip is empty (zero length): it holds no frames"))
+    raise VideoError(name, _("its {codec} video stream cannot be decoded (no picture came "
+                             "out of it)").format(codec=codec))
 
 
 def _duration(container: av.container.InputContainer, stream: av.VideoStream) -> float:
@@ -178,7 +182,7 @@ def sample_times(info: VideoInfo, fps: float, max_frames: int) -> list[float]:
     at most `max_frames`, an even number where possible (frames are read in pairs),
     each in the middle of an equal share of the clip."""
     if fps <= 0 or max_frames < 1:
-        raise VideoError(info.name, "the frame rate and the frame count must be above 0")
+        raise VideoError(info.name, _("the frame rate and the frame count must be above 0"))
     wanted = info.duration * fps
     count = min(max(wanted, MIN_FRAMES), max_frames, info.frame_count)
     count = int(count)
@@ -229,11 +233,12 @@ def decode_frames(path: Path, times: list[float], size: tuple[int, int] | None =
                 last = None
             picked = _frame_at(frames, when + start, last)
             if picked is None:
-                raise VideoError(name, "the clip has no frames (zero length)")
+                raise VideoError(name, _("the clip has no frames (zero length)"))
             last = picked
             out.append((when, _to_image(picked, size)))
     except av.error.FFmpegError as err:
-        raise VideoError(name, f"the video stream cannot be decoded ({_why(err)})") from None
+        raise VideoError(name, _("the video stream cannot be decoded ({reason})").format(
+            reason=_why(err))) from None
     finally:
         container.close()
     return out
@@ -267,7 +272,9 @@ def prepare_video(path: Path, *, name: str, fps: float, max_frames: int, model: 
     size = video_frame_size(info.width, info.height, len(times), model)
     decoded = decode_frames(path, times, size, name)
     frames = tuple(
-        prepare_pixels(image, name=f"{name} @ {when:.1f} s", size=size, model=model,
+        prepare_pixels(image,
+                       name=_("{name} @ {seconds} s").format(name=name, seconds=f"{when:.1f}"),
+                       size=size, model=model,
                        provider=provider, photo=True, max_bytes=max_bytes,
                        original_size=(info.width, info.height), original_bytes=info.bytes)
         for when, image in decoded)
