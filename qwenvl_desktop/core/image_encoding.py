@@ -18,6 +18,7 @@ from PIL import Image
 
 from .catalog import Model
 from .errors import ImageError
+from .i18n import _, format_integer
 from .image_checks import UPRIGHT, upright_size
 from .image_jpeg import encode_jpeg
 from .image_pixels import PARALLEL_MIN_PIXELS, WORKERS, executor, flatten, has_transparency, resize
@@ -188,10 +189,10 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
             if 3 * len(jpeg) <= len(png):
                 return EncodedImage(im.width, im.height, jpeg, "image/jpeg")
             return EncodedImage(im.width, im.height, png, "image/png")
-        notes.append("sent as JPEG to fit the provider's size limit")
+        notes.append(_("sent as JPEG to fit the provider's size limit"))
     if has_transparency(im):
         im = flatten(im)
-        notes.append("transparent areas filled with white")
+        notes.append(_("transparent areas filled with white"))
     elif im.mode in ("RGBA", "LA"):
         im = im.convert(im.mode[:-1])
     quality, expected = jpeg_hint or (_JPEG_QUALITY, 0.0)
@@ -200,7 +201,7 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
         quality = fits[0] if fits else min(_JPEG_SIZE)
     data = _jpeg(im, quality, graphic, orientation)
     shrunk = False
-    for _ in range(12):
+    for _attempt in range(12):
         width, height = upright_size(im.size, orientation)
         if cap is None or len(data) <= cap:
             if shrunk and cap is not None:
@@ -209,7 +210,8 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
                 better = _qualities_within(cap, len(data), quality, higher=True)
                 if better and len(again := _jpeg(im, better[0], graphic, orientation)) <= cap:
                     data = again
-                notes.append(f"reduced to {width}×{height} to fit the provider's size limit")
+                notes.append(_("reduced to {width}×{height} to fit the provider's size limit")
+                             .format(width=width, height=height))
             return EncodedImage(width, height, data, "image/jpeg")
         # Predict the size at each lower quality from this one; take the best that fits.
         fits = _qualities_within(cap, len(data), quality, higher=False)
@@ -226,5 +228,7 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
             quality, shrunk = 75, True
         data = _jpeg(im, quality, graphic, orientation)
     width, height = upright_size(im.size, orientation)
-    raise ImageError(name, f"the image cannot be made small enough for the provider: "
-                           f"{len(data):,} bytes at {width}×{height}, limit {cap:,} bytes")
+    raise ImageError(name, _("the image cannot be made small enough for the provider: "
+                             "{size} bytes at {width}×{height}, limit {limit} bytes").format(
+                                 size=format_integer(len(data)), width=width, height=height,
+                                 limit=format_integer(cap or 0)))

@@ -14,6 +14,7 @@ from typing import Final
 from PIL import Image
 
 from .errors import ImageError
+from .i18n import _
 
 __all__ = [
     "PARALLEL_MIN_PIXELS",
@@ -85,11 +86,11 @@ def to_working_mode(im: Image.Image, notes: list[str]) -> Image.Image:
     if mode in ("RGB", "L", "RGBA", "LA"):
         return im
     if mode == "CMYK":
-        notes.append("converted from CMYK")
+        notes.append(_("converted from CMYK"))
         return _cmyk_to_rgb(im)
     if mode.startswith("I;16") or mode in ("I", "F"):
-        notes.append("converted from 16-bit" if mode.startswith("I;16") else
-                     f"converted from {mode} (high bit depth)")
+        notes.append(_("converted from 16-bit") if mode.startswith("I;16") else
+                     _("converted from {mode} (high bit depth)").format(mode=mode))
         return _to_8bit(im)
     if mode in ("P", "PA"):
         has_alpha = mode == "PA" or "transparency" in im.info
@@ -101,7 +102,8 @@ def to_working_mode(im: Image.Image, notes: list[str]) -> Image.Image:
     try:
         return im.convert("RGB")
     except ValueError as err:
-        raise ImageError("", f"the colour mode {mode} is not supported") from err
+        raise ImageError("", _("the colour mode {mode} is not supported").format(
+            mode=mode)) from err
 
 
 def _cmyk_to_rgb(im: Image.Image) -> Image.Image:

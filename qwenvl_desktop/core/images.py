@@ -28,6 +28,7 @@ from PIL import Image
 
 from .catalog import Model, Provider
 from .conversation import StoredImage
+from .i18n import _
 from .image_checks import (
     MAX_PIXELS,
     check_decoded_size,
@@ -199,8 +200,9 @@ def _decode(data: bytes, name: str, model: Model, high_resolution: bool,
         animated = bool(getattr(im, "is_animated", False))
     if animated and source_format != "MPO":      # MPO: a JPEG with a preview, not animation
         kind = {"PNG": "APNG", "WEBP": "WebP"}.get(source_format, source_format)
-        notes.append(f"multi-page {kind}: first page used" if kind == "TIFF"
-                     else f"animated {kind}: first frame used")
+        notes.append(_("multi-page {kind}: first page used").format(kind=kind)
+                     if kind == "TIFF" else
+                     _("animated {kind}: first frame used").format(kind=kind))
     target = _plan(stored, orientation, model, high_resolution)
     if source_format in ("JPEG", "MPO") and target != stored:
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale when the target allows: far less work
@@ -234,7 +236,7 @@ def prepare_image(data: bytes, *, name: str, model: Model, provider: Provider,
     decoded, target = _decode(data, name, model, high_resolution, notes)
     image = resize(decoded.image, target)       # still as stored: `encode` turns it
     if decoded.orientation != 1:
-        notes.append("turned upright (EXIF orientation)")
+        notes.append(_("turned upright (EXIF orientation)"))
     if image.mode in ("RGBA", "LA") and not has_transparency(image):
         image = image.convert(image.mode[:-1])
     unchanged = (decoded.source_format == "PNG" and not decoded.animated

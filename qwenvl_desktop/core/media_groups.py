@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .i18n import _, ngettext
+
 __all__ = ["MediaGroup", "MediaKind", "VisualSection", "format_seconds", "page_span",
            "visual_sections"]
 
@@ -41,28 +43,31 @@ class MediaGroup:
     def describe(self) -> str:
         """One line a person reads: "report.pdf · pages 1–5 of 12" / "clip.mp4 · 8 frames"."""
         if self.kind == "document":
-            of = f" of {self.page_count}" if self.page_count > len(self.pages) else ""
-            return f"{self.name} · {page_span(self.pages)}{of}"
+            if self.page_count > len(self.pages):
+                return _("{name} · {pages} of {count}").format(
+                    name=self.name, pages=page_span(self.pages), count=self.page_count)
+            return f"{self.name} · {page_span(self.pages)}"
         frames = len(self.images)
-        return (f"{self.name} · {format_seconds(self.duration)} · "
-                f"{frames} frame{'s' if frames != 1 else ''}")
+        return ngettext("{name} · {length} · {count} frame", "{name} · {length} · {count} frames",
+                        frames).format(name=self.name, length=format_seconds(self.duration),
+                                       count=frames)
 
 
 def page_span(pages: list[int]) -> str:
     """"page 3", "pages 1–5" or "pages 1, 3, 7" for a list of page numbers."""
     if not pages:
-        return "no pages"
+        return _("no pages")
     if len(pages) == 1:
-        return f"page {pages[0]}"
+        return _("page {page}").format(page=pages[0])
     if pages == list(range(pages[0], pages[-1] + 1)):
-        return f"pages {pages[0]}–{pages[-1]}"
-    return "pages " + ", ".join(str(p) for p in pages)
+        return _("pages {first}–{last}").format(first=pages[0], last=pages[-1])
+    return _("pages {list}").format(list=", ".join(str(p) for p in pages))
 
 
 def format_seconds(seconds: float) -> str:
     """"4.0 s", "1:05", "1:02:03": a clip length as people read it."""
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("{seconds} s").format(seconds=f"{seconds:.1f}")
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
@@ -88,8 +93,10 @@ def visual_sections(images: list[str], media: list[MediaGroup]) -> list[VisualSe
         sections.append(VisualSection(None, loose))
     for group in media:
         if group.kind == "document":
-            labels = [f"p. {p}" for p in group.pages] or [""] * len(group.images)
+            labels = ([_("p. {page}").format(page=p) for p in group.pages]
+                      or [""] * len(group.images))
         else:
-            labels = [f"{t:.1f} s" for t in group.timestamps] or [""] * len(group.images)
+            labels = ([_("{seconds} s").format(seconds=f"{t:.1f}") for t in group.timestamps]
+                      or [""] * len(group.images))
         sections.append(VisualSection(group, list(zip(group.images, labels, strict=False))))
     return sections
