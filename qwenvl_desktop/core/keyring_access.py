@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .bounded_call import BoundedCall, SerialWorker
 from .errors import ConfigError, register_secret
+from .i18n import _
 from .keyring_backend import (
     KeyringTrouble,
     backend_label,
@@ -109,7 +110,7 @@ class KeyringAccess:
         self._chosen()
         with self._lock:
             backend = self._backend
-        return "session memory" if backend is None else str(type(backend).name)
+        return _("session memory") if backend is None else str(type(backend).name)
 
     @property
     def backend_label(self) -> str:
@@ -117,7 +118,7 @@ class KeyringAccess:
         self._chosen()
         with self._lock:
             backend = self._backend or self._offered
-        return "not chosen yet" if backend is None else backend_label(backend)
+        return _("not chosen yet") if backend is None else backend_label(backend)
 
     @property
     def trouble(self) -> KeyringTrouble | None:
@@ -417,8 +418,8 @@ def check_key_text(key: str) -> str:
     """The key with surrounding whitespace removed; refuses empty and multi-line keys."""
     key = key.strip()
     if not key:
-        raise ConfigError("The key is empty.")
+        raise ConfigError(_("The key is empty."))
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
-        raise ConfigError("The key contains a line break or control character; "
-                          "paste only the key itself.")
+        raise ConfigError(_("The key contains a line break or control character; "
+                            "paste only the key itself."))
     return key

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .errors import redact
+from .i18n import _
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -118,8 +119,6 @@ class KeyringTrouble:
     reason: str
 
 
-_UNLOCK_HINT = ("Unlock it (in your desktop's Passwords and Keys, or by logging in again) "
-                "and try again.")
 
 # D-Bus error names that mean the keyring service is gone or not answering.
 _GONE_NAMES = ("ServiceUnknown", "NoReply", "Disconnected", "NameHasNoOwner", "Spawn.",
@@ -157,12 +156,13 @@ def trouble_for(err: BaseException) -> KeyringTrouble:
         if "InitError" in _class_names(err):
             return KeyringTrouble(
                 "no-collection",
-                "The keyring has no default collection to keep keys in, and creating one "
-                "was declined or could not be asked for. Create a default keyring (in "
-                "your desktop's Passwords and Keys) and try again.")
+                _("The keyring has no default collection to keep keys in, and creating one "
+                  "was declined or could not be asked for. Create a default keyring (in "
+                  "your desktop's Passwords and Keys) and try again."))
         return KeyringTrouble(
-            "locked", "The keyring is locked and was not unlocked (the unlock prompt was "
-                      "declined or could not be shown). " + _UNLOCK_HINT)
+            "locked", _("The keyring is locked and was not unlocked (the unlock prompt was "
+                        "declined or could not be shown). Unlock it (in your desktop's "
+                        "Passwords and Keys, or by logging in again) and try again."))
     dbus_names = [str(getattr(e, "name", "")) for e in chain
                   if "DBusErrorResponse" in _class_names(e)]
     gone = (names & {"SecretServiceNotAvailableException", "ConnectionError", "EOFError",
@@ -170,13 +170,15 @@ def trouble_for(err: BaseException) -> KeyringTrouble:
             or any(part in name for name in dbus_names for part in _GONE_NAMES))
     if gone:
         return KeyringTrouble(
-            "unavailable", f"The keyring service is not answering ({_detail(err)}); it may "
-                           "have stopped. Log out and in again (or start your keyring) and "
-                           "try again.")
-    return KeyringTrouble("refused", f"The keyring refused it ({_detail(err)}).")
+            "unavailable", _("The keyring service is not answering ({detail}); it may have "
+                             "stopped. Log out and in again (or start your keyring) and try "
+                             "again.").format(detail=_detail(err)))
+    return KeyringTrouble("refused", _("The keyring refused it ({detail}).").format(
+        detail=_detail(err)))
 
 
 def timeout_trouble(seconds: float) -> KeyringTrouble:
     return KeyringTrouble(
-        "timeout", f"The keyring did not answer within {seconds:g} s: it may be waiting for "
-                   "you to unlock it, or the keyring service has hung.")
+        "timeout", _("The keyring did not answer within {seconds} s: it may be waiting for "
+                     "you to unlock it, or the keyring service has hung.").format(
+                         seconds=f"{seconds:g}"))

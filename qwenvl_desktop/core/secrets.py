@@ -29,6 +29,7 @@ from .errors import (
     NoSecureKeyringError,
     register_secret,
 )
+from .i18n import _
 from .keyring_access import CHOICE_WAIT, SERVICE, KeyringAccess, check_key_text
 from .keyring_backend import KeyringTrouble, is_secure_backend
 from .url_credentials import UrlCredentials
@@ -92,14 +93,14 @@ class KeyStore:
         """What the person must know about where keys are kept, or None when all is well."""
         trouble = self.trouble
         if trouble is not None:
-            return (f"{trouble.reason} Keys entered now are kept for this session only and "
-                    "will be forgotten when the app closes.")
+            return trouble.reason + _(" Keys entered now are kept for this session only and "
+                                      "will be forgotten when the app closes.")
         if not self.secure:
-            return (f"No secure keyring is available (found {self.backend_label}). "
-                    "Keys you enter are kept for this session only and will be forgotten "
-                    "when the app closes. Unlock or install an OS keyring (GNOME Keyring, "
-                    "KWallet, macOS Keychain, Windows Credential Manager), or set the "
-                    "provider's environment variable.")
+            return _("No secure keyring is available (found {backend}). Keys you enter are "
+                     "kept for this session only and will be forgotten when the app closes. "
+                     "Unlock or install an OS keyring (GNOME Keyring, KWallet, macOS "
+                     "Keychain, Windows Credential Manager), or set the provider's "
+                     "environment variable.").format(backend=self.backend_label)
         return None
 
     @property
@@ -204,11 +205,12 @@ class KeyStore:
         outcome = self._keyring.save(provider.key_id, key)
         if outcome.trouble is None:
             return
-        later = " If the keyring answers later, the key is saved then." if outcome.pending else ""
+        later = (_(" If the keyring answers later, the key is saved then.")
+                 if outcome.pending else "")
         raise KeyringUnavailableError(
-            f"Could not save the key for {provider.name} in the keyring. "
-            f"{outcome.trouble.reason} The key is kept for this session only and will be "
-            f"forgotten when the app closes.{later}",
+            _("Could not save the key for {provider} in the keyring. {reason} The key is kept "
+              "for this session only and will be forgotten when the app closes.").format(
+                  provider=provider.name, reason=outcome.trouble.reason) + later,
             trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     def delete(self, provider: Provider) -> None:
@@ -216,10 +218,11 @@ class KeyStore:
         outcome = self._keyring.remove(provider.key_id)
         if outcome.trouble is None:
             return
-        later = " If the keyring answers later, the key is deleted then." if outcome.pending else ""
+        later = (_(" If the keyring answers later, the key is deleted then.")
+                 if outcome.pending else "")
         raise KeyringUnavailableError(
-            f"Could not delete the key for {provider.name} from the keyring. "
-            f"{outcome.trouble.reason}{later}",
+            _("Could not delete the key for {provider} from the keyring. {reason}").format(
+                provider=provider.name, reason=outcome.trouble.reason) + later,
             trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     def require_secure(self, provider: Provider) -> None:
@@ -263,8 +266,9 @@ class KeyStore:
         if outcome.trouble is None:
             return
         raise KeyringUnavailableError(
-            f"Could not save the credentials of {provider.name}'s address in the keyring. "
-            f"{outcome.trouble.reason} They are kept for this session only.",
+            _("Could not save the credentials of {provider}'s address in the keyring. {reason} "
+              "They are kept for this session only.").format(provider=provider.name,
+                                                             reason=outcome.trouble.reason),
             trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     def delete_url_credentials(self, provider: Provider) -> None:
@@ -273,8 +277,8 @@ class KeyStore:
         if outcome.trouble is None:
             return
         raise KeyringUnavailableError(
-            f"Could not delete the credentials of {provider.name}'s address from the "
-            f"keyring. {outcome.trouble.reason}",
+            _("Could not delete the credentials of {provider}'s address from the keyring. "
+              "{reason}").format(provider=provider.name, reason=outcome.trouble.reason),
             trouble=outcome.trouble.kind, reason=outcome.trouble.reason)
 
     # --- display -----------------------------------------------------------------------
@@ -282,25 +286,32 @@ class KeyStore:
     def status_line(self, provider: Provider) -> str:
         """Where the key for `provider` comes from, in words; never any part of the key."""
         source = self.source(provider)
+        name = provider.name
         if source == "keyring":
-            return f"{provider.name}: key in the keyring ({self.backend_name})"
+            return _("{provider}: key in the keyring ({backend})").format(
+                provider=name, backend=self.backend_name)
         if source == "session":
-            return f"{provider.name}: key kept for this session only (forgotten on exit)"
+            return _("{provider}: key kept for this session only (forgotten on exit)").format(
+                provider=name)
         if source == "env":
-            return f"{provider.name}: key from the {provider.key_env} environment variable"
-        optional = " (optional for this endpoint)" if provider.key_optional else ""
+            return _("{provider}: key from the {env_var} environment variable").format(
+                provider=name, env_var=provider.key_env)
         if self._keyring.unusable(provider.key_id):
-            return (f"{provider.name}: the key stored in the keyring is unusable (it has a "
-                    f"line break or control character); replace it with "
-                    f"`qwenvl-desktop key set {provider.id}`")
+            return _("{provider}: the key stored in the keyring is unusable (it has a line "
+                     "break or control character); replace it with `{command}`").format(
+                         provider=name, command=f"qwenvl-desktop key set {provider.id}")
+        no_key = (_("{provider}: no key (optional for this endpoint)") if provider.key_optional
+                  else _("{provider}: no key")).format(provider=name)
         # Suggest `key set` only where it can work now.
         if self.secure and self.trouble is None:
-            hint = f" or set {provider.key_env}" if provider.key_env else ""
-            return (f"{provider.name}: no key{optional} — run "
-                    f"`qwenvl-desktop key set {provider.id}`{hint}")
+            command = f"qwenvl-desktop key set {provider.id}"
+            if provider.key_env:
+                return _("{no_key} — run `{command}` or set {env_var}").format(
+                    no_key=no_key, command=command, env_var=provider.key_env)
+            return _("{no_key} — run `{command}`").format(no_key=no_key, command=command)
         if provider.key_env:
-            return f"{provider.name}: no key{optional} — set {provider.key_env}"
-        return f"{provider.name}: no key{optional}"
+            return _("{no_key} — set {env_var}").format(no_key=no_key, env_var=provider.key_env)
+        return no_key
 
 
 def env_advice(provider: Provider) -> str:

@@ -49,6 +49,7 @@ from .. import __version__
 from .api.types import ChatParams
 from .conversation import Conversation, Message, Provenance, StoredImage, new_id
 from .errors import ConversationFileError, redact
+from .i18n import N_, _
 from .media_groups import MediaGroup
 from .storage_schema import SchemaError, build_conversation, show_value, storable_url
 
@@ -315,7 +316,8 @@ def save_conversation(conv: Conversation, path: Path) -> None:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConversationFileError(
-            path.name, f"could not be saved: {reason} (any earlier copy is unchanged)"
+            path.name, _("could not be saved: {reason} (any earlier copy is unchanged)").format(
+                reason=reason)
         ) from exc
 
 
@@ -334,12 +336,13 @@ def explained_read_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except IsADirectoryError as exc:
-        raise ConversationFileError(path.name, "is a folder, not a conversation file") from exc
+        raise ConversationFileError(path.name, _("is a folder, not a conversation file")) from exc
     except FileNotFoundError as exc:
-        raise ConversationFileError(path.name, "does not exist (it was moved or deleted)") \
+        raise ConversationFileError(path.name, _("does not exist (it was moved or deleted)")) \
             from exc
     except OSError as exc:
-        raise ConversationFileError(path.name, f"could not be read: {exc.strerror or exc}") \
+        raise ConversationFileError(path.name, _("could not be read: {reason}").format(
+            reason=exc.strerror or exc)) \
             from exc
 
 
@@ -350,12 +353,13 @@ def loads(data: bytes, *, name: str) -> Conversation:
     try:
         return build_conversation(doc)
     except SchemaError as exc:
-        raise ConversationFileError(name, f"the file is damaged: {exc}") from None
+        # The schema's details name the file's own fields (messages[3].role): kept as is.
+        raise ConversationFileError(name, _("the file is damaged: {reason}").format(
+            reason=exc)) from None
 
 
-_NOT_OURS = "is not a Qwen-VL Desktop conversation"
-_TRUNCATED = ("the file is incomplete: it ends in the middle of the data "
-              "(it may have been cut short by a full disk or a crash)")
+_TRUNCATED = N_("the file is incomplete: it ends in the middle of the data "
+                "(it may have been cut short by a full disk or a crash)")
 
 
 def _reject_constant(token: str) -> Any:
@@ -364,32 +368,38 @@ def _reject_constant(token: str) -> Any:
 
 def _parse(data: bytes, name: str) -> dict[str, Any]:
     if not data or data.isspace():
-        raise ConversationFileError(name, "the file is empty")
+        raise ConversationFileError(name, _("the file is empty"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         if exc.reason == "unexpected end of data" and data.lstrip().startswith(b"{"):
-            raise ConversationFileError(name, _TRUNCATED) from None
-        raise ConversationFileError(name, f"{_NOT_OURS} (it is not a text file)") from None
+            raise ConversationFileError(name, _(_TRUNCATED)) from None
+        raise ConversationFileError(name, _(
+            "is not a Qwen-VL Desktop conversation (it is not a text file)")) from None
     looks_like_object = text.lstrip().startswith("{")
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
-        raise ConversationFileError(name, f"{_NOT_OURS} (it is nested too deeply)") from None
+        raise ConversationFileError(name, _(
+            "is not a Qwen-VL Desktop conversation (it is nested too deeply)")) from None
     except ValueError as exc:
         if not looks_like_object:
-            raise ConversationFileError(name, f"{_NOT_OURS} (it is not JSON)") from None
+            raise ConversationFileError(name, _(
+                "is not a Qwen-VL Desktop conversation (it is not JSON)")) from None
         if isinstance(exc, json.JSONDecodeError) and (
                 exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")):
-            raise ConversationFileError(name, _TRUNCATED) from None
-        where = (f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-                 if isinstance(exc, json.JSONDecodeError) else f" ({exc})")
-        raise ConversationFileError(name, f"the file is damaged: not valid JSON{where}") \
-            from None
+            raise ConversationFileError(name, _(_TRUNCATED)) from None
+        # The JSON parser's own words (exc.msg) are a developer's, kept as they are.
+        if isinstance(exc, json.JSONDecodeError):
+            raise ConversationFileError(name, _(
+                "the file is damaged: not valid JSON (line {line}, column {column}: {reason})")
+                .format(line=exc.lineno, column=exc.colno, reason=exc.msg)) from None
+        raise ConversationFileError(name, _("the file is damaged: not valid JSON ({reason})")
+                                    .format(reason=exc)) from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_ID:
         raise ConversationFileError(
-            name, f"{_NOT_OURS} (it is JSON, but not in the conversation format; "
-                  "it may belong to another program)")
+            name, _("is not a Qwen-VL Desktop conversation (it is JSON, but not in the "
+                    "conversation format; it may belong to another program)"))
     return doc
 
 
@@ -397,17 +407,19 @@ def _upgrade(doc: dict[str, Any], name: str) -> dict[str, Any]:
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ConversationFileError(
-            name, f"the file is damaged: its format version is {show_value(version)}, "
-                  "not a number this app knows")
+            name, _("the file is damaged: its format version is {version}, not a number this "
+                    "app knows").format(version=show_value(version)))
     if version > FORMAT_VERSION:
         raise ConversationFileError(
-            name, f"was saved by a newer version of Qwen-VL Desktop (format {version}); "
-                  f"this version reads up to {FORMAT_VERSION} — update the app")
+            name, _("was saved by a newer version of Qwen-VL Desktop (format {version}); this "
+                    "version reads up to {latest} — update the app").format(
+                        version=version, latest=FORMAT_VERSION))
     while version < FORMAT_VERSION:
         step = MIGRATIONS.get(version)
         if step is None:
             raise ConversationFileError(
-                name, f"uses format {version}, which this version can no longer upgrade")
+                name, _("uses format {version}, which this version can no longer upgrade")
+                .format(version=version))
         try:
             doc = step(doc)
             if not isinstance(doc, dict):
@@ -415,8 +427,9 @@ def _upgrade(doc: dict[str, Any], name: str) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             # Migrations read unchecked data; a damaged old file must not crash them.
             raise ConversationFileError(
-                name, f"the file is damaged: it could not be upgraded from format {version} "
-                      f"({type(exc).__name__}: {exc})") from None
+                name, _("the file is damaged: it could not be upgraded from format {version} "
+                        "({error}: {reason})").format(version=version, error=type(exc).__name__,
+                                                       reason=exc)) from None
         version += 1
         doc["version"] = version
     return doc
