@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .api.types import ChatMessage, ChatParams, ImagePart, Role, Usage, VideoPart
+from .i18n import _
 from .media_groups import MediaGroup
 from .message_tree import MessageTree, RemovedBranch
 
@@ -375,4 +376,4 @@ class Conversation(MessageTree):
             if message.role == "user" and message.text.strip():
                 line = message.text.strip().splitlines()[0]
                 return line[:60] + ("…" if len(line) > 60 else "")
-        return "Image question" if any(m.images for m in self.messages) else self.title
+        return _("Image question") if any(m.images for m in self.messages) else self.title

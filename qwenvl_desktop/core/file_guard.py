@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .conversation import Conversation
 from .errors import ConversationFileError
+from .i18n import _
 from .storage import (
     FILE_SUFFIX,
     atomic_write,
@@ -198,8 +199,9 @@ class GuardedFile:
             self.stamp = stamp_of(self.path, data)
         except OSError as exc:
             raise ConversationFileError(
-                self.path.name, f"could not be saved: {exc.strerror or exc} "
-                                "(any earlier copy is unchanged)") from exc
+                self.path.name,
+                _("could not be saved: {reason} (any earlier copy is unchanged)")
+                .format(reason=exc.strerror or exc)) from exc
 
 
 @dataclass(frozen=True)

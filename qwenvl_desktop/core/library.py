@@ -55,6 +55,7 @@ from .file_guard import (
     load_stamped,
     stamp_of,
 )
+from .i18n import _
 from .storage import FILE_SUFFIX, atomic_write, load_conversation
 from .summary_index import INDEX_NAME
 from .summary_index import Entry as _Entry
@@ -169,7 +170,7 @@ class ConversationLibrary:
     def path_for(self, conv_id: str) -> Path:
         if (not conv_id or conv_id in (".", "..") or "/" in conv_id or "\\" in conv_id
                 or "\0" in conv_id):
-            raise ConversationFileError(repr(conv_id), "is not a valid conversation id")
+            raise ConversationFileError(repr(conv_id), _("is not a valid conversation id"))
         return self.folder / f"{conv_id}{FILE_SUFFIX}"
 
     # --- writing -------------------------------------------------------------------
@@ -302,7 +303,7 @@ class ConversationLibrary:
         path = self.path_for(conv_id)
         with self._lock:
             if conv_id in self._deleted or not (conv_id in self._queued or path.exists()):
-                raise ConversationFileError(path.name, "is not in the library any more")
+                raise ConversationFileError(path.name, _("is not in the library any more"))
             self._deleted.add(conv_id)
             self._scan_entries_only().pop(conv_id, None)
             self._text_cache.pop(conv_id, None)
@@ -335,7 +336,7 @@ class ConversationLibrary:
         with self._lock:
             trashed = self._trashed.get(conv_id)
         if trashed is None:
-            raise ConversationFileError(path.name, "is not in the trash any more")
+            raise ConversationFileError(path.name, _("is not in the trash any more"))
         restored_id = conv_id if not path.exists() else new_id()
         take_out_of_trash(trashed, self.path_for(restored_id))
         with self._lock:
@@ -436,7 +437,8 @@ class ConversationLibrary:
 def _not_saved(path: Path, exc: OSError | ValueError) -> ConversationFileError:
     reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     return ConversationFileError(
-        path.name, f"could not be saved: {reason} (any earlier copy is unchanged)")
+        path.name,
+        _("could not be saved: {reason} (any earlier copy is unchanged)").format(reason=reason))
 
 
 def _not_written(path: Path) -> SaveResult:

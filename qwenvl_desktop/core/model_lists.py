@@ -21,6 +21,7 @@ from typing import Any
 
 from . import paths
 from .catalog import Catalog, Model, Provider, guess_model, is_listed
+from .i18n import _, ngettext
 from .storage import atomic_write
 
 __all__ = ["CACHE_NAME", "ModelListCache", "ModelListing", "merge_listing", "now_iso",
@@ -52,11 +53,17 @@ class ModelListing:
         """"fetched 2026-09-12 14:03 UTC (3 days ago)", for people."""
         when = self.when
         if when is None:
-            return "fetched at an unknown time"
+            return _("fetched at an unknown time")
         now = now or datetime.now(UTC)
         days = (now - when).days
-        ago = "today" if days < 1 else ("yesterday" if days == 1 else f"{days} days ago")
-        return f"fetched {when.strftime('%Y-%m-%d %H:%M')} UTC ({ago})"
+        if days < 1:
+            ago = _("today")
+        elif days == 1:
+            ago = _("yesterday")
+        else:
+            ago = ngettext("{count} day ago", "{count} days ago", days).format(count=days)
+        return _("fetched {time} UTC ({ago})").format(time=when.strftime("%Y-%m-%d %H:%M"),
+                                                      ago=ago)
 
 
 def _key(provider_id: str, base_url: str) -> str:
@@ -94,7 +101,8 @@ class ModelListCache:
         except FileNotFoundError:
             return
         except OSError as err:
-            self.warnings.append(f"Model lists: could not read {self.path} ({err.strerror}).")
+            self.warnings.append(_("Model lists: could not read {path} ({reason}).").format(
+                path=self.path, reason=err.strerror))
             return
         try:
             data = json.loads(raw.decode("utf-8"))
@@ -106,11 +114,13 @@ class ModelListCache:
         aside = self.path.with_name(self.path.name + ".bad")
         try:
             self.path.replace(aside)
-            where = f"; it was moved to {aside.name}"
+            self.warnings.append(_("Model lists: {file} is unreadable ({reason}); it was moved "
+                                   "to {aside}. Refresh the model lists to fetch them again.")
+                                 .format(file=self.path.name, reason=reason, aside=aside.name))
         except OSError:
-            where = ""
-        self.warnings.append(f"Model lists: {self.path.name} is unreadable ({reason}){where}. "
-                             "Refresh the model lists to fetch them again.")
+            self.warnings.append(_("Model lists: {file} is unreadable ({reason}). Refresh the "
+                                   "model lists to fetch them again.").format(
+                                       file=self.path.name, reason=reason))
 
 
 def _parse(data: Any) -> list[ModelListing]:

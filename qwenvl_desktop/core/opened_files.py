@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from .catalog import Catalog, CustomEndpoint, ParamSpec, Provider
 from .conversation import Conversation
+from .i18n import _, ngettext
 from .url_credentials import clean_url
 
 __all__ = ["review_opened_conversation"]
@@ -47,28 +48,44 @@ def review_opened_conversation(conv: Conversation, catalog: Catalog,
         provider = catalog.providers.get(provider)
     dropped = _drop_out_of_range(conv, provider, _all_providers(catalog))
     if dropped:
-        where = f"{provider.name} accepts" if provider is not None else "any provider accepts"
-        notices.append(f"Parameters in this file outside what {where} were not used: "
-                       f"{'; '.join(dropped)}.")
+        if provider is not None:
+            notices.append(_("Parameters in this file outside what {provider} accepts were not "
+                             "used: {parameters}.").format(provider=provider.name,
+                                                           parameters="; ".join(dropped)))
+        else:
+            notices.append(_("Parameters in this file outside what any provider accepts were "
+                             "not used: {parameters}.").format(parameters="; ".join(dropped)))
     missing = _images_without_bytes(conv)
     if missing:
         hosts = sorted({urlsplit(url).hostname or "?" for _name, url in missing if url})
-        named = ", ".join(name for name, _url in missing[:5]) + (
-            f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        where = f" (the file only names an address on {', '.join(hosts)})" if hosts else ""
-        count = "1 image in this file holds" if len(missing) == 1 else \
-            f"{len(missing)} images in this file hold"
-        notices.append(f"{count} no picture{where}: {named}. Shown as missing; never sent "
-                       "with your messages.")
+        named = ", ".join(name for name, _url in missing[:5])
+        if len(missing) > 5:
+            named = ngettext("{names} and {count} more", "{names} and {count} more",
+                             len(missing) - 5).format(names=named, count=len(missing) - 5)
+        if hosts:
+            notices.append(ngettext(
+                "{count} image in this file holds no picture (the file only names an address "
+                "on {hosts}): {names}. Shown as missing; never sent with your messages.",
+                "{count} images in this file hold no picture (the file only names an address "
+                "on {hosts}): {names}. Shown as missing; never sent with your messages.",
+                len(missing)).format(count=len(missing), hosts=", ".join(hosts), names=named))
+        else:
+            notices.append(ngettext(
+                "{count} image in this file holds no picture: {names}. Shown as missing; never "
+                "sent with your messages.",
+                "{count} images in this file hold no picture: {names}. Shown as missing; never "
+                "sent with your messages.",
+                len(missing)).format(count=len(missing), names=named))
     if conv.system_prompt.strip():
         prompt = " ".join(conv.system_prompt.split())
         if len(prompt) > _PROMPT_SHOWN:
             prompt = prompt[:_PROMPT_SHOWN - 1] + "…"
-        notices.append(f"This file sets a system prompt for its conversation (see "
-                       f"Parameters; it is sent with every turn): “{prompt}”")
+        notices.append(_("This file sets a system prompt for its conversation (see "
+                         "Parameters; it is sent with every turn): “{prompt}”").format(
+                             prompt=prompt))
     if _clean_provenance(conv) or conv.credentials_removed_on_load:
-        notices.append("Addresses recorded in this file carried credentials (a user name "
-                       "and password or a secret parameter); they were removed.")
+        notices.append(_("Addresses recorded in this file carried credentials (a user name "
+                         "and password or a secret parameter); they were removed."))
     return notices
 
 
@@ -126,11 +143,17 @@ def _allowed(spec: ParamSpec, value: object) -> bool:
 
 def _describe(name: str, value: object, spec: ParamSpec | None) -> str:
     if isinstance(value, tuple):
-        shown = f"{name} ({len(value)} sequences"
-        return shown + (f"; at most {spec.max_items})" if spec and spec.max_items else ")")
+        if spec and spec.max_items:
+            return ngettext("{name} ({count} sequence; at most {limit})",
+                            "{name} ({count} sequences; at most {limit})", len(value)).format(
+                                name=name, count=len(value), limit=spec.max_items)
+        return ngettext("{name} ({count} sequence)", "{name} ({count} sequences)",
+                        len(value)).format(name=name, count=len(value))
     number = f"{value:g}" if isinstance(value, float) else str(value)
-    accepted = f" (accepted: {spec.describe()})" if spec is not None else ""
-    return f"{name} {number}{accepted}"
+    if spec is not None:
+        return _("{name} {value} (accepted: {range})").format(name=name, value=number,
+                                                             range=spec.describe())
+    return f"{name} {number}"
 
 
 # --- images and provenance -------------------------------------------------------------------

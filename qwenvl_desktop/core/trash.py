@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from .errors import ConversationFileError
+from .i18n import _
 from .storage import FILE_SUFFIX
 
 __all__ = ["TRASH_NAME", "move_into_trash", "take_out_of_trash"]
@@ -33,17 +34,19 @@ def move_into_trash(library_folder: Path, path: Path, conv_id: str) -> Path | No
         os.replace(path, target)
     except OSError as exc:
         raise ConversationFileError(
-            path.name, f"could not be moved to the trash: {exc.strerror or exc}") from exc
+            path.name, _("could not be moved to the trash: {reason}").format(
+                reason=exc.strerror or exc)) from exc
     return target
 
 
 def take_out_of_trash(trashed: Path, target: Path) -> None:
     """Move a file back from the trash to `target` (a name the caller checked is free)."""
     if not trashed.exists():
-        raise ConversationFileError(target.name, "is not in the trash any more")
+        raise ConversationFileError(target.name, _("is not in the trash any more"))
     try:
         os.replace(trashed, target)
     except OSError as exc:
         raise ConversationFileError(
-            target.name, f"could not be restored from the trash: {exc.strerror or exc}") \
+            target.name, _("could not be restored from the trash: {reason}").format(
+                reason=exc.strerror or exc)) \
             from exc

@@ -10,6 +10,7 @@ from ..api.types import ChatParams
 from ..catalog import Provider
 from ..conversation import Conversation, Message
 from ..errors import BusyError, ConfigError
+from ..i18n import N_, _, ngettext
 from ..library import ConversationLibrary
 from ..turn import ChatSource, Turn
 from .autosave import AUTOSAVE_EVERY_S, DEFAULT_TITLE, Autosaver
@@ -21,9 +22,9 @@ __all__ = ["ChatSession"]
 
 log = logging.getLogger(__name__)
 
-_BUSY_SEND = ("This conversation is still answering; stop it (Esc) or wait before "
-              "sending again.")
-_BUSY_CHANGE = "Stop the answer (Esc) or wait for it before changing this conversation."
+_BUSY_SEND = N_("This conversation is still answering; stop it (Esc) or wait before "
+                "sending again.")
+_BUSY_CHANGE = N_("Stop the answer (Esc) or wait for it before changing this conversation.")
 
 
 class ChatSession:
@@ -176,12 +177,14 @@ class ChatSession:
         """
         conv = self.current or self.new_conversation()
         if self.is_streaming(conv.id):
-            raise BusyError(_BUSY_SEND)
+            raise BusyError(_(_BUSY_SEND))
         if attachments and not target.model.vision:
-            raise ConfigError(
-                f"{target.model.label} cannot see images, so this message can't be sent "
-                f"with {len(attachments)} image(s). Choose a vision model or remove the "
-                "images.")
+            raise ConfigError(ngettext(
+                "{model} cannot see images, so this message can't be sent with {count} "
+                "image. Choose a vision model or remove the image.",
+                "{model} cannot see images, so this message can't be sent with {count} "
+                "images. Choose a vision model or remove the images.",
+                len(attachments)).format(model=target.model.label, count=len(attachments)))
         if not text.strip() and not attachments:
             return False
         editing = self.editing
@@ -200,7 +203,7 @@ class ChatSession:
         if conv is None:
             return False
         if self.is_streaming(conv.id):
-            raise BusyError(_BUSY_SEND)
+            raise BusyError(_(_BUSY_SEND))
         if answer_id is None:
             last = next((m for m in reversed(conv.messages) if m.role == "assistant"), None)
             if last is None:
@@ -327,7 +330,7 @@ class ChatSession:
         deleted = self._undo[-1]
         cid = deleted.conversation_id
         if self.is_streaming(cid):
-            raise BusyError(_BUSY_CHANGE)
+            raise BusyError(_(_BUSY_CHANGE))
         conv = self._open.get(cid) or self.library.load(cid)
         self._undo.pop()
         conv.restore(deleted.removed)
@@ -346,7 +349,7 @@ class ChatSession:
         if conv is None:
             raise KeyError("no conversation is shown")
         if self.is_streaming(conv.id):
-            raise BusyError(_BUSY_CHANGE)
+            raise BusyError(_(_BUSY_CHANGE))
         return conv
 
     @staticmethod

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..api.types import ChatParams
 from ..catalog import Model, Provider
+from ..i18n import N_, _, ngettext
 from ..message_tree import RemovedBranch
 
 if TYPE_CHECKING:
@@ -81,18 +82,54 @@ class DeletedMessages:
         return self.removed.count
 
     def summary(self, verb: str = "Deleted") -> str:
-        """What went, in words ("Deleted the question and 3 later messages")."""
+        """What went, in words ("Deleted the question and 3 later messages"); `verb` is
+        "Deleted" or "Brought back" (an undone delete), chosen as a whole sentence so that
+        it can be translated."""
         first = self.removed.messages[0]
         what = {"user": "question", "assistant": "answer"}.get(first.role, "message")
         later = self.count - 1
+        back = verb == "Brought back"
         if not later:
-            return f"{verb} the {what}"
-        text = f"{verb} the {what} and {later} later message{'s' if later > 1 else ''}"
+            return _(_ALONE[back][what])
+        text = _later(back, what, later).format(count=later)
         branches = self.removed.branches
-        return text + (f" (on {branches} branches)" if branches > 1 else "")
+        if branches > 1:
+            text += ngettext(" (on {count} branch)", " (on {count} branches)",
+                             branches).format(count=branches)
+        return text
+
+
+_ALONE = {
+    False: {"question": N_("Deleted the question"), "answer": N_("Deleted the answer"),
+            "message": N_("Deleted the message")},
+    True: {"question": N_("Brought back the question"), "answer": N_("Brought back the answer"),
+           "message": N_("Brought back the message")},
+}
+
+
+def _later(back: bool, what: str, n: int) -> str:
+    """"<verb> the <what> and {count} later messages", as one sentence per case."""
+    if back:
+        if what == "question":
+            return ngettext("Brought back the question and {count} later message",
+                            "Brought back the question and {count} later messages", n)
+        if what == "answer":
+            return ngettext("Brought back the answer and {count} later message",
+                            "Brought back the answer and {count} later messages", n)
+        return ngettext("Brought back the message and {count} later message",
+                        "Brought back the message and {count} later messages", n)
+    if what == "question":
+        return ngettext("Deleted the question and {count} later message",
+                        "Deleted the question and {count} later messages", n)
+    if what == "answer":
+        return ngettext("Deleted the answer and {count} later message",
+                        "Deleted the answer and {count} later messages", n)
+    return ngettext("Deleted the message and {count} later message",
+                    "Deleted the message and {count} later messages", n)
 
 
 def retry_notice(delay: float, attempt: int, reason: str) -> str:
     """The line shown while a request waits to be retried ("0.302421 s" read badly)."""
-    when = f"{delay:.1f} s" if delay < 10 else f"{delay:.0f} s"
-    return f"Retrying in {when} (attempt {attempt}): {reason}"
+    when = f"{delay:.1f}" if delay < 10 else f"{delay:.0f}"
+    return _("Retrying in {seconds} s (attempt {attempt}): {reason}").format(
+        seconds=when, attempt=attempt, reason=reason)
