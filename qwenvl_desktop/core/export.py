@@ -8,6 +8,12 @@ Neither fetches anything when opened: the HTML carries a CSP that forbids it, an
 Markdown shows raw HTML as text and remote images as links (`markdown_inert`); only
 the export's own image files are images.
 Both write the visible branch of a conversation (the one on screen), not the others.
+
+Language: an export follows the window's language (`core.i18n`): its headings, marks and
+status lines are the ones the person reads in the app, so a Chinese window writes a
+Chinese export (the HTML declares that language). What people and models wrote, model
+ids and finish reasons stay as they are. The terminal never chooses a language, so its
+exports are English.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from .. import __version__
 from .conversation import Conversation, Message, StoredImage
 from .errors import redact
 from .export_figures import Figure, answer_figures, write_figures
+from .i18n import N_, _, current_language, format_integer, ngettext
 from .markdown_inert import inert_markdown
 from .markdown_render import render_markdown
 from .media_groups import VisualSection, visual_sections
@@ -30,7 +37,7 @@ from .storage import atomic_write
 
 __all__ = ["export_html", "export_markdown", "status_line"]
 
-_ROLE_NAMES = {"user": "You", "assistant": "Assistant", "system": "System"}
+_ROLE_NAMES = {"user": N_("You"), "assistant": N_("Assistant"), "system": N_("System")}
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
                "image/gif": ".gif", "image/bmp": ".bmp", "image/tiff": ".tif"}
 
@@ -50,42 +57,48 @@ def status_line(message: Message) -> str:
         return ""
     parts = [prov.model or prov.provider]
     if prov.usage is not None:
-        parts.append(f"{prov.usage.prompt_tokens:,} tokens in")
-        out = f"{prov.usage.completion_tokens:,} out"
+        parts.append(_("{count} tokens in").format(
+            count=format_integer(prov.usage.prompt_tokens)))
         if prov.usage.reasoning_tokens:
-            out += f" ({prov.usage.reasoning_tokens:,} reasoning)"
-        parts.append(out)
+            parts.append(_("{count} out ({reasoning} reasoning)").format(
+                count=format_integer(prov.usage.completion_tokens),
+                reasoning=format_integer(prov.usage.reasoning_tokens)))
+        else:
+            parts.append(_("{count} out").format(
+                count=format_integer(prov.usage.completion_tokens)))
     if prov.first_token_s is not None:
-        parts.append(f"first token {prov.first_token_s:.2f} s")
+        parts.append(_("first token {seconds} s").format(seconds=f"{prov.first_token_s:.2f}"))
     if prov.total_s is not None:
-        parts.append(f"{prov.total_s:.1f} s total")
+        parts.append(_("{seconds} s total").format(seconds=f"{prov.total_s:.1f}"))
     rate = tokens_per_second(message)
     if rate is not None:
-        parts.append(f"{rate:,.1f} tokens/s")
+        parts.append(_("{rate} tokens/s").format(rate=f"{rate:,.1f}"))
     if prov.finish_reason:
-        parts.append(f"finish: {prov.finish_reason}")
+        parts.append(_("finish: {reason}").format(reason=prov.finish_reason))
     if prov.retries:
-        parts.append(f"{prov.retries} {'retry' if prov.retries == 1 else 'retries'}")
+        parts.append(ngettext("{count} retry", "{count} retries", prov.retries).format(
+            count=prov.retries))
     return " · ".join(p for p in parts if p)
 
 
 def _state_note(message: Message) -> str:
     """The mark on an answer that is not whole (empty for a complete one)."""
     if message.status == "stopped":
-        return "Stopped before the end — this answer is incomplete."
+        return _("Stopped before the end — this answer is incomplete.")
     if message.status == "interrupted":
-        return "Interrupted — the connection broke off; this answer is incomplete."
+        return _("Interrupted — the connection broke off; this answer is incomplete.")
     if message.status == "streaming":
-        return "Still being written when exported — this answer is incomplete."
+        return _("Still being written when exported — this answer is incomplete.")
     if message.status == "error":
-        return "Error: " + (redact(message.error) or "the answer failed.")
+        return _("Error: {reason}").format(
+            reason=redact(message.error) or _("the answer failed."))
     return ""
 
 
 def _header(conv: Conversation) -> str:
-    bits = [f"Exported from Qwen-VL Desktop {__version__}"]
+    bits = [_("Exported from Qwen-VL Desktop {version}").format(version=__version__)]
     if _when(conv.created):
-        bits.append(f"started {_when(conv.created)}")
+        bits.append(_("started {time}").format(time=_when(conv.created)))
     if conv.provider_id or conv.model_id:
         bits.append(" / ".join(x for x in (conv.provider_id, conv.model_id) if x))
     return " · ".join(bits)
@@ -102,10 +115,11 @@ def export_markdown(conv: Conversation, out: Path) -> Path:
     folder_name = f"{out.stem}_images"
     links = _write_images(conv, out.parent / folder_name, folder_name)
     figures = write_figures(conv, out.parent / folder_name, folder_name, links)
-    title = inert_markdown(_one_line(conv.title) or "Conversation")
+    title = inert_markdown(_one_line(conv.title) or _("Conversation"))
     lines = [f"# {title}", "", f"*{inert_markdown(_header(conv))}*", ""]
     if conv.system_prompt.strip():
-        lines += ["> **System prompt**", ">", *_quoted(inert_markdown(conv.system_prompt)), ""]
+        lines += [f"> **{_('System prompt')}**", ">",
+                  *_quoted(inert_markdown(conv.system_prompt)), ""]
     for message in conv.messages:
         lines += _markdown_message(conv, message, links, figures.get(message.id, []))
     atomic_write(out, "\n".join(lines).encode("utf-8"))
@@ -157,24 +171,25 @@ def _alt(image: StoredImage) -> str:
 
 def _missing_image(image: StoredImage) -> str:
     """The line for an image the conversation holds no bytes of: a link at most."""
-    note = f"*{_alt(image)}: image not included in the conversation file*"
+    note = "*" + _("{name}: image not included in the conversation file").format(
+        name=_alt(image)) + "*"
     url = image.source_url
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         return note
     quoted = urllib.parse.quote(url, safe=":/?#@!$&'*+,;=%~-._[]")
-    return f"{note} — [its address]({quoted})"
+    return f"{note} — [{_('its address')}]({quoted})"
 
 
 def _markdown_message(conv: Conversation, message: Message, links: dict[str, str],
                       figures: list[tuple[str, Figure]]) -> list[str]:
-    who = _ROLE_NAMES.get(message.role, message.role)
+    who = _(_ROLE_NAMES[message.role]) if message.role in _ROLE_NAMES else message.role
     when = _when(message.created)
     lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
     if message.reasoning.strip():
-        lines += ["> **Reasoning**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
+        lines += [f"> **{_('Reasoning')}**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
     for section in visual_sections(message.images, message.media):
         if section.group is not None:
-            kind = "Document" if section.group.kind == "document" else "Video"
+            kind = _("Document") if section.group.kind == "document" else _("Video")
             lines += [f"**{kind}:** {_md_text(section.group.describe())}", ""]
         shown = [f"![{_labelled(_alt(conv.images[sha]), label)}]({links[sha]})"
                  for sha, label in section.images if sha in links and sha in conv.images]
@@ -233,10 +248,10 @@ pre { overflow-x: auto; }
 def export_html(conv: Conversation, out: Path) -> Path:
     """Write one self-contained HTML file: images inline, no scripts, no remote fetches."""
     esc = html.escape
-    title = esc(_one_line(conv.title) or "Conversation")
+    title = esc(_one_line(conv.title) or _("Conversation"))
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{current_language().replace("_", "-")}"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         f'<meta name="generator" content="Qwen-VL Desktop {esc(__version__)}">',
         f"<title>{title}</title><style>{_STYLE}</style></head><body>",
@@ -244,8 +259,8 @@ def export_html(conv: Conversation, out: Path) -> Path:
         f'<p class="meta">{esc(_header(conv))}</p>',
     ]
     if conv.system_prompt.strip():
-        parts.append('<section class="msg system"><div class="who">System prompt</div>'
-                     f'<div class="plain">{esc(conv.system_prompt)}</div></section>')
+        parts.append(f'<section class="msg system"><div class="who">{esc(_("System prompt"))}'
+                     f'</div><div class="plain">{esc(conv.system_prompt)}</div></section>')
     uris: dict[str, str] = {}   # encoded once even when an image is shown many times
     for message in conv.messages:
         parts.append(_html_message(conv, message, uris))
@@ -264,12 +279,13 @@ def _html_section(conv: Conversation, section: VisualSection, uris: dict[str, st
         if image is None:
             continue
         if not image.data:
-            cells.append(f'<p class="note">{esc(image.original_name or "image")}: image not '
-                         "included in the conversation file</p>")
+            note = _("{name}: image not included in the conversation file").format(
+                name=image.original_name or _("image"))
+            cells.append(f'<p class="note">{esc(note)}</p>')
             continue
         if sha not in uris:
             uris[sha] = _data_uri(image)
-        alt = esc(image.original_name or "image")
+        alt = esc(image.original_name or _("image"))
         if section.group is not None and section.group.kind == "video":
             cells.append(f'<figure class="frame"><img alt="{alt}" src="{uris[sha]}">'
                          f"<figcaption>{esc(label)}</figcaption></figure>")
@@ -279,8 +295,9 @@ def _html_section(conv: Conversation, section: VisualSection, uris: dict[str, st
     group = section.group
     if group is None:
         return "\n".join(cells)
-    kind = "Document" if group.kind == "document" else "Video"
-    cost = f" · ≈ {group.tokens:,} tokens" if group.tokens else ""
+    kind = _("Document") if group.kind == "document" else _("Video")
+    cost = " · " + _("≈ {count} tokens").format(count=format_integer(group.tokens)) if (
+        group.tokens) else ""
     caption = (f'<p class="media"><b>{kind}</b> {esc(group.describe())}'
                f'<span class="status">{esc(cost)}</span></p>')
     css = "filmstrip" if group.kind == "video" else "pages"
@@ -294,12 +311,12 @@ def _data_uri(image: StoredImage) -> str:
 
 def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) -> str:
     esc = html.escape
-    who = _ROLE_NAMES.get(message.role, message.role)
+    who = _(_ROLE_NAMES[message.role]) if message.role in _ROLE_NAMES else message.role
     out = [f'<section class="msg {esc(message.role)}">',
            f'<div class="who">{esc(who)} <span class="when">{esc(_when(message.created))}'
            "</span></div>"]
     if message.reasoning.strip():
-        out.append("<details><summary>Reasoning</summary>"
+        out.append(f"<details><summary>{esc(_('Reasoning'))}</summary>"
                    f"{render_markdown(message.reasoning, copy_links=False)}</details>")
     for section in visual_sections(message.images, message.media):
         out.append(_html_section(conv, section, uris))

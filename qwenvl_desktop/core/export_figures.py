@@ -15,6 +15,7 @@ from pathlib import Path
 from .catalog import Catalog, load_builtin
 from .conversation import Conversation, Message
 from .grounding import annotated_stored_png, answer_grounding
+from .i18n import _, ngettext
 
 __all__ = ["Figure", "answer_figures", "write_figures"]
 
@@ -43,10 +44,11 @@ def answer_figures(conv: Conversation, message: Message,
         if png is None:
             continue
         count = len(grounding.detections_for(index))
-        name = image.original_name or f"image {index + 1}"
-        what = f"{count} detection{'s' if count != 1 else ''}"
-        figures.append(Figure(image.sha256, name, png,
-                              f"Located {grounding.summary()} — {what} drawn on {name}"))
+        name = image.original_name or _("image {number}").format(number=index + 1)
+        caption = ngettext("Located {what} — {count} detection drawn on {name}",
+                           "Located {what} — {count} detections drawn on {name}", count).format(
+                               what=grounding.summary(), count=count, name=name)
+        figures.append(Figure(image.sha256, name, png, caption))
     return figures
 
 

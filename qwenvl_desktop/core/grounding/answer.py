@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..catalog import Catalog, Grounding, Model, grounding_rule, infer_model
 from ..conversation import Conversation, Message, StoredImage
 from ..errors import ConfigError
+from ..i18n import ngettext
 from .draw import annotated_png, colours_for
 from .mapping import Detection, Frame, frame_for, place, scaled
 from .parse import ParsedAnswer, parse_answer
@@ -88,9 +89,11 @@ class AnswerGrounding:
 def summary_text(parsed: ParsedAnswer) -> str:
     parts = []
     if parsed.boxes:
-        parts.append(f"{parsed.boxes} box{'es' if parsed.boxes != 1 else ''}")
+        parts.append(ngettext("{count} box", "{count} boxes", parsed.boxes).format(
+            count=parsed.boxes))
     if parsed.points:
-        parts.append(f"{parsed.points} point{'s' if parsed.points != 1 else ''}")
+        parts.append(ngettext("{count} point", "{count} points", parsed.points).format(
+            count=parsed.points))
     return " · ".join(parts)
 
 
