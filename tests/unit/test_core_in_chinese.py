@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from qwenvl_desktop.core import i18n
 from qwenvl_desktop.core.api.error_parsing import error_from_response
 from qwenvl_desktop.core.catalog import load_builtin
+from qwenvl_desktop.core.conversation import Conversation
 from qwenvl_desktop.core.documents import parse_page_range
 from qwenvl_desktop.core.errors import DocumentError, explain
+from qwenvl_desktop.core.export import export_html, export_markdown
 from qwenvl_desktop.core.media_groups import MediaGroup
 
 CATALOG = load_builtin()
@@ -47,7 +50,8 @@ def test_an_http_401_from_dashscope_is_explained_in_chinese(chinese: None) -> No
     sentence = explain(err)
     assert sentence.startswith("HTTP 401 invalid_api_key（来自 ")
     assert "Incorrect API key provided." in sentence       # the provider's words, as sent
-    assert "地域" in sentence and "API Key" in sentence      # the advice, in Chinese
+    assert "地域" in sentence
+    assert "API Key" in sentence
     assert _english_left(sentence, "Incorrect API key provided.", "invalid_api_key",
                          provider.endpoint_label) == []
 
@@ -55,7 +59,9 @@ def test_an_http_401_from_dashscope_is_explained_in_chinese(chinese: None) -> No
 def test_an_empty_error_body_is_worded_in_chinese(chinese: None) -> None:
     provider = CATALOG.get("ovh")
     sentence = explain(error_from_response(429, {"Retry-After": "20"}, b"", provider))
-    assert "未提供详情" in sentence and "限流" in sentence and "20 秒" in sentence
+    assert "未提供详情" in sentence
+    assert "限流" in sentence
+    assert "20 秒" in sentence
     assert _english_left(sentence, "Too Many Requests", provider.endpoint_label) == []
 
 
@@ -75,3 +81,15 @@ def test_english_stays_the_default() -> None:
     assert i18n.current_language() == "en"
     one = MediaGroup(kind="video", name="clip.mp4", images=["a"], duration=4.0)
     assert one.describe() == "clip.mp4 · 4.0 s · 1 frame"
+
+
+def test_an_export_follows_the_chosen_language(chinese: None, tmp_path: Path) -> None:
+    conv = Conversation(title="", system_prompt="Answer briefly.")
+    text = export_markdown(conv, tmp_path / "c.md").read_text(encoding="utf-8")
+    assert text.startswith("# 对话\n")
+    assert "导出自 Qwen-VL Desktop" in text
+    assert "> **系统提示词**" in text
+    assert "Answer briefly." in text                 # what the person wrote stays
+    page = export_html(conv, tmp_path / "c.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in page
+    assert "系统提示词" in page
