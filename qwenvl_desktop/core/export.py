@@ -118,7 +118,8 @@ def export_markdown(conv: Conversation, out: Path) -> Path:
     title = inert_markdown(_one_line(conv.title) or _("Conversation"))
     lines = [f"# {title}", "", f"*{inert_markdown(_header(conv))}*", ""]
     if conv.system_prompt.strip():
-        lines += [f"> **{_('System prompt')}**", ">",
+        heading = _("System prompt")
+        lines += [f"> **{heading}**", ">",
                   *_quoted(inert_markdown(conv.system_prompt)), ""]
     for message in conv.messages:
         lines += _markdown_message(conv, message, links, figures.get(message.id, []))
@@ -177,7 +178,8 @@ def _missing_image(image: StoredImage) -> str:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         return note
     quoted = urllib.parse.quote(url, safe=":/?#@!$&'*+,;=%~-._[]")
-    return f"{note} — [{_('its address')}]({quoted})"
+    address = _("its address")
+    return f"{note} — [{address}]({quoted})"
 
 
 def _markdown_message(conv: Conversation, message: Message, links: dict[str, str],
@@ -186,7 +188,8 @@ def _markdown_message(conv: Conversation, message: Message, links: dict[str, str
     when = _when(message.created)
     lines = ["---", "", f"### {who}" + (f" · {when}" if when else ""), ""]
     if message.reasoning.strip():
-        lines += [f"> **{_('Reasoning')}**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
+        heading = _("Reasoning")
+        lines += [f"> **{heading}**", ">", *_quoted(inert_markdown(message.reasoning)), ""]
     for section in visual_sections(message.images, message.media):
         if section.group is not None:
             kind = _("Document") if section.group.kind == "document" else _("Video")
@@ -259,7 +262,8 @@ def export_html(conv: Conversation, out: Path) -> Path:
         f'<p class="meta">{esc(_header(conv))}</p>',
     ]
     if conv.system_prompt.strip():
-        parts.append(f'<section class="msg system"><div class="who">{esc(_("System prompt"))}'
+        heading = _("System prompt")
+        parts.append(f'<section class="msg system"><div class="who">{esc(heading)}'
                      f'</div><div class="plain">{esc(conv.system_prompt)}</div></section>')
     uris: dict[str, str] = {}   # encoded once even when an image is shown many times
     for message in conv.messages:
@@ -316,7 +320,8 @@ def _html_message(conv: Conversation, message: Message, uris: dict[str, str]) ->
            f'<div class="who">{esc(who)} <span class="when">{esc(_when(message.created))}'
            "</span></div>"]
     if message.reasoning.strip():
-        out.append(f"<details><summary>{esc(_('Reasoning'))}</summary>"
+        heading = _("Reasoning")
+        out.append(f"<details><summary>{esc(heading)}</summary>"
                    f"{render_markdown(message.reasoning, copy_links=False)}</details>")
     for section in visual_sections(message.images, message.media):
         out.append(_html_section(conv, section, uris))
