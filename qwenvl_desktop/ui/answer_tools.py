@@ -19,6 +19,8 @@ from qwenvl_desktop.core.errors import explain
 from qwenvl_desktop.core.storage import atomic_write
 from qwenvl_desktop.core.tables import Table, find_tables
 
+from ..core.i18n import _
+
 if TYPE_CHECKING:
     from qwenvl_desktop.services import Services
 
@@ -60,8 +62,8 @@ class AnswerTools(QObject):
         grounding = self.w.transcript.located.grounding_for(conversation, answer_id)
         if grounding is None:
             self.w.statusBar().showMessage(
-                "Nothing to show: the image this answer is about is not in the "
-                "conversation any more.", 6000)
+                _("Nothing to show: the image this answer is about is not in the conversation "
+                  "any more."), 6000)
             return
         index = next((i for i, image in enumerate(grounding.images) if image.sha256 == sha), 0)
         viewer = GroundingViewer(grounding, index, self.w, file_dialogs=self.w.file_dialogs)
@@ -84,22 +86,22 @@ class AnswerTools(QObject):
     def on_table(self, action: str, message_id: str, index: int) -> None:
         table = self._table(message_id, index)
         if table is None:
-            self.w.statusBar().showMessage("That table is no longer in the conversation.", 5000)
+            self.w.statusBar().showMessage(_("That table is no longer in the conversation."), 5000)
             return
         if action == "copy-table":
             QGuiApplication.clipboard().setMimeData(table_mime(table))
             rows, columns = table.size
             self.w.statusBar().showMessage(
-                f"Table copied as CSV ({rows} rows × {columns} columns; spreadsheets get "
-                "tab-separated cells).", 5000)
+                _("Table copied as CSV ({rows} rows × {columns} columns; spreadsheets get "
+                  "tab-separated cells).").format(rows=rows, columns=columns), 5000)
         else:
             self.save_table(table)
 
     def save_table(self, table: Table, path: Path | None = None) -> Path | None:
         if path is None:
             path = self.w.file_dialogs.save_file(
-                self.w, "tables", "Save table", "table.csv",
-                "CSV (*.csv);;Tab-separated (*.tsv);;All files (*)")
+                self.w, "tables", _("Save table"), "table.csv",
+                _("CSV (*.csv);;Tab-separated (*.tsv);;All files (*)"))
             if path is None:
                 return None
             if not path.suffix:
@@ -108,7 +110,8 @@ class AnswerTools(QObject):
         try:
             atomic_write(path, text.encode("utf-8-sig"))
         except OSError as err:
-            self.w.banner.show_notice(f"Could not save the table to {path}: {explain(err)}")
+            self.w.banner.show_notice(_("Could not save the table to {path}: {explain}").format(
+                path=path, explain=explain(err)))
             return None
-        self.w.statusBar().showMessage(f"Table saved to {path}", 5000)
+        self.w.statusBar().showMessage(_("Table saved to {path}").format(path=path), 5000)
         return path

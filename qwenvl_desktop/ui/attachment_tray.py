@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model, Provider
+from ..core.i18n import _, ngettext
 from ..core.image_checks import open_checked
 from ..core.images import ImageInfo, estimate_tokens
 from ..core.tokens import target_size
@@ -150,8 +151,8 @@ class AttachmentCard(QFrame):
         self.remove_button = QToolButton(self)
         self.remove_button.setIcon(icon("close"))
         self.remove_button.setAutoRaise(True)
-        self.remove_button.setAccessibleName(f"Remove {title}")
-        self.remove_button.setToolTip(f"Remove {title}")
+        self.remove_button.setAccessibleName(_("Remove {title}").format(title=title))
+        self.remove_button.setToolTip(_("Remove {title}").format(title=title))
         self.remove_button.clicked.connect(self.remove_clicked)
 
         top = QHBoxLayout()
@@ -222,11 +223,11 @@ class AttachmentTray(QWidget):
         self.scroller.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.scroller.setFixedHeight(THUMB.height() + 80)
         self.total_label = QLabel(self)
-        self.total_label.setAccessibleName("Image tokens for this message")
+        self.total_label.setAccessibleName(_("Image tokens for this message"))
         self.vision_note = InlineNote(self)
-        self.vision_note.setAccessibleName("Vision warning")
+        self.vision_note.setAccessibleName(_("Vision warning"))
         self.error_note = InlineNote(self)
-        self.error_note.setAccessibleName("Attachment problems")
+        self.error_note.setAccessibleName(_("Attachment problems"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -289,14 +290,15 @@ class AttachmentTray(QWidget):
         return [p for e in self._entries.values() if isinstance(e.card, MediaCard)
                 and (p := e.card.problem())]
 
-    def add_pending(self, title: str, status: str = "downloading…") -> int:
+    def add_pending(self, title: str, status: str = _("downloading…")) -> int:
         """A card for a download or a read still running; its × emits `remove_requested`."""
         handle = next(self._handles)
         card = AttachmentCard(title, self.strip)
         card.thumb.setText("⇣" if status.startswith("download") else "…")
         card.size_label.setText(status)
-        card.remove_button.setToolTip(f"Cancel the download of {title}"
-                                      if status.startswith("download") else f"Remove {title}")
+        card.remove_button.setToolTip(_("Cancel the download of {title}").format(title=title)
+                                      if status.startswith("download")
+                                      else _("Remove {title}").format(title=title))
         card.remove_clicked.connect(lambda h=handle: self.remove_requested.emit(h))
         self._entries[handle] = _Entry(card, None)
         self.strip_layout.insertWidget(self.strip_layout.count() - 1, card)
@@ -379,11 +381,13 @@ class AttachmentTray(QWidget):
         if not isinstance(att, PendingAttachment) or not isinstance(entry.card, AttachmentCard):
             return
         info, model = att.info, self._model
-        frames = f", {info.frames} frames (first is sent)" if info.frames > 1 else ""
-        tip = (f"{att.name}\n{info.format}, {info.width}×{info.height}, "
-               f"{info.bytes / 1000:,.0f} kB{frames}")
+        frames = _(", {frames} frames (first is sent)").format(
+            frames=info.frames) if info.frames > 1 else ""
+        tip = (_("{name}\n{format}, {width}×{height}, {value:,.0f} kB{frames}").format(
+            name=att.name, format=info.format, width=info.width, height=info.height,
+            value=info.bytes / 1000, frames=frames))
         if att.source_url:
-            tip += f"\nfrom {att.source_url}"
+            tip += _("\nfrom {source_url}").format(source_url=att.source_url)
         if model is None:
             entry.tokens = 0
             entry.card.size_label.setText(f"{info.width}×{info.height}")
@@ -392,11 +396,11 @@ class AttachmentTray(QWidget):
             width, height = target_size(info.width, info.height, model, self._high_resolution)
             entry.tokens = estimate_tokens(info, model, self._high_resolution)
             entry.card.size_label.setText(f"{info.width}×{info.height} → {width}×{height}")
-            entry.card.tokens_label.setText(f"≈ {entry.tokens:,} tokens")
-            tip += (f"\n{model.label} sees it at {width}×{height}: "
-                    f"{entry.tokens:,} tokens")
+            entry.card.tokens_label.setText(_("≈ {tokens:,} tokens").format(tokens=entry.tokens))
+            tip += (_("\n{label} sees it at {width}×{height}: {tokens:,} tokens").format(
+                label=model.label, width=width, height=height, tokens=entry.tokens))
         entry.card.setToolTip(tip)
-        entry.card.thumb.setAccessibleName(f"Thumbnail of {att.name}")
+        entry.card.thumb.setAccessibleName(_("Thumbnail of {name}").format(name=att.name))
 
     # --- notes -------------------------------------------------------------------------
 
@@ -437,17 +441,21 @@ class AttachmentTray(QWidget):
         if items or busy:
             parts = []
             if images or not (documents or videos):
-                parts.append(f"{len(images)} image{'s' if len(images) != 1 else ''}")
+                parts.append(ngettext("{count} image", "{count} images", len(images))
+                             .format(count=len(images)))
             if documents:
-                parts.append(f"{len(documents)} document{'s' if len(documents) != 1 else ''}")
+                parts.append(ngettext("{count} document", "{count} documents", len(documents))
+                             .format(count=len(documents)))
             if videos:
-                parts.append(f"{len(videos)} video{'s' if len(videos) != 1 else ''}")
+                parts.append(ngettext("{count} video", "{count} videos", len(videos))
+                             .format(count=len(videos)))
             if model is not None and items:
-                mode = " (high resolution)" if self._high_resolution else ""
-                kind = "image tokens" if not (documents or videos) else "tokens"
-                parts.append(f"≈ {self.total_tokens():,} {kind} on {model.label}{mode}")
+                mode = _(" (high resolution)") if self._high_resolution else ""
+                kind = _("image tokens") if not (documents or videos) else "tokens"
+                parts.append(_("≈ {total_tokens:,} {kind} on {label}{mode}").format(
+                    total_tokens=self.total_tokens(), kind=kind, label=model.label, mode=mode))
             if busy:
-                parts.append(f"{busy} downloading or being read")
+                parts.append(_("{busy} downloading or being read").format(busy=busy))
             self.total_label.setText(" · ".join(parts))
             self.total_label.show()
         else:
@@ -455,7 +463,8 @@ class AttachmentTray(QWidget):
             self.total_label.hide()
         if items and model is not None and not model.vision:
             self.vision_note.show_message(
-                f"{model.id} cannot see images; pick a vision model or remove the images.",
+                _("{id} cannot see images; pick a vision model or remove the images.").format(
+                    id=model.id),
                 "warning")
         else:
             self.vision_note.clear_message()
@@ -468,8 +477,8 @@ class AttachmentTray(QWidget):
             if error or image.isNull():
                 name = entry.attachment.name
                 self.remove(handle)
-                message = (f"{name}: the file is truncated or corrupt; "
-                           "it cannot be shown or sent")
+                message = (_("{name}: the file is truncated or corrupt; it cannot be shown or "
+                             "sent").format(name=name))
                 self.decode_failed.emit(name, message)
             elif isinstance(entry.card, AttachmentCard):
                 entry.card.set_thumbnail(image)

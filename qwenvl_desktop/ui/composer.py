@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Model, Provider
 from ..core.errors import InputError, explain
+from ..core.i18n import N_, _, ngettext
 from ..core.images import fetch_image_url, inspect_image, read_image_file
 from ..services import Services
 from . import screenshot
@@ -60,11 +61,10 @@ __all__ = ["MAX_DOWNLOAD_BYTES", "Composer", "ComposerInput"]
 
 MAX_DOWNLOAD_BYTES = 20_000_000
 
-IMAGE_FILTER = ("Images, PDFs and videos (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff "
-                "*.avif *.pdf *.mp4 *.m4v *.webm *.mov *.mkv *.avi);;"
-                "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;"
-                "PDF documents (*.pdf);;Videos (*.mp4 *.m4v *.webm *.mov *.mkv *.avi);;"
-                "All files (*)")
+IMAGE_FILTER = (N_("Images, PDFs and videos (*.png *.jpg *.jpeg *.webp *.gif *.bmp *.tif "
+                   "*.tiff *.avif *.pdf *.mp4 *.m4v *.webm *.mov *.mkv *.avi);;Images (*.png "
+                   "*.jpg *.jpeg *.webp *.gif *.bmp *.tif *.tiff *.avif);;PDF documents "
+                   "(*.pdf);;Videos (*.mp4 *.m4v *.webm *.mov *.mkv *.avi);;All files (*)"))
 
 
 def _tool_button(parent: QWidget, name: str, tip: str, accessible: str) -> QToolButton:
@@ -117,29 +117,30 @@ class Composer(QWidget):
         self.link_offer = LinkOffer(self)
         self.input = ComposerInput(self, self)
         self.input.setMinimumHeight(LAYOUT.composer_min_height)
-        self.input.setPlaceholderText("Ask about an image, or drop, paste or capture one…")
-        self.attach_button = _tool_button(self, "attach", "Attach images, PDFs or videos… "
-                                          "(or drop or paste them)", "Attach images")
-        self.screenshot_button = _tool_button(self, "screenshot", "Take a screenshot",
-                                              "Take a screenshot")
+        self.input.setPlaceholderText(_("Ask about an image, or drop, paste or capture one…"))
+        self.attach_button = _tool_button(self, "attach", _("Attach images, PDFs or videos… "
+                                                            "(or drop or paste them)"),
+                                                          _("Attach images"))
+        self.screenshot_button = _tool_button(self, "screenshot", _("Take a screenshot"),
+                                              _("Take a screenshot"))
         self.screenshot_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.screenshot_button)
-        self.screenshot_full_action = menu.addAction("Full screen (all monitors)")
-        self.screenshot_region_action = menu.addAction("Region…")
+        self.screenshot_full_action = menu.addAction(_("Full screen (all monitors)"))
+        self.screenshot_region_action = menu.addAction(_("Region…"))
         self.screenshot_button.setMenu(menu)
-        self.paste_button = _tool_button(self, "paste", "Paste an image or text (Ctrl+V)",
-                                         "Paste")
+        self.paste_button = _tool_button(self, "paste", _("Paste an image or text (Ctrl+V)"),
+                                         _("Paste"))
         self.locate_button = _tool_button(
-            self, "locate", "Locate: ask the model where things are in the image; it "
-            "answers with boxes or points drawn on the image", "Locate in the image")
+            self, "locate", _("Locate: ask the model where things are in the image; it answers "
+                              "with boxes or points drawn on the image"), _("Locate in the image"))
         # The most used setting, next to the message (the parameter drawer has the rest).
         self.thinking_button = QToolButton(self)
         self.thinking_button.setProperty("role", "chip")
-        self.thinking_button.setText("Thinking")
+        self.thinking_button.setText(_("Thinking"))
         self.thinking_button.setIcon(icon("thinking"))
         self.thinking_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.thinking_button.setCheckable(True)
-        self.thinking_button.setAccessibleName("Thinking")
+        self.thinking_button.setAccessibleName(_("Thinking"))
         self.send_button = QPushButton(self)
         self.send_button.setObjectName("sendButton")
         self.send_button.setIcon(icon("send", "on_accent", "on_accent"))
@@ -233,9 +234,9 @@ class Composer(QWidget):
         """While an answer streams, the button stops it and Enter does not send."""
         self._streaming = streaming
         self.send_button.setIcon(icon("stop" if streaming else "send", "on_accent", "on_accent"))
-        self.send_button.setAccessibleName("Stop the answer" if streaming else "Send")
-        self.send_button.setToolTip("Stop the answer (Esc)" if streaming
-                                    else "Send (Enter)")
+        self.send_button.setAccessibleName(_("Stop the answer") if streaming else _("Send"))
+        self.send_button.setToolTip(_("Stop the answer (Esc)") if streaming
+                                    else _("Send (Enter)"))
 
     def is_streaming(self) -> bool:
         return self._streaming
@@ -255,7 +256,7 @@ class Composer(QWidget):
         from .locate_dialog import LocateDialog, insert_prompt
 
         if self._model is None:
-            self._report(["Choose a model first: the words that ask for boxes depend on it."])
+            self._report([_("Choose a model first: the words that ask for boxes depend on it.")])
             return
         dialog = LocateDialog(self._model, self)
         if dialog.exec() == LocateDialog.DialogCode.Accepted and dialog.what.text().strip():
@@ -280,13 +281,15 @@ class Composer(QWidget):
             return
         model = self._model
         if images and model is not None and not model.vision:
-            message = (f"{model.id} cannot see images; pick a vision model or remove the "
-                       f"{len(images)} image{'s' if len(images) != 1 else ''}.")
+            message = ngettext(
+                "{model} cannot see images; pick a vision model or remove the image.",
+                "{model} cannot see images; pick a vision model or remove the {count} images.",
+                len(images)).format(model=model.id, count=len(images))
             self._report([message])
             return
         if self.tray.pending_count():
-            self._report(["An attachment is still downloading or being read; send when it "
-                          "has arrived, or remove it from the tray."])
+            self._report([_("An attachment is still downloading or being read; send when it "
+                            "has arrived, or remove it from the tray.")])
             return
         problems = self.tray.problems()
         if problems:
@@ -343,7 +346,7 @@ class Composer(QWidget):
             errors.append(explain(err))
             return False
         if self.tray.contains(data):
-            errors.append(f"{name}: this image is attached already.")
+            errors.append(_("{name}: this image is attached already.").format(name=name))
             return False
         self.tray.add(PendingAttachment(data=data, name=name, info=info,
                                         source_url=source_url))
@@ -359,7 +362,7 @@ class Composer(QWidget):
                   if not u.isLocalFile() and u.scheme() in ("http", "https")]
         other = [u.toString() for u in urls
                  if not u.isLocalFile() and u.scheme() not in ("http", "https")]
-        errors = [f"{u}: only image files and http(s) image links can be attached"
+        errors = [_("{u}: only image files and http(s) image links can be attached").format(u=u)
                   for u in other]
         if local:
             self._report(errors, clear=True)
@@ -385,12 +388,15 @@ class Composer(QWidget):
             self.offer_links(remote)
             return
         if "image/svg+xml" in mime.formats():
-            errors.append("The dropped image is an SVG vector image, which is not "
-                          "supported; export it as PNG first.")
+            errors.append(_("The dropped image is an SVG vector image, which is not supported; "
+                            "export it as PNG first."))
         elif not errors:
             what = mime.text().strip()[:40] if mime.hasText() else ", ".join(mime.formats()[:3])
-            errors.append(f"Nothing to attach: the {'pasted' if pasted else 'dropped'} item "
-                          f"is not an image or an image file ({what or 'empty'}).")
+            sentence = (_("Nothing to attach: the pasted item is not an image or an image file "
+                          "({what}).") if pasted else
+                        _("Nothing to attach: the dropped item is not an image or an image file "
+                          "({what})."))
+            errors.append(sentence.format(what=what or _("empty")))
         self._report(errors, clear=True)
 
     # --- downloads ----------------------------------------------------------------------
@@ -413,8 +419,8 @@ class Composer(QWidget):
                 handle, url, name, data, err))
         except RuntimeError:
             self.tray.remove(handle)
-            self._report([f"{name}: cannot download now (the app's event loop is not "
-                          "running)."])
+            self._report([_("{name}: cannot download now (the app's event loop is not "
+                            "running).").format(name=name)])
             return
         self._downloads[handle] = task
 
@@ -441,7 +447,7 @@ class Composer(QWidget):
 
     def choose_files(self) -> None:
         paths = self.file_dialogs.open_files(self, "attachments",
-                                             "Attach images, PDFs or videos", IMAGE_FILTER)
+                                             _("Attach images, PDFs or videos"), _(IMAGE_FILTER))
         if paths:
             self.add_files(paths)
 

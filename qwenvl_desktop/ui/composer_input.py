@@ -19,6 +19,8 @@ from PySide6.QtCore import QBuffer, QIODevice, QMimeData, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from ..core.i18n import _
+
 __all__ = [
     "ComposerInput",
     "ImageHost",
@@ -136,9 +138,9 @@ class ComposerInput(QPlainTextEdit):
     def __init__(self, host: ImageHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._host = host
-        self.setAccessibleName("Message")
-        self.setPlaceholderText("Ask about an image… (Enter sends, Shift+Enter: new line; "
-                                "drop or paste images)")
+        self.setAccessibleName(_("Message"))
+        self.setPlaceholderText(_("Ask about an image… (Enter sends, Shift+Enter: new line; "
+                                  "drop or paste images)"))
         self.setTabChangesFocus(True)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

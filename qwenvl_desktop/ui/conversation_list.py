@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.i18n import _
 from .theme.icons import icon
 from .theme.tokens import SPACE
 from .widgets import HintLabel
@@ -70,28 +71,28 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.setObjectName("conversationList")
         self.search_edit = QLineEdit(self)
-        self.search_edit.setPlaceholderText("Search conversations")
-        self.search_edit.setAccessibleName("Search conversations")
+        self.search_edit.setPlaceholderText(_("Search conversations"))
+        self.search_edit.setAccessibleName(_("Search conversations"))
         self.search_edit.setClearButtonEnabled(True)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.list_widget = QListWidget(self)
         self.list_widget.setObjectName("conversationView")
-        self.list_widget.setAccessibleName("Conversations")
+        self.list_widget.setAccessibleName(_("Conversations"))
         self.list_widget.setUniformItemSizes(True)
         self.list_widget.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list_widget.setWordWrap(False)
         self.empty_label = HintLabel("", self)
-        self.empty_label.setAccessibleName("No matches")
+        self.empty_label.setAccessibleName(_("No matches"))
         self.empty_label.hide()
         self.new_button = QPushButton(icon("new", "on_accent", "on_accent"),
-                                      "New conversation", self)
+                                      _("New conversation"), self)
         self.new_button.setProperty("role", "primary")
-        self.new_button.setAccessibleName("New conversation")
-        self.rename_button = QPushButton(icon("edit"), "Rename", self)
-        self.rename_button.setAccessibleName("Rename conversation")
-        self.delete_button = QPushButton(icon("delete"), "Delete", self)
-        self.delete_button.setAccessibleName("Delete conversation")
+        self.new_button.setAccessibleName(_("New conversation"))
+        self.rename_button = QPushButton(icon("edit"), _("Rename"), self)
+        self.rename_button.setAccessibleName(_("Rename conversation"))
+        self.delete_button = QPushButton(icon("delete"), _("Delete"), self)
+        self.delete_button.setAccessibleName(_("Delete conversation"))
         self.search_edit.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
 
         buttons = QHBoxLayout()
@@ -139,7 +140,8 @@ class ConversationList(QWidget):
                     self.list_widget.setCurrentItem(item)
         query = self.search_edit.text().strip()
         # An empty list after a search looked like lost conversations: say why.
-        self.empty_label.setText(f"No conversations contain “{query}”." if query else "")
+        self.empty_label.setText(_("No conversations contain “{query}”.").format(
+            query=query) if query else "")
         self.empty_label.setVisible(bool(query) and not entries)
         self._update_buttons()
 
@@ -169,7 +171,7 @@ class ConversationList(QWidget):
         if item is None:
             return
         old = item.text().split("\n", 1)[0].removeprefix("● ")
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=old)
+        title, ok = QInputDialog.getText(self, _("Rename conversation"), _("Title:"), text=old)
         if ok and title.strip():
             self.rename_requested.emit(str(item.data(_ID_ROLE)), title.strip())
 

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import QStatusBar, QToolButton
 from qwenvl_desktop.core.errors import QwenVLError, explain
 from qwenvl_desktop.core.library import ConversationLibrary
 
+from ..core.i18n import _
+
 __all__ = ["DeleteUndo"]
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class DeleteUndo(QObject):
         try:
             restored = self._library.restore(conv_id)
         except QwenVLError as err:
-            self.failed.emit("Could not bring the conversation back", explain(err))
+            self.failed.emit(_("Could not bring the conversation back"), explain(err))
             return None
         log.info("conversation %s restored from the trash as %s", conv_id, restored)
         self.restored.emit(restored)
@@ -81,7 +83,7 @@ class DeleteUndo(QObject):
         # The conversation was not deleted after all: nothing to undo.
         self._deleted = [(cid, t) for cid, t in self._deleted if cid != conv_id]
         self._update()
-        self.failed.emit("Could not delete the conversation", reason)
+        self.failed.emit(_("Could not delete the conversation"), reason)
 
     def _update(self) -> None:
         if not self._deleted:
@@ -89,7 +91,7 @@ class DeleteUndo(QObject):
             return
         title = self._deleted[-1][1]
         short = title if len(title) <= _TITLE_CHARS else title[:_TITLE_CHARS - 1] + "…"
-        self.button.setText(f"Undo delete of “{short}”")
-        self.button.setToolTip(f"Bring back “{title}” from the trash "
-                               f"({len(self._deleted)} deleted in this window)")
+        self.button.setText(_("Undo delete of “{short}”").format(short=short))
+        self.button.setToolTip(_("Bring back “{title}” from the trash ({count} deleted in this "
+                                 "window)").format(title=title, count=len(self._deleted)))
         self.button.show()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.i18n import _
 from .theme.icons import icon
 from .theme.tokens import ICON, SPACE
 
@@ -30,21 +31,21 @@ class DropZone(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dropZone")
-        self.setAccessibleName("Drop an image here")
+        self.setAccessibleName(_("Drop an image here"))
         self.setAcceptDrops(True)
         picture = QLabel(self)
         picture.setPixmap(icon("drop", "link").pixmap(QSize(ICON.hero, ICON.hero)))
         picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        title = QLabel("Drop or paste a screenshot here", self)
+        title = QLabel(_("Drop or paste a screenshot here"), self)
         title.setProperty("role", "subtitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        keys = QLabel("Ctrl+V pastes an image · Ctrl+Shift+X takes a screenshot · "
-                      "PDFs and videos work too", self)
+        keys = QLabel(_("Ctrl+V pastes an image · Ctrl+Shift+X takes a screenshot · PDFs and "
+                        "videos work too"), self)
         keys.setProperty("role", "caption")
         keys.setAlignment(Qt.AlignmentFlag.AlignCenter)
         keys.setWordWrap(True)
-        self.choose_button = QPushButton(icon("attach"), "Choose a file…", self)
-        self.choose_button.setAccessibleName("Choose a file to attach")
+        self.choose_button = QPushButton(icon("attach"), _("Choose a file…"), self)
+        self.choose_button.setAccessibleName(_("Choose a file to attach"))
         self.choose_button.clicked.connect(self.attach_requested.emit)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(SPACE.xl, SPACE.xl, SPACE.xl, SPACE.xl)

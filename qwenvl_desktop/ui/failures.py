@@ -41,6 +41,8 @@ from qwenvl_desktop.core import paths
 from qwenvl_desktop.core.errors import explain, redact
 from qwenvl_desktop.core.logs import LOG_NAME
 
+from ..core.i18n import _
+
 __all__ = ["FailureReporter"]
 
 log = logging.getLogger("qwenvl_desktop.ui")
@@ -109,21 +111,22 @@ class FailureReporter(QObject):
         if issubclass(kind, KeyboardInterrupt):
             self._previous_excepthook(kind, exc, tb)
             return
-        self.report(exc, (kind, exc, tb), "an exception escaped a Qt slot or event handler")
+        self.report(exc, (kind, exc, tb), _("an exception escaped a Qt slot or event handler"))
 
     def _threading_hook(self, args: threading.ExceptHookArgs) -> None:
         if args.exc_value is None or issubclass(args.exc_type, SystemExit):
             return
-        where = args.thread.name if args.thread is not None else "a worker thread"
+        where = args.thread.name if args.thread is not None else _("a worker thread")
         self.report(args.exc_value, (args.exc_type, args.exc_value, args.exc_traceback),
-                    f"in the thread {where}")
+                    _("in the thread {where}").format(where=where))
 
     def asyncio_exception(self, _loop: asyncio.AbstractEventLoop,
                           context: dict[str, Any]) -> None:
         exc = context.get("exception")
-        message = str(context.get("message") or "an asyncio task failed")
+        message = str(context.get("message") or _("an asyncio task failed"))
         if isinstance(exc, BaseException):
-            self.report(exc, (type(exc), exc, exc.__traceback__), f"asyncio: {message}")
+            self.report(exc, (type(exc), exc, exc.__traceback__), _("asyncio: {message}").format(
+                message=message))
         else:
             log.error("%s", redact(message))
 
@@ -136,14 +139,15 @@ class FailureReporter(QObject):
         elif level >= logging.WARNING:
             sys.stderr.write(f"{text}\n")
         if level >= logging.ERROR:
-            self.failed.emit(f"Qt reported an error: {redact(text)}")
+            self.failed.emit(_("Qt reported an error: {redact}").format(redact=redact(text)))
 
     def report(self, exc: BaseException, exc_info: ExcInfo, where: str) -> None:
         """Log `exc` with its traceback (redacted) and show it in the window; `where` says
         where it surfaced."""
         log.error("unexpected error (%s)", where, exc_info=exc_info)
         with contextlib.suppress(RuntimeError):      # the window is already gone
-            self.failed.emit(f"{explain(exc)}\n\n(Where: {where}.)")
+            self.failed.emit(_("{explain}\n\n(Where: {where}.)").format(
+                explain=explain(exc), where=where))
 
     # --- showing ------------------------------------------------------------------------
 
@@ -151,10 +155,11 @@ class FailureReporter(QObject):
         box = self._box
         if box is not None and box.isVisible():
             self._more += 1
-            box.setInformativeText(f"…and {self._more} more since. {_where_to_look()}")
+            box.setInformativeText(_("…and {more} more since. {where_to_look}").format(
+                more=self._more, where_to_look=_where_to_look()))
             return
         self._more = 0
-        box = QMessageBox(QMessageBox.Icon.Warning, "Something went wrong", text,
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Something went wrong"), text,
                           QMessageBox.StandardButton.Close, self._window)
         box.setObjectName("failureBox")
         box.setInformativeText(_where_to_look())
@@ -173,4 +178,5 @@ def _where_to_look() -> str:
         log_file = str(paths.log_dir() / LOG_NAME)
     except OSError:
         log_file = LOG_NAME
-    return f"Your conversations are saved as you go. The details are in {log_file}."
+    return _("Your conversations are saved as you go. The details are in {log_file}.").format(
+        log_file=log_file)

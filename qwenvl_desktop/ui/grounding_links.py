@@ -27,6 +27,7 @@ from qwenvl_desktop.core.grounding import (
     summary_text,
 )
 
+from ..core.i18n import ngettext
 from .theme import TranscriptColors
 from .theme.tokens import DETECTION_FALLBACK, OVERLAY
 
@@ -50,8 +51,9 @@ def grounding_line_html(message: Message, colors: TranscriptColors) -> str:
     skipped = ""
     if parsed.notes:
         count = len(parsed.notes)
-        skipped = (f'<span style="color:{colors.muted}"> &nbsp;·&nbsp; {count} '
-                   f'entr{"y" if count == 1 else "ies"} could not be read</span>')
+        unread = ngettext("{count} entry could not be read", "{count} entries could not be read",
+                          count).format(count=count)
+        skipped = f'<span style="color:{colors.muted}"> &nbsp;·&nbsp; {unread}</span>'
     # A painted crosshair, not the ⌖ character: few fonts have that glyph.
     return (f'<p style="margin:6px 0 0 0"><a href="grounding:{message.id}" '
             f'style="color:{colors.link}; text-decoration:none" '

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from qwenvl_desktop.core.grounding import Detection
 
+from ..core.i18n import _
 from .theme.tokens import OVERLAY
 
 __all__ = ["ZOOM_STEP", "BoxItem", "PointItem", "ZoomView", "describe", "make_tag", "pen_for",
@@ -97,16 +98,16 @@ def swatch(colour: str) -> QIcon:
 
 
 def describe(detection: Detection) -> str:
-    label = detection.display_label or "(no label)"
+    label = detection.display_label or _("(no label)")
     extras = [f"{key}: {value}" for key, value in detection.attributes
               if isinstance(value, str | int | float) and str(value) != label]
     parts = [label + (f" ({', '.join(extras)})" if extras else "")]
     if detection.bbox is not None:
         x1, y1, x2, y2 = (round(v) for v in detection.bbox)
-        parts.append(f"box {x1},{y1} – {x2},{y2}")
+        parts.append(_("box {x1},{y1} – {x2},{y2}").format(x1=x1, y1=y1, x2=x2, y2=y2))
     if detection.point is not None:
         x, y = (round(v) for v in detection.point)
-        parts.append(f"point {x},{y}")
+        parts.append(_("point {x},{y}").format(x=x, y=y))
     return " — ".join(parts)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
+from ..core.i18n import _, ngettext
+
 
 @dataclass(frozen=True)
 class HistoryImages:
@@ -38,7 +40,7 @@ class HistoryImages:
 
 
 def _images(n: int) -> str:
-    return f"{n} image{'s' if n != 1 else ''}"
+    return ngettext("{count} image", "{count} images", n).format(count=n)
 
 
 class HistoryRow(QWidget):
@@ -49,11 +51,11 @@ class HistoryRow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.label = QLabel(self)
-        self.label.setAccessibleName("Image tokens resent from earlier turns")
-        self.resend_box = QCheckBox("Resend images from earlier turns", self)
+        self.label.setAccessibleName(_("Image tokens resent from earlier turns"))
+        self.resend_box = QCheckBox(_("Resend images from earlier turns"), self)
         self.resend_box.setToolTip(
-            "On: the model sees every earlier image again with each message (best answers, "
-            "most tokens). Off: only the newest images are sent.")
+            _("On: the model sees every earlier image again with each message (best answers, "
+              "most tokens). Off: only the newest images are sent."))
         self.resend_box.toggled.connect(self._on_toggled)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -82,12 +84,14 @@ class HistoryRow(QWidget):
         resent_count, resent_tokens = history.resent(has_new_images)
         saved = history.tokens - resent_tokens
         if not history.drop_old:
-            text = f"Earlier turns resend {_images(history.count)} ≈ {history.tokens:,} tokens"
+            text = _("Earlier turns resend {images} ≈ {tokens:,} tokens").format(
+                images=_images(history.count), tokens=history.tokens)
         elif resent_count:
-            text = (f"Resending only the latest earlier {_images(resent_count)} "
-                    f"≈ {resent_tokens:,} tokens (saves ≈ {saved:,})")
+            text = (_("Resending only the latest earlier {images} ≈ {resent_tokens:,} tokens "
+                      "(saves ≈ {saved:,})").format(
+                          images=_images(resent_count), resent_tokens=resent_tokens, saved=saved))
         else:
-            text = f"Earlier images not resent (saves ≈ {saved:,} tokens)"
+            text = _("Earlier images not resent (saves ≈ {saved:,} tokens)").format(saved=saved)
         self.label.setText(text)
         self.show()
 

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from qwenvl_desktop.core.grounding import AnswerGrounding, Detection, annotated_png, scaled
 from qwenvl_desktop.core.storage import atomic_write
 
+from ..core.i18n import _, ngettext
 from .file_dialogs import FileDialogs
 from .grounding_scene import (
     ZOOM_STEP,
@@ -63,7 +64,7 @@ class GroundingViewer(QDialog):
                  parent: QWidget | None = None, *,
                  file_dialogs: FileDialogs | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Located in the image")
+        self.setAccessibleName(_("Located in the image"))
         self.file_dialogs = file_dialogs if file_dialogs is not None else FileDialogs({})
         self.grounding = grounding
         self.colours = grounding.colours()
@@ -77,41 +78,42 @@ class GroundingViewer(QDialog):
 
         self.scene = QGraphicsScene(self)
         self.view = ZoomView(self.scene, self)
-        self.view.setAccessibleName("Image with boxes and points")
+        self.view.setAccessibleName(_("Image with boxes and points"))
         self.pixmap_item = self.scene.addPixmap(QPixmap())
 
         self.summary = QLabel(self)
         self.convention = HintLabel("", self)
         self.convention.setWordWrap(True)
         self.image_choice = QComboBox(self)
-        self.image_choice.setAccessibleName("Image")
+        self.image_choice.setAccessibleName(_("Image"))
         for index, image in enumerate(grounding.images):
-            self.image_choice.addItem(f"Image {index + 1} — {image.original_name or 'image'}")
+            self.image_choice.addItem(_("Image {number} — {name}").format(
+                number=index + 1, name=image.original_name or _("image")))
         self.image_choice.setCurrentIndex(self._image_index)
         self.unassigned_note = HintLabel("", self)
         self.unassigned_note.setWordWrap(True)
         self.unassigned_choice = QComboBox(self)
-        self.unassigned_choice.setAccessibleName("Show entries that name no image on")
+        self.unassigned_choice.setAccessibleName(_("Show entries that name no image on"))
         for index in range(len(grounding.images)):
-            self.unassigned_choice.addItem(f"Image {index + 1}", index)
-        self.unassigned_choice.addItem("No image (hide them)", None)
+            self.unassigned_choice.addItem(_("Image {value}").format(value=index + 1), index)
+        self.unassigned_choice.addItem(_("No image (hide them)"), None)
         self.labels = QListWidget(self)
-        self.labels.setAccessibleName("Labels")
+        self.labels.setAccessibleName(_("Labels"))
         self.found = QListWidget(self)
-        self.found.setAccessibleName("Found")
+        self.found.setAccessibleName(_("Found"))
         self.found.setMouseTracking(True)
         self.notes = InlineNote(self)
         self.result_note = InlineNote(self)
 
-        self.fit_button = QPushButton("Fit", self)
+        self.fit_button = QPushButton(_("Fit"), self)
         self.actual_button = QPushButton("100 %", self)
         self.zoom_in_button = QPushButton("+", self)
-        self.zoom_in_button.setAccessibleName("Zoom in")
+        self.zoom_in_button.setAccessibleName(_("Zoom in"))
         self.zoom_out_button = QPushButton("−", self)
-        self.zoom_out_button.setAccessibleName("Zoom out")
-        self.save_button = QPushButton("Save annotated image…", self)
-        self.copy_button = QPushButton("Copy image", self)
-        self.close_button = QPushButton("Close", self)
+        self.zoom_out_button.setAccessibleName(_("Zoom out"))
+        self.save_button = QPushButton(_("Save annotated image…"), self)
+        self.copy_button = QPushButton(_("Copy image"), self)
+        self.close_button = QPushButton(_("Close"), self)
         self._layout()
         self._connect()
         self._show_image(self._image_index)
@@ -129,9 +131,9 @@ class GroundingViewer(QDialog):
         self.image_choice.setVisible(len(self.grounding.images) > 1)
         column.addWidget(self.unassigned_note)
         column.addWidget(self.unassigned_choice)
-        column.addWidget(QLabel("Labels (untick to hide)", side))
+        column.addWidget(QLabel(_("Labels (untick to hide)"), side))
         column.addWidget(self.labels, 1)
-        column.addWidget(QLabel("Found on this image", side))
+        column.addWidget(QLabel(_("Found on this image"), side))
         column.addWidget(self.found, 2)
         column.addWidget(self.notes)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -194,7 +196,7 @@ class GroundingViewer(QDialog):
         self.pixmap_item.setPixmap(pixmap)
         self.scene.setSceneRect(QRectF(pixmap.rect()))
         name = image.original_name or "image"
-        self.setWindowTitle(f"{name} — what the answer located")
+        self.setWindowTitle(_("{name} — what the answer located").format(name=name))
         self._rebuild()
         self.fit()
 
@@ -261,7 +263,7 @@ class GroundingViewer(QDialog):
                 seen.append(raw.display_label)
         for label in seen:
             item = QListWidgetItem(swatch(self.colours.get(label, DETECTION_FALLBACK)),
-                                   label or "(no label)")
+                                   label or _("(no label)"))
             item.setData(Qt.ItemDataRole.UserRole, label)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked if label in self._hidden
@@ -276,27 +278,30 @@ class GroundingViewer(QDialog):
             colour = self.colours.get(detection.display_label, DETECTION_FALLBACK)
             item = QListWidgetItem(swatch(colour), describe(detection))
             item.setData(Qt.ItemDataRole.UserRole, detection.index)
-            item.setToolTip(describe(detection) + "  (pixels of the original image)")
+            item.setToolTip(describe(detection) + _("  (pixels of the original image)"))
             self.found.addItem(item)
             self._rows[detection.index] = item
         self.found.blockSignals(False)
 
     def _describe_state(self) -> None:
         g = self.grounding
-        self.summary.setText(f"<b>Located: {g.summary()}</b>")
+        self.summary.setText(_("<b>Located: {summary}</b>").format(summary=g.summary()))
         frame = g.frames[self._image_index]
         if g.convention == "relative-1000":
-            how = "coordinates on a 0–1000 grid over the image"
+            how = _("coordinates on a 0–1000 grid over the image")
         else:
-            how = (f"pixel coordinates of the {frame.model_input[0]}×{frame.model_input[1]} "
-                   "image the model saw, mapped back to the original")
+            how = (_("pixel coordinates of the {width}×{height} image the model saw, mapped "
+                     "back to the original").format(width=frame.model_input[0],
+                                                    height=frame.model_input[1]))
         original = f"{frame.size[0]}×{frame.size[1]}"
-        self.convention.setText(f"{g.model_id or 'Unknown model'}: {how}. Original {original}; "
-                                "list in original pixels.")
+        self.convention.setText(_("{model}: {how}. Original {original}; list in original "
+                                  "pixels.").format(model=g.model_id or _("Unknown model"),
+                                                    how=how, original=original))
         unassigned = g.unassigned()
         self.unassigned_note.setText(
-            f"{unassigned} entr{'y does' if unassigned == 1 else 'ies do'} not say which image "
-            "they belong to. Show them on:" if unassigned else "")
+            ngettext("{count} entry does not say which image it belongs to. Show it on:",
+                     "{count} entries do not say which image they belong to. Show them on:",
+                     unassigned).format(count=unassigned) if unassigned else "")
         self.unassigned_note.setVisible(bool(unassigned))
         self.unassigned_choice.setVisible(bool(unassigned))
         notes = g.all_notes(self._unassigned_to)
@@ -402,16 +407,17 @@ class GroundingViewer(QDialog):
         except Exception as err:   # disk full, no permission, an image Pillow refuses
             from qwenvl_desktop.core.errors import explain
 
-            self.result_note.show_message(f"Could not save {path.name}: {explain(err)}",
+            self.result_note.show_message(_("Could not save {name}: {explain}").format(
+                name=path.name, explain=explain(err)),
                                           "error")
             return
-        self.result_note.show_message(f"Saved {path}", "ok")
+        self.result_note.show_message(_("Saved {path}").format(path=path), "ok")
 
     def choose_save_path(self) -> None:
         image = self.grounding.images[self._image_index]
         stem = Path(image.original_name or "image").stem or "image"
-        target = self.file_dialogs.save_file(self, "images", "Save annotated image",
-                                             f"{stem}-annotated.png", "PNG (*.png)")
+        target = self.file_dialogs.save_file(self, "images", _("Save annotated image"),
+                                             f"{stem}-annotated.png", _("PNG (*.png)"))
         if target is not None:
             self.save_to(target if target.suffix else target.with_suffix(".png"))
 
@@ -421,7 +427,8 @@ class GroundingViewer(QDialog):
         except Exception as err:
             from qwenvl_desktop.core.errors import explain
 
-            self.result_note.show_message(f"Could not copy the image: {explain(err)}", "error")
+            self.result_note.show_message(_("Could not copy the image: {explain}").format(
+                explain=explain(err)), "error")
             return
         QGuiApplication.clipboard().setImage(image)
-        self.result_note.show_message("The annotated image is on the clipboard.", "ok")
+        self.result_note.show_message(_("The annotated image is on the clipboard."), "ok")

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.i18n import _
 from ..core.links import LinkTarget, is_openable, link_target, text_shows
 from .theme import scheme
 
@@ -102,12 +103,14 @@ def hover_text(url: str, text: str) -> str:
     """Where a link goes, in lines: the tooltip (the status bar joins them)."""
     target = link_target(url)
     if not target.openable:
-        return f"{url}\nLinks of this kind are never opened; copy it if you need it."
+        return _("{url}\nLinks of this kind are never opened; copy it if you need it.").format(
+            url=url)
     if target.scheme == "mailto":
-        return f"Writes an e-mail: {url}\nOpens after you confirm."
+        return _("Writes an e-mail: {url}\nOpens after you confirm.").format(url=url)
     if text_shows(text, url) == "other":
-        return f"⚠ Not the address its text shows. Goes to:\n{url}\nOpens after you confirm."
-    return f"Goes to {url}\nOpens after you confirm."
+        return _("⚠ Not the address its text shows. Goes to:\n{url}\n"
+                 "Opens after you confirm.").format(url=url)
+    return _("Goes to {url}\nOpens after you confirm.").format(url=url)
 
 
 class LinkConfirmDialog(QDialog):
@@ -120,21 +123,22 @@ class LinkConfirmDialog(QDialog):
         shows = text_shows(text, url)
         image = text.startswith("[image:")
         self.setObjectName("linkConfirm")
-        self.setWindowTitle("Open image link?" if image else "Open link?")
-        self.setAccessibleName("Open link confirmation")
+        self.setWindowTitle(_("Open image link?") if image else _("Open link?"))
+        self.setAccessibleName(_("Open link confirmation"))
         self.setMinimumWidth(460)
 
         if not target.openable:
-            lead = ("This link was written by the model. Links of this kind "
-                    f"({html.escape(target.scheme or 'no scheme')}) are never opened from a "
-                    "conversation; you can copy it.")
+            lead = (_("This link was written by the model. Links of this kind ({scheme}) are "
+                      "never opened from a conversation; you can copy it.").format(
+                          scheme=html.escape(target.scheme or _('no scheme'))))
         elif shows == "other":
-            lead = (f"<span style='color:{scheme().warning}'><b>⚠ The link's text shows "
-                    f"“{html.escape(text)}”, but it goes to another address:</b></span>")
+            lead = (_("<span style='color:{warning}'><b>⚠ The link's text shows “{text}”, "
+                      "but it goes to another address:</b></span>").format(
+                          warning=scheme().warning, text=html.escape(text)))
         elif target.scheme == "mailto":
-            lead = "This link, written by the model, opens your mail program to write to:"
+            lead = _("This link, written by the model, opens your mail program to write to:")
         else:
-            lead = "This link was written by the model. It goes to:"
+            lead = _("This link was written by the model. It goes to:")
         self.lead_label = QLabel(lead, self)
         self.lead_label.setTextFormat(Qt.TextFormat.RichText)
         self.lead_label.setWordWrap(True)
@@ -144,25 +148,25 @@ class LinkConfirmDialog(QDialog):
         self.address_label.setWordWrap(True)
         self.address_label.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.address_label.setAccessibleName(f"Address: {url}")
+        self.address_label.setAccessibleName(_("Address: {url}").format(url=url))
         layout = QVBoxLayout(self)
         layout.addWidget(self.lead_label)
         layout.addWidget(self.address_label)
         if target.host_shown:
             self.lookalike_label = QLabel(
-                f"The host is written “{html.escape(target.host_shown)}”: it contains "
-                "letters from other alphabets that look like Latin ones.", self)
+                _("The host is written “{host}”: it contains letters from other alphabets "
+                  "that look like Latin ones.").format(host=html.escape(target.host_shown)), self)
             self.lookalike_label.setWordWrap(True)
             layout.addWidget(self.lookalike_label)
 
         buttons = QDialogButtonBox(self)
         self.open_button: QPushButton | None = None
         if target.openable:
-            label = "Write e-mail" if target.scheme == "mailto" else "Open in browser"
+            label = _("Write e-mail") if target.scheme == "mailto" else _("Open in browser")
             self.open_button = buttons.addButton(label, QDialogButtonBox.ButtonRole.AcceptRole)
             self.open_button.setAutoDefault(False)
             self.open_button.clicked.connect(self.accept)
-        self.copy_button = buttons.addButton("Copy link", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button = buttons.addButton(_("Copy link"), QDialogButtonBox.ButtonRole.ActionRole)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         # Enter must not open a link the person has not read: Cancel is the default.
         self.cancel_button.setDefault(True)

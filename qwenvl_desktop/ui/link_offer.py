@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from ..core.i18n import _
+
 __all__ = ["LinkOffer"]
 
 _SHOWN = 70
@@ -38,16 +40,16 @@ class LinkOffer(QFrame):
         super().__init__(parent)
         self.setObjectName("linkOffer")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setAccessibleName("Offer to attach the image from a link")
+        self.setAccessibleName(_("Offer to attach the image from a link"))
         self._urls: list[str] = []
         self.label = QLabel(self)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        self.attach_button = QPushButton("Attach image from this link", self)
+        self.attach_button = QPushButton(_("Attach image from this link"), self)
         self.attach_button.setAutoDefault(False)
         self.close_button = QToolButton(self)
         self.close_button.setText("×")
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Keep it as text only")
+        self.close_button.setToolTip(_("Keep it as text only"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 2, 2)
         layout.addWidget(self.label, 1)
@@ -65,11 +67,12 @@ class LinkOffer(QFrame):
             return
         many = len(self._urls) > 1
         first = _short(self._urls[0])
-        more = f" and {len(self._urls) - 1} more" if many else ""
-        self.label.setText(f"Link: {first}{more} — not fetched unless you ask.")
+        more = _(" and {value} more").format(value=len(self._urls) - 1) if many else ""
+        self.label.setText(_("Link: {first}{more} — not fetched unless you ask.").format(
+            first=first, more=more))
         self.label.setToolTip("\n".join(self._urls))
-        self.attach_button.setText("Attach images from these links" if many
-                                   else "Attach image from this link")
+        self.attach_button.setText(_("Attach images from these links") if many
+                                   else _("Attach image from this link"))
         self.show()
 
     def urls(self) -> list[str]:

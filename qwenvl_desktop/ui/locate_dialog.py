@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from qwenvl_desktop.core.catalog import Model
 from qwenvl_desktop.core.grounding import LocateKind, locate_prompt, supports_points
 
+from ..core.i18n import _
 from .widgets import HintLabel
 
 __all__ = ["LocateDialog", "insert_prompt"]
@@ -33,39 +34,40 @@ class LocateDialog(QDialog):
     def __init__(self, model: Model, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.setWindowTitle("Locate in the image")
-        self.setAccessibleName("Locate in the image")
+        self.setWindowTitle(_("Locate in the image"))
+        self.setAccessibleName(_("Locate in the image"))
         self.what = QLineEdit(self)
-        self.what.setPlaceholderText("e.g. the Save button, every car, all faces")
-        self.what.setAccessibleName("What to find")
-        self.boxes = QRadioButton("Boxes", self)
-        self.points = QRadioButton("Points", self)
+        self.what.setPlaceholderText(_("e.g. the Save button, every car, all faces"))
+        self.what.setAccessibleName(_("What to find"))
+        self.boxes = QRadioButton(_("Boxes"), self)
+        self.points = QRadioButton(_("Points"), self)
         self.boxes.setChecked(True)
         group = QButtonGroup(self)
         group.addButton(self.boxes)
         group.addButton(self.points)
         if not supports_points(model):
             self.points.setEnabled(False)
-            self.points.setToolTip(f"{model.id} answers with boxes only.")
+            self.points.setToolTip(_("{id} answers with boxes only.").format(id=model.id))
         self.preview = QPlainTextEdit(self)
         self.preview.setReadOnly(True)
-        self.preview.setAccessibleName("Prompt to insert")
+        self.preview.setAccessibleName(_("Prompt to insert"))
         self.preview.setMaximumHeight(90)
-        hint = HintLabel(f"The grounding prompt documented for {model.id}'s family. It goes "
-                         "into the message box: change it as you like before sending.", self)
+        hint = HintLabel(_("The grounding prompt documented for {id}'s family. It goes into "
+                           "the message box: change it as you like before sending.").format(
+                               id=model.id), self)
         hint.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.insert_button = self.buttons.addButton("Insert",
+        self.insert_button = self.buttons.addButton(_("Insert"),
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("What should be found?", self))
+        layout.addWidget(QLabel(_("What should be found?"), self))
         layout.addWidget(self.what)
         layout.addWidget(self.boxes)
         layout.addWidget(self.points)
-        layout.addWidget(QLabel("Prompt:", self))
+        layout.addWidget(QLabel(_("Prompt:"), self))
         layout.addWidget(self.preview)
         layout.addWidget(hint)
         layout.addWidget(self.buttons)

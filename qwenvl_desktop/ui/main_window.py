@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from qwenvl_desktop.core.errors import QwenVLError
 
+from ..core.i18n import _
 from .file_dialogs import FileDialogs
 from .window.state import WindowState
 
@@ -89,7 +90,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ui_state: dict[str, Any] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Qwen-VL Desktop")
+        self.setWindowTitle(_("Qwen-VL Desktop"))
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.state = WindowState(ui_state or {})
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self._shutdown_task: asyncio.Future[None] | None = None
         self._pending_open: list[Path] = []
         self.actions_by_name: dict[str, QAction] = {}
-        loading = QLabel("Loading…", self)
+        loading = QLabel(_("Loading…"), self)
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(loading)
         self._make_menus()
@@ -135,7 +136,7 @@ class MainWindow(QMainWindow):
         self.model_bar: ModelBar = ModelBar(services.catalog, services.keystore, self,
                                             lists=services)
         self.param_panel: ParamPanel = ParamPanel(self)
-        self.param_panel.setAccessibleName("Parameters")
+        self.param_panel.setAccessibleName(_("Parameters"))
         self.transcript: Transcript = Transcript(self)
         self.transcript.setAcceptDrops(False)      # drops go to the window → composer
         from .drop_zone import DropZone, EmptyConversationHint
@@ -300,7 +301,7 @@ class MainWindow(QMainWindow):
         _mirror(box, chip)
         self.composer.history.resend_toggled.connect(models.on_resend_toggled)
         self.composer.error.connect(lambda text: self.show_status(text, 8000))
-        self.transcript.copied.connect(lambda _t: self.show_status("Copied", 2000))
+        self.transcript.copied.connect(lambda _t: self.show_status(_("Copied"), 2000))
         self.banner.action_triggered.connect(self._on_banner_action)
         # A keyring that answers late (an unlock prompt, the start-up read) updates the marks.
         from .keyring_watch import KeyringWatch
@@ -318,12 +319,13 @@ class MainWindow(QMainWindow):
 
     def _on_other_version_kept(self, title: str) -> None:
         self.banner.show_notice(
-            "A conversation open here was changed by another program meanwhile. Nothing "
-            f"is lost: this window's version is kept here, the other one as “{title}”.")
+            _("A conversation open here was changed by another program meanwhile. Nothing is "
+              "lost: this window's version is kept here, the other one as “{title}”.").format(
+                  title=title))
 
     def _show_restored(self, conv_id: str) -> None:
         if self.chat.open_conversation(conv_id):
-            self.show_status("Conversation brought back from the trash", 5000)
+            self.show_status(_("Conversation brought back from the trash"), 5000)
 
     def _restyle(self) -> None:
         """The scheme changed: write the transcript again in its colours (not while an
@@ -375,11 +377,11 @@ class MainWindow(QMainWindow):
         from qwenvl_desktop import __version__
 
         QMessageBox.about(
-            self, "About Qwen-VL Desktop",
-            f"<h3>Qwen-VL Desktop {__version__}</h3>"
-            "<p>A native desktop client for Qwen vision-language models served by "
-            "DashScope, OVHcloud AI Endpoints, AI/ML API, Nebula Block, Segmind and "
-            "OpenAI-compatible endpoints.</p><p>MIT licence.</p>")
+            self, _("About Qwen-VL Desktop"),
+            _("<h3>Qwen-VL Desktop {version}</h3><p>A native desktop client for Qwen "
+              "vision-language models served by DashScope, OVHcloud AI Endpoints, AI/ML API, "
+              "Nebula Block, Segmind and OpenAI-compatible endpoints.</p>"
+              "<p>MIT licence.</p>").format(version=__version__))
 
     def _on_banner_action(self, action: str) -> None:
         if action == "keys":

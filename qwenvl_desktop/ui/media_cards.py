@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Model, Provider
 from ..core.errors import DocumentError
+from ..core.i18n import _, format_integer, ngettext
 from ..core.media_groups import format_seconds
 from ..core.tokens import video_frame_size
 from .media_items import PendingDocument, PendingPrepared, PendingVideo, media_worker
@@ -92,8 +93,8 @@ class MediaCard(QFrame):
         self.remove_button = QToolButton(self)
         self.remove_button.setIcon(icon("close"))
         self.remove_button.setAutoRaise(True)
-        self.remove_button.setAccessibleName(f"Remove {title}")
-        self.remove_button.setToolTip(f"Remove {title}")
+        self.remove_button.setAccessibleName(_("Remove {title}").format(title=title))
+        self.remove_button.setToolTip(_("Remove {title}").format(title=title))
         self.remove_button.clicked.connect(self.remove_clicked)
         self.head = QHBoxLayout()
         self.head.setContentsMargins(0, 0, 0, 0)
@@ -128,17 +129,19 @@ class DocumentCard(MediaCard):
         self.thumb.setFixedSize(PAGE_THUMB)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.thumb.setText("…")
-        self.thumb.setAccessibleName(f"First page of {item.name}")
+        self.thumb.setAccessibleName(_("First page of {name}").format(name=item.name))
         count = item.info.page_count
-        self.pages_label = QLabel(f"PDF · {count} page{'s' if count != 1 else ''}", self)
+        self.pages_label = QLabel(ngettext("PDF · {count} page", "PDF · {count} pages",
+                                           count).format(count=count), self)
         _small(self.pages_label)
         self.range_edit = QLineEdit(page_range_text(item.pages), self)
-        self.range_edit.setAccessibleName(f"Pages of {item.name} to send")
-        self.range_edit.setToolTip("Pages to send, e.g. 1-5 or 1, 3, 7-9")
+        self.range_edit.setAccessibleName(_("Pages of {name} to send").format(name=item.name))
+        self.range_edit.setToolTip(_("Pages to send, e.g. 1-5 or 1, 3, 7-9"))
         self.all_button = QToolButton(self)
-        self.all_button.setText(f"All {count}")
-        self.all_button.setToolTip(f"Send all {count} pages")
-        self.all_button.setAccessibleName(f"Send all {count} pages of {item.name}")
+        self.all_button.setText(_("All {count}").format(count=count))
+        self.all_button.setToolTip(_("Send all {count} pages").format(count=count))
+        self.all_button.setAccessibleName(_("Send all {count} pages of {name}").format(
+            count=count, name=item.name))
         self.all_button.setVisible(len(item.pages) < count)
         self.size_label = QLabel(self)
         self.tokens_label = QLabel(self)
@@ -146,7 +149,7 @@ class DocumentCard(MediaCard):
             _small(label)
         range_row = QHBoxLayout()
         range_row.setContentsMargins(0, 0, 0, 0)
-        caption = QLabel("Pages", self)
+        caption = QLabel(_("Pages"), self)
         _small(caption)
         range_row.addWidget(caption)
         range_row.addWidget(self.range_edit, 1)
@@ -219,7 +222,8 @@ class DocumentCard(MediaCard):
             _repolish(self.size_label)
         if model is None:
             self._tokens = 0
-            self.size_label.setText(f"{chosen} of {item.info.page_count} pages")
+            self.size_label.setText(_("{chosen} of {page_count} pages").format(
+                chosen=chosen, page_count=item.info.page_count))
             self.tokens_label.setText("")
             return
         from ..core.documents import page_size, page_tokens
@@ -227,12 +231,15 @@ class DocumentCard(MediaCard):
         self._tokens = sum(page_tokens(item.info, item.pages, model, self._high_resolution))
         sizes = {page_size(item.info.page_sizes[p - 1], model, self._high_resolution)
                  for p in item.pages}
-        shown = "×".join(map(str, next(iter(sizes)))) if len(sizes) == 1 else "mixed sizes"
-        self.size_label.setText(f"{shown} per page")
-        self.tokens_label.setText(f"≈ {self._tokens:,} tokens for {chosen} "
-                                  f"page{'s' if chosen != 1 else ''}")
-        self.setToolTip(f"{item.name}: {chosen} of {item.info.page_count} pages, each drawn "
-                        f"at the size {model.label} reads ({shown})")
+        shown = "×".join(map(str, next(iter(sizes)))) if len(sizes) == 1 else _("mixed sizes")
+        self.size_label.setText(_("{shown} per page").format(shown=shown))
+        self.tokens_label.setText(ngettext("≈ {tokens} tokens for {count} page",
+                                           "≈ {tokens} tokens for {count} pages", chosen)
+                                  .format(tokens=format_integer(self._tokens), count=chosen))
+        self.setToolTip(_("{name}: {chosen} of {page_count} pages, each drawn at the size "
+                          "{label} reads ({shown})").format(
+            name=item.name, chosen=chosen, page_count=item.info.page_count, label=model.label,
+            shown=shown))
 
     def _on_preview(self, job: int, images: list[QImage]) -> None:
         if job != self._job:
@@ -240,7 +247,7 @@ class DocumentCard(MediaCard):
         if images:
             self.thumb.setPixmap(QPixmap.fromImage(images[0]))
         else:
-            self.thumb.setText("PDF")
+            self.thumb.setText(_("PDF"))
 
 
 class VideoCard(MediaCard):
@@ -255,7 +262,7 @@ class VideoCard(MediaCard):
         self.film.setContentsMargins(0, 0, 0, 0)
         self.film.setSpacing(2)
         self.film_cells: list[QLabel] = []
-        for _ in range(FILM_FRAMES):
+        for _cell in range(FILM_FRAMES):
             cell = QLabel(self)
             cell.setFixedSize(FILM_FRAME)
             cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -272,15 +279,16 @@ class VideoCard(MediaCard):
         self.fps_box.setRange(0.1, 30.0)
         self.fps_box.setDecimals(1)
         self.fps_box.setSingleStep(0.5)
-        self.fps_box.setSuffix(" fps")
+        self.fps_box.setSuffix(_(" fps"))
         self.fps_box.setValue(item.fps)
-        self.fps_box.setAccessibleName(f"Frames per second taken from {item.name}")
+        self.fps_box.setAccessibleName(_("Frames per second taken from {name}").format(
+            name=item.name))
         self.max_box = QSpinBox(self)
         self.max_box.setRange(1, 512)           # DashScope's most frames in one video
         self.max_box.setPrefix("≤ ")
-        self.max_box.setSuffix(" frames")
+        self.max_box.setSuffix(_(" frames"))
         self.max_box.setValue(item.max_frames)
-        self.max_box.setAccessibleName(f"Most frames taken from {item.name}")
+        self.max_box.setAccessibleName(_("Most frames taken from {name}").format(name=item.name))
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
         controls.addWidget(self.fps_box)
@@ -327,7 +335,7 @@ class VideoCard(MediaCard):
     def _describe(self) -> None:
         info, model, provider = self.item.info, self._model, self._provider
         count = self.frames()
-        frames = f"{count} frame{'s' if count != 1 else ''}"
+        frames = ngettext("{count} frame", "{count} frames", count).format(count=count)
         if model is None or provider is None:
             self._tokens = 0
             self.summary_label.setText(frames)
@@ -337,12 +345,15 @@ class VideoCard(MediaCard):
 
         width, height = video_frame_size(info.width, info.height, count, model)
         self._tokens = estimate_video_tokens(info, count, model, provider)
-        how = "one video" if provider.takes_video(model, count) else "images with times"
-        self.summary_label.setText(f"{frames} at {width}×{height}, sent as {how}")
-        self.tokens_label.setText(f"≈ {self._tokens:,} tokens for the clip")
-        self.setToolTip(f"{self.item.name}: {frames} sampled at {self.item.fps:g} a second "
-                        f"(at most {self.item.max_frames}), read by {model.label} at "
-                        f"{width}×{height}")
+        how = _("one video") if provider.takes_video(model, count) else _("images with times")
+        self.summary_label.setText(_("{frames} at {width}×{height}, sent as {how}").format(
+            frames=frames, width=width, height=height, how=how))
+        self.tokens_label.setText(_("≈ {tokens:,} tokens for the clip").format(tokens=self._tokens))
+        self.setToolTip(_("{name}: {frames} sampled at {fps:g} a second (at most "
+                          "{max_frames}), read by {label} at {width}×{height}").format(
+                              name=self.item.name, frames=frames, fps=self.item.fps,
+                              max_frames=self.item.max_frames, label=model.label, width=width,
+                              height=height))
 
     def _on_preview(self, job: int, images: list[QImage]) -> None:
         if job != self._job:
@@ -361,11 +372,13 @@ class PreparedCard(MediaCard):
         self.item = item
         media = item.media
         self._tokens = media.tokens
-        what = (f"{len(media.frames)} page{'s' if len(media.frames) != 1 else ''}"
+        shown = len(media.frames)
+        what = (ngettext("{count} page", "{count} pages", shown).format(count=shown)
                 if media.kind == "document" else
-                f"{len(media.frames)} frames · {format_seconds(media.duration)}")
-        self.info_label = QLabel(f"{what} (as sent before)", self)
-        self.tokens_label = QLabel(f"≈ {media.tokens:,} tokens", self)
+                _("{count} frames · {duration}").format(
+                    count=shown, duration=format_seconds(media.duration)))
+        self.info_label = QLabel(_("{what} (as sent before)").format(what=what), self)
+        self.tokens_label = QLabel(_("≈ {tokens:,} tokens").format(tokens=media.tokens), self)
         for label in (self.info_label, self.tokens_label):
             _small(label)
         layout = QVBoxLayout(self)

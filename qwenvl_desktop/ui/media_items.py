@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ..core.errors import explain
+from ..core.i18n import _
 
 if TYPE_CHECKING:
     from ..core.catalog import Model, Provider
@@ -248,9 +249,10 @@ class MediaIntake(QObject):
                 return False
             if any(a.sha256 == hashlib.sha256(data).hexdigest()
                    for a in self._tray.attachments()):
-                errors.append(f"{path.name}: this document is attached already.")
+                errors.append(_("{name}: this document is attached already.").format(
+                    name=path.name))
                 return False
-        handle = self._tray.add_pending(path.name, "reading…")
+        handle = self._tray.add_pending(path.name, _("reading…"))
         job = (worker.inspect_document(data, path.name) if kind == "document"
                else worker.inspect_video(path, path.name))
         self._jobs[job] = (handle, path, data)
@@ -284,7 +286,8 @@ class MediaIntake(QObject):
         elif isinstance(info, VideoInfo):
             item = PendingVideo(path=path, name=path.name, info=info)
             if self._tray.contains_item(item):
-                self.failed.emit(f"{path.name}: this video is attached already.")
+                self.failed.emit(_("{name}: this video is attached already.").format(
+                    name=path.name))
                 return
             self._tray.add(item)
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog, Model, Provider
 from ..core.errors import ConfigError, QwenVLError, explain
+from ..core.i18n import N_, _, ngettext
 from ..core.secrets import KeyStore
 from .model_captions import model_caption, vision_tooltip
 from .model_picker import ModelPicker
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelBar", "ModelLists", "model_caption"]
 
-_VISION = "Images"
+_VISION = N_("Images")
 # The chip names the model in at most this many pixels (elided in the middle beyond).
 _CHIP_TEXT_WIDTH = 220
 
@@ -88,7 +89,7 @@ class ModelBar(QWidget):
         self._extra: dict[str, list[str]] = {}     # snapshots and unlisted ids in use
         self.chip = QToolButton(self)
         self.chip.setProperty("role", "chip")
-        self.chip.setAccessibleName("Model")
+        self.chip.setAccessibleName(_("Model"))
         self.chip.setIcon(icon("expand"))
         self.chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.chip.setLayoutDirection(Qt.LayoutDirection.RightToLeft)   # the arrow at its end
@@ -98,32 +99,32 @@ class ModelBar(QWidget):
         self.picker.chosen.connect(self.choose)
         self.picker.vision_menu_requested.connect(self._model_menu)
         self.key_button = QToolButton(self)
-        self.key_button.setText("Add key…")
+        self.key_button.setText(_("Add key…"))
         self.key_button.setIcon(icon("key", "warning", "warning"))
         self.key_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.key_button.setAccessibleName("Add an API key")
+        self.key_button.setAccessibleName(_("Add an API key"))
         self.key_button.clicked.connect(
             lambda: self.keys_requested.emit(self._current_provider_id()))
         self.region_label = ElidedHintLabel("", self)     # gives way first when narrow
-        self.region_label.setAccessibleName("Region")
+        self.region_label.setAccessibleName(_("Region"))
 
         self.refresh_button = QToolButton(self)
         self.refresh_button.setIcon(icon("refresh"))
-        self.refresh_button.setAccessibleName("Refresh models")
+        self.refresh_button.setAccessibleName(_("Refresh models"))
         self.refresh_button.clicked.connect(self.refresh_models)
         self.refresh_button.setVisible(lists is not None)
         self.vision_button = QToolButton(self)
-        self.vision_button.setText(_VISION)
+        self.vision_button.setText(_(_VISION))
         self.vision_button.setIcon(icon("vision"))
         self.vision_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.vision_button.setProperty("role", "chip")
         self.vision_button.setCheckable(True)
-        self.vision_button.setAccessibleName("Model sees images")
+        self.vision_button.setAccessibleName(_("Model sees images"))
         self.vision_button.toggled.connect(self.set_model_vision)
         self.vision_button.hide()      # shown for guessed or overridden models
         # Placed by the window where there is room for a sentence (above the composer).
         self.note = InlineNote(parent if parent is not None else self)
-        self.note.setAccessibleName("Model list")
+        self.note.setAccessibleName(_("Model list"))
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -147,8 +148,8 @@ class ModelBar(QWidget):
         provider = self.provider()
         model_id = self._current_model_id()
         if not model_id:
-            raise ConfigError(f"{provider.name} has no models yet; add some in "
-                              "Settings › Endpoints.")
+            raise ConfigError(_("{name} has no models yet; add some in Settings › "
+                                "Endpoints.").format(name=provider.name))
         return provider.model(model_id)
 
     def set_selection(self, provider_id: str, model_id: str) -> None:
@@ -196,7 +197,8 @@ class ModelBar(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self.refresh_button.setEnabled(False)
-        self.note.show_message(f"Asking {provider.endpoint_label} which models it serves…",
+        self.note.show_message(_("Asking {endpoint_label} which models it serves…").format(
+            endpoint_label=provider.endpoint_label),
                                "info")
         self._refreshing = start_task(self._lists.refresh_models(provider), self,
                                       lambda outcome, error: self._refreshed(
@@ -210,9 +212,9 @@ class ModelBar(QWidget):
             self.refresh_catalog(self._lists.catalog)
             self.catalog_changed.emit()
         if failure is not None:
-            kept = (f" The list {outcome.listing.age_text()} is kept."
+            kept = (_(" The list {age_text} is kept.").format(age_text=outcome.listing.age_text())
                     if outcome is not None and outcome.listing is not None
-                    else " The catalog's models are shown.")
+                    else _(" The catalog's models are shown."))
             self.note.show_message(explain(failure) + kept, "error")
         elif outcome is not None and outcome.listing is not None:
             self._show_new_models(provider, outcome)
@@ -221,14 +223,16 @@ class ModelBar(QWidget):
     def _show_new_models(self, provider: Provider, outcome: RefreshOutcome) -> None:
         assert outcome.listing is not None
         count = len(outcome.listing.ids)
-        text = f"{provider.endpoint_label} lists {count} model{'s' if count != 1 else ''}."
+        text = ngettext("{provider} lists {count} model.", "{provider} lists {count} models.",
+                        count).format(provider=provider.endpoint_label, count=count)
         if outcome.new_ids:
             shown = ", ".join(outcome.new_ids[:6])
-            more = f" and {len(outcome.new_ids) - 6} more" if len(outcome.new_ids) > 6 else ""
-            text += (f" Not in the catalog: {shown}{more} — marked “guessed” in the model "
-                     "list; their tooltips say what was guessed.")
+            more = _(" and {count} more").format(
+                count=len(outcome.new_ids) - 6) if len(outcome.new_ids) > 6 else ""
+            text += (_(" Not in the catalog: {shown}{more} — marked “guessed” in the model "
+                       "list; their tooltips say what was guessed.").format(shown=shown, more=more))
         else:
-            text += " The catalog knows them all."
+            text += _(" The catalog knows them all.")
         self.note.show_message(text, "ok")
 
     def _model_menu(self, provider_id: str, model_id: str, pos: QPoint) -> None:
@@ -240,7 +244,7 @@ class ModelBar(QWidget):
         except ConfigError:
             return
         menu = QMenu(self)
-        action = menu.addAction("Sees images")
+        action = menu.addAction(_("Sees images"))
         action.setCheckable(True)
         action.setChecked(model.vision)
         action.setToolTip(vision_tooltip(model))
@@ -281,20 +285,21 @@ class ModelBar(QWidget):
         self.vision_button.setEnabled(True)
         self.vision_button.setVisible(self._lists is not None
                                       and bool(model.guessed or model.overridden))
-        self.vision_button.setText(_VISION + ("✎" if model.overridden else ""))
+        self.vision_button.setText(_(_VISION) + ("✎" if model.overridden else ""))
         self.vision_button.setToolTip(vision_tooltip(model))
         listed = bool(provider.models_path)
         self.refresh_button.setEnabled(listed and self._refreshing is None)
         if not listed:
-            tip = (f"Refresh models: {provider.name} has no model list (each of its models "
-                   "has its own address).")
+            tip = (_("Refresh models: {name} has no model list (each of its models has its own "
+                     "address).").format(name=provider.name))
         elif provider.listed_at:
-            tip = (f"Refresh models: ask {provider.name} which models it serves today. "
-                   f"Last list: {provider.listed_at.replace('T', ' ')[:16]} UTC, "
-                   f"{len(provider.listed)} models.")
+            tip = (_("Refresh models: ask {name} which models it serves today. Last list: "
+                     "{date} UTC, {count} models.").format(
+                         name=provider.name, date=provider.listed_at.replace('T', ' ')[:16],
+                         count=len(provider.listed)))
         else:
-            tip = (f"Refresh models: ask {provider.name} which models it serves today "
-                   "(never asked yet).")
+            tip = (_("Refresh models: ask {name} which models it serves today (never asked "
+                     "yet).").format(name=provider.name))
         self.refresh_button.setToolTip(tip)
 
     def refresh_key_status(self) -> None:
@@ -317,8 +322,8 @@ class ModelBar(QWidget):
                 mark, tip = key_mark(self._keystore, provider)
                 if not provider.models:
                     # Nothing to talk to until models are listed for it in settings.
-                    mark, tip = "no models", (f"{provider.name} lists no models yet; add "
-                                              "them in Settings › Endpoints.")
+                    mark, tip = _("no models"), (_("{name} lists no models yet; add them in "
+                                                "Settings › Endpoints.").format(name=provider.name))
                 models = list(provider.models)
                 for extra in self._extra.get(provider.id, []):
                     if all(m.id != extra for m in models):
@@ -371,7 +376,7 @@ class ModelBar(QWidget):
         try:
             provider, model = self.provider(), self.model()
         except (ConfigError, KeyError):
-            self.chip.setText("Choose a model")
+            self.chip.setText(_("Choose a model"))
             return
         metrics = self.chip.fontMetrics()
         self.chip.setText(metrics.elidedText(model.label, Qt.TextElideMode.ElideMiddle,
@@ -394,8 +399,8 @@ class ModelBar(QWidget):
         provider = self._catalog.get(provider_id)
         _mark, tip = key_mark(self._keystore, provider)
         names = f"{provider.name} — {self._model_id}" if self._model_id else provider.name
-        self.chip.setToolTip(f"{names}\n{tip}\nClick to choose another model (all "
-                             "providers, searchable).")
+        self.chip.setToolTip(_("{names}\n{tip}\nClick to choose another model (all providers, "
+                               "searchable).").format(names=names, tip=tip))
         self.chip.setAccessibleDescription(f"{names}. {tip}")
         missing = self._keystore.source(provider) == "none" and not provider.key_optional
         self.key_button.setVisible(missing)
@@ -403,8 +408,8 @@ class ModelBar(QWidget):
         if provider.region:
             self.region_label.setText(provider.region)
             self.region_label.setToolTip(
-                f"Region: {provider.region}. Model Studio keys belong to one region: a key "
-                "made in Singapore does not work in Virginia or Beijing.")
+                _("Region: {region}. Model Studio keys belong to one region: a key made in "
+                  "Singapore does not work in Virginia or Beijing.").format(region=provider.region))
             self.region_label.show()
         else:
             self.region_label.clear()

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Model, Provider
+from ..core.i18n import N_, _
 from .model_captions import model_caption, model_tooltip
 from .theme import scheme
 from .theme.icons import icon
@@ -49,24 +50,24 @@ BADGES_ROLE = Qt.ItemDataRole.UserRole + 2
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 3
 LABEL_ROLE = Qt.ItemDataRole.UserRole + 4
 
-_BADGE_TOKENS = {"Vision": "badge_vision", "Thinking": "badge_thinking",
-                 "Video": "badge_video", "Grounding": "badge_grounding",
-                 "Guessed": "badge_grounding"}
+_BADGE_TOKENS = {N_("Vision"): "badge_vision", N_("Thinking"): "badge_thinking",
+                 N_("Video"): "badge_video", N_("Grounding"): "badge_grounding",
+                 N_("Guessed"): "badge_grounding"}
 
 
 def badges(model: Model) -> list[str]:
     """What the model can do, as the picker's badges."""
     found = []
     if model.vision:
-        found.append("Vision")
+        found.append(_("Vision"))
     if model.thinking != "none":
-        found.append("Thinking")
+        found.append(_("Thinking"))
     if model.vision and model.video:
-        found.append("Video")
+        found.append(_("Video"))
     if model.vision and model.grounding:
-        found.append("Grounding")
+        found.append(_("Grounding"))
     if model.guessed:
-        found.append("Guessed")
+        found.append(_("Guessed"))
     return found
 
 
@@ -76,8 +77,8 @@ def context_text(model: Model) -> str:
     if tokens <= 0:
         return ""
     if tokens >= 1_000_000:
-        return f"{tokens / 1_000_000:g}M context"
-    return f"{round(tokens / 1000)}K context"
+        return _("{value:g}M context").format(value=tokens / 1_000_000)
+    return _("{round}K context").format(round=round(tokens / 1000))
 
 
 class _RowDelegate(QStyledItemDelegate):
@@ -126,7 +127,7 @@ class _RowDelegate(QStyledItemDelegate):
         x = rect.right() - SPACE.md
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for badge in reversed(index.data(BADGES_ROLE) or []):
-            token = _BADGE_TOKENS[badge]
+            token = {_(k): v for k, v in _BADGE_TOKENS.items()}[badge]
             width = small_metrics.horizontalAdvance(badge) + SPACE.sm * 2
             height = small_metrics.height() + SPACE.xxs * 2
             box = QRect(x - width, rect.center().y() - height // 2, width, height)
@@ -162,14 +163,14 @@ class ModelPicker(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("pickerPopup")
-        self.setAccessibleName("Choose a model")
+        self.setAccessibleName(_("Choose a model"))
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search models and providers")
-        self.search.setAccessibleName("Search models")
+        self.search.setPlaceholderText(_("Search models and providers"))
+        self.search.setAccessibleName(_("Search models"))
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.tree = QTreeWidget(self)
-        self.tree.setAccessibleName("Models")
+        self.tree.setAccessibleName(_("Models"))
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(0)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from ..core.api.types import ChatParams
 from ..core.catalog import Model, ParamSpec, Provider
+from ..core.i18n import N_, _
 from ..core.presets import PRESET_NAMES, PresetFamily, family_for, matching_preset
 from .theme.icons import icon
 from .theme.tokens import LAYOUT, SPACE
@@ -57,9 +58,9 @@ class NumberRow(QObject):
         self.check = QCheckBox(label, parent)
         self.check.setAccessibleName(label)
         self.slider = QSlider(Qt.Orientation.Horizontal, parent)
-        self.slider.setAccessibleName(f"{label} slider")
+        self.slider.setAccessibleName(_("{label} slider").format(label=label))
         self.spin = QDoubleSpinBox(parent)
-        self.spin.setAccessibleName(f"{label} value")
+        self.spin.setAccessibleName(_("{label} value").format(label=label))
         self.spin.setDecimals(0 if integer else decimals)
         self.spin.setSingleStep(self.step)
         self.spin.setKeyboardTracking(False)
@@ -93,7 +94,7 @@ class NumberRow(QObject):
         if spec.max_exclusive:
             hi -= self.step
         self.set_range(lo, hi)
-        self._help = f"Accepted range: {self._describe(spec)}"
+        self._help = _("Accepted range: {describe}").format(describe=self._describe(spec))
         self._update_tooltips()
 
     def _describe(self, spec: ParamSpec) -> str:
@@ -131,8 +132,8 @@ class NumberRow(QObject):
 
     def _update_tooltips(self) -> None:
         tip = self._reason or (
-            f"{self._help}. Ticked: this value is sent. "
-            "Unticked: the provider's default is used.")
+            _("{help}. Ticked: this value is sent. Unticked: the provider's default is "
+              "used.").format(help=self._help))
         for widget in (self.check, self.slider, self.spin):
             widget.setToolTip(tip)
 
@@ -181,13 +182,13 @@ class NumberRow(QObject):
 
 # name on the wire → (label, integer, fallback range, shown default)
 _ROWS: dict[str, tuple[str, bool, tuple[float, float], float]] = {
-    "temperature": ("Temperature", False, (0.0, 2.0), 0.7),
-    "top_p": ("Top p", False, (0.0, 1.0), 0.8),
-    "max_tokens": ("Max tokens", True, (1.0, 32768.0), 2048.0),
-    "presence_penalty": ("Presence penalty", False, (-2.0, 2.0), 0.0),
-    "frequency_penalty": ("Frequency penalty", False, (-2.0, 2.0), 0.0),
-    "seed": ("Seed", True, (0.0, float(_SEED_MAX)), 1.0),
-    "thinking_budget": ("Thinking budget", True, (1.0, 81920.0), 4096.0),
+    "temperature": (N_("Temperature"), False, (0.0, 2.0), 0.7),
+    "top_p": (N_("Top p"), False, (0.0, 1.0), 0.8),
+    "max_tokens": (N_("Max tokens"), True, (1.0, 32768.0), 2048.0),
+    "presence_penalty": (N_("Presence penalty"), False, (-2.0, 2.0), 0.0),
+    "frequency_penalty": (N_("Frequency penalty"), False, (-2.0, 2.0), 0.0),
+    "seed": (N_("Seed"), True, (0.0, float(_SEED_MAX)), 1.0),
+    "thinking_budget": (N_("Thinking budget"), True, (1.0, 81920.0), 4096.0),
 }
 
 
@@ -218,7 +219,7 @@ class ParamPanel(QWidget):
         grid.setHorizontalSpacing(SPACE.sm)
         self.rows: dict[str, NumberRow] = {}
         for line, (name, (label, integer, fallback, default)) in enumerate(_ROWS.items()):
-            row = NumberRow(label, integer=integer, default=default, fallback=fallback,
+            row = NumberRow(_(label), integer=integer, default=default, fallback=fallback,
                             parent=self)
             row.spin.setMinimumWidth(0)
             row.spin.setMaximumWidth(LAYOUT.spin_width)       # the slider gets the rest
@@ -227,12 +228,12 @@ class ParamPanel(QWidget):
             grid.addWidget(row.spin, line, 2)
             row.changed.connect(self._on_changed)
             self.rows[name] = row
-        self.thinking_check = QCheckBox("Thinking", self)
-        self.thinking_check.setAccessibleName("Thinking")
-        self.high_res_check = QCheckBox("High-resolution images", self)
-        self.high_res_check.setAccessibleName("High-resolution images")
+        self.thinking_check = QCheckBox(_("Thinking"), self)
+        self.thinking_check.setAccessibleName(_("Thinking"))
+        self.high_res_check = QCheckBox(_("High-resolution images"), self)
+        self.high_res_check.setAccessibleName(_("High-resolution images"))
 
-        title = QLabel("Parameters", self)
+        title = QLabel(_("Parameters"), self)
         title.setProperty("role", "subtitle")
         # Presets first: three sensible starting points for the model's family.
         self.preset_buttons: dict[str, QPushButton] = {}
@@ -244,7 +245,7 @@ class ParamPanel(QWidget):
             button = QPushButton(name, self)
             button.setProperty("role", "segment")
             button.setCheckable(True)
-            button.setAccessibleName(f"{name} preset")
+            button.setAccessibleName(_("{name} preset").format(name=name))
             button.clicked.connect(lambda _checked=False, n=name: self.apply_preset(n))
             group.addButton(button)
             presets.addWidget(button)
@@ -253,11 +254,11 @@ class ParamPanel(QWidget):
         self.preset_note.setProperty("role", "caption")
         self.preset_note.setWordWrap(True)
 
-        self.system_label = QLabel("&System prompt", self)
+        self.system_label = QLabel(_("&System prompt"), self)
         self.system_label.setProperty("role", "section")
         self.system_edit = QPlainTextEdit(self)
-        self.system_edit.setAccessibleName("System prompt")
-        self.system_edit.setPlaceholderText("Instructions for the model (optional)")
+        self.system_edit.setAccessibleName(_("System prompt"))
+        self.system_edit.setPlaceholderText(_("Instructions for the model (optional)"))
         self.system_edit.setTabChangesFocus(True)
         self.system_edit.setMinimumHeight(60)
         self.system_label.setBuddy(self.system_edit)
@@ -268,10 +269,10 @@ class ParamPanel(QWidget):
         self.details_button.setProperty("role", "disclosure")
         self.details_button.setCheckable(True)
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.details_button.setAccessibleName("Detailed parameters")
+        self.details_button.setAccessibleName(_("Detailed parameters"))
         self.details = QWidget(self)
-        self.hint = HintLabel("Ticked values are sent; unticked ones use the provider's "
-                              "default.", self.details)
+        self.hint = HintLabel(_("Ticked values are sent; unticked ones use the provider's "
+                                "default."), self.details)
         details_layout = QVBoxLayout(self.details)
         details_layout.setContentsMargins(0, 0, 0, 0)
         details_layout.addWidget(self.hint)
@@ -319,8 +320,8 @@ class ParamPanel(QWidget):
             row.set_available(*self._availability(name))
         ok, why = self._availability("enable_thinking")
         self.thinking_check.setEnabled(ok)
-        self.thinking_check.setToolTip(why or "Let the model reason before it answers "
-                                       "(shown apart from the answer).")
+        self.thinking_check.setToolTip(why or _("Let the model reason before it answers (shown "
+                                                "apart from the answer)."))
         if model is not None and model.thinking == "always":
             with QSignalBlocker(self.thinking_check):
                 self.thinking_check.setChecked(True)
@@ -330,12 +331,12 @@ class ParamPanel(QWidget):
         ok, why = self._availability("vl_high_resolution_images")
         self.high_res_check.setEnabled(ok)
         self.high_res_check.setToolTip(
-            why or "Let each image use up to the model's high-resolution token cap "
-                   "(more detail, more tokens).")
+            why or _("Let each image use up to the model's high-resolution token cap (more "
+                     "detail, more tokens)."))
         system_ok = model is None or model.accepts_system
         self.system_edit.setEnabled(system_ok)
         why_system = "" if system_ok or model is None else (
-            f"{model.id} ignores system messages")
+            _("{id} ignores system messages").format(id=model.id))
         self.system_edit.setToolTip(why_system)
         self.system_label.setToolTip(why_system)
         self.thinking_state.emit()
@@ -346,32 +347,36 @@ class ParamPanel(QWidget):
         if provider is None or model is None:
             return True, ""
         if not provider.params:
-            return False, (f"{provider.name} documents only messages; "
-                           "no parameters are sent")
+            return False, (_("{name} documents only messages; no parameters are sent").format(
+                name=provider.name))
         if name == "enable_thinking":
             if model.thinking == "none":
-                return False, f"{model.id} has no thinking mode"
+                return False, _("{id} has no thinking mode").format(id=model.id)
             if model.thinking == "always":
-                return False, f"{model.id} always thinks; thinking cannot be turned off"
+                return False, _("{id} always thinks; thinking cannot be turned off").format(
+                    id=model.id)
             if not provider.accepts("enable_thinking"):
-                return False, f"{provider.name} has no switch for thinking"
+                return False, _("{name} has no switch for thinking").format(name=provider.name)
             return True, ""
         if name == "thinking_budget":
             if model.thinking == "none":
-                return False, f"{model.id} has no thinking mode, so no thinking budget"
+                return False, _("{id} has no thinking mode, so no thinking budget").format(
+                    id=model.id)
             if not provider.accepts(name):
-                return False, f"{model.id} on {provider.name} has no thinking_budget"
+                return False, _("{id} on {name} has no thinking_budget").format(
+                    id=model.id, name=provider.name)
             if model.thinking == "optional" and not self.thinking_check.isChecked():
-                return False, "Turn thinking on to set its budget"
+                return False, _("Turn thinking on to set its budget")
             return True, ""
         if name == "vl_high_resolution_images":
             if not provider.accepts(name):
-                return False, f"no high-resolution mode on {provider.name}"
+                return False, _("no high-resolution mode on {name}").format(name=provider.name)
             if not model.high_res_token_cap:
-                return False, f"{model.id} has no high-resolution mode"
+                return False, _("{id} has no high-resolution mode").format(id=model.id)
             return True, ""
         if not provider.accepts(name):
-            return False, f"{model.id} on {provider.name} has no {name}"
+            return False, _("{id} on {name} has no {name2}").format(
+                id=model.id, name=provider.name, name2=name)
         return True, ""
 
     # --- values ------------------------------------------------------------------------
@@ -497,15 +502,18 @@ class ParamPanel(QWidget):
         if family is None:
             self.preset_note.setText("")
         elif not sent:
-            self.preset_note.setText(f"The provider's defaults. Presets suit {family.name}.")
+            self.preset_note.setText(_("The provider's defaults. Presets suit {name}.").format(
+                name=family.name))
         elif active is None:
-            self.preset_note.setText(f"Your own values ({family.name}).")
+            self.preset_note.setText(_("Your own values ({name}).").format(name=family.name))
         else:
-            self.preset_note.setText(f"{active} values for {family.name}.")
-        self.details_button.setText("Detailed parameters — provider defaults" if not sent
-                                    else f"Detailed parameters — {sent} set by you")
-        self.details_button.setToolTip("Every parameter, with its exact value. Marked "
-                                       "values are sent instead of the provider's default.")
+            self.preset_note.setText(_("{active} values for {name}.").format(
+                active=active, name=family.name))
+        self.details_button.setText(_("Detailed parameters — provider defaults") if not sent
+                                    else _("Detailed parameters — {sent} set by you").format(
+                                        sent=sent))
+        self.details_button.setToolTip(_("Every parameter, with its exact value. Marked values "
+                                         "are sent instead of the provider's default."))
 
     def _show_details(self, shown: bool) -> None:
         self.details.setVisible(shown)

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from ..core.i18n import _
 from .theme.tokens import OVERLAY
 
 __all__ = [
@@ -102,8 +103,9 @@ def grab_virtual_desktop() -> QImage:
     if not grabbed:
         platform = QGuiApplication.platformName()
         raise ScreenshotUnavailable(
-            f"This desktop ({platform}) does not let apps capture the screen. Take the "
-            "screenshot with your system's tool and paste it here with Ctrl+V.")
+            _("This desktop ({platform}) does not let apps capture the screen. Take the "
+              "screenshot with your system's tool and paste it here with Ctrl+V.").format(
+                  platform=platform))
     return canvas
 
 
@@ -207,7 +209,7 @@ class RegionOverlay(QWidget):
         super().__init__(None, Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-        self.setAccessibleName("Screenshot region: drag to select, Esc to cancel")
+        self.setAccessibleName(_("Screenshot region: drag to select, Esc to cancel"))
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setMouseTracking(True)
         self._desktop = desktop
@@ -310,6 +312,6 @@ class RegionOverlay(QWidget):
                 painter.fillRect(self.rect(), shade)
                 painter.setPen(QColor(OVERLAY.label_text))
                 painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                                 "Drag to select a region · Enter: everything · Esc: cancel")
+                                 _("Drag to select a region · Enter: everything · Esc: cancel"))
         finally:
             painter.end()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import ConfigError, explain
+from ..core.i18n import N_, _
 from ..services import Services
 from .settings_endpoints import EndpointsPage
 from .settings_keys import KeysPage
@@ -34,7 +35,7 @@ from .widgets import InlineNote
 __all__ = ["PAGES", "GeneralPage", "SettingsDialog"]
 
 PAGES = ("keys", "endpoints", "general")
-_TITLES = {"keys": "Keys", "endpoints": "Endpoints", "general": "General"}
+_TITLES = {"keys": N_("Keys"), "endpoints": N_("Endpoints"), "general": N_("General")}
 
 
 class GeneralPage(QWidget):
@@ -48,26 +49,26 @@ class GeneralPage(QWidget):
         self.connect_spin.setRange(1.0, 120.0)
         self.connect_spin.setSuffix(" s")
         self.connect_spin.setDecimals(0)
-        self.connect_spin.setAccessibleName("Connect timeout")
-        self.connect_spin.setToolTip("How long to wait for a connection to the provider.")
+        self.connect_spin.setAccessibleName(_("Connect timeout"))
+        self.connect_spin.setToolTip(_("How long to wait for a connection to the provider."))
         self.read_spin = QDoubleSpinBox(self)
         self.read_spin.setRange(5.0, 900.0)
         self.read_spin.setSuffix(" s")
         self.read_spin.setDecimals(0)
-        self.read_spin.setAccessibleName("Idle read timeout")
+        self.read_spin.setAccessibleName(_("Idle read timeout"))
         self.read_spin.setToolTip(
-            "The longest silence allowed between two pieces of an answer. Thinking "
-            "models may be quiet for a while before they start.")
+            _("The longest silence allowed between two pieces of an answer. Thinking models "
+              "may be quiet for a while before they start."))
         self.retries_spin = QSpinBox(self)
         self.retries_spin.setRange(0, 10)
-        self.retries_spin.setAccessibleName("Retries")
+        self.retries_spin.setAccessibleName(_("Retries"))
         self.retries_spin.setToolTip(
-            "Retries after connection failures, 429 and 5xx — only before anything has "
-            "streamed, because a retried request is billed again.")
-        self.drop_images = QCheckBox("Send images only with the turn they belong to", self)
+            _("Retries after connection failures, 429 and 5xx — only before anything has "
+              "streamed, because a retried request is billed again."))
+        self.drop_images = QCheckBox(_("Send images only with the turn they belong to"), self)
         self.drop_images.setToolTip(
-            "Older turns are sent as text only: cheaper and shorter requests, but the "
-            "model no longer sees earlier images.")
+            _("Older turns are sent as text only: cheaper and shorter requests, but the model "
+              "no longer sees earlier images."))
         for spin in (self.connect_spin, self.read_spin, self.retries_spin):
             spin.setKeyboardTracking(False)
         with QSignalBlocker(self):
@@ -77,19 +78,19 @@ class GeneralPage(QWidget):
             self.drop_images.setChecked(settings.drop_old_images)
         # Light or dark: the desktop's choice (followed as it changes), or always one.
         self.theme_combo = QComboBox(self)
-        self.theme_combo.setAccessibleName("Appearance")
-        for value, label in (("system", "Same as the system"), ("light", "Light"),
-                             ("dark", "Dark")):
+        self.theme_combo.setAccessibleName(_("Appearance"))
+        for value, label in (("system", _("Same as the system")), ("light", _("Light")),
+                             ("dark", _("Dark"))):
             self.theme_combo.addItem(label, value)
         with QSignalBlocker(self.theme_combo):
             self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
         self.note = InlineNote(self)
 
         form = QFormLayout(self)
-        form.addRow("&Appearance", self.theme_combo)
-        form.addRow("&Connect timeout", self.connect_spin)
-        form.addRow("&Idle read timeout", self.read_spin)
-        form.addRow("&Retries", self.retries_spin)
+        form.addRow(_("&Appearance"), self.theme_combo)
+        form.addRow(_("&Connect timeout"), self.connect_spin)
+        form.addRow(_("&Idle read timeout"), self.read_spin)
+        form.addRow(_("&Retries"), self.retries_spin)
         form.addRow(self.drop_images)
         form.addRow(self.note)
 
@@ -135,7 +136,7 @@ class GeneralPage(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self.services.reconfigure_client()
-        self.note.show_message("Saved; new requests use these values.", "ok")
+        self.note.show_message(_("Saved; new requests use these values."), "ok")
 
 
 class SettingsDialog(QDialog):
@@ -153,13 +154,13 @@ class SettingsDialog(QDialog):
                  page: str = "keys") -> None:
         super().__init__(parent)
         self.services = services
-        self.setWindowTitle("Settings — Qwen-VL Desktop")
-        self.setAccessibleName("Settings")
+        self.setWindowTitle(_("Settings — Qwen-VL Desktop"))
+        self.setAccessibleName(_("Settings"))
         self.resize(820, 640)
 
         self.nav = QListWidget(self)
         self.nav.setObjectName("settingsNav")
-        self.nav.setAccessibleName("Settings pages")
+        self.nav.setAccessibleName(_("Settings pages"))
         self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget(self)
         self.keys_page = KeysPage(services, self)
@@ -167,7 +168,7 @@ class SettingsDialog(QDialog):
         self.general_page = GeneralPage(services, self)
         for name, widget in zip(PAGES, (self.keys_page, self.endpoints_page,
                                         self.general_page), strict=True):
-            self.nav.addItem(_TITLES[name])
+            self.nav.addItem(_(_TITLES[name]))
             self.stack.addWidget(widget)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

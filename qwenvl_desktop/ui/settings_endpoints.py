@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import CustomEndpoint, Provider, check_base_url, load_builtin
 from ..core.errors import ConfigError, KeyStoreError, explain
+from ..core.i18n import _, ngettext
 from ..core.url_credentials import UrlCredentials, split_url_credentials
 from ..services import Services
 from .widgets import InlineNote, start_task
@@ -49,9 +50,9 @@ def parse_model_list(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _count(n: int, noun: str) -> str:
+def _models(n: int) -> str:
     """"1 model", "3 models"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return ngettext("{count} model", "{count} models", n).format(count=n)
 
 
 class EndpointsPage(QWidget):
@@ -68,44 +69,44 @@ class EndpointsPage(QWidget):
         self._fetch: asyncio.Task[list[str]] | None = None
 
         self.list = QListWidget(self)
-        self.list.setAccessibleName("Custom endpoints")
-        self.new_button = QPushButton("New", self)
-        self.remove_button = QPushButton("Remove", self)
+        self.list.setAccessibleName(_("Custom endpoints"))
+        self.new_button = QPushButton(_("New"), self)
+        self.remove_button = QPushButton(_("Remove"), self)
         self.name_edit = QLineEdit(self)
-        self.name_edit.setAccessibleName("Endpoint name")
-        self.name_edit.setPlaceholderText("e.g. local-vllm")
+        self.name_edit.setAccessibleName(_("Endpoint name"))
+        self.name_edit.setPlaceholderText(_("e.g. local-vllm"))
         self.url_edit = QLineEdit(self)
-        self.url_edit.setAccessibleName("Base URL")
-        self.url_edit.setPlaceholderText("https://gateway.example.com/v1 or "
-                                         "http://127.0.0.1:8000/v1")
+        self.url_edit.setAccessibleName(_("Base URL"))
+        self.url_edit.setPlaceholderText(_("https://gateway.example.com/v1 or "
+                                           "http://127.0.0.1:8000/v1"))
         self.env_edit = QLineEdit(self)
-        self.env_edit.setAccessibleName("Key environment variable")
-        self.env_edit.setPlaceholderText("optional, e.g. VLLM_API_KEY")
+        self.env_edit.setAccessibleName(_("Key environment variable"))
+        self.env_edit.setPlaceholderText(_("optional, e.g. VLLM_API_KEY"))
         self.key_edit = QLineEdit(self)
-        self.key_edit.setAccessibleName("Endpoint key")
+        self.key_edit.setAccessibleName(_("Endpoint key"))
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText(
-            "optional; kept in the OS keyring" if services.keystore.secure
-            else "optional; kept for this session only (no keyring)")
+            _("optional; kept in the OS keyring") if services.keystore.secure
+            else _("optional; kept for this session only (no keyring)"))
         self.models_edit = QPlainTextEdit(self)
-        self.models_edit.setAccessibleName("Models")
-        self.models_edit.setPlaceholderText("One model id per line (or comma separated)")
+        self.models_edit.setAccessibleName(_("Models"))
+        self.models_edit.setPlaceholderText(_("One model id per line (or comma separated)"))
         self.models_edit.setTabChangesFocus(True)
-        self.cap_check = QCheckBox("Send the output cap as max_completion_tokens", self)
+        self.cap_check = QCheckBox(_("Send the output cap as max_completion_tokens"), self)
         self.cap_check.setToolTip(
-            "Most local servers (vLLM, Ollama, llama.cpp) take max_tokens; some gateways "
-            "and newer OpenAI-style APIs want max_completion_tokens instead.")
-        self.fetch_button = QPushButton("Fetch models", self)
-        self.fetch_button.setToolTip("Ask the endpoint for its models (GET …/models)")
-        self.save_button = QPushButton("Save endpoint", self)
+            _("Most local servers (vLLM, Ollama, llama.cpp) take max_tokens; some gateways and "
+              "newer OpenAI-style APIs want max_completion_tokens instead."))
+        self.fetch_button = QPushButton(_("Fetch models"), self)
+        self.fetch_button.setToolTip(_("Ask the endpoint for its models (GET …/models)"))
+        self.save_button = QPushButton(_("Save endpoint"), self)
         self.note = InlineNote(self)
 
         form = QFormLayout()
-        form.addRow("&Name", self.name_edit)
-        form.addRow("&Base URL", self.url_edit)
-        form.addRow("&Key", self.key_edit)
-        form.addRow("Key &variable", self.env_edit)
-        form.addRow("&Models", self.models_edit)
+        form.addRow(_("&Name"), self.name_edit)
+        form.addRow(_("&Base URL"), self.url_edit)
+        form.addRow(_("&Key"), self.key_edit)
+        form.addRow(_("Key &variable"), self.env_edit)
+        form.addRow(_("&Models"), self.models_edit)
         form.addRow("", self.cap_check)
         actions = QHBoxLayout()
         actions.addWidget(self.fetch_button)
@@ -121,21 +122,21 @@ class EndpointsPage(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.remove_button)
         side.addLayout(buttons)
-        custom_box = QGroupBox("Custom OpenAI-compatible endpoints", self)
+        custom_box = QGroupBox(_("Custom OpenAI-compatible endpoints"), self)
         top = QHBoxLayout(custom_box)
         top.addLayout(side, 1)
         top.addLayout(editor, 2)
 
-        self.override_box = QGroupBox("Base URL overrides (proxy or company gateway)", self)
+        self.override_box = QGroupBox(_("Base URL overrides (proxy or company gateway)"), self)
         self.override_form = QFormLayout(self.override_box)
         self.override_edits: dict[str, QLineEdit] = {}
         for provider in services.catalog.builtin():
             edit = QLineEdit(self.override_box)
-            edit.setAccessibleName(f"Base URL for {provider.name}")
+            edit.setAccessibleName(_("Base URL for {name}").format(name=provider.name))
             edit.setClearButtonEnabled(True)
             self.override_form.addRow(provider.name, edit)
             self.override_edits[provider.id] = edit
-        self.override_save = QPushButton("Save overrides", self.override_box)
+        self.override_save = QPushButton(_("Save overrides"), self.override_box)
         self.override_note = InlineNote(self.override_box)
         self.override_form.addRow(self.override_save)
         self.override_form.addRow(self.override_note)
@@ -198,29 +199,30 @@ class EndpointsPage(QWidget):
         """Put what was split off an address in the keyring; the sentence that says so."""
         if not creds:
             return ""
-        where = "kept in the OS keyring"
+        where = _("kept in the OS keyring")
         try:
             self.services.keystore.set_url_credentials(provider, creds)
             if not self.services.keystore.secure:
-                where = "kept for this session only (no secure keyring)"
+                where = _("kept for this session only (no secure keyring)")
         except KeyStoreError as err:
             return " " + explain(err)
-        return (f" Its address carried {creds.describe()}: split off, {where} and sent "
-                "with each request; settings hold only the address.")
+        return (_(" Its address carried {describe}: split off, {where} and sent with each "
+                  "request; settings hold only the address.").format(
+                      describe=creds.describe(), where=where))
 
     def _endpoint_from_form(self) -> CustomEndpoint:
         name = self.name_edit.text().strip()
         url, self._url_credentials = split_url_credentials(self.url_edit.text().strip())
         if not name:
-            raise ConfigError("Give the endpoint a name.")
+            raise ConfigError(_("Give the endpoint a name."))
         if not url:
-            raise ConfigError("Enter the endpoint's base URL (the part before "
-                              "/chat/completions).")
+            raise ConfigError(_("Enter the endpoint's base URL (the part before "
+                                "/chat/completions)."))
         check_base_url(url, allow_http=True)
         models = parse_model_list(self.models_edit.toPlainText())
         if not models:
-            raise ConfigError("Add at least one model: type its id, or press Fetch models "
-                              "to ask the endpoint.")
+            raise ConfigError(_("Add at least one model: type its id, or press Fetch models to "
+                                "ask the endpoint."))
         cap_field = "max_completion_tokens" if self.cap_check.isChecked() else ""
         return CustomEndpoint(name=name, base_url=url.rstrip("/"), models=models,
                               key_env=self.env_edit.text().strip(), output_cap_field=cap_field)
@@ -232,8 +234,9 @@ class EndpointsPage(QWidget):
             endpoint = self._endpoint_from_form()
             taken = {e.name for e in before}
             if endpoint.name != self._editing and endpoint.name in taken:
-                raise ConfigError(f"There is already an endpoint called “{endpoint.name}”; "
-                                  "pick another name or select it in the list to edit it.")
+                raise ConfigError(_("There is already an endpoint called “{name}”; pick "
+                                    "another name or select it in the list to edit it.").format(
+                                        name=endpoint.name))
             if self._editing and self._editing != endpoint.name:
                 settings.remove_custom_endpoint(self._editing)
             settings.add_custom_endpoint(endpoint)
@@ -243,7 +246,8 @@ class EndpointsPage(QWidget):
             self.note.show_message(explain(err), "error")
             return
         self._editing = endpoint.name
-        message = f"Saved “{endpoint.name}” ({_count(len(endpoint.models), 'model')})."
+        message = _("Saved “{name}” ({count}).").format(
+            name=endpoint.name, count=_models(len(endpoint.models)))
         kind = "ok"
         self.url_edit.setText(endpoint.base_url)
         saved = self.services.catalog.get(endpoint.name)
@@ -282,7 +286,7 @@ class EndpointsPage(QWidget):
                 self.services.keystore.delete_url_credentials(provider)
         self.new_endpoint()
         self._fill_list()
-        self.note.show_message(f"Removed “{name}”.", "ok")
+        self.note.show_message(_("Removed “{name}”.").format(name=name), "ok")
         self.catalog_changed.emit()
         self.keys_changed.emit()
 
@@ -295,7 +299,7 @@ class EndpointsPage(QWidget):
         name = self.name_edit.text().strip() or "endpoint"
         try:
             if not url:
-                raise ConfigError("Enter the base URL first.")
+                raise ConfigError(_("Enter the base URL first."))
             provider = self.services.catalog.make_custom(CustomEndpoint(name=name,
                                                                         base_url=url))
         except ConfigError as err:
@@ -305,7 +309,8 @@ class EndpointsPage(QWidget):
         if key is None and self._editing in self.services.catalog.providers:
             key = self.services.keystore.get(self.services.catalog.get(self._editing))
         self.fetch_button.setEnabled(False)
-        self.note.show_message(f"Asking {provider.base_url}/models …", "info")
+        self.note.show_message(_("Asking {base_url}/models …").format(
+            base_url=provider.base_url), "info")
         if not creds and self._editing in self.services.catalog.providers:
             creds = (self.services.keystore.url_credentials(replace(
                 self.services.catalog.get(self._editing), base_url=url))
@@ -324,10 +329,10 @@ class EndpointsPage(QWidget):
         merged = typed + [m for m in found if m not in typed]
         self.models_edit.setPlainText("\n".join(merged))
         if found:
-            self.note.show_message(f"The endpoint serves {_count(len(found), 'model')}; "
-                                   "press Save endpoint to keep them.", "ok")
+            self.note.show_message(_("The endpoint serves {count}; press Save endpoint to keep "
+                                     "them.").format(count=_models(len(found))), "ok")
         else:
-            self.note.show_message("The endpoint listed no models; type their ids in.",
+            self.note.show_message(_("The endpoint listed no models; type their ids in."),
                                    "warning")
 
     # --- overrides ----------------------------------------------------------------------
@@ -357,8 +362,10 @@ class EndpointsPage(QWidget):
             self.override_note.show_message(explain(err), "error")
             return
         count = len(settings.base_url_overrides)
-        message = (f"Saved: {count} provider(s) use another address." if count
-                   else "Saved: every provider uses its own address.")
+        message = (ngettext("Saved: {count} provider uses another address.",
+                            "Saved: {count} providers use another address.",
+                            count).format(count=count) if count
+                   else _("Saved: every provider uses its own address."))
         for provider_id, creds in split.items():
             provider = self.services.catalog.get(provider_id)
             if creds:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Model, Provider
 from ..core.errors import ConfigError, KeyringUnavailableError, KeyStoreError, explain
+from ..core.i18n import _
 from ..core.secrets import KeyStore
 from ..services import Services
 from .keyring_watch import KeyringWatch
@@ -42,15 +43,15 @@ def _test_model(provider: Provider) -> Model | None:
 def keys_intro(keystore: KeyStore) -> str:
     """Where keys entered on this page go — true with, without and with a failing keyring."""
     if keystore.secure and keystore.trouble is not None:
-        return (f"Keys are kept in your OS keyring ({keystore.backend_name}), which is not "
-                "working right now (see above): keys entered meanwhile are kept for this "
-                "session only. Keys are never written to settings, conversations or logs.")
+        return (_("Keys are kept in your OS keyring ({backend_name}), which is not working "
+                  "right now (see above): keys entered meanwhile are kept for this session "
+                  "only. Keys are never written to settings, conversations or logs.").format(
+                      backend_name=keystore.backend_name))
     if keystore.secure:
-        return (f"Keys are kept in your OS keyring ({keystore.backend_name}) and never "
-                "written to settings, conversations or logs.")
-    return ("Keys entered here are kept in memory for this session only (there is no "
-            "secure keyring, see above); they are never written to settings, "
-            "conversations or logs.")
+        return (_("Keys are kept in your OS keyring ({backend_name}) and never written to "
+                  "settings, conversations or logs.").format(backend_name=keystore.backend_name))
+    return (_("Keys entered here are kept in memory for this session only (there is no secure "
+              "keyring, see above); they are never written to settings, conversations or logs."))
 
 
 class KeyRow(QGroupBox):
@@ -70,14 +71,15 @@ class KeyRow(QGroupBox):
         self.status.setWordWrap(True)
         self.edit = QLineEdit(self)
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setAccessibleName(f"Key for {provider.name}")
+        self.edit.setAccessibleName(_("Key for {name}").format(name=provider.name))
         self.edit.setClearButtonEnabled(True)
-        self.save_button = QPushButton("Save", self)
-        self.save_button.setAccessibleName(f"Save the key for {provider.name}")
-        self.test_button = QPushButton("Test", self)
-        self.test_button.setAccessibleName(f"Test the key for {provider.name}")
-        self.delete_button = QPushButton("Delete", self)
-        self.delete_button.setAccessibleName(f"Delete the key for {provider.name}")
+        self.save_button = QPushButton(_("Save"), self)
+        self.save_button.setAccessibleName(_("Save the key for {name}").format(name=provider.name))
+        self.test_button = QPushButton(_("Test"), self)
+        self.test_button.setAccessibleName(_("Test the key for {name}").format(name=provider.name))
+        self.delete_button = QPushButton(_("Delete"), self)
+        self.delete_button.setAccessibleName(_("Delete the key for {name}").format(
+            name=provider.name))
         self.note = InlineNote(self)
 
         entry = QHBoxLayout()
@@ -88,14 +90,14 @@ class KeyRow(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         if provider.region:
-            region = QLabel(f"Region: {provider.region}. Keys made in another region are "
-                            "refused here (401 invalid_api_key).", self)
+            region = QLabel(_("Region: {region}. Keys made in another region are refused here "
+                              "(401 invalid_api_key).").format(region=provider.region), self)
             region.setWordWrap(True)
             layout.addWidget(region)
         layout.addLayout(entry)
         if provider.console_url:
-            link = QLabel(f'<a href="{provider.console_url}">Get a key from '
-                          f'{provider.name.split(" — ")[0]}</a>', self)
+            link = QLabel(_("<a href=\"{console_url}\">Get a key from {provider}</a>").format(
+                console_url=provider.console_url, provider=provider.name.split(" — ")[0]), self)
             link.setTextFormat(Qt.TextFormat.RichText)
             link.setOpenExternalLinks(True)
             layout.addWidget(link)
@@ -116,10 +118,10 @@ class KeyRow(QGroupBox):
         source = self.services.keystore.source(self.provider)
         if self._saved_late and source == "keyring":
             self._saved_late = False
-            self.note.show_message("The keyring answered: the key is saved in it now.", "ok")
+            self.note.show_message(_("The keyring answered: the key is saved in it now."), "ok")
         self.edit.setPlaceholderText(
-            "Paste a new key to replace the current one" if source != "none"
-            else "Paste the key")
+            _("Paste a new key to replace the current one") if source != "none"
+            else _("Paste the key"))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -150,9 +152,9 @@ class KeyRow(QGroupBox):
             return
         else:
             self.edit.clear()
-            where = ("in the keyring" if self.services.keystore.secure
-                     else "for this session only")
-            self.note.show_message(f"Key saved {where}.", "ok")
+            where = (_("in the keyring") if self.services.keystore.secure
+                     else _("for this session only"))
+            self.note.show_message(_("Key saved {where}.").format(where=where), "ok")
         self.refresh()
         self.keys_changed.emit()
 
@@ -164,10 +166,10 @@ class KeyRow(QGroupBox):
             return
         after = self.services.keystore.source(self.provider)
         if after == "env":
-            self.note.show_message(f"Key deleted. The {self.provider.key_env} environment "
-                                   "variable still provides one.", "info")
+            self.note.show_message(_("Key deleted. The {key_env} environment variable still "
+                                     "provides one.").format(key_env=self.provider.key_env), "info")
         else:
-            self.note.show_message("Key deleted.", "ok")
+            self.note.show_message(_("Key deleted."), "ok")
         self.refresh()
         self.keys_changed.emit()
 
@@ -177,20 +179,22 @@ class KeyRow(QGroupBox):
             return
         key = self.edit.text().strip() or self.services.keystore.get(self.provider)
         if not key and not self.provider.key_optional:
-            self.note.show_message("There is no key to test: paste one first.", "error")
+            self.note.show_message(_("There is no key to test: paste one first."), "error")
             return
         model = _test_model(self.provider)
         if model is None:
             coro = self._list_models(key)
         else:
             coro = self.services.client.check_key(self.provider, model, api_key=key)
-        self.note.show_message(f"Testing against {self.provider.base_url} …", "info")
+        self.note.show_message(_("Testing against {base_url} …").format(
+            base_url=self.provider.base_url), "info")
         self._task = start_task(coro, self, self._tested)
         self._update_buttons()
 
     async def _list_models(self, key: str | None) -> str:
         ids = await self.services.client.list_models(self.provider, api_key=key)
-        return f"OK — {self.provider.name} answered with {len(ids)} models."
+        return _("OK — {name} answered with {count} models.").format(
+            name=self.provider.name, count=len(ids))
 
     def _tested(self, result: str | None, error: BaseException | None) -> None:
         self._task = None

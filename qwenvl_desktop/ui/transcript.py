@@ -57,6 +57,7 @@ from qwenvl_desktop.core.conversation import Conversation, Message
 from qwenvl_desktop.core.list_numbering import ListNumbering
 from qwenvl_desktop.core.markdown_render import SettledSplitter, code_blocks, render_markdown
 
+from ..core.i18n import _
 from .grounding_links import LocatedImages
 from .link_guard import LinkGuard
 from .theme import TranscriptColors, transcript_colors
@@ -144,7 +145,7 @@ class Transcript(QTextBrowser):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("transcript")
-        self.setAccessibleName("Transcript")
+        self.setAccessibleName(_("Transcript"))
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
@@ -366,9 +367,10 @@ class Transcript(QTextBrowser):
         cursor = self._end_cursor()
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         start = cursor.position()
-        title = message.provenance.model if message.provenance else "Assistant"
+        title = message.provenance.model if message.provenance else _("Assistant")
+        writing = _("— writing…")
         cursor.insertHtml(f"<p><b>{title}</b> <span style='color:{self._colors.muted}'>"
-                          "— writing…</span></p>")
+                          f"{writing}</span></p>")
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         marker = QTextCursor(self.document())
         marker.setPosition(start)
@@ -530,7 +532,7 @@ class Transcript(QTextBrowser):
             if stream.content_start < 0:  # reasoning comes first; later pieces wait
                 if stream.reasoning_chars == 0:
                     cursor = self._end_cursor()
-                    cursor.insertText("Reasoning\n", self._plain_format(True))
+                    cursor.insertText(_("Reasoning\n"), self._plain_format(True))
                 stream.reasoning_chars += len(text)
                 self._end_cursor().insertText(text, self._plain_format(True))
         if stream.pending_content:
@@ -674,8 +676,9 @@ class Transcript(QTextBrowser):
             fmt.setAlignment(Qt.AlignmentFlag.AlignHCenter)
             fmt.setBottomMargin(8)
             cursor.setBlockFormat(fmt)
+            more = _("Show earlier messages ({count} more)").format(count=count)
             cursor.insertHtml(f'<a href="{_EARLIER}" style="color:{self._colors.link}">'
-                              f"Show earlier messages ({count} more)</a>")
+                              f"{more}</a>")
         else:
             cursor.setBlockFormat(QTextBlockFormat())
 

@@ -34,6 +34,7 @@ from qwenvl_desktop.core.markdown_render import CodePalette, render_markdown
 from qwenvl_desktop.core.media_groups import visual_sections
 from qwenvl_desktop.core.output_rate import tokens_per_second
 
+from ..core.i18n import N_, _, ngettext
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
 from .theme.tokens import ICON, SPACE
@@ -43,8 +44,8 @@ __all__ = ["ICON_RESOURCE", "THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "bran
            "status_line", "thumb_size"]
 
 THUMB_BOX = 160
-UNANSWERED_NOTE = ("Unanswered: this question is sent again with your next one. Retry asks "
-                   "it again on its own.")
+UNANSWERED_NOTE = (N_("Unanswered: this question is sent again with your next one. Retry asks "
+                      "it again on its own."))
 _COPY_CODE = re.compile(r'href="copy-code:(\d+)"')
 _TABLE_LINK = re.compile(r'href="(copy-table|save-table):(\d+)"')
 
@@ -149,9 +150,11 @@ def branch_switch(message_id: str, branch: tuple[int, int],
         return (f'<a href="{href}:{message_id}" title="{title}" '
                 f'style="text-decoration:none">{icon_img(f"{name}@link")}</a>')
 
-    return (f'{arrow("previous", "branch-prev", index > 1, "Previous version")}'
-            f'<span style="color:{colors.muted}">&nbsp;{index}/{count}&nbsp;</span>'
-            f'{arrow("next", "branch-next", index < count, "Next version")}')
+    # Translated outside the f-string: Babel does not extract a _() written inside one.
+    previous = arrow("previous", "branch-prev", index > 1, _("Previous version"))
+    following = arrow("next", "branch-next", index < count, _("Next version"))
+    return (f'{previous}<span style="color:{colors.muted}">&nbsp;{index}/{count}&nbsp;</span>'
+            f'{following}')
 
 
 def _header(title: str, links: list[tuple[str, str]], colors: TranscriptColors,
@@ -176,8 +179,8 @@ def _thumbnails(message: Message, conversation: Conversation) -> str:
             parts.append(_thumb_row(section.images, message, conversation))
             continue
         # Words, not emoji: the desktop may have no emoji font (boxes under Xvfb).
-        kind = "Document" if group.kind == "document" else "Video"
-        cost = f" · ≈ {group.tokens:,} tokens" if group.tokens else ""
+        kind = _("Document") if group.kind == "document" else _("Video")
+        cost = _(" · ≈ {tokens:,} tokens").format(tokens=group.tokens) if group.tokens else ""
         parts.append(f'<p style="margin:4px 0 0 0; font-size:small"><b>{kind}</b> '
                      f"{html.escape(group.describe())}{cost}</p>")
         if group.kind == "video":
@@ -199,19 +202,21 @@ def _thumb_row(items: list[tuple[str, str]], message: Message, conversation: Con
             continue
         if not image.data:
             # A file that held only an address for it: shown as missing, never fetched.
-            cells.append(f"<i>[image missing: {html.escape(image.original_name or 'image')}"
-                         " — not included in the file]</i>")
+            missing = _("[image missing: {name} — not included in the file]").format(
+                name=html.escape(image.original_name or _("image")))
+            cells.append(f"<i>{missing}</i>")
             continue
         width, height = thumb_size(image, box)
         tokens = message.image_tokens.get(sha)
         name = image.original_name or "image"
         title = html.escape(f"{name} ({label})" if label and label not in name else name)
         if tokens:
-            title += f" — {image.width}×{image.height}, ~{tokens} tokens"
+            title += _(" — {width}×{height}, ~{tokens} tokens").format(
+                width=image.width, height=image.height, tokens=tokens)
         href, src = f"image:{sha}", f"thumb:{sha}"
         if located is not None:
             href, src = f"grounding:{located}:{sha}", f"athumb:{located}:{sha}"
-            title += " — click to see what the answer located"
+            title += _(" — click to see what the answer located")
         cells.append(f'<a href="{href}"><img src="{src}" width="{width}" '
                      f'height="{height}" title="{title}"></a>')
     if not cells:
@@ -251,20 +256,23 @@ def status_line(message: Message) -> str:
         parts.append(prov.model)
         usage = prov.usage
         if usage is not None and (usage.prompt_tokens or usage.completion_tokens):
-            parts.append(f"{usage.prompt_tokens} in / {usage.completion_tokens} out tokens")
+            parts.append(_("{prompt_tokens} in / {completion_tokens} out tokens").format(
+                prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens))
         if prov.first_token_s is not None:
-            parts.append(f"first token {_fmt_seconds(prov.first_token_s)}")
+            parts.append(_("first token {fmt_seconds}").format(
+                fmt_seconds=_fmt_seconds(prov.first_token_s)))
         rate = tokens_per_second(message)
         if rate is not None:
-            parts.append(f"{rate:.1f} tokens/s")
+            parts.append(_("{rate:.1f} tokens/s").format(rate=rate))
         if prov.retries:
-            parts.append(f"{prov.retries} retr{'y' if prov.retries == 1 else 'ies'}")
+            parts.append(ngettext("{count} retry", "{count} retries", prov.retries)
+                         .format(count=prov.retries))
     end = {"stopped": "stopped", "interrupted": "interrupted", "error": "failed"}.get(
         message.status)
     if end:
         parts.append(end)
     elif prov is not None and prov.finish_reason:
-        parts.append(f"finish: {prov.finish_reason}")
+        parts.append(_("finish: {finish_reason}").format(finish_reason=prov.finish_reason))
     return " · ".join(parts)
 
 
@@ -295,17 +303,17 @@ def header_html(message: Message, colors: TranscriptColors, *,
     mid = message.id
     switch = branch_switch(mid, branch, colors) if branch and branch[1] > 1 else ""
     if message.role == "user":
-        return _header("You", [("Edit", f"msg-edit:{mid}"), ("Copy", f"msg-copy:{mid}"),
-                               ("Delete", f"msg-delete:{mid}")], colors, switch)
+        return _header(_("You"), [(_("Edit"), f"msg-edit:{mid}"), (_("Copy"), f"msg-copy:{mid}"),
+                               (_("Delete"), f"msg-delete:{mid}")], colors, switch)
     if message.role == "system":
-        return _header("System", [], colors, switch)
-    title = message.provenance.model if message.provenance else "Assistant"
-    links = [("Copy", f"msg-copy:{mid}")]
+        return _header(_("System"), [], colors, switch)
+    title = message.provenance.model if message.provenance else _("Assistant")
+    links = [(_("Copy"), f"msg-copy:{mid}")]
     if is_last_answer:
-        links.append(("Regenerate", f"msg-regen:{mid}"))
+        links.append((_("Regenerate"), f"msg-regen:{mid}"))
     elif message.status in ("stopped", "interrupted", "error") and not message.error:
-        links.append(("Retry", f"msg-retry:{mid}"))     # (an error has its own Retry)
-    links.append(("Delete", f"msg-delete:{mid}"))
+        links.append((_("Retry"), f"msg-retry:{mid}"))     # (an error has its own Retry)
+    links.append((_("Delete"), f"msg-delete:{mid}"))
     return _header(title, links, colors, switch)
 
 
@@ -321,8 +329,9 @@ def footer_html(message: Message, colors: TranscriptColors) -> str:
     if message.status != "streaming" and left_out_of_history(message):
         # The history sent leaves this answer out, so its question goes again, with the
         # next one (joined into one turn where the provider wants that: turn_order.py).
+        note = _(UNANSWERED_NOTE)
         parts.append(f'<p style="margin:{SPACE.xs}px 0 0 0; color:{colors.muted}; '
-                     f'font-size:small">{UNANSWERED_NOTE}</p>')
+                     f'font-size:small">{note}</p>')
     return "".join(parts)
 
 

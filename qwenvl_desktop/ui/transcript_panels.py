@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from qwenvl_desktop.core.conversation import StoredImage
 
+from ..core.i18n import _
 from .drop_zone import DropZone
 from .theme.icons import icon
 from .theme.tokens import ICON, SPACE
@@ -41,40 +42,40 @@ class WelcomePanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePanel")
-        self.setAccessibleName("Getting started")
+        self.setAccessibleName(_("Getting started"))
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         content = QWidget(self)
         content.setObjectName("welcomeContent")
         self.setWidget(content)
-        title = QLabel("Ask Qwen about anything you can see", self)
+        title = QLabel(_("Ask Qwen about anything you can see"), self)
         title.setProperty("role", "hero")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title.setWordWrap(True)
-        text = QLabel("Screenshots, photos, PDFs and clips: drop one in, ask, and read the "
-                      "answer as it is written.", self)
+        text = QLabel(_("Screenshots, photos, PDFs and clips: drop one in, ask, and read the "
+                        "answer as it is written."), self)
         text.setProperty("role", "muted")
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text.setWordWrap(True)
         self.drop_zone = DropZone(self)
         self.drop_zone.dropped.connect(self.dropped)
         self.drop_zone.attach_requested.connect(self.attach_requested)
-        self.keys_button = QPushButton("Add an API key…", self)
+        self.keys_button = QPushButton(_("Add an API key…"), self)
         self.keys_button.setProperty("role", "primary")
-        self.keys_button.setAccessibleName("Add an API key")
+        self.keys_button.setAccessibleName(_("Add an API key"))
         self.keys_button.setDefault(True)
-        self.endpoint_button = QPushButton("Use a local server…", self)
-        self.endpoint_button.setAccessibleName("Add a custom endpoint")
+        self.endpoint_button = QPushButton(_("Use a local server…"), self)
+        self.endpoint_button.setAccessibleName(_("Add a custom endpoint"))
         self.keys_button.clicked.connect(self.keys_requested.emit)
         self.endpoint_button.clicked.connect(self.endpoint_requested.emit)
         keys_card = _start_card(
-            self, "key", "Add an API key",
-            "Alibaba Model Studio, OVHcloud, AI/ML API, Nebula Block or Segmind.",
+            self, "key", _("Add an API key"),
+            _("Alibaba Model Studio, OVHcloud, AI/ML API, Nebula Block or Segmind."),
             self.keys_button)
         local_card = _start_card(
-            self, "server", "Use a local server",
-            "vLLM, Ollama, LM Studio, llama.cpp or any OpenAI-compatible endpoint.",
+            self, "server", _("Use a local server"),
+            _("vLLM, Ollama, LM Studio, llama.cpp or any OpenAI-compatible endpoint."),
             self.endpoint_button)
         self.storage_note = QLabel(self)
         self.storage_note.setProperty("role", "caption")
@@ -110,9 +111,9 @@ class WelcomePanel(QScrollArea):
     def set_keyring_available(self, secure: bool) -> None:
         """Say truthfully where a key entered now will be kept."""
         self.storage_note.setText(
-            "Keys are kept in your system's keyring, never in a file." if secure else
-            "No secure keyring was found: keys you enter are kept for this session only "
-            "(never in a file). Set the provider's environment variable to keep one.")
+            _("Keys are kept in your system's keyring, never in a file.") if secure else
+            _("No secure keyring was found: keys you enter are kept for this session only "
+              "(never in a file). Set the provider's environment variable to keep one."))
 
 
 def _start_card(parent: QWidget, picture: str, title: str, text: str,
@@ -153,8 +154,8 @@ class Banner(QFrame):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action_button = QPushButton(self)
-        self.close_button = QPushButton("Dismiss", self)
-        self.close_button.setAccessibleName("Dismiss notice")
+        self.close_button = QPushButton(_("Dismiss"), self)
+        self.close_button.setAccessibleName(_("Dismiss notice"))
         self.close_button.clicked.connect(self.hide)
         self._action = ""
         self.action_button.clicked.connect(lambda: self.action_triggered.emit(self._action))
@@ -174,7 +175,7 @@ class Banner(QFrame):
         """
         self._action = action
         self.label.setText(text)
-        self.setAccessibleName(f"Notice: {text}")
+        self.setAccessibleName(_("Notice: {text}").format(text=text))
         self.action_button.setText(action_label)
         self.action_button.setVisible(bool(action))
         self.close_button.setVisible(dismissable or not action)
@@ -193,9 +194,9 @@ class ImageViewer(QDialog):
 
     def __init__(self, image: StoredImage, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        name = image.original_name or "Image"
+        name = image.original_name or _("Image")
         self.setWindowTitle(f"{name} — {image.width}×{image.height}")
-        self.setAccessibleName("Image viewer")
+        self.setAccessibleName(_("Image viewer"))
         label = QLabel(self)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setPixmap(QPixmap.fromImage(QImage.fromData(image.data)))

@@ -12,6 +12,7 @@ from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from ..core.catalog import Provider
+from ..core.i18n import N_, _
 from ..core.secrets import KeySource, KeyStore
 from .theme import hint_color, scheme
 from .theme.tokens import RADIUS, SPACE
@@ -133,9 +134,9 @@ class ElidedHintLabel(HintLabel):
 
 _MARKS: dict[KeySource, str] = {
     "keyring": "✓",
-    "session": "✓ session",
-    "env": "✓ env",
-    "none": "✗ no key",
+    "session": N_("✓ session"),
+    "env": N_("✓ env"),
+    "none": N_("✗ no key"),
 }
 
 
@@ -145,9 +146,9 @@ def key_mark(keystore: KeyStore, provider: Provider) -> tuple[str, str]:
     Never includes any part of the key: only the source (keyring, session, environment).
     """
     source = keystore.source(provider)
-    mark = _MARKS[source]
+    mark = _(_MARKS[source])
     if source == "none" and provider.key_optional:
-        mark = "○ no key (optional)"
+        mark = _("○ no key (optional)")
     return mark, keystore.status_line(provider)
 
 
@@ -155,15 +156,16 @@ def key_status_text(keystore: KeyStore, provider: Provider) -> str:
     """One line for Settings › Keys: where the key comes from, never the key."""
     source = keystore.source(provider)
     if source == "keyring":
-        return f"✓ Saved in the keyring ({keystore.backend_name})"
+        return _("✓ Saved in the keyring ({backend_name})").format(
+            backend_name=keystore.backend_name)
     if source == "session":
-        return "✓ Kept for this session only (forgotten when the app closes)"
+        return _("✓ Kept for this session only (forgotten when the app closes)")
     if source == "env":
-        return f"✓ From the {provider.key_env} environment variable"
+        return _("✓ From the {key_env} environment variable").format(key_env=provider.key_env)
     if provider.key_optional:
-        return "○ No key (this endpoint may not need one)"
-    hint = f", or set {provider.key_env}" if provider.key_env else ""
-    return f"✗ No key yet: paste one below{hint}"
+        return _("○ No key (this endpoint may not need one)")
+    hint = _(", or set {key_env}").format(key_env=provider.key_env) if provider.key_env else ""
+    return _("✗ No key yet: paste one below{hint}").format(hint=hint)
 
 
 def start_task(coro: Coroutine[Any, Any, T], owner: QObject,

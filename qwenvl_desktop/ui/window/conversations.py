@@ -19,6 +19,7 @@ from qwenvl_desktop.core.errors import QwenVLError
 from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.session import ChatSession
 
+from ...core.i18n import _, ngettext
 from ..composer import Composer
 from ..conversation_list import ConversationList, ListEntry
 from ..transcript import Transcript
@@ -78,10 +79,15 @@ class ConversationsView:
         corrupt = library.corrupt_files()
         if corrupt:
             names = "; ".join(f"{path.name}: {reason}" for path, reason in corrupt[:3])
-            more = f" (and {len(corrupt) - 3} more)" if len(corrupt) > 3 else ""
-            self.p.banner.show_notice(
-                f"{len(corrupt)} saved conversation file(s) could not be read and were left "
-                f"untouched in {library.folder}: {names}{more}")
+            more = (_(" (and {count} more)").format(count=len(corrupt) - 3)
+                    if len(corrupt) > 3 else "")
+            self.p.banner.show_notice(ngettext(
+                "{count} saved conversation file could not be read and was left untouched in "
+                "{folder}: {names}{more}",
+                "{count} saved conversation files could not be read and were left untouched "
+                "in {folder}: {names}{more}",
+                len(corrupt)).format(count=len(corrupt), folder=library.folder, names=names,
+                                     more=more))
         last = self.p.remembered.get("last_conversation")
         ids = [s.id for s in library.list()]
         shown = False
@@ -116,7 +122,7 @@ class ConversationsView:
         try:
             self.session.open(conv_id)
         except QwenVLError as err:
-            self.p.show_file_error("Could not open the conversation", err)
+            self.p.show_file_error(_("Could not open the conversation"), err)
             self.refresh_list()
             return False
         return True

@@ -29,11 +29,12 @@ from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.opened_files import review_opened_conversation
 from qwenvl_desktop.core.session import ChatSession
 
+from ...core.i18n import N_, _
 from ..file_dialogs import FileDialogs
 
 __all__ = ["FileActions", "FileActionsParts"]
 
-_FILTER = "Qwen-VL conversations (*.qwenvl);;All files (*)"
+_FILTER = N_("Qwen-VL conversations (*.qwenvl);;All files (*)")
 _COPY_LABEL = "copy from this window"
 
 
@@ -79,7 +80,7 @@ class FileActions(QObject):
 
     def open_dialog(self) -> None:
         path = self.p.file_dialogs.open_file(self.p.dialog_parent, "conversations",
-                                             "Open conversation", _FILTER)
+                                             _("Open conversation"), _(_FILTER))
         if path is not None:
             self.open_path(path)
 
@@ -89,7 +90,7 @@ class FileActions(QObject):
         try:
             conv = guarded.load()
         except QwenVLError as err:
-            self.show_file_error("Could not open the conversation", err)
+            self.show_file_error(_("Could not open the conversation"), err)
             return False
         known = {s.id for s in self.p.library.list()}
         session = self.session
@@ -104,9 +105,10 @@ class FileActions(QObject):
             try:
                 session.open(have.id)
             except QwenVLError as err:
-                self.show_file_error("Could not open the conversation", err)
+                self.show_file_error(_("Could not open the conversation"), err)
                 return False
-            self.p.status(f"Opened {path.name} (already in your conversations)", 5000)
+            self.p.status(_("Opened {name} (already in your conversations)").format(
+                name=path.name), 5000)
             return True
         if conv.id in known or have is not None:
             conv.id = new_id()     # a second copy: never overwrite the one we have
@@ -115,7 +117,7 @@ class FileActions(QObject):
                                              self.p.next_provider_id(conv))
         self._files[conv.id] = guarded
         session.adopt(conv)
-        self.p.status(f"Opened {path.name}", 5000)
+        self.p.status(_("Opened {name}").format(name=path.name), 5000)
         if notices:
             self.p.show_notice(f"{path.name}: " + "\n".join(notices))
         return True
@@ -133,23 +135,23 @@ class FileActions(QObject):
         try:
             left_alone = guarded.save(conv)
         except QwenVLError as err:
-            self.show_file_error("Could not save the conversation", err)
+            self.show_file_error(_("Could not save the conversation"), err)
             return
         self.session.save_now(conv.id)
         if left_alone is None:
-            self.p.status(f"Saved {guarded.path.name}", 5000)
+            self.p.status(_("Saved {name}").format(name=guarded.path.name), 5000)
         else:
-            self.p.status(f"{left_alone.name} was changed by another program since it was "
-                          f"opened or saved here, so it is left as it is; saved as "
-                          f"{guarded.path.name}", 15000)
+            self.p.status(_("{name} was changed by another program since it was opened or "
+                            "saved here, so it is left as it is; saved as {name2}").format(
+                                name=left_alone.name, name2=guarded.path.name), 15000)
 
     def save_as(self) -> None:
         conv = self.session.current
         if conv is None:
             return
         path = self.p.file_dialogs.save_file(
-            self.p.dialog_parent, "conversations", "Save conversation as",
-            f"{_safe_name(conv.title)}.qwenvl", _FILTER, folder=self._saved_folder())
+            self.p.dialog_parent, "conversations", _("Save conversation as"),
+            f"{_safe_name(conv.title)}.qwenvl", _(_FILTER), folder=self._saved_folder())
         if path is not None:
             if not path.suffix:
                 path = path.with_suffix(".qwenvl")
@@ -165,11 +167,11 @@ class FileActions(QObject):
         try:
             guarded.save_over(conv)
         except QwenVLError as err:
-            self.show_file_error("Could not save the conversation", err)
+            self.show_file_error(_("Could not save the conversation"), err)
             return False
         self._files[conv.id] = guarded
         self.session.save_now(conv.id)
-        self.p.status(f"Saved {path.name}", 5000)
+        self.p.status(_("Saved {name}").format(name=path.name), 5000)
         return True
 
     # --- export -------------------------------------------------------------------------
@@ -178,10 +180,10 @@ class FileActions(QObject):
         conv = self.session.current
         if conv is None:
             return
-        suffix, label = (".md", "Markdown (*.md)") if kind == "markdown" else \
-            (".html", "HTML (*.html *.htm)")
+        suffix, label = (".md", _("Markdown (*.md)")) if kind == "markdown" else \
+            (".html", _("HTML (*.html *.htm)"))
         path = self.p.file_dialogs.save_file(
-            self.p.dialog_parent, "exports", "Export conversation",
+            self.p.dialog_parent, "exports", _("Export conversation"),
             f"{_safe_name(conv.title)}{suffix}", label)
         if path is not None:
             self.export_to(kind, path)
@@ -195,9 +197,9 @@ class FileActions(QObject):
         try:
             out = (export_markdown if kind == "markdown" else export_html)(conv, path)
         except (QwenVLError, OSError) as err:
-            self.show_file_error("Could not export the conversation", err)
+            self.show_file_error(_("Could not export the conversation"), err)
             return None
-        self.p.status(f"Exported {out.name}", 5000)
+        self.p.status(_("Exported {name}").format(name=out.name), 5000)
         return out
 
     # --- the list's rename and delete -----------------------------------------------------
@@ -206,7 +208,7 @@ class FileActions(QObject):
         try:
             self.session.rename(conv_id, title)
         except QwenVLError as err:
-            self.show_file_error("Could not rename the conversation", err)
+            self.show_file_error(_("Could not rename the conversation"), err)
 
     def delete(self, conv_id: str) -> None:
         """Move the conversation to the library's trash folder; Undo brings it back.
@@ -232,7 +234,7 @@ class FileActions(QObject):
             self.p.show_another()
         if moved is not None:
             self.p.offer_undo(conv_id, title, moved)
-            self.p.status(f"“{title}” moved to the trash folder", 5000)
+            self.p.status(_("“{title}” moved to the trash folder").format(title=title), 5000)
 
     def _saved_folder(self) -> Path | None:
         """Where Save writes the shown conversation, if it has been saved to a file and

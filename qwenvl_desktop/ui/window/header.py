@@ -8,6 +8,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
+from ...core.i18n import _
 from ..theme.icons import icon
 from ..theme.tokens import ICON, SPACE
 
@@ -22,7 +23,7 @@ class HeaderBar(QWidget):
         self.buttons: dict[str, QToolButton] = {}
         self.title = QLabel(self)
         self.title.setProperty("role", "subtitle")
-        self.title.setAccessibleName("Conversation title")
+        self.title.setAccessibleName(_("Conversation title"))
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QHBoxLayout(self)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction, QKeySequence
 
+from ...core.i18n import _
+
 if TYPE_CHECKING:
     from ..main_window import MainWindow
 
@@ -51,65 +53,65 @@ def build_menus(w: MainWindow) -> None:
         return action
 
     bar = w.menuBar()
-    file_menu = bar.addMenu("&File")
-    add(file_menu, "new", "&New Conversation", lambda: w.chat.new_conversation(), key.New)
-    add(file_menu, "open", "&Open…", lambda: w.files.open_dialog(), key.Open)
-    add(file_menu, "save", "&Save", lambda: w.files.save(), key.Save)
-    add(file_menu, "save_as", "Save &As…", lambda: w.files.save_as(), "Ctrl+Shift+S")
+    file_menu = bar.addMenu(_("&File"))
+    add(file_menu, "new", _("&New Conversation"), lambda: w.chat.new_conversation(), key.New)
+    add(file_menu, "open", _("&Open…"), lambda: w.files.open_dialog(), key.Open)
+    add(file_menu, "save", _("&Save"), lambda: w.files.save(), key.Save)
+    add(file_menu, "save_as", _("Save &As…"), lambda: w.files.save_as(), "Ctrl+Shift+S")
     file_menu.addSeparator()
-    add(file_menu, "export_md", "Export as &Markdown…", lambda: w.files.export("markdown"),
+    add(file_menu, "export_md", _("Export as &Markdown…"), lambda: w.files.export("markdown"),
         "Ctrl+E")
-    add(file_menu, "export_html", "Export as &HTML…", lambda: w.files.export("html"),
+    add(file_menu, "export_html", _("Export as &HTML…"), lambda: w.files.export("html"),
         "Ctrl+Shift+E")
     file_menu.addSeparator()
-    quit_action = add(file_menu, "quit", "&Quit", w.close, "Ctrl+Q")
+    quit_action = add(file_menu, "quit", _("&Quit"), w.close, "Ctrl+Q")
     quit_action.setEnabled(True)
     quit_action.setMenuRole(QAction.MenuRole.QuitRole)
 
-    edit_menu = bar.addMenu("&Edit")
+    edit_menu = bar.addMenu(_("&Edit"))
     # Ctrl+Z in a text field is still that field's own undo (it claims the shortcut).
-    add(edit_menu, "undo_delete", "&Undo Delete", lambda: w.turns.undo_delete(), key.Undo)
+    add(edit_menu, "undo_delete", _("&Undo Delete"), lambda: w.turns.undo_delete(), key.Undo)
     edit_menu.addSeparator()
-    add(edit_menu, "copy", "&Copy", w.copy_selection, key.Copy)
-    add(edit_menu, "paste", "&Paste", w.paste_into_composer, key.Paste)
+    add(edit_menu, "copy", _("&Copy"), w.copy_selection, key.Copy)
+    add(edit_menu, "paste", _("&Paste"), w.paste_into_composer, key.Paste)
     edit_menu.addSeparator()
-    add(edit_menu, "find", "&Find Conversations…", lambda: _find(w), key.Find)
+    add(edit_menu, "find", _("&Find Conversations…"), lambda: _find(w), key.Find)
     edit_menu.addSeparator()
-    settings = add(edit_menu, "settings", "Se&ttings…", lambda: w.open_settings("keys"),
+    settings = add(edit_menu, "settings", _("Se&ttings…"), lambda: w.open_settings("keys"),
                    "Ctrl+,")
     settings.setMenuRole(QAction.MenuRole.PreferencesRole)
 
-    conv_menu = bar.addMenu("&Conversation")
-    add(conv_menu, "send", "&Send", lambda: w.composer.submit(), "Ctrl+Return")
-    add(conv_menu, "stop", "S&top", lambda: w.turns.stop(), "Esc")
-    add(conv_menu, "regenerate", "&Regenerate Answer", lambda: w.turns.regenerate_last(),
+    conv_menu = bar.addMenu(_("&Conversation"))
+    add(conv_menu, "send", _("&Send"), lambda: w.composer.submit(), "Ctrl+Return")
+    add(conv_menu, "stop", _("S&top"), lambda: w.turns.stop(), "Esc")
+    add(conv_menu, "regenerate", _("&Regenerate Answer"), lambda: w.turns.regenerate_last(),
         "Ctrl+R")
-    add(conv_menu, "branch_prev", "Pre&vious Version",
+    add(conv_menu, "branch_prev", _("Pre&vious Version"),
         lambda: w.turns.switch_deepest_branch(-1), "Alt+Left")
-    add(conv_menu, "branch_next", "Ne&xt Version",
+    add(conv_menu, "branch_next", _("Ne&xt Version"),
         lambda: w.turns.switch_deepest_branch(1), "Alt+Right")
     conv_menu.addSeparator()
-    add(conv_menu, "attach", "&Attach Images…", lambda: w.composer.choose_files(),
+    add(conv_menu, "attach", _("&Attach Images…"), lambda: w.composer.choose_files(),
         "Ctrl+Shift+A")
-    add(conv_menu, "screenshot", "Take Scree&nshot", lambda: w.composer.capture_full_screen(),
+    add(conv_menu, "screenshot", _("Take Scree&nshot"), lambda: w.composer.capture_full_screen(),
         "Ctrl+Shift+X")
-    add(conv_menu, "screenshot_region", "Capture Screen &Region…",
+    add(conv_menu, "screenshot_region", _("Capture Screen &Region…"),
         lambda: w.composer.capture_region(), "Ctrl+Shift+R")
     conv_menu.addSeparator()
-    add(conv_menu, "rename", "Re&name…", lambda: w.conversation_list.ask_rename(), "F2")
-    add(conv_menu, "delete", "&Delete Conversation",
+    add(conv_menu, "rename", _("Re&name…"), lambda: w.conversation_list.ask_rename(), "F2")
+    add(conv_menu, "delete", _("&Delete Conversation"),
         lambda: w.conversation_list.request_delete(), "Ctrl+Shift+Delete")
 
-    view_menu = bar.addMenu("&View")
-    add(view_menu, "toggle_list", "&Conversation List", w.toggle_list, "Ctrl+Shift+L",
+    view_menu = bar.addMenu(_("&View"))
+    add(view_menu, "toggle_list", _("&Conversation List"), w.toggle_list, "Ctrl+Shift+L",
         checkable=True)
-    add(view_menu, "toggle_params", "&Parameters", w.toggle_params, "Ctrl+Shift+P",
+    add(view_menu, "toggle_params", _("&Parameters"), w.toggle_params, "Ctrl+Shift+P",
         checkable=True)
     w.actions_by_name["toggle_list"].setChecked(True)
     # The parameter drawer starts closed: it costs no width until asked for.
     w.actions_by_name["toggle_params"].setChecked(False)
 
-    help_menu = bar.addMenu("&Help")
-    about = add(help_menu, "about", "&About Qwen-VL Desktop", w.show_about, key.HelpContents)
+    help_menu = bar.addMenu(_("&Help"))
+    about = add(help_menu, "about", _("&About Qwen-VL Desktop"), w.show_about, key.HelpContents)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     about.setEnabled(True)

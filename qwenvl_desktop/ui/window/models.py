@@ -20,6 +20,7 @@ from qwenvl_desktop.core.secrets import KeyStore
 from qwenvl_desktop.core.session import TurnTarget
 from qwenvl_desktop.core.settings import Settings
 
+from ...core.i18n import _
 from ..composer import Composer
 from ..model_bar import ModelBar
 from ..param_panel import ParamPanel
@@ -141,7 +142,7 @@ class ModelChoice:
         try:
             self.p.save_settings()
         except QwenVLError as err:
-            self.p.status(f"Could not save the setting: {err}", 8000)
+            self.p.status(_("Could not save the setting: {err}").format(err=err), 8000)
 
     def on_selection_changed(self, provider_id: str, model_id: str) -> None:
         self.update_target()
@@ -213,7 +214,8 @@ class ModelChoice:
                 return
             self.p.model_bar.set_selection(fresh[0], "")
             chosen = self.p.catalog().get(fresh[0])
-            self.p.status(f"Now using {chosen.name}: {current.name} has no key.", 8000)
+            self.p.status(_("Now using {name}: {name2} has no key.").format(
+                name=chosen.name, name2=current.name), 8000)
         self._drop_stale_key_notice()
 
     def _drop_stale_key_notice(self) -> None:

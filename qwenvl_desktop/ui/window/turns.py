@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QPushButton, QStatusBar, QWidget
 from qwenvl_desktop.core.errors import QwenVLError, explain
 from qwenvl_desktop.core.session import ChatSession, DeletedMessages, EditState, Refusal
 
+from ...core.i18n import N_, _, ngettext
 from ..attachment_tray import PendingItem
 from ..composer import Composer
 from ..transcript import Transcript
@@ -29,8 +30,8 @@ __all__ = ["EDIT_NOTICE", "TurnView", "TurnViewParts"]
 # Refusals whose remedy is on Settings › Keys (the error's `kind`, never its words).
 _KEY_KINDS = frozenset({"missing_key", "keystore"})
 
-EDIT_NOTICE = ("Editing an earlier question: sending asks it again on a new branch; the "
-               "current answers stay (‹ › beside the question switches between them).")
+EDIT_NOTICE = (N_("Editing an earlier question: sending asks it again on a new branch; the "
+                  "current answers stay (‹ › beside the question switches between them)."))
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class TurnView(QObject):
         super().__init__(parts.dialog_parent)
         self.p = parts
         self.session = parts.session
-        self.undo_button = QPushButton("Undo delete", parts.status_bar)
+        self.undo_button = QPushButton(_("Undo delete"), parts.status_bar)
         self.undo_button.setObjectName("undoDelete")
         self.undo_button.setFlat(True)
         self.undo_button.hide()
@@ -82,7 +83,8 @@ class TurnView(QObject):
         events.deleted.connect(self._on_deleted)
         events.undo_changed.connect(self._on_undo_changed)
         events.save_failed.connect(
-            lambda reason: self.p.banner.show_notice(f"Autosave failed: {reason}"))
+            lambda reason: self.p.banner.show_notice(_("Autosave failed: {reason}").format(
+                reason=reason)))
 
     # --- commands -----------------------------------------------------------------------
 
@@ -159,7 +161,7 @@ class TurnView(QObject):
         """Alt+Left / Alt+Right: the last fork of the visible branch."""
         fork = self.session.deepest_fork()
         if fork is None:
-            self.p.status_bar.showMessage("This conversation has only one version.", 4000)
+            self.p.status_bar.showMessage(_("This conversation has only one version."), 4000)
             return
         self.switch_branch(fork, step)
 
@@ -169,6 +171,7 @@ class TurnView(QObject):
     def undo_delete(self) -> None:
         restored: list[DeletedMessages | None] = []
         if self._try(lambda: restored.append(self.session.undo_delete())) and restored[0]:
+            # "Brought back" picks the sentence; summary() returns it translated.
             self.p.status_bar.showMessage(f"{restored[0].summary('Brought back')}.", 6000)
 
     def show_image(self, sha: str) -> None:
@@ -225,7 +228,7 @@ class TurnView(QObject):
             self._give_back(text, list(attachments))
         keys = refusal.kind in _KEY_KINDS
         self.p.banner.show_notice(refusal.text, "keys" if keys else "",
-                                  "Add key…" if keys else "")
+                                  _("Add key…") if keys else "")
 
     def _on_busy(self, conv_id: str, busy: bool) -> None:
         if self._shown(conv_id):
@@ -242,15 +245,18 @@ class TurnView(QObject):
         banner = self.p.banner
         if state is not None:
             # No "Dismiss": a hidden notice would leave the edit armed. Cancel is the way out.
-            banner.show_notice(EDIT_NOTICE, "cancel-edit", "Cancel edit", dismissable=False)
+            banner.show_notice(_(EDIT_NOTICE), "cancel-edit", _("Cancel edit"), dismissable=False)
         elif banner.action() == "cancel-edit":
             banner.hide()
 
     def _on_deleted(self, deleted: DeletedMessages) -> None:
         self.p.status_bar.showMessage(
-            f"{deleted.summary()}. Undo delete (Ctrl+Z) brings it back.", 10000)
+            _("{summary}. Undo delete (Ctrl+Z) brings it back.").format(
+                summary=deleted.summary()), 10000)
 
     def _on_undo_changed(self, count: int) -> None:
         self.undo_button.setVisible(count > 0)
         self.undo_button.setToolTip(
-            f"Bring back the last deleted messages ({count} delete(s) can be undone)")
+            ngettext("Bring back the last deleted messages ({count} delete can be undone)",
+                     "Bring back the last deleted messages ({count} deletes can be undone)",
+                     count).format(count=count))
