@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ..core.i18n import _
 from .errors import ConfigError
 from .families import GUESSABLE, FamilyRule, guess, parse_rules
 
@@ -218,7 +219,8 @@ class Provider:
         if found is None:
             known = ", ".join(m.id for m in self.models)
             raise ConfigError(
-                f"{self.name} does not serve the model '{model_id}'. Known: {known}.")
+                _("{name} does not serve the model '{model_id}'. Known: {known}.").format(
+                    name=self.name, model_id=model_id, known=known))
         return self._overridden(found)
 
     def _overridden(self, model: Model) -> Model:
@@ -296,17 +298,18 @@ def check_base_url(url: str, *, allow_http: bool) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"'{url}' is not an http(s) URL with a host name.")
+        raise ConfigError(_("'{url}' is not an http(s) URL with a host name.").format(url=url))
     try:
         parts.port  # noqa: B018 - urlsplit checks the port only when it is read
     except ValueError:
-        raise ConfigError(f"'{url}' has a port that is not a number from 0 to 65535.") from None
+        raise ConfigError(_("'{url}' has a port that is not a number from 0 to 65535.").format(
+            url=url)) from None
     if any(ch.isspace() for ch in url):
-        raise ConfigError(f"'{url}' contains spaces or line breaks.")
+        raise ConfigError(_("'{url}' contains spaces or line breaks.").format(url=url))
     if parts.scheme == "http" and (not allow_http or not is_local_host(parts.hostname)):
         raise ConfigError(
-            f"'{url}' uses plain http to a public host; keys would travel unencrypted. "
-            "Use https, or plain http only for a server on this machine or your LAN."
+            _("'{url}' uses plain http to a public host; keys would travel unencrypted. Use "
+              "https, or plain http only for a server on this machine or your LAN.").format(url=url)
         )
 
 
@@ -372,7 +375,8 @@ class Catalog:
             return self.providers[provider_id]
         except KeyError:
             known = ", ".join(self.providers)
-            raise ConfigError(f"Unknown provider '{provider_id}'. Known: {known}.") from None
+            raise ConfigError(_("Unknown provider '{provider_id}'. Known: {known}.").format(
+                provider_id=provider_id, known=known)) from None
 
     def builtin(self) -> list[Provider]:
         return [p for p in self.providers.values() if not p.custom]
@@ -386,8 +390,8 @@ class Catalog:
         for endpoint in endpoints:
             if endpoint.name in providers:
                 raise ConfigError(
-                    f"A custom endpoint may not be called '{endpoint.name}': "
-                    "that is a built-in provider."
+                    _("A custom endpoint may not be called '{name}': that is a built-in "
+                      "provider.").format(name=endpoint.name)
                 )
             providers[endpoint.name] = self.make_custom(endpoint)
         return Catalog(providers=providers, custom_template=self.custom_template,

@@ -31,6 +31,7 @@ from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .i18n import _
 from .links import is_openable
 
 if TYPE_CHECKING:
@@ -213,7 +214,8 @@ def _renderer_class() -> Any:
             env["code_index"] = index + 1
             label = escapeHtml(label or lang)
             if env["copy_links"]:
-                copy = f'<a href="copy-code:{index}" style="color:{palette.link}">Copy</a>'
+                word = _("Copy")
+                copy = f'<a href="copy-code:{index}" style="color:{palette.link}">{word}</a>'
                 header = f"{label} &nbsp;·&nbsp; {copy}" if label else copy
             else:
                 header = label
@@ -262,11 +264,12 @@ def _renderer_class() -> Any:
         def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict,
                   env: EnvType) -> str:
             token = tokens[idx]
-            alt = self.renderInlineAsText(token.children, options, env) or "image"
+            alt = self.renderInlineAsText(token.children, options, env) or _("image")
             src = str(token.attrGet("src") or "")
+            shown = _("[image: {alt}]").format(alt=escapeHtml(alt))
             if not is_openable(src):
-                return f"[image: {escapeHtml(alt)}]{_shown_target(src, env)}"
-            return f'<a href="{escapeHtml(src)}">[image: {escapeHtml(alt)}]</a>'
+                return f"{shown}{_shown_target(src, env)}"
+            return f'<a href="{escapeHtml(src)}">{shown}</a>'
 
         # A model-written link the app may never open (another scheme, a relative path,
         # or one of the transcript's own action schemes, which a model could imitate)
@@ -309,9 +312,10 @@ def _table_links(env: MutableMapping[str, Any]) -> str:
         return ""
     palette: CodePalette = env["palette"]
     link = f"color:{palette.link}; text-decoration:none"
+    copy, save = _("Copy as CSV"), _("Save as CSV…")
     return (f'<p style="margin:0 0 6px 0; font-size:small">'
-            f'<a href="copy-table:{index}" style="{link}">Copy as CSV</a>&nbsp;·&nbsp;'
-            f'<a href="save-table:{index}" style="{link}">Save as CSV…</a></p>\n')
+            f'<a href="copy-table:{index}" style="{link}">{copy}</a>&nbsp;·&nbsp;'
+            f'<a href="save-table:{index}" style="{link}">{save}</a></p>\n')
 
 
 def _html_table(table: Table, env: dict[str, Any]) -> str:

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from ..core.i18n import N_
 from .errors import ConfigError
 
 __all__ = ["PRESET_NAMES", "Preset", "PresetFamily", "family_for", "load_families",
            "matching_preset"]
 
-PRESET_NAMES = ("Precise", "Balanced", "Creative")
+PRESET_NAMES = (N_("Precise"), N_("Balanced"), N_("Creative"))
+# The family names of presets.toml, which the parameter panel shows: listed here so that
+# they are extracted for translation (the window shows them through _()).
+_FAMILY_NAMES = (N_("Qwen thinking"), N_("Qwen3-VL and later"), N_("Qwen2.5-VL and others"))
 _FIELDS = ("temperature", "top_p", "presence_penalty")
 
 

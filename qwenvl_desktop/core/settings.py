@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..core.i18n import _
 from . import paths
 from .api.types import ChatParams
 from .catalog import OUTPUT_CAP_FIELDS, Catalog, CustomEndpoint, check_base_url, load_builtin
@@ -91,8 +92,9 @@ class Settings:
         _check_endpoint(endpoint)
         if endpoint.name in load_builtin().providers:
             raise ConfigError(
-                f"A custom endpoint may not be called '{endpoint.name}': "
-                "that is a built-in provider."
+                _("A custom endpoint may not be called '{name}': that is "
+                  "a built-in provider.").format(
+                    name=endpoint.name)
             )
         self.custom_endpoints = [e for e in self.custom_endpoints if e.name != endpoint.name]
         self.custom_endpoints.append(endpoint)
@@ -168,11 +170,13 @@ class Settings:
                 value = parse(data[name], warnings)
                 leak = _find_secret(value, name)
                 if leak:
-                    raise _Bad(f"'{leak}' looks like an API key; keys belong in the keyring")
+                    raise _Bad(_("'{leak}' looks like an API key; keys "
+                                 "belong in the keyring").format(
+                        leak=leak))
             except _Bad as bad:
                 warnings.append(
-                    f"Settings: '{name}' ignored ({bad}); using the default "
-                    f"{_show(getattr(settings, name))}."
+                    _("Settings: '{name}' ignored ({bad}); using the default {show}.").format(
+                        name=name, bad=bad, show=_show(getattr(settings, name)))
                 )
                 continue
             setattr(settings, name, value)
@@ -187,16 +191,20 @@ class Settings:
         except FileNotFoundError:
             return cls(), []
         except OSError as err:
-            return cls(), [f"Settings: could not read {path} ({err.strerror}); using defaults."]
+            return cls(), [_("Settings: could not read {path} "
+                             "({strerror}); using defaults.").format(
+                path=path, strerror=err.strerror)]
         try:
             data = json.loads(raw.decode("utf-8"))
             if not isinstance(data, dict):
-                raise ValueError(f"expected a JSON object, found {_type_name(data)}")
+                raise ValueError(_("expected a JSON object, found {type_name}").format(
+                    type_name=_type_name(data)))
         except (UnicodeDecodeError, ValueError) as err:
             aside = _copy_aside(path)
-            where = f"; the file was copied to {aside.name}" if aside else ""
-            return cls(), [f"Settings: {path.name} is corrupt ({_short(err)}){where}. "
-                           "Using defaults."]
+            where = _("; the file was copied to {name}").format(name=aside.name) if aside else ""
+            return cls(), [_("Settings: {name} is corrupt "
+                             "({short}){where}. Using defaults.").format(
+                name=path.name, short=_short(err), where=where)]
         return cls.from_dict(data)
 
     def save(self, path: Path | None = None) -> None:
@@ -205,8 +213,8 @@ class Settings:
         leak = _find_secret(data, "")
         if leak:
             raise ConfigError(
-                f"Refusing to save settings: '{leak}' looks like an API key. "
-                "Keys are kept in the OS keyring, never in the settings file."
+                _("Refusing to save settings: '{leak}' looks like an API key. Keys are kept in "
+                  "the OS keyring, never in the settings file.").format(leak=leak)
             )
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
         atomic_write(path or paths.settings_file(), text.encode("utf-8"))
@@ -259,36 +267,40 @@ def _short(err: Exception) -> str:
 
 def _string(value: object, _w: list[str]) -> str:
     if not isinstance(value, str):
-        raise _Bad(f"expected text, found {_type_name(value)}")
+        raise _Bad(_("expected text, found {type_name}").format(type_name=_type_name(value)))
     return value
 
 
 def _positive_number(value: object, _w: list[str]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Bad(f"expected a number of seconds, found {_type_name(value)}")
+        raise _Bad(_("expected a number of seconds, found {type_name}").format(
+            type_name=_type_name(value)))
     if not math.isfinite(value) or value <= 0:
-        raise _Bad(f"must be more than 0 seconds, found {value}")
+        raise _Bad(_("must be more than 0 seconds, found {value}").format(value=value))
     return float(value)
 
 
 def _retries(value: object, _w: list[str]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(f"expected a whole number, found {_type_name(value)}")
+        raise _Bad(_("expected a whole number, found {type_name}").format(
+            type_name=_type_name(value)))
     if not 0 <= value <= 10:
-        raise _Bad(f"must be between 0 and 10, found {value}")
+        raise _Bad(_("must be between 0 and 10, found {value}").format(value=value))
     return value
 
 
 def _boolean(value: object, _w: list[str]) -> bool:
     if not isinstance(value, bool):
-        raise _Bad(f"expected true or false, found {_type_name(value)}")
+        raise _Bad(_("expected true or false, found {type_name}").format(
+            type_name=_type_name(value)))
     return value
 
 
 def _theme(value: object, w: list[str]) -> str:
     text = _string(value, w)
     if text not in THEMES:
-        raise _Bad(f"must be one of {', '.join(THEMES)}, found '{text}'")
+        raise _Bad(_("must be one of {join}, found '{text}'").format(
+            join=', '.join(THEMES), text=text))
     return text
 
 
@@ -296,13 +308,14 @@ def _language(value: object, w: list[str]) -> str:
     text = _string(value, w)
     choices = [SYSTEM_LANGUAGE, *LANGUAGES]
     if text not in choices:
-        raise _Bad(f"must be one of {', '.join(choices)}, found '{text}'")
+        raise _Bad(_("must be one of {join}, found '{text}'").format(
+            join=', '.join(choices), text=text))
     return text
 
 
 def _object(value: object, _w: list[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _Bad(f"expected an object, found {_type_name(value)}")
+        raise _Bad(_("expected an object, found {type_name}").format(type_name=_type_name(value)))
     return dict(value)
 
 
@@ -310,13 +323,15 @@ def _overrides(value: object, w: list[str]) -> dict[str, str]:
     result: dict[str, str] = {}
     for provider_id, url in _object(value, w).items():
         if not isinstance(url, str):
-            w.append(f"Settings: base URL override for '{provider_id}' ignored "
-                     f"(expected text, found {_type_name(url)}).")
+            w.append(_("Settings: base URL override for '{provider_id}' ignored (expected "
+                       "text, found {type_name}).").format(
+                           provider_id=provider_id, type_name=_type_name(url)))
             continue
         try:
             check_base_url(url, allow_http=True)
         except ConfigError as err:
-            w.append(f"Settings: base URL override for '{provider_id}' ignored ({err})")
+            w.append(_("Settings: base URL override for '{provider_id}' ignored ({err})").format(
+                provider_id=provider_id, err=err))
             continue
         result[provider_id] = url.rstrip("/")
     return result
@@ -326,9 +341,9 @@ def _refuse_credentials(url: str) -> None:
     _clean, creds = split_url_credentials(url)
     if creds:
         raise ConfigError(
-            f"The address carries {creds.describe()}; settings keep only the address "
-            "itself. Enter it in Settings › Endpoints, which keeps those in the OS "
-            "keyring and sends them with each request.")
+            _("The address carries {describe}; settings keep only the address itself. Enter it "
+              "in Settings › Endpoints, which keeps those in the OS keyring and sends them "
+              "with each request.").format(describe=creds.describe()))
 
 
 def _without_url_credentials(data: dict[str, Any],
@@ -365,46 +380,48 @@ def _without_url_credentials(data: dict[str, Any],
 
 def _check_endpoint(endpoint: CustomEndpoint) -> None:
     if not endpoint.name.strip():
-        raise ConfigError("A custom endpoint needs a name.")
+        raise ConfigError(_("A custom endpoint needs a name."))
     check_base_url(endpoint.base_url, allow_http=True)
     _refuse_credentials(endpoint.base_url)
     if endpoint.key_env and not _ENV_NAME.match(endpoint.key_env):
         # A pasted key in this field would otherwise be saved in clear text.
         raise ConfigError(
-            f"'{redact(endpoint.key_env)[:40]}' is not an environment variable name. "
-            "Enter the key itself in Settings › Keys; it is kept in the OS keyring."
+            _("'{value}' is not an environment variable name. Enter the key itself in Settings "
+              "› Keys; it is kept in the OS keyring.").format(value=redact(endpoint.key_env)[:40])
         )
 
 
 def _endpoints(value: object, w: list[str]) -> list[CustomEndpoint]:
     if not isinstance(value, list):
-        raise _Bad(f"expected a list, found {_type_name(value)}")
+        raise _Bad(_("expected a list, found {type_name}").format(type_name=_type_name(value)))
     builtin = load_builtin().providers
     result: list[CustomEndpoint] = []
     for index, item in enumerate(value):
         try:
             if not isinstance(item, dict):
-                raise ConfigError(f"expected an object, found {_type_name(item)}")
+                raise ConfigError(_("expected an object, found {type_name}").format(
+                    type_name=_type_name(item)))
             name, base_url = item.get("name"), item.get("base_url")
             models, key_env = item.get("models", []), item.get("key_env", "")
             cap_field = item.get("output_cap_field", "")
             if cap_field not in ("", *OUTPUT_CAP_FIELDS):
-                raise ConfigError(f"'output_cap_field' must be one of "
-                                  f"{', '.join(OUTPUT_CAP_FIELDS)}")
+                raise ConfigError(_("'output_cap_field' must be one of {join}").format(
+                    join=', '.join(OUTPUT_CAP_FIELDS)))
             if not isinstance(name, str) or not isinstance(base_url, str):
-                raise ConfigError("'name' and 'base_url' must be text")
+                raise ConfigError(_("'name' and 'base_url' must be text"))
             if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-                raise ConfigError("'models' must be a list of names")
+                raise ConfigError(_("'models' must be a list of names"))
             if not isinstance(key_env, str):
-                raise ConfigError("'key_env' must be text")
+                raise ConfigError(_("'key_env' must be text"))
             endpoint = CustomEndpoint(name=name, base_url=base_url.rstrip("/"),
                                       models=tuple(models), key_env=key_env,
                                       output_cap_field=cap_field)
             _check_endpoint(endpoint)
             if name in builtin or any(e.name == name for e in result):
-                raise ConfigError(f"the name '{name}' is already taken")
+                raise ConfigError(_("the name '{name}' is already taken").format(name=name))
         except ConfigError as err:
-            w.append(f"Settings: custom endpoint #{index + 1} ignored ({err})")
+            w.append(_("Settings: custom endpoint #{value} ignored ({err})").format(
+                value=index + 1, err=err))
             continue
         result.append(endpoint)
     return result
@@ -415,8 +432,8 @@ def _vision_overrides(value: object, w: list[str]) -> dict[str, dict[str, bool]]
     for provider_id, models in _object(value, w).items():
         if not isinstance(models, dict) or not all(
                 isinstance(k, str) and isinstance(v, bool) for k, v in models.items()):
-            w.append(f"Settings: vision choices for '{provider_id}' ignored (expected model "
-                     "names with true or false).")
+            w.append(_("Settings: vision choices for '{provider_id}' ignored (expected model "
+                       "names with true or false).").format(provider_id=provider_id))
             continue
         if models:
             result[provider_id] = dict(models)
@@ -428,10 +445,12 @@ def _params(value: object, w: list[str]) -> dict[str, dict[str, Any]]:
     for provider_id, params in _object(value, w).items():
         try:
             if not isinstance(params, dict):
-                raise TypeError(f"expected an object, found {_type_name(params)}")
+                raise TypeError(_("expected an object, found {type_name}").format(
+                    type_name=_type_name(params)))
             ChatParams.from_dict(params)
         except (TypeError, ValueError) as err:
-            w.append(f"Settings: saved parameters for '{provider_id}' ignored ({err}).")
+            w.append(_("Settings: saved parameters for '{provider_id}' ignored ({err}).").format(
+                provider_id=provider_id, err=err))
             continue
         result[provider_id] = dict(params)
     return result

@@ -16,6 +16,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from ..core.i18n import _
 from .api.types import ChatParams, Usage
 from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage, new_id
 from .errors import redact
@@ -55,7 +56,8 @@ class _Obj:
 
     def __init__(self, value: Any, where: str) -> None:
         if not isinstance(value, dict):
-            raise SchemaError(f"{where} should be an object, found {_kind(value)}")
+            raise SchemaError(_("{where} should be an object, found {kind}").format(
+                where=where, kind=_kind(value)))
         self.value: dict[str, Any] = value
         self.where = where
 
@@ -63,11 +65,12 @@ class _Obj:
         if key in self.value:
             return self.value[key]
         if required:
-            raise SchemaError(f"{self.where}.{key} is missing")
+            raise SchemaError(_("{where}.{key} is missing").format(where=self.where, key=key))
         return default
 
     def _wrong(self, key: str, wanted: str, value: Any) -> SchemaError:
-        return SchemaError(f"{self.where}.{key} should be {wanted}, found {_kind(value)}")
+        return SchemaError(_("{where}.{key} should be {wanted}, found {kind}").format(
+            where=self.where, key=key, wanted=wanted, kind=_kind(value)))
 
     def text(self, key: str, default: str = "", *, required: bool = False) -> str:
         value = self.get(key, default, required)
@@ -78,7 +81,7 @@ class _Obj:
     def number(self, key: str, default: float = 0.0, *, required: bool = False) -> float:
         value = self.get(key, default, required)
         if not _is_number(value):
-            raise self._wrong(key, "a number", value)
+            raise self._wrong(key, _("a number"), value)
         return float(value)
 
     def optional_number(self, key: str) -> float | None:
@@ -88,13 +91,13 @@ class _Obj:
     def integer(self, key: str, default: int = 0, *, required: bool = False) -> int:
         value = self.get(key, default, required)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise self._wrong(key, "a whole number ≥ 0", value)
+            raise self._wrong(key, _("a whole number ≥ 0"), value)
         return value
 
     def array(self, key: str, *, required: bool = False) -> list[Any]:
         value = self.get(key, [], required)
         if not isinstance(value, list):
-            raise self._wrong(key, "a list", value)
+            raise self._wrong(key, _("a list"), value)
         return value
 
     def child(self, key: str, *, required: bool = False) -> _Obj:
@@ -117,12 +120,14 @@ def build_conversation(doc: dict[str, Any]) -> Conversation:
         m = _Obj(raw, f"messages[{index}]")
         message = _build_message(m, images)
         if message.id in seen_ids:
-            raise SchemaError(f"messages[{index}].id {message.id!r} is used twice")
+            raise SchemaError(_("messages[{index}].id {id!r} is used twice").format(
+                index=index, id=message.id))
         seen_ids.add(message.id)
         parent = m.get("parent", None, True)
         if parent is not None and not isinstance(parent, str):
-            raise SchemaError(f"messages[{index}].parent should be text or null, "
-                              f"found {_kind(parent)}")
+            raise SchemaError(_("messages[{index}].parent should be text "
+                                "or null, found {kind}").format(
+                index=index, kind=_kind(parent)))
         nodes.append((message, parent))
     _check_tree(nodes)
     chosen = _build_chosen(c.array("chosen"), nodes)
@@ -157,8 +162,9 @@ def _check_tree(nodes: list[tuple[Message, str | None]]) -> None:
     parent_of = {message.id: parent for message, parent in nodes}
     for index, (_message, parent) in enumerate(nodes):
         if parent is not None and parent not in index_of:
-            raise SchemaError(f"messages[{index}].parent {show_value(parent)} names a "
-                              "message that is not in the file")
+            raise SchemaError(_("messages[{index}].parent {show_value} names a message that is "
+                                "not in the file").format(
+                                    index=index, show_value=show_value(parent)))
     reaches_root: set[str] = set()
     for message, _parent in nodes:
         chain: list[str] = []
@@ -168,7 +174,8 @@ def _check_tree(nodes: list[tuple[Message, str | None]]) -> None:
             if current in on_chain:
                 loop = [*chain[chain.index(current):], current]
                 shown = " → ".join(f"messages[{index_of[i]}]" for i in loop)
-                raise SchemaError(f"the messages' parents go round in a loop: {shown}")
+                raise SchemaError(_("the messages' parents go round in a loop: {shown}").format(
+                    shown=shown))
             chain.append(current)
             on_chain.add(current)
             current = parent_of[current]
@@ -183,14 +190,16 @@ def _build_chosen(raw: list[Any], nodes: list[tuple[Message, str | None]]) -> li
     for index, value in enumerate(raw):
         where = f"conversation.chosen[{index}]"
         if not isinstance(value, str):
-            raise SchemaError(f"{where} should be text, found {_kind(value)}")
+            raise SchemaError(_("{where} should be text, found {kind}").format(
+                where=where, kind=_kind(value)))
         if value not in parent_of:
-            raise SchemaError(f"{where} names message {show_value(value)}, which is not in "
-                              "the file")
+            raise SchemaError(_("{where} names message {show_value}, "
+                                "which is not in the file").format(
+                where=where, show_value=show_value(value)))
         parent = parent_of[value]
         if parent in parents:
-            raise SchemaError(f"{where} and conversation.chosen[{parents[parent]}] choose "
-                              "two answers to the same message")
+            raise SchemaError(_("{where} and conversation.chosen[{value}] choose two answers "
+                                "to the same message").format(where=where, value=parents[parent]))
         parents[parent] = index
         chosen.append(value)
     return chosen
@@ -206,10 +215,12 @@ def _build_images(table: _Obj) -> dict[str, StoredImage]:
         try:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise SchemaError(f"the data of image {sha[:16]} is not valid base64") from None
+            raise SchemaError(_("the data of image {value} is not valid base64").format(
+                value=sha[:16])) from None
         # An image kept only as a URL has no bytes to check; all others must match.
         if (data or not source_url) and hashlib.sha256(data).hexdigest() != sha:
-                raise SchemaError(f"the data of image {sha[:16]} does not match its checksum")
+                raise SchemaError(_("the data of image {value} does not match its checksum").format(
+                    value=sha[:16]))
         images[sha] = StoredImage(
             sha256=sha, mime=mime, data=data,
             width=entry.integer("width", required=True),
@@ -227,10 +238,12 @@ def _build_message(m: _Obj, images: dict[str, StoredImage]) -> Message:
     role = m.text("role", required=True)
     if role not in _ROLES:
         raise SchemaError(
-            f"{m.where}.role is {show_value(role)}; expected system, user or assistant")
+            _("{where}.role is {show_value}; expected system, user or assistant").format(
+                where=m.where, show_value=show_value(role)))
     status = m.text("status", "complete")
     if status not in _STATUSES:
-        raise SchemaError(f"{m.where}.status is {show_value(status)}; expected one of "
+        raise SchemaError(_("{where}.status is {show_value}; expected one of ").format(
+            where=m.where, show_value=show_value(status))
                        + ", ".join(sorted(_STATUSES)))
     if status == "streaming":
         # Saved mid-answer and never finished: the app was closed or crashed meanwhile.
@@ -238,9 +251,11 @@ def _build_message(m: _Obj, images: dict[str, StoredImage]) -> Message:
     hashes: list[str] = []
     for position, sha in enumerate(m.array("images")):
         if not isinstance(sha, str):
-            raise SchemaError(f"{m.where}.images[{position}] should be text, found {_kind(sha)}")
+            raise SchemaError(_("{where}.images[{position}] should be text, found {kind}").format(
+                where=m.where, position=position, kind=_kind(sha)))
         if sha not in images:
-            raise SchemaError(f"{m.where} shows image {sha[:16]}, whose data is missing")
+            raise SchemaError(_("{where} shows image {value}, whose data is missing").format(
+                where=m.where, value=sha[:16]))
         hashes.append(sha)
     tokens_obj = m.child("image_tokens")
     # Estimates for images the file does not hold are display leftovers: dropped, as on save.
@@ -271,35 +286,42 @@ def _build_media(g: _Obj, hashes: list[str]) -> MediaGroup:
     must have its page number (documents) or time (videos)."""
     kind = g.text("kind", required=True)
     if kind not in ("document", "video"):
-        raise SchemaError(f"{g.where}.kind is {show_value(kind)}; expected document or video")
+        raise SchemaError(_("{where}.kind is {show_value}; expected document or video").format(
+            where=g.where, show_value=show_value(kind)))
     images: list[str] = []
     for position, sha in enumerate(g.array("images", required=True)):
         if not isinstance(sha, str) or sha not in hashes:
-            raise SchemaError(f"{g.where}.images[{position}] is not one of the message's "
-                              "images")
+            raise SchemaError(_("{where}.images[{position}] is not one of "
+                                "the message's images").format(
+                where=g.where, position=position))
         images.append(sha)
     if not images:
-        raise SchemaError(f"{g.where}.images is empty")
+        raise SchemaError(_("{where}.images is empty").format(where=g.where))
     pages: list[int] = []
     for position, page in enumerate(g.array("pages")):
         if not isinstance(page, int) or isinstance(page, bool) or page < 1:
-            raise SchemaError(f"{g.where}.pages[{position}] should be a page number ≥ 1, "
-                              f"found {show_value(page)}")
+            raise SchemaError(_("{where}.pages[{position}] should be a page number ≥ 1, found "
+                                "{show_value}").format(
+                                    where=g.where, position=position, show_value=show_value(page)))
         pages.append(page)
     times: list[float] = []
     for position, when in enumerate(g.array("timestamps")):
         if not _is_number(when) or when < 0:
-            raise SchemaError(f"{g.where}.timestamps[{position}] should be seconds ≥ 0, "
-                              f"found {show_value(when)}")
+            raise SchemaError(_("{where}.timestamps[{position}] should be seconds ≥ 0, found "
+                                "{show_value}").format(
+                                    where=g.where, position=position, show_value=show_value(when)))
         times.append(float(when))
-    wanted, got, what = (("pages", pages, "page number") if kind == "document"
+    wanted, got, what = (("pages", pages, _("page number")) if kind == "document"
                          else ("timestamps", times, "time"))
     if len(got) != len(images):
-        raise SchemaError(f"{g.where}.{wanted} has {len(got)} entries for {len(images)} "
-                          f"images; each image needs its {what}")
+        raise SchemaError(_("{where}.{wanted} has {count} entries for {count2} images; each "
+                            "image needs its {what}").format(
+                                where=g.where, wanted=wanted, count=len(got), count2=len(images),
+                                what=what))
     duration = g.number("duration")
     if duration < 0:
-        raise SchemaError(f"{g.where}.duration should be ≥ 0, found {show_value(duration)}")
+        raise SchemaError(_("{where}.duration should be ≥ 0, found {show_value}").format(
+            where=g.where, show_value=show_value(duration)))
     return MediaGroup(
         kind=kind,  # type: ignore[arg-type]  # checked above
         name=g.text("name", required=True), images=images, pages=pages,
@@ -340,17 +362,17 @@ def _param_checks() -> dict[str, tuple[str, Callable[[Any], bool]]]:
         if float in args:
             def ok(v: Any, o: bool = optional) -> bool:
                 return (o and v is None) or _is_number(v)
-            checks[field_name] = ("a number", ok)
+            checks[field_name] = (_("a number"), ok)
         elif int in args:
             def ok_int(v: Any, o: bool = optional) -> bool:
                 return (o and v is None) or (isinstance(v, int) and not isinstance(v, bool))
-            checks[field_name] = ("a whole number", ok_int)
+            checks[field_name] = (_("a whole number"), ok_int)
         elif bool in args:
             def ok_bool(v: Any, o: bool = optional) -> bool:
                 return (o and v is None) or isinstance(v, bool)
             checks[field_name] = ("true/false", ok_bool)
         elif typing.get_origin(hint) is tuple:
-            checks[field_name] = ("a list of text", lambda v: isinstance(v, list) and all(
+            checks[field_name] = (_("a list of text"), lambda v: isinstance(v, list) and all(
                 isinstance(s, str) for s in v))
     return checks
 
@@ -362,5 +384,6 @@ def _build_params(p: _Obj) -> ChatParams:
     for key, value in p.value.items():
         check = _PARAM_CHECKS.get(key)
         if check is not None and not check[1](value):
-            raise SchemaError(f"{p.where}.{key} should be {check[0]}, found {_kind(value)}")
+            raise SchemaError(_("{where}.{key} should be {value}, found {kind}").format(
+                where=p.where, key=key, value=check[0], kind=_kind(value)))
     return ChatParams.from_dict(p.value)

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
+from ..core.i18n import _
+
 __all__ = ["UrlCredentials", "clean_url", "has_credentials", "is_secret_parameter",
            "split_url_credentials"]
 
@@ -48,12 +50,12 @@ class UrlCredentials:
         """What there was, in words (never the values): "a user name and password"."""
         parts = []
         if self.userinfo:
-            parts.append("a user name and password" if ":" in self.userinfo
-                         else "a user name")
+            parts.append(_("a user name and password") if ":" in self.userinfo
+                         else _("a user name"))
         if self.query:
             names = ", ".join(f"'{unquote_plus(name)}'" for name, _ in self.query)
             noun = "parameter" if len(self.query) == 1 else "parameters"
-            parts.append(f"the {names} {noun}")
+            parts.append(_("the {names} {noun}").format(names=names, noun=noun))
         return " and ".join(parts)
 
     def secrets(self) -> list[str]:

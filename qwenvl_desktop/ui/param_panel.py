@@ -242,10 +242,10 @@ class ParamPanel(QWidget):
         group = QButtonGroup(self)
         group.setExclusive(False)
         for name in PRESET_NAMES:
-            button = QPushButton(name, self)
+            button = QPushButton(_(name), self)
             button.setProperty("role", "segment")
             button.setCheckable(True)
-            button.setAccessibleName(_("{name} preset").format(name=name))
+            button.setAccessibleName(_("{name} preset").format(name=_(name)))
             button.clicked.connect(lambda _checked=False, n=name: self.apply_preset(n))
             group.addButton(button)
             presets.addWidget(button)
@@ -503,12 +503,12 @@ class ParamPanel(QWidget):
             self.preset_note.setText("")
         elif not sent:
             self.preset_note.setText(_("The provider's defaults. Presets suit {name}.").format(
-                name=family.name))
+                name=_(family.name)))
         elif active is None:
-            self.preset_note.setText(_("Your own values ({name}).").format(name=family.name))
+            self.preset_note.setText(_("Your own values ({name}).").format(name=_(family.name)))
         else:
             self.preset_note.setText(_("{active} values for {name}.").format(
-                active=active, name=family.name))
+                active=_(active), name=_(family.name)))
         self.details_button.setText(_("Detailed parameters — provider defaults") if not sent
                                     else _("Detailed parameters — {sent} set by you").format(
                                         sent=sent))

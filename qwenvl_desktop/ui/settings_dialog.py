@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import ConfigError, explain
-from ..core.i18n import N_, _
+from ..core.i18n import LANGUAGES, N_, SYSTEM, _
 from ..services import Services
 from .settings_endpoints import EndpointsPage
 from .settings_keys import KeysPage
-from .widgets import InlineNote
+from .widgets import HintLabel, InlineNote
 
 __all__ = ["PAGES", "GeneralPage", "SettingsDialog"]
 
@@ -47,13 +47,13 @@ class GeneralPage(QWidget):
         settings = services.settings
         self.connect_spin = QDoubleSpinBox(self)
         self.connect_spin.setRange(1.0, 120.0)
-        self.connect_spin.setSuffix(" s")
+        self.connect_spin.setSuffix(_(" s"))
         self.connect_spin.setDecimals(0)
         self.connect_spin.setAccessibleName(_("Connect timeout"))
         self.connect_spin.setToolTip(_("How long to wait for a connection to the provider."))
         self.read_spin = QDoubleSpinBox(self)
         self.read_spin.setRange(5.0, 900.0)
-        self.read_spin.setSuffix(" s")
+        self.read_spin.setSuffix(_(" s"))
         self.read_spin.setDecimals(0)
         self.read_spin.setAccessibleName(_("Idle read timeout"))
         self.read_spin.setToolTip(
@@ -84,9 +84,23 @@ class GeneralPage(QWidget):
             self.theme_combo.addItem(label, value)
         with QSignalBlocker(self.theme_combo):
             self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
+        # The language: the system's, or one the app ships (named in itself). Widgets take
+        # their words when they are built, so a change applies on the next start.
+        self.language_combo = QComboBox(self)
+        self.language_combo.setAccessibleName(_("Language"))
+        self.language_combo.addItem(_("Same as the system"), SYSTEM)
+        for code, language in LANGUAGES.items():
+            self.language_combo.addItem(language.native_name, code)
+        with QSignalBlocker(self.language_combo):
+            self.language_combo.setCurrentIndex(
+                max(0, self.language_combo.findData(settings.language)))
+        self.language_hint = HintLabel(
+            _("A change of language applies when Qwen-VL Desktop is next started."), self)
         self.note = InlineNote(self)
 
         form = QFormLayout(self)
+        form.addRow(_("&Language"), self.language_combo)
+        form.addRow(self.language_hint)
         form.addRow(_("&Appearance"), self.theme_combo)
         form.addRow(_("&Connect timeout"), self.connect_spin)
         form.addRow(_("&Idle read timeout"), self.read_spin)
@@ -99,6 +113,21 @@ class GeneralPage(QWidget):
         self.retries_spin.valueChanged.connect(self.apply)
         self.drop_images.toggled.connect(self.apply)
         self.theme_combo.currentIndexChanged.connect(self.apply_theme)
+        self.language_combo.currentIndexChanged.connect(self.apply_language)
+
+    def apply_language(self) -> None:
+        """Keep the language choice; the window shows it from the next start."""
+        settings = self.services.settings
+        before = settings.language
+        settings.language = str(self.language_combo.currentData())
+        try:
+            self.services.save_settings()
+        except (ConfigError, OSError) as err:
+            settings.language = before
+            self.note.show_message(explain(err), "error")
+            return
+        self.note.show_message(_("Saved; the language changes when the app is next started."),
+                               "ok")
 
     def apply_theme(self) -> None:
         """Switch between light and dark at once, and keep the choice."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ...core.i18n import _
 from ..catalog import Grounding, Model
 from ..conversation import StoredImage
 from ..tokens import target_size
@@ -84,23 +85,25 @@ def place(parsed: ParsedAnswer | list[RawDetection], frame: Frame, convention: G
     sx, sy = frame.size[0] / grid[0], frame.size[1] / grid[1]
     placed: list[Detection] = []
     for position, raw in enumerate(raws):
-        name = f"'{raw.display_label}'" if raw.display_label else "an unlabelled entry"
+        name = f"'{raw.display_label}'" if raw.display_label else _("an unlabelled entry")
         bbox = point = None
         if raw.bbox is not None:
             corners = _on_grid(raw.bbox, grid)
             if corners is None:
-                _note(notes, f"The box of {name} lies outside the image "
-                             f"({_coords(raw.bbox)} on a {_grid_name(grid, convention)}); "
-                             "it was skipped.")
+                _note(notes, _("The box of {name} lies outside the image ({coords} on a "
+                               "{grid_name}); it was skipped.").format(
+                                   name=name, coords=_coords(raw.bbox),
+                                   grid_name=_grid_name(grid, convention)))
             else:
                 x1, y1, x2, y2 = corners
                 bbox = (x1 * sx, y1 * sy, x2 * sx, y2 * sy)
         if raw.point is not None:
             xy = _on_grid(raw.point, grid)
             if xy is None:
-                _note(notes, f"The point of {name} lies outside the image "
-                             f"({_coords(raw.point)} on a {_grid_name(grid, convention)}); "
-                             "it was skipped.")
+                _note(notes, _("The point of {name} lies outside the image ({coords} on a "
+                               "{grid_name}); it was skipped.").format(
+                                   name=name, coords=_coords(raw.point),
+                                   grid_name=_grid_name(grid, convention)))
             else:
                 point = (xy[0] * sx, xy[1] * sy)
         if bbox is None and point is None:
@@ -143,8 +146,8 @@ def _coords(values: tuple[float, ...]) -> str:
 
 def _grid_name(grid: tuple[float, float], convention: Grounding) -> str:
     if convention == "relative-1000":
-        return "0-1000 grid"
-    return f"{grid[0]:.0f}×{grid[1]:.0f} image"
+        return _("0-1000 grid")
+    return _("{value:.0f}×{value2:.0f} image").format(value=grid[0], value2=grid[1])
 
 
 def _note(notes: list[str] | None, text: str) -> None:

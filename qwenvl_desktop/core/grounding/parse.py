@@ -26,6 +26,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from ...core.i18n import _
 from .detections import ParsedAnswer, RawDetection, snippet
 from .tags import read_tags
 
@@ -164,8 +165,9 @@ class _JsonReader:
                     continue
                 obj = _lenient_object(body)
                 if obj is None:
-                    self.result.note(f"An entry that is not valid JSON was skipped: "
-                                     f"{snippet(body)}")
+                    self.result.note(_("An entry that is not valid JSON "
+                                       "was skipped: {snippet}").format(
+                        snippet=snippet(body)))
                     continue
                 if isinstance(obj, dict):
                     self._add(obj, gap_start + match.start(), None)
@@ -174,8 +176,8 @@ class _JsonReader:
             if self.complete and ("bbox_2d" in tail or "point_2d" in tail):
                 marker = tail.find("bbox_2d") if "bbox_2d" in tail else tail.find("point_2d")
                 if "}" not in tail[marker:]:
-                    self.result.note("The answer ends in the middle of an entry; that "
-                                     "entry was skipped.")
+                    self.result.note(_("The answer ends in the middle of an entry; that entry "
+                                       "was skipped."))
 
 
 def _lenient_object(body: str) -> Any:
@@ -235,7 +237,7 @@ def _detection(obj: dict[str, Any], offset: int, image: int | None,
     label_value = obj.get("label", "")
     label = label_value.strip() if isinstance(label_value, str) else (
         "" if label_value is None else str(label_value))
-    name = f"'{label}'" if label else "an entry without a label"
+    name = f"'{label}'" if label else _("an entry without a label")
     bbox = point = None
     if "bbox_2d" in obj:
         bbox = _box(obj["bbox_2d"], name, result)
@@ -284,8 +286,8 @@ def _numbers(value: Any) -> list[float] | None:
 def _box(value: Any, name: str, result: ParsedAnswer) -> tuple[float, float, float, float] | None:
     numbers = _numbers(value)
     if numbers is None or len(numbers) != 4:
-        result.note(f"The box of {name} was skipped: it is not four numbers "
-                    f"({snippet(json.dumps(value, ensure_ascii=False))}).")
+        result.note(_("The box of {name} was skipped: it is not four numbers ({snippet}).").format(
+            name=name, snippet=snippet(json.dumps(value, ensure_ascii=False))))
         return None
     x1, y1, x2, y2 = numbers
     # Swapped corners are a slip, not a different box.
@@ -295,8 +297,8 @@ def _box(value: Any, name: str, result: ParsedAnswer) -> tuple[float, float, flo
 def _point(value: Any, name: str, result: ParsedAnswer) -> tuple[float, float] | None:
     numbers = _numbers(value)
     if numbers is None or len(numbers) != 2:
-        result.note(f"The point of {name} was skipped: it is not two numbers "
-                    f"({snippet(json.dumps(value, ensure_ascii=False))}).")
+        result.note(_("The point of {name} was skipped: it is not two numbers ({snippet}).").format(
+            name=name, snippet=snippet(json.dumps(value, ensure_ascii=False))))
         return None
     return numbers[0], numbers[1]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from ...core.i18n import _
 from .detections import ParsedAnswer, RawDetection, snippet
 
 __all__ = ["read_tags"]
@@ -28,9 +29,9 @@ def read_tags(text: str, result: ParsedAnswer) -> None:
         body = match.group("body")
         pairs = [(float(a), float(b)) for a, b in _PAIR.findall(body)]
         if len(pairs) < 2 or len(pairs) % 2:
-            name = f"'{label}'" if label else "a box without a label"
-            result.note(f"The box of {name} was skipped: it is not two corner points "
-                        f"({snippet(body)}).")
+            name = f"'{label}'" if label else _("a box without a label")
+            result.note(_("The box of {name} was skipped: it is not two corner points "
+                          "({snippet}).").format(name=name, snippet=snippet(body)))
             continue
         # One tag may hold several boxes: corner pairs one after another.
         for first, second in zip(pairs[0::2], pairs[1::2], strict=True):

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 
 from ..conversation import Conversation
 from ..errors import QwenVLError, explain
+from ..i18n import N_
 from ..library import ConversationLibrary, SaveResult
 from ..throttle import Throttle
 
@@ -29,7 +30,9 @@ __all__ = ["AUTOSAVE_EVERY_S", "Autosaver"]
 log = logging.getLogger(__name__)
 
 AUTOSAVE_EVERY_S = 2.0
-DEFAULT_TITLE = "New conversation"
+# Stored in files as the untitled marker, always in English (other code compares with it);
+# the window shows it translated (N_ only marks it for extraction).
+DEFAULT_TITLE = N_("New conversation")
 
 
 class Autosaver:

@@ -18,6 +18,7 @@ from qwenvl_desktop.core.conversation import Conversation
 from qwenvl_desktop.core.errors import QwenVLError
 from qwenvl_desktop.core.library import ConversationLibrary
 from qwenvl_desktop.core.session import ChatSession
+from qwenvl_desktop.core.session.autosave import DEFAULT_TITLE
 
 from ...core.i18n import _, ngettext
 from ..composer import Composer
@@ -26,10 +27,16 @@ from ..transcript import Transcript
 from ..transcript_panels import Banner
 from .models import ModelChoice
 
-__all__ = ["ConversationsView", "ConversationsViewParts", "window_title"]
+__all__ = ["ConversationsView", "ConversationsViewParts", "shown_title", "window_title"]
 
 APP_NAME = "Qwen-VL Desktop"
 _TITLE_CHARS = 80
+
+
+def shown_title(title: str) -> str:
+    """A conversation's title as the window shows it: the untitled marker, which files
+    store in English, in the window's language; any other title as it is."""
+    return _(DEFAULT_TITLE) if title == DEFAULT_TITLE else title
 
 
 def window_title(title: str) -> str:
@@ -144,7 +151,7 @@ class ConversationsView:
         self.p.models.show_conversation(conv)
         self.p.transcript.show_conversation(conv, self.session.partial_answer(conv.id))
         self.p.composer.set_streaming(self.session.is_streaming(conv.id))
-        self.p.set_title(conv.title)
+        self.p.set_title(shown_title(conv.title))
         self.p.models.update_welcome()
 
     def refresh_list(self) -> None:
@@ -153,11 +160,12 @@ class ConversationsView:
         text = listing.search_text().strip()
         summaries = library.search(text) if text else library.list()
         streaming = set(self.session.streaming_ids())
-        entries = [ListEntry(s.id, s.title, s.updated, s.preview, s.id in streaming)
+        entries = [ListEntry(s.id, shown_title(s.title), s.updated, s.preview, s.id in streaming)
                    for s in summaries]
         current = self.session.current
         if current is not None and self.session.is_unsaved(current.id) and not text:
-            entries.insert(0, ListEntry(current.id, current.title, current.updated))
+            entries.insert(0, ListEntry(current.id, shown_title(current.title),
+                                          current.updated))
         listing.set_entries(entries, current.id if current else None)
         if current is not None:
-            self.p.set_title(current.title)
+            self.p.set_title(shown_title(current.title))
