@@ -16,9 +16,9 @@ from importlib import resources
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from ..core.i18n import _
 from .errors import ConfigError
 from .families import GUESSABLE, FamilyRule, guess, parse_rules
+from .i18n import N_, _
 
 Dialect = Literal["openai", "dashscope", "segmind"]
 Thinking = Literal["none", "optional", "always"]
@@ -31,6 +31,10 @@ PixelLimits = Literal["", "image_url", "part"]
 OUTPUT_CAP_FIELDS = ("max_tokens", "max_completion_tokens")
 
 DASHSCOPE_REGIONS = ("dashscope-intl", "dashscope-us", "dashscope-cn")
+# The regions named in providers.toml, which the window shows: listed here so that they
+# are extracted for translation (the window shows them through _()).
+_REGION_NAMES = (N_("Singapore (international)"), N_("Virginia (US)"),
+                 N_("Beijing (mainland China)"))
 
 # Request parameters the app knows. Everything a provider is sent comes from this list.
 KNOWN_PARAMS = (

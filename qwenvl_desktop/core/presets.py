@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ..core.i18n import N_
 from .errors import ConfigError
+from .i18n import N_
 
 __all__ = ["PRESET_NAMES", "Preset", "PresetFamily", "family_for", "load_families",
            "matching_preset"]

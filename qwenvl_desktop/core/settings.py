@@ -26,12 +26,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..core.i18n import _
 from . import paths
 from .api.types import ChatParams
 from .catalog import OUTPUT_CAP_FIELDS, Catalog, CustomEndpoint, check_base_url, load_builtin
 from .errors import ConfigError, redact
-from .i18n import LANGUAGES
+from .i18n import LANGUAGES, _
 from .i18n import SYSTEM as SYSTEM_LANGUAGE
 from .storage import atomic_write
 from .url_credentials import UrlCredentials, split_url_credentials

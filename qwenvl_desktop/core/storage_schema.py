@@ -16,10 +16,10 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from ..core.i18n import _
 from .api.types import ChatParams, Usage
 from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage, new_id
 from .errors import redact
+from .i18n import _
 from .media_groups import MediaGroup
 from .url_credentials import clean_url
 

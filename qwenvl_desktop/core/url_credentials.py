@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
-from ..core.i18n import _
+from .i18n import _, ngettext
 
 __all__ = ["UrlCredentials", "clean_url", "has_credentials", "is_secret_parameter",
            "split_url_credentials"]
@@ -53,10 +53,10 @@ class UrlCredentials:
             parts.append(_("a user name and password") if ":" in self.userinfo
                          else _("a user name"))
         if self.query:
-            names = ", ".join(f"'{unquote_plus(name)}'" for name, _ in self.query)
-            noun = "parameter" if len(self.query) == 1 else "parameters"
-            parts.append(_("the {names} {noun}").format(names=names, noun=noun))
-        return " and ".join(parts)
+            names = ", ".join(f"'{unquote_plus(name)}'" for name, _value in self.query)
+            parts.append(ngettext("the {names} parameter", "the {names} parameters",
+                                  len(self.query)).format(names=names))
+        return _(" and ").join(parts)
 
     def secrets(self) -> list[str]:
         """The secret values (for `errors.register_secret`), decoded and as typed."""

@@ -406,10 +406,11 @@ class ModelBar(QWidget):
         self.key_button.setVisible(missing)
         self._update_vision_button()
         if provider.region:
-            self.region_label.setText(provider.region)
+            self.region_label.setText(_(provider.region))
             self.region_label.setToolTip(
                 _("Region: {region}. Model Studio keys belong to one region: a key made in "
-                  "Singapore does not work in Virginia or Beijing.").format(region=provider.region))
+                  "Singapore does not work in Virginia or Beijing.").format(
+                      region=_(provider.region)))
             self.region_label.show()
         else:
             self.region_label.clear()

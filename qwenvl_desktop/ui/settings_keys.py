@@ -91,7 +91,7 @@ class KeyRow(QGroupBox):
         layout.addWidget(self.status)
         if provider.region:
             region = QLabel(_("Region: {region}. Keys made in another region are refused here "
-                              "(401 invalid_api_key).").format(region=provider.region), self)
+                              "(401 invalid_api_key).").format(region=_(provider.region)), self)
             region.setWordWrap(True)
             layout.addWidget(region)
         layout.addLayout(entry)

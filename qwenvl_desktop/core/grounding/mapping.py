@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.i18n import _
 from ..catalog import Grounding, Model
 from ..conversation import StoredImage
+from ..i18n import _
 from ..tokens import target_size
 from .parse import ParsedAnswer, RawDetection
 

@@ -26,7 +26,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from ...core.i18n import _
+from ..i18n import _
 from .detections import ParsedAnswer, RawDetection, snippet
 from .tags import read_tags
 

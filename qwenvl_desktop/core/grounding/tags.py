@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ...core.i18n import _
+from ..i18n import _
 from .detections import ParsedAnswer, RawDetection, snippet
 
 __all__ = ["read_tags"]
