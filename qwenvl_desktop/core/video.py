@@ -280,5 +280,5 @@ def prepare_video(path: Path, *, name: str, fps: float, max_frames: int, model: 
         for when, image in decoded)
     return PreparedMedia(kind="video", name=name, frames=frames,
                          tokens=estimate_video_tokens(info, len(frames), model, provider),
-                         timestamps=tuple(when for when, _ in decoded),
+                         timestamps=tuple(when for when, _image in decoded),
                          duration=info.duration, original_bytes=info.bytes)
