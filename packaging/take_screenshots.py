@@ -4,6 +4,7 @@ Run under Xvfb (CI does not run it):
 
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python packaging/take_screenshots.py
     … take_screenshots.py --theme dark --size 760x700 --out DIR --prefix dark-narrow-
+    … take_screenshots.py --language zh_CN --prefix zh-      # the window in Chinese
 
 Each run writes, for one scheme and window size: first-run.png (no key yet),
 conversation.png (a question with two images, the reasoning open) and
@@ -53,6 +54,30 @@ chmod u+w /srv/exports
 | Error | Permission denied (13) |
 
 After that, press **Retry** in the dialog."""
+
+# The same exchange for the Chinese screenshots (what a Chinese user would ask and read).
+ANSWER_ZH = """对话框提示导出**无法写入文件**：目标文件夹对你的账户是只读的（`EACCES`，错误 13）。
+
+解决办法：
+
+1. 换一个你有权限的文件夹，例如“文档”文件夹；或者
+2. 修改当前文件夹的权限：
+
+```bash
+sudo chown -R "$USER" /srv/exports
+chmod u+w /srv/exports
+```
+
+| 字段 | 对话框中的值 |
+|---|---|
+| 操作 | 导出报告 |
+| 路径 | `/srv/exports/q3.pdf` |
+| 错误 | Permission denied (13) |
+
+完成后，点击对话框中的 **Retry** 重试。"""
+
+REASONING_ZH = ("截图里是一个标题为“Export failed”的模态错误对话框，提示 /srv/exports 权限被拒绝。"
+                "这是文件系统权限问题，回答应说明如何修正所有权。")
 
 REASONING = ("The screenshot shows a modal error dialog titled 'Export failed'. The message "
              "mentions permission denied on /srv/exports. That is a file-system permission "
@@ -120,6 +145,7 @@ def main() -> int:
     parser.add_argument("--theme", choices=("light", "dark"), default="light")
     parser.add_argument("--size", default="1280x800", help="window size, WxH")
     parser.add_argument("--prefix", default="", help="prefix of every file name")
+    parser.add_argument("--language", default="en", help="the window's language: en or zh_CN")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     home = tempfile.mkdtemp(prefix="qwenvl-shots-")
@@ -148,6 +174,9 @@ def main() -> int:
         print("warning: offscreen platform; run under xvfb-run for real screenshots")
     app = create_application([])
     app.setQuitOnLastWindowClosed(False)    # the script ends the run, not the window
+    from qwenvl_desktop.ui.language import apply_language
+
+    chinese = apply_language(app, args.language, []) == "zh_CN"
     apply_theme(app, args.theme)
     loop = AppEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -188,13 +217,16 @@ def main() -> int:
         grab(window, "empty.png")
 
         # 2. A conversation: two images, reasoning, an answer with code and a table.
-        server.enqueue(Script(content=ANSWER, reasoning=REASONING, tokens_per_second=600,
+        server.enqueue(Script(content=ANSWER_ZH if chinese else ANSWER,
+                              reasoning=REASONING_ZH if chinese else REASONING,
+                              tokens_per_second=600,
                               usage={"prompt_tokens": 2608, "completion_tokens": 212,
                                      "total_tokens": 2820}))
         window.composer.add_image_bytes(dialog_screenshot(), "export-error.png")
         window.composer.add_image_bytes(photo(), "IMG_2041.jpg")
         await wait_for(lambda: len(window.composer.attachments()) == 2)
-        window.composer.set_text("What's wrong in this dialog, and how do I fix it?")
+        window.composer.set_text("这个对话框哪里出错了？怎么解决？" if chinese
+                                 else "What's wrong in this dialog, and how do I fix it?")
         window.composer.submit()
         conv = window.current_conversation()
         assert conv is not None
@@ -230,7 +262,8 @@ def main() -> int:
         window.composer.add_image_bytes(photo(), "IMG_2041.jpg")
         window.composer.add_image_bytes(dialog_screenshot(), "Screenshot 2025-06-02.png")
         await wait_for(lambda: len(window.composer.attachments()) == 2)
-        window.composer.set_text("Which of these two shows the error?")
+        window.composer.set_text("这两张里哪一张显示了错误？" if chinese
+                                 else "Which of these two shows the error?")
         await asyncio.sleep(0.6)        # thumbnails are made off the GUI thread
         grab(window, "attachments.png")
 

@@ -245,7 +245,8 @@ def _filmstrip(items: list[tuple[str, str]], conversation: Conversation) -> str:
 
 
 def _fmt_seconds(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+    shown = f"{value:.2f}" if value < 10 else f"{value:.1f}"
+    return _("{seconds} s").format(seconds=shown)
 
 
 def status_line(message: Message) -> str:
@@ -281,10 +282,13 @@ def reasoning_html(message: Message, expanded: bool, colors: TranscriptColors) -
     if not message.reasoning.strip():
         return ""
     words = len(message.reasoning.split())
+    # A language written without spaces may leave the count out (words are not countable
+    # by spaces there).
+    title = ngettext("Reasoning ({count} word)", "Reasoning ({count} words)",
+                     words).format(count=words)
     arrow = icon_img("expand" if expanded else "collapse")
     link = (f'<p style="margin:0 0 {SPACE.xs}px 0"><a href="msg-reasoning:{message.id}" '
-            f'style="color:{colors.muted}; text-decoration:none">{arrow}&nbsp;Reasoning '
-            f'({words} words)</a></p>')
+            f'style="color:{colors.muted}; text-decoration:none">{arrow}&nbsp;{title}</a></p>')
     if not expanded:
         return link
     # A quiet block: a thin rule at its left, muted text on a faint background.
