@@ -72,8 +72,10 @@ def updated(code: str) -> Catalog:
 
 def po_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
+    # File names without line numbers: an edit that only moves a sentence within its file
+    # leaves the catalog as it was.
     write_po(out, catalog, width=100, sort_output=True, include_previous=False,
-             omit_header=False)
+             omit_header=False, include_lineno=False)
     return out.getvalue()
 
 
