@@ -118,6 +118,9 @@ class GroundingViewer(QDialog):
         self._connect()
         self._show_image(self._image_index)
         self._size_to_screen()
+        from .viewer_keys import add_viewer_keys
+
+        add_viewer_keys(self)
 
     # --- building -----------------------------------------------------------------------
 

@@ -152,6 +152,9 @@ class MainWindow(QMainWindow):
         self._make_views(services)
         self.answer_tools: AnswerTools = AnswerTools(self, services)
         self._connect()
+        from .keyboard_access import KeyboardAccess
+
+        self.access: KeyboardAccess = KeyboardAccess(self)
         self.state.restore_splitters(self)
         for action in self.actions_by_name.values():
             action.setEnabled(True)
@@ -332,6 +335,13 @@ class MainWindow(QMainWindow):
         answer streams into it; the next conversation shown gets them)."""
         if self.transcript.streaming_message_id is None:
             self.transcript.show_conversation(self.session.current)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab and Shift+Tab go through the panes in reading order (keyboard_access.py)."""
+        access = getattr(self, "access", None)
+        if access is not None and access.move_focus(next):
+            return True
+        return super().focusNextPrevChild(next)
 
     def show_status(self, text: str, timeout_ms: int) -> None:
         self.statusBar().showMessage(text, timeout_ms)

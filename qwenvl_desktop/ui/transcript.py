@@ -644,6 +644,10 @@ class Transcript(QTextBrowser):
             starts[message.id] = marker
         return starts
 
+    def message_span(self, message_id: str) -> tuple[int, int] | None:
+        """Where a shown message's blocks begin and end (None when it is not loaded)."""
+        return self._span(message_id)
+
     def _span(self, message_id: str) -> tuple[int, int] | None:
         """Where a shown message's blocks begin and end (the separator after it excluded)."""
         marker = self._starts.get(message_id)

@@ -35,13 +35,14 @@ from qwenvl_desktop.core.media_groups import visual_sections
 from qwenvl_desktop.core.output_rate import tokens_per_second
 
 from ..core.i18n import N_, _, ngettext
+from .accessibility_text import image_alt
 from .grounding_links import grounding_line_html, located_by
 from .theme import TranscriptColors
 from .theme.tokens import ICON, SPACE
 
 __all__ = ["ICON_RESOURCE", "THUMB_BOX", "UNANSWERED_NOTE", "RenderCache", "branch_switch",
-           "footer_html", "header_html", "message_html", "reasoning_html", "retag_code_links",
-           "status_line", "thumb_size"]
+           "footer_html", "header_html", "image_alt_text", "message_html", "reasoning_html",
+           "retag_code_links", "status_line", "thumb_size"]
 
 THUMB_BOX = 160
 UNANSWERED_NOTE = (N_("Unanswered: this question is sent again with your next one. Retry asks "
@@ -110,6 +111,18 @@ def thumb_size(image: StoredImage, box: int = THUMB_BOX) -> tuple[int, int]:
     width, height = max(1, image.width), max(1, image.height)
     scale = min(1.0, box / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _file_size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{max(1, round(size / 1000))} KB"
+
+
+def image_alt_text(image: StoredImage) -> str:
+    """An image's alternative text: its file name, pixels and bytes as sent."""
+    return image_alt(image.original_name or "image", image.width, image.height,
+                     _file_size(len(image.data)))
 
 
 def _plain(text: str) -> str:
@@ -217,8 +230,9 @@ def _thumb_row(items: list[tuple[str, str]], message: Message, conversation: Con
         if located is not None:
             href, src = f"grounding:{located}:{sha}", f"athumb:{located}:{sha}"
             title += _(" — click to see what the answer located")
+        alt = html.escape(image_alt_text(image), quote=True)
         cells.append(f'<a href="{href}"><img src="{src}" width="{width}" '
-                     f'height="{height}" title="{title}"></a>')
+                     f'height="{height}" alt="{alt}" title="{title}"></a>')
     if not cells:
         return ""
     return '<p style="margin:2px 0 6px 0">' + "&nbsp;&nbsp;".join(cells) + "</p>"
@@ -235,8 +249,9 @@ def _filmstrip(items: list[tuple[str, str]], conversation: Conversation) -> str:
         if image is None:
             continue
         width, height = thumb_size(image, FILM_BOX)
+        alt = html.escape(image_alt_text(image), quote=True)
         frames.append(f'<td><a href="image:{sha}"><img src="thumb:{sha}" width="{width}" '
-                      f'height="{height}" title="{html.escape(label)}"></a></td>')
+                      f'height="{height}" alt="{alt}" title="{html.escape(label)}"></a></td>')
         times.append(f'<td align="center" style="font-size:small">{html.escape(label)}</td>')
     if not frames:
         return ""

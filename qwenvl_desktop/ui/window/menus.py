@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtGui import QAction, QKeySequence
 
 from ...core.i18n import _
+from .. import accessibility_text as a11y
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -107,11 +108,24 @@ def build_menus(w: MainWindow) -> None:
         checkable=True)
     add(view_menu, "toggle_params", _("&Parameters"), w.toggle_params, "Ctrl+Shift+P",
         checkable=True)
+    # Keyboard paths to what otherwise takes the mouse (keyboard_access.py).
+    view_menu.addSeparator()
+    add(view_menu, "model_picker", a11y.ACTION_CHOOSE_MODEL, lambda: w.access.open_picker(),
+        "Ctrl+Shift+M")
+    add(view_menu, "open_viewer", a11y.ACTION_OPEN_VIEWER, lambda: w.access.open_viewer(),
+        "Ctrl+Shift+I")
+    add(view_menu, "focus_message", a11y.ACTION_FOCUS_MESSAGE,
+        lambda: w.access.focus_message(), "Ctrl+L")
+    add(view_menu, "next_pane", a11y.ACTION_NEXT_PANE, lambda: w.access.next_pane(True), "F6")
+    add(view_menu, "previous_pane", a11y.ACTION_PREVIOUS_PANE,
+        lambda: w.access.next_pane(False), "Shift+F6")
     w.actions_by_name["toggle_list"].setChecked(True)
     # The parameter drawer starts closed: it costs no width until asked for.
     w.actions_by_name["toggle_params"].setChecked(False)
 
     help_menu = bar.addMenu(_("&Help"))
+    add(help_menu, "shortcuts", a11y.ACTION_SHORTCUTS, lambda: w.access.show_shortcuts(),
+        "Ctrl+/")
     about = add(help_menu, "about", _("&About Qwen-VL Desktop"), w.show_about, key.HelpContents)
     about.setMenuRole(QAction.MenuRole.AboutRole)
     about.setEnabled(True)

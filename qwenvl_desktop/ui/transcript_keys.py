@@ -1,0 +1,109 @@
+"""The transcript without a mouse.
+
+QTextBrowser already moves between links with Tab / Shift+Tab and follows the one with
+keyboard focus on Enter; this adds what a screen reader needs to use that, and a menu:
+
+* the link with keyboard focus is selected, scrolled into view, and its meaning ("Delete
+  this message", an image's name and size) becomes the transcript's accessible
+  description — the link's own word ("Copy") does not say which message it acts on;
+* the Menu key (or Shift+F10) opens the actions of the message at the cursor: every
+  action link of that message, in order, each doing what clicking it does.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QUrl
+from PySide6.QtGui import QContextMenuEvent, QTextCursor
+from PySide6.QtWidgets import QMenu
+
+from . import accessibility_text as text
+from .transcript import Transcript
+
+__all__ = ["TranscriptKeys", "describe_link", "message_links"]
+
+# Links that act on a message (not the prose's own web links, which ask first anyway).
+_MESSAGE_SCHEMES = ("msg-", "branch-", "copy-", "save-", "image", "grounding")
+
+
+def describe_link(transcript: Transcript, href: str) -> str:
+    """What following `href` does, in words (an image's name, pixels and bytes)."""
+    scheme, _, rest = href.partition(":")
+    if scheme in ("image", "grounding"):
+        sha = rest.rpartition(":")[2] if scheme == "grounding" else rest
+        conv = transcript.conversation
+        image = conv.images.get(sha) if conv is not None and sha else None
+        words = text.LINK_DESCRIPTIONS[scheme]
+        if image is not None:
+            from .transcript_html import image_alt_text
+
+            return f"{words}: {image_alt_text(image)}"
+        return words
+    return text.LINK_DESCRIPTIONS.get(scheme, href)
+
+
+def message_links(transcript: Transcript, position: int) -> list[tuple[str, str]]:
+    """(label, href) of each action link of the message holding `position`, in order."""
+    starts = transcript.loaded_message_ids()
+    spans = [(transcript.message_span(mid), mid) for mid in starts]
+    span = next((s for s, _mid in spans if s is not None and s[0] <= position <= s[1]),
+                None)
+    if span is None:
+        return []
+    labels: dict[str, str] = {}         # href → its words (an icon alone has none)
+    block = transcript.document().findBlock(span[0])
+    while block.isValid() and block.position() <= span[1]:
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            fmt = fragment.charFormat()
+            href = fmt.anchorHref() if fmt.isAnchor() else ""
+            if href.startswith(_MESSAGE_SCHEMES):
+                label = fragment.text().replace("\ufffc", "").strip()
+                if not labels.get(href):
+                    labels[href] = label
+            iterator += 1
+        block = block.next()
+    found = []
+    for href, label in labels.items():
+        words = describe_link(transcript, href)
+        found.append((f"{label} — {words}" if label else words, href))
+    return found
+
+
+class TranscriptKeys(QObject):
+    def __init__(self, transcript: Transcript) -> None:
+        super().__init__(transcript)
+        self.transcript = transcript
+        self.menu: QMenu | None = None
+        transcript.highlighted.connect(self._on_highlighted)
+        transcript.installEventFilter(self)
+
+    def _on_highlighted(self, url: QUrl) -> None:
+        href = url.toString()
+        if href:
+            self.transcript.setAccessibleDescription(describe_link(self.transcript, href))
+            self.transcript.ensureCursorVisible()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.transcript and event.type() == QEvent.Type.ContextMenu
+                and isinstance(event, QContextMenuEvent)
+                and event.reason() == QContextMenuEvent.Reason.Keyboard):
+            return self.open_menu()
+        return False
+
+    def open_menu(self) -> bool:
+        """The actions of the message at the cursor as a menu; False when there are none."""
+        cursor: QTextCursor = self.transcript.textCursor()
+        links = message_links(self.transcript, cursor.selectionStart())
+        if not links:
+            return False
+        menu = QMenu(self.transcript)
+        menu.setAccessibleName(text.MESSAGE_ACTIONS_MENU)
+        for label, href in links:
+            action = menu.addAction(label)
+            action.triggered.connect(
+                lambda _c=False, h=href: self.transcript.anchorClicked.emit(QUrl(h)))
+        self.menu = menu
+        rect = self.transcript.cursorRect(cursor)
+        menu.popup(self.transcript.viewport().mapToGlobal(rect.bottomLeft()))
+        return True
