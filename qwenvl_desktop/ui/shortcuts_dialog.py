@@ -4,6 +4,7 @@ image viewer). Read from the actions themselves, so the list cannot drift from t
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -55,6 +56,9 @@ class ShortcutsDialog(QDialog):
             font = group.font(0)
             font.setBold(True)
             group.setFont(0, font)
+            group.setFirstColumnSpanned(True)
+            # The empty Keys cell of a heading row still reaches a screen reader.
+            group.setData(1, Qt.ItemDataRole.AccessibleTextRole, title)
             for words, keys in rows:
                 QTreeWidgetItem(group, [words, keys])
         self.tree.expandAll()

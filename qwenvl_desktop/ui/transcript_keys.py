@@ -12,8 +12,8 @@ keyboard focus on Enter; this adds what a screen reader needs to use that, and a
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QUrl
-from PySide6.QtGui import QContextMenuEvent, QTextCursor
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QMenu
 
 from . import accessibility_text as text
@@ -70,25 +70,49 @@ def message_links(transcript: Transcript, position: int) -> list[tuple[str, str]
     return found
 
 
+def _menu_key(event: QKeyEvent) -> bool:
+    """The Menu key, or Shift+F10 (the context-menu key of keyboards without one)."""
+    return (event.key() == Qt.Key.Key_Menu
+            or (event.key() == Qt.Key.Key_F10
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier))
+
+
 class TranscriptKeys(QObject):
     def __init__(self, transcript: Transcript) -> None:
         super().__init__(transcript)
         self.transcript = transcript
         self.menu: QMenu | None = None
-        transcript.highlighted.connect(self._on_highlighted)
+        # Tab selects the next link, but QTextBrowser emits neither `highlighted` nor
+        # `selectionChanged` for that: the description follows once the key is handled.
         transcript.installEventFilter(self)
 
-    def _on_highlighted(self, url: QUrl) -> None:
-        href = url.toString()
+    def focused_link(self) -> str:
+        """The href of the link Tab has selected ("" when none is)."""
+        cursor = self.transcript.textCursor()
+        if not cursor.hasSelection():
+            return ""
+        fmt = cursor.charFormat()
+        return fmt.anchorHref() if fmt.isAnchor() else ""
+
+    def _on_selection(self) -> None:
+        href = self.focused_link()
         if href:
             self.transcript.setAccessibleDescription(describe_link(self.transcript, href))
             self.transcript.ensureCursorVisible()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.transcript and event.type() == QEvent.Type.KeyRelease
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)):
+            self._on_selection()
+        if (watched is self.transcript and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and _menu_key(event)):
+            return self.open_menu()
         if (watched is self.transcript and event.type() == QEvent.Type.ContextMenu
                 and isinstance(event, QContextMenuEvent)
                 and event.reason() == QContextMenuEvent.Reason.Keyboard):
-            return self.open_menu()
+            # (The platform may send this after the Menu key the filter already took.)
+            return (self.menu is not None and self.menu.isVisible()) or self.open_menu()
         return False
 
     def open_menu(self) -> bool:
