@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolButton, QWidget
+from shiboken6 import isValid
 
 from . import accessibility_text as text
 from .transcript_keys import TranscriptKeys
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from qwenvl_desktop.core.conversation import Message
 
     from .main_window import MainWindow
+    from .window.drawers import Drawer
 
 __all__ = ["Announcer", "KeyboardAccess", "name_clear_buttons"]
 
@@ -87,6 +89,46 @@ class KeyboardAccess(QObject):
         name_clear_buttons(window)
         name_clear_buttons(window.model_bar.picker)
         self._add_keys_to_tooltips()
+        for drawer in window.drawers.drawers:
+            drawer.action.toggled.connect(
+                lambda shown, d=drawer: self._drawer_toggled(d, shown))
+            drawer.panel.installEventFilter(self)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
+
+    # --- drawers over the chat -------------------------------------------------------------
+
+    def _drawer_toggled(self, drawer: Drawer, shown: bool) -> None:
+        """A drawer laid over the chat takes the focus (it covers what had it)."""
+        if shown and drawer.overlaid:
+            first = next((w for w in self.focus_order() if drawer.panel.isAncestorOf(w)), None)
+            if first is not None:
+                first.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_focus_changed(self, old: QWidget | None, _new: QWidget | None) -> None:
+        """A drawer closed with the focus in it gives it to the message field (Qt would
+        pass it to whatever control comes next in its chain)."""
+        if old is None or not isValid(self.w):     # (the app outlives a closed window)
+            return
+        for drawer in self.w.drawers.drawers:
+            if drawer.panel.isAncestorOf(old) and not drawer.panel.isVisible():
+                self.w.composer.focus_input()
+                return
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Esc in a drawer over the chat closes it (before Esc's window-wide Stop)."""
+        drawer = next((d for d in self.w.drawers.drawers if d.panel is watched), None)
+        if (drawer is None or not drawer.overlaid or not isinstance(event, QKeyEvent)
+                or event.key() != Qt.Key.Key_Escape or event.modifiers()):
+            return False
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()              # deliver Esc here as a key press
+            return True
+        if event.type() == QEvent.Type.KeyPress:
+            self.w.drawers.close_overlay(drawer)
+            return True
+        return False
 
     # --- announcements -----------------------------------------------------------------
 

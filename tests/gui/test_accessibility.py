@@ -325,3 +325,26 @@ def test_a_whole_turn_without_the_mouse(qtbot: QtBot, window: MainWindow,
     assert conv.messages[-1].text == "A bar chart of sales."
     assert window.access.announcer.said[-1].startswith(text.ANSWER_FINISHED)
     assert window.access.announcer.said[0].startswith(text.ANSWER_STOPPED)
+
+
+def test_a_drawer_over_the_chat_takes_focus_and_closes_on_escape(
+        qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(700, 800)
+    qtbot.waitUntil(lambda: not window.conversation_list.isVisible())
+    window.activateWindow()
+    window.composer.focus_input()
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    _key(Qt.Key.Key_L, ctrl_shift)
+    qtbot.waitUntil(window.conversation_list.isVisible)
+    assert window.conversation_list.isAncestorOf(_focus())
+    _key(Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.conversation_list.isVisible())
+    assert _focus() is window.composer.input
+    assert not window.action("toggle_list").isChecked()
+    # The parameters the same way.
+    _key(Qt.Key.Key_P, ctrl_shift)
+    qtbot.waitUntil(window.param_panel.isVisible)
+    assert window.param_panel.isAncestorOf(_focus())
+    _key(Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.param_panel.isVisible())
+    assert _focus() is window.composer.input
