@@ -50,6 +50,25 @@ def _keys(sequence: QKeySequence) -> str:
     return sequence.toString(QKeySequence.SequenceFormat.NativeText)
 
 
+def _reading_order(stops: list[tuple[int, int, int, QWidget]]) -> list[QWidget]:
+    """Pane by pane; inside one, row by row, left to right. A control belongs to the row
+    its vertical middle falls in (a tall Send button and the small icons beside it are
+    one row, though their tops differ)."""
+    stops.sort(key=lambda s: s[:3])
+    ordered: list[QWidget] = []
+    row: list[tuple[int, QWidget]] = []
+    row_key: tuple[int, int, int] | None = None       # pane, top, bottom
+    for pane, top, left, widget in stops:
+        middle = top + widget.height() // 2
+        if row_key is not None and pane == row_key[0] and row_key[1] <= middle <= row_key[2]:
+            row.append((left, widget))
+            continue
+        ordered.extend(w for _x, w in sorted(row, key=lambda r: r[0]))
+        row, row_key = [(left, widget)], (pane, top, top + widget.height())
+    ordered.extend(w for _x, w in sorted(row, key=lambda r: r[0]))
+    return ordered
+
+
 class Announcer(QObject):
     """Speaks a sentence through the screen reader (Qt's announcement event) and keeps
     what it said, so a test can count it."""
@@ -106,10 +125,19 @@ class KeyboardAccess(QObject):
             if first is not None:
                 first.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _on_focus_changed(self, old: QWidget | None, _new: QWidget | None) -> None:
-        """A drawer closed with the focus in it gives it to the message field (Qt would
-        pass it to whatever control comes next in its chain)."""
-        if old is None or not isValid(self.w):     # (the app outlives a closed window)
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The message field's frame shows the focus like any text field; a drawer closed
+        with the focus in it gives it to the message field (Qt would pass it to whatever
+        control comes next in its chain)."""
+        if not isValid(self.w):     # (the app outlives a closed window)
+            return
+        frame = self.w.composer.frame
+        typing = new is self.w.composer.input
+        if bool(frame.property("focus")) != typing:
+            frame.setProperty("focus", typing)
+            frame.style().unpolish(frame)       # the style sheet reads the property
+            frame.style().polish(frame)
+        if old is None:
             return
         for drawer in self.w.drawers.drawers:
             if drawer.panel.isAncestorOf(old) and not drawer.panel.isVisible():
@@ -198,8 +226,7 @@ class KeyboardAccess(QObject):
                 continue
             spot = widget.mapTo(window, QPoint(0, 0))
             stops.append((pane, spot.y(), spot.x(), widget))
-        stops.sort(key=lambda s: s[:3])
-        return [stop[3] for stop in stops]
+        return _reading_order(stops)
 
     def move_focus(self, forward: bool) -> bool:
         """Tab / Shift+Tab from the focused control; False leaves it to Qt."""

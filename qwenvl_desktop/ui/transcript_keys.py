@@ -13,8 +13,8 @@ keyboard focus on Enter; this adds what a screen reader needs to use that, and a
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QTextCursor
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPalette, QTextCursor
+from PySide6.QtWidgets import QMenu, QTextEdit
 
 from . import accessibility_text as text
 from .transcript import Transcript
@@ -65,8 +65,9 @@ def message_links(transcript: Transcript, position: int) -> list[tuple[str, str]
         block = block.next()
     found = []
     for href, label in labels.items():
+        # The description says what the link's own word ("Copy") leaves open.
         words = describe_link(transcript, href)
-        found.append((f"{label} — {words}" if label else words, href))
+        found.append((words if words != href else label or href, href))
     return found
 
 
@@ -99,12 +100,28 @@ class TranscriptKeys(QObject):
         if href:
             self.transcript.setAccessibleDescription(describe_link(self.transcript, href))
             self.transcript.ensureCursorVisible()
+        self._mark(href)
+
+    def _mark(self, href: str) -> None:
+        """Paint the link with keyboard focus in the selection colours (Qt's own mark is a
+        faint dotted frame)."""
+        if not href:
+            self.transcript.setExtraSelections([])
+            return
+        palette = self.transcript.palette()
+        mark = QTextEdit.ExtraSelection()
+        mark.cursor = self.transcript.textCursor()
+        mark.format.setBackground(palette.color(QPalette.ColorRole.Highlight))
+        mark.format.setForeground(palette.color(QPalette.ColorRole.HighlightedText))
+        self.transcript.setExtraSelections([mark])
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (watched is self.transcript and event.type() == QEvent.Type.KeyRelease
                 and isinstance(event, QKeyEvent)
                 and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)):
             self._on_selection()
+        if watched is self.transcript and event.type() == QEvent.Type.FocusOut:
+            self._mark("")
         if (watched is self.transcript and event.type() == QEvent.Type.KeyPress
                 and isinstance(event, QKeyEvent) and _menu_key(event)):
             return self.open_menu()

@@ -4,6 +4,10 @@ Widgets opt into a look by object name (`#composerFrame`, `#sendButton`…) or b
 `role` property (`icon` tool buttons, `primary` / `secondary` buttons, `segment`
 buttons, `chip`s, `caption` and `title` labels); everything else keeps Fusion's drawing
 in the scheme's palette. No widget writes a colour or a size of its own.
+
+Keyboard focus is a 2-pixel ring in the accent colour on every control (the padding
+gives back the pixel the ring adds, so nothing moves); the transcript and the
+conversation list keep a ring's width of their own background for it.
 """
 
 from __future__ import annotations
@@ -68,11 +72,13 @@ QPushButton {{ background: {s.raised}; color: {s.text}; border: 1px solid {s.bor
 QPushButton:hover {{ background: {s.hover}; }}
 QPushButton:pressed {{ background: {s.pressed}; }}
 QPushButton:disabled {{ color: {s.text_disabled}; }}
-QPushButton:focus {{ border-color: {s.accent}; }}
+QPushButton:focus {{ border: 2px solid {s.accent}; padding: {SPACE.xs}px {SPACE.md - 1}px; }}
 QPushButton[role="primary"] {{ background: {s.accent}; color: {s.on_accent};
     border-color: {s.accent}; }}
 QPushButton[role="primary"]:hover {{ background: {s.accent_hover}; }}
+QPushButton[role="primary"]:focus {{ border-color: {s.on_accent}; }}
 QPushButton[role="segment"] {{ padding: {SPACE.xs}px {SPACE.sm}px; }}
+QPushButton[role="segment"]:focus {{ padding: {SPACE.xs - 1}px {SPACE.sm - 1}px; }}
 QPushButton[role="segment"]:checked {{ background: {s.selected}; border-color: {s.accent};
     color: {s.text}; }}
 
@@ -81,14 +87,18 @@ QToolButton {{ color: {s.text}; background: transparent; border: 1px solid trans
 QToolButton:hover {{ background: {s.hover}; }}
 QToolButton:pressed, QToolButton:checked {{ background: {s.pressed}; }}
 QToolButton:disabled {{ color: {s.text_disabled}; }}
-QToolButton:focus {{ border-color: {s.accent}; }}
+QToolButton:focus {{ border: 2px solid {s.accent}; padding: {SPACE.xs - 1}px; }}
 QToolButton::menu-indicator {{ image: none; width: 0; }}
 QToolButton[role="chip"] {{ border: 1px solid {s.border}; border-radius: {RADIUS.lg}px;
     padding: {SPACE.xxs + 1}px {SPACE.sm}px; color: {s.text}; }}
 QToolButton[role="chip"]:checked {{ background: {s.selected}; border-color: {s.accent}; }}
 QToolButton[role="chip"]:hover {{ background: {s.hover}; }}
+QToolButton[role="chip"]:focus {{ border: 2px solid {s.accent};
+    padding: {SPACE.xxs}px {SPACE.sm - 1}px; }}
 QToolButton[role="disclosure"] {{ border: 0; padding: {SPACE.xs}px 0; font-weight: 600; }}
 QToolButton[role="disclosure"]:hover {{ background: transparent; color: {s.link}; }}
+QToolButton[role="disclosure"]:focus {{ border: 0; padding: {SPACE.xs}px 0; color: {s.link};
+    text-decoration: underline; }}
 
 QLabel[role="caption"] {{ color: {s.text_muted}; font-size: {caption}; }}
 QLabel[role="muted"] {{ color: {s.text_muted}; }}
@@ -105,6 +115,8 @@ QLabel[changed="true"], QCheckBox[changed="true"] {{ color: {s.link}; font-weigh
 #chatColumn {{ background: {s.base}; }}
 QListWidget#conversationView, QListWidget#settingsNav {{ background: {s.sidebar}; border: 0;
     outline: 0; }}
+QListWidget#conversationView {{ border: 2px solid transparent; border-radius: {RADIUS.md}px; }}
+QListWidget#conversationView:focus {{ border-color: {s.accent}; }}
 QListWidget#conversationView::item, QListWidget#settingsNav::item {{ color: {s.text};
     padding: {SPACE.sm}px; border-radius: {RADIUS.md}px; margin: 1px {SPACE.xs}px; }}
 QListWidget#conversationView::item:hover, QListWidget#settingsNav::item:hover {{
@@ -116,9 +128,11 @@ QGroupBox {{ border: 1px solid {s.border}; border-radius: {RADIUS.md}px;
 QGroupBox::title {{ subcontrol-origin: margin; left: {SPACE.sm}px; padding: 0 {SPACE.xs}px;
     color: {s.text}; font-weight: 600; }}
 
-#transcript {{ background: {s.base}; border: 0; padding: 0; }}
+#transcript {{ background: {s.base}; border: 2px solid {s.base}; padding: 0; }}
+#transcript:focus {{ border-color: {s.accent}; }}
 #composerFrame {{ background: {s.base}; border: 1px solid {s.border_strong};
     border-radius: {RADIUS.xl}px; }}
+#composerFrame[focus="true"] {{ border-color: {s.accent}; }}
 #composerFrame[drop="true"] {{ border: 2px dashed {s.accent}; }}
 #composerFrame QPlainTextEdit {{ border: 0; background: transparent;
     padding: {SPACE.xs}px {SPACE.xs}px; }}
@@ -127,7 +141,7 @@ QPushButton#sendButton {{ background: {s.accent}; color: {s.on_accent}; border: 
     max-width: {LAYOUT.send_button}px; min-height: {LAYOUT.send_button}px;
     max-height: {LAYOUT.send_button}px; }}
 QPushButton#sendButton:hover {{ background: {s.accent_hover}; }}
-QPushButton#sendButton:focus {{ border: 2px solid {s.border_strong}; }}
+QPushButton#sendButton:focus {{ border: 2px solid {s.on_accent}; }}
 
 #banner {{ background: {s.info_bg}; border: 0; border-radius: {RADIUS.md}px; }}
 #banner QLabel {{ color: {s.text}; }}
