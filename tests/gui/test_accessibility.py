@@ -99,8 +99,6 @@ def test_first_run_names_every_control(qtbot: QtBot, qasync_loop: object,
         close_window(qtbot, window)
 
 
-# The model picker is a popup, which grabs the keyboard; offscreen windows cannot.
-@pytest.mark.qt_log_ignore("^This plugin does not support grabbing the keyboard$")
 def test_every_state_names_every_control(qtbot: QtBot, window: MainWindow,
                                          server: ProviderServer) -> None:
     # A conversation with an image and an answer that located things.
@@ -207,7 +205,6 @@ def test_tab_goes_through_the_panes_in_reading_order(qtbot: QtBot,
     assert window.composer.isAncestorOf(_focus())
 
 
-@pytest.mark.qt_log_ignore("^This plugin does not support grabbing the keyboard$")
 def test_message_actions_by_keyboard(qtbot: QtBot, window: MainWindow,
                                      server: ProviderServer) -> None:
     """Tab reaches the transcript's links; Enter follows the focused one."""
