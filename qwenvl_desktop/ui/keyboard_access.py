@@ -145,7 +145,11 @@ class KeyboardAccess(QObject):
                 return
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Esc in a drawer over the chat closes it (before Esc's window-wide Stop)."""
+        """Tooltips name their keys; Esc in a drawer over the chat closes it (before Esc's
+        window-wide Stop)."""
+        if event.type() == QEvent.Type.ToolTip and isinstance(watched, QWidget):
+            self._key_tooltip(watched)
+            return False
         drawer = next((d for d in self.w.drawers.drawers if d.panel is watched), None)
         if (drawer is None or not drawer.overlaid or not isinstance(event, QKeyEvent)
                 or event.key() != Qt.Key.Key_Escape or event.modifiers()):
@@ -183,16 +187,29 @@ class KeyboardAccess(QObject):
     # --- tooltips ------------------------------------------------------------------------
 
     def _add_keys_to_tooltips(self) -> None:
+        """Icon buttons whose action has keys name them in their tooltip — added when the
+        tooltip is shown, since their owners rewrite it (the model chip, per model)."""
         w, composer = self.w, self.w.composer
         pairs: list[tuple[QWidget, str]] = [
             (composer.attach_button, "attach"), (composer.screenshot_button, "screenshot"),
             (w.model_bar.chip, "model_picker")]
+        self._keyed: dict[QWidget, str] = {}
         for widget, name in pairs:
-            keys = _keys(w.action(name).shortcut())
-            if keys and keys not in widget.toolTip():
-                widget.setToolTip(text.with_shortcut(widget.toolTip(), keys))
-        send = w.action("send").shortcut()
-        composer.send_button.setAccessibleDescription(_keys(send))
+            self._keyed[widget] = _keys(w.action(name).shortcut())
+            widget.installEventFilter(self)
+            self._key_tooltip(widget)
+        # A tool button bound to an action takes the action's tooltip again whenever the
+        # action changes (enabled, checked): the keys go on the action itself.
+        for button in w.header.buttons.values():
+            action = button.defaultAction()
+            keys = _keys(action.shortcut()) if action is not None else ""
+            if keys:
+                action.setToolTip(text.with_shortcut(action.text().replace("&", ""), keys))
+
+    def _key_tooltip(self, widget: QWidget) -> None:
+        keys = self._keyed.get(widget, "")
+        if keys and keys not in widget.toolTip():
+            widget.setToolTip(text.with_shortcut(widget.toolTip(), keys))
 
     # --- panes ---------------------------------------------------------------------------
 

@@ -275,6 +275,10 @@ def test_shortcuts_dialog_lists_the_window_actions(window: MainWindow) -> None:
         action = window.action(name)
         assert action.text().replace("&", "") in rows, name
     assert rows["Next / previous item found"] == "Alt+↓ / Alt+↑"
+    # Icon buttons name their keys in their tooltips.
+    assert "Ctrl+Shift+A" in window.composer.attach_button.toolTip()
+    assert "Ctrl+Shift+X" in window.composer.screenshot_button.toolTip()
+    assert "Ctrl+Shift+P" in window.header.buttons["toggle_params"].toolTip()
 
 
 def test_a_whole_turn_without_the_mouse(qtbot: QtBot, window: MainWindow,
@@ -345,3 +349,17 @@ def test_a_drawer_over_the_chat_takes_focus_and_closes_on_escape(
     _key(Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not window.param_panel.isVisible())
     assert _focus() is window.composer.input
+
+
+def test_model_picker_by_keyboard(qtbot: QtBot, window: MainWindow) -> None:
+    window.activateWindow()
+    window.composer.focus_input()
+    _key(Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    picker = window.model_bar.picker
+    qtbot.waitUntil(picker.isVisible)
+    qtbot.waitUntil(lambda: _focus() is picker.search)
+    QTest.keyClicks(picker.search, "flash")
+    _key(Qt.Key.Key_Down)
+    _key(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not picker.isVisible())
+    assert "flash" in window.model_bar.model().id
