@@ -26,6 +26,7 @@ from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QKeyEvent, 
 from PySide6.QtWidgets import QApplication, QLineEdit, QToolButton, QWidget
 from shiboken6 import isValid
 
+from ..core.i18n import _
 from . import accessibility_text as text
 from .transcript_keys import TranscriptKeys
 
@@ -43,7 +44,7 @@ def name_clear_buttons(root: QWidget) -> None:
     for edit in root.findChildren(QLineEdit):
         for button in edit.findChildren(QToolButton):
             if not button.accessibleName():
-                button.setAccessibleName(text.CLEAR_TEXT)
+                button.setAccessibleName(_(text.CLEAR_TEXT))
 
 
 def _keys(sequence: QKeySequence) -> str:
@@ -89,10 +90,10 @@ class Announcer(QObject):
 
 def _outcome(message: Message) -> str:
     if message.status == "stopped":
-        return text.ANSWER_STOPPED
+        return _(text.ANSWER_STOPPED)
     if message.status in ("error", "interrupted"):
-        return text.ANSWER_FAILED
-    return text.ANSWER_FINISHED
+        return _(text.ANSWER_FAILED)
+    return _(text.ANSWER_FINISHED)
 
 
 class KeyboardAccess(QObject):
@@ -101,7 +102,7 @@ class KeyboardAccess(QObject):
         self.w = window
         self.announcer = Announcer(window.transcript)
         self.transcript_keys = TranscriptKeys(window.transcript)
-        window.transcript.setAccessibleDescription(text.TRANSCRIPT_DESCRIPTION)
+        window.transcript.setAccessibleDescription(_(text.TRANSCRIPT_DESCRIPTION))
         events = window.session.events
         events.turn_started.connect(self._on_started)
         events.turn_ended.connect(self._on_ended)
@@ -170,12 +171,12 @@ class KeyboardAccess(QObject):
 
     def _on_started(self, conv_id: str, _answer_id: str) -> None:
         if self._shown(conv_id):
-            self.w.transcript.setAccessibleDescription(text.TRANSCRIPT_WRITING)
+            self.w.transcript.setAccessibleDescription(_(text.TRANSCRIPT_WRITING))
 
     def _on_ended(self, conv_id: str, answer_id: str) -> None:
         if not self._shown(conv_id):
             return
-        self.w.transcript.setAccessibleDescription(text.TRANSCRIPT_DESCRIPTION)
+        self.w.transcript.setAccessibleDescription(_(text.TRANSCRIPT_DESCRIPTION))
         conv = self.w.session.current
         if conv is None or answer_id not in conv:
             return
@@ -304,7 +305,7 @@ class KeyboardAccess(QObject):
             if message.images:
                 w.turns.show_image(message.images[-1])
                 return
-        w.show_status(text.NO_IMAGE_TO_VIEW, 4000)
+        w.show_status(_(text.NO_IMAGE_TO_VIEW), 4000)
 
     def show_shortcuts(self) -> None:
         from .shortcuts_dialog import ShortcutsDialog

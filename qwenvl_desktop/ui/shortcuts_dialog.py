@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..core.i18n import _
 from . import accessibility_text as text
 
 __all__ = ["ShortcutsDialog", "shortcut_rows"]
@@ -37,19 +38,20 @@ def shortcut_rows(window: QMainWindow) -> list[tuple[str, list[tuple[str, str]]]
                 rows.append((action.text().replace("&", ""), keys))
         if rows:
             groups.append((top.text().replace("&", ""), rows))
-    groups.extend((title, list(rows)) for title, rows in text.SHORTCUT_GROUPS)
+    groups.extend((_(title), [(_(what), _(keys)) for what, keys in rows])
+                  for title, rows in text.SHORTCUT_GROUPS)
     return groups
 
 
 class ShortcutsDialog(QDialog):
     def __init__(self, window: QMainWindow) -> None:
         super().__init__(window)
-        self.setWindowTitle(text.SHORTCUTS_TITLE)
-        self.setAccessibleName(text.SHORTCUTS_TITLE)
+        self.setWindowTitle(_(text.SHORTCUTS_TITLE))
+        self.setAccessibleName(_(text.SHORTCUTS_TITLE))
         self.tree = QTreeWidget(self)
-        self.tree.setAccessibleName(text.SHORTCUTS_TITLE)
+        self.tree.setAccessibleName(_(text.SHORTCUTS_TITLE))
         self.tree.setColumnCount(2)
-        self.tree.setHeaderLabels(list(text.SHORTCUTS_COLUMNS))
+        self.tree.setHeaderLabels([_(column) for column in text.SHORTCUTS_COLUMNS])
         self.tree.setRootIsDecorated(False)
         for title, rows in shortcut_rows(window):
             group = QTreeWidgetItem(self.tree, [title])
@@ -63,7 +65,7 @@ class ShortcutsDialog(QDialog):
                 QTreeWidgetItem(group, [words, keys])
         self.tree.expandAll()
         self.tree.resizeColumnToContents(0)
-        hint = QLabel(text.SHORTCUTS_HINT, self)
+        hint = QLabel(_(text.SHORTCUTS_HINT), self)
         hint.setWordWrap(True)
         hint.setProperty("role", "muted")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QMenu, QTextEdit
 
+from ..core.i18n import _
 from . import accessibility_text as text
 from .transcript import Transcript
 
@@ -27,18 +28,18 @@ _MESSAGE_SCHEMES = ("msg-", "branch-", "copy-", "save-", "image", "grounding")
 
 def describe_link(transcript: Transcript, href: str) -> str:
     """What following `href` does, in words (an image's name, pixels and bytes)."""
-    scheme, _, rest = href.partition(":")
+    scheme, _sep, rest = href.partition(":")
     if scheme in ("image", "grounding"):
         sha = rest.rpartition(":")[2] if scheme == "grounding" else rest
         conv = transcript.conversation
         image = conv.images.get(sha) if conv is not None and sha else None
-        words = text.LINK_DESCRIPTIONS[scheme]
+        words = _(text.LINK_DESCRIPTIONS[scheme])
         if image is not None:
             from .transcript_html import image_alt_text
 
             return f"{words}: {image_alt_text(image)}"
         return words
-    return text.LINK_DESCRIPTIONS.get(scheme, href)
+    return _(text.LINK_DESCRIPTIONS[scheme]) if scheme in text.LINK_DESCRIPTIONS else href
 
 
 def message_links(transcript: Transcript, position: int) -> list[tuple[str, str]]:
@@ -139,7 +140,7 @@ class TranscriptKeys(QObject):
         if not links:
             return False
         menu = QMenu(self.transcript)
-        menu.setAccessibleName(text.MESSAGE_ACTIONS_MENU)
+        menu.setAccessibleName(_(text.MESSAGE_ACTIONS_MENU))
         for label, href in links:
             action = menu.addAction(label)
             action.triggered.connect(

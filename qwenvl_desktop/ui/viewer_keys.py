@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from ..core.i18n import _
 from . import accessibility_text as text
 from .grounding_scene import ZOOM_STEP
 
@@ -44,14 +45,14 @@ def add_viewer_keys(viewer: GroundingViewer) -> None:
         if words:
             shortcut.setWhatsThis(words)
 
-    key("Alt+Down", lambda: step_found(viewer, 1), text.VIEWER_NEXT_BOX)
-    key("Alt+Up", lambda: step_found(viewer, -1), text.VIEWER_PREVIOUS_BOX)
+    key("Alt+Down", lambda: step_found(viewer, 1), _(text.VIEWER_NEXT_BOX))
+    key("Alt+Up", lambda: step_found(viewer, -1), _(text.VIEWER_PREVIOUS_BOX))
     key("Ctrl++", lambda: viewer.view.zoom_by(ZOOM_STEP))
     key("Ctrl+=", lambda: viewer.view.zoom_by(ZOOM_STEP))
     key("Ctrl+-", lambda: viewer.view.zoom_by(1 / ZOOM_STEP))
-    key("Ctrl+0", viewer.fit, text.VIEWER_ZOOM_FIT)
+    key("Ctrl+0", viewer.fit, _(text.VIEWER_ZOOM_FIT))
     keys = QKeySequence("Alt+Down").toString(QKeySequence.SequenceFormat.NativeText)
-    viewer.found.setAccessibleDescription(text.with_shortcut(text.VIEWER_NEXT_BOX, keys))
-    viewer.fit_button.setToolTip(text.with_shortcut(text.VIEWER_ZOOM_FIT, "Ctrl+0"))
+    viewer.found.setAccessibleDescription(text.with_shortcut(_(text.VIEWER_NEXT_BOX), keys))
+    viewer.fit_button.setToolTip(text.with_shortcut(_(text.VIEWER_ZOOM_FIT), "Ctrl+0"))
     # The list of what was found takes the keys first: Up and Down walk the boxes.
     viewer.found.setFocus()

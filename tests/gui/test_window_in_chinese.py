@@ -51,7 +51,7 @@ ALLOWED = {
     "Qwen", "VL", "Desktop", "DashScope", "OVHcloud", "AI", "ML", "API", "Key", "Token",
     "JSON", "PDF", "CSV", "TSV", "URL", "HTTP", "HTTPS", "http", "https", "Markdown", "HTML",
     "vLLM", "Ollama", "LM", "Studio", "Model", "Alibaba", "Nebula", "Block", "Segmind",
-    "OpenAI", "llama", "cpp", "Ctrl", "Shift", "Alt", "Enter", "Esc", "PNG", "JPEG", "WebP",
+    "OpenAI", "llama", "cpp", "Ctrl", "Shift", "Alt", "Enter", "Esc", "Tab", "PNG", "JPEG", "WebP",
     "GIF", "BMP", "TIFF", "AVIF", "SVG", "MIT", "UTC", "GET", "kB", "fps", "Qt", "English",
     "Base", "Top", "ID", "QVQ",
     # The test keyring's name (real ones: Secret Service, KWallet, Windows, macOS).

@@ -110,21 +110,21 @@ def build_menus(w: MainWindow) -> None:
         checkable=True)
     # Keyboard paths to what otherwise takes the mouse (keyboard_access.py).
     view_menu.addSeparator()
-    add(view_menu, "model_picker", a11y.ACTION_CHOOSE_MODEL, lambda: w.access.open_picker(),
+    add(view_menu, "model_picker", _(a11y.ACTION_CHOOSE_MODEL), lambda: w.access.open_picker(),
         "Ctrl+Shift+M")
-    add(view_menu, "open_viewer", a11y.ACTION_OPEN_VIEWER, lambda: w.access.open_viewer(),
+    add(view_menu, "open_viewer", _(a11y.ACTION_OPEN_VIEWER), lambda: w.access.open_viewer(),
         "Ctrl+Shift+I")
-    add(view_menu, "focus_message", a11y.ACTION_FOCUS_MESSAGE,
+    add(view_menu, "focus_message", _(a11y.ACTION_FOCUS_MESSAGE),
         lambda: w.access.focus_message(), "Ctrl+L")
-    add(view_menu, "next_pane", a11y.ACTION_NEXT_PANE, lambda: w.access.next_pane(True), "F6")
-    add(view_menu, "previous_pane", a11y.ACTION_PREVIOUS_PANE,
+    add(view_menu, "next_pane", _(a11y.ACTION_NEXT_PANE), lambda: w.access.next_pane(True), "F6")
+    add(view_menu, "previous_pane", _(a11y.ACTION_PREVIOUS_PANE),
         lambda: w.access.next_pane(False), "Shift+F6")
     w.actions_by_name["toggle_list"].setChecked(True)
     # The parameter drawer starts closed: it costs no width until asked for.
     w.actions_by_name["toggle_params"].setChecked(False)
 
     help_menu = bar.addMenu(_("&Help"))
-    add(help_menu, "shortcuts", a11y.ACTION_SHORTCUTS, lambda: w.access.show_shortcuts(),
+    add(help_menu, "shortcuts", _(a11y.ACTION_SHORTCUTS), lambda: w.access.show_shortcuts(),
         "Ctrl+/")
     about = add(help_menu, "about", _("&About Qwen-VL Desktop"), w.show_about, key.HelpContents)
     about.setMenuRole(QAction.MenuRole.AboutRole)
