@@ -65,7 +65,9 @@ QComboBox:disabled {{ color: {s.text_disabled}; background: {s.window}; }}
 QComboBox QAbstractItemView {{ background: {s.raised}; color: {s.text};
     border: 1px solid {s.border}; selection-background-color: {s.selected};
     selection-color: {s.text}; }}
-QSpinBox, QDoubleSpinBox {{ padding-right: {SPACE.lg}px; }}
+/* A styled frame leaves Qt to draw the step buttons without arrows (two bare lines).
+   Values change with the slider beside them, the arrow keys, the wheel or typing. */
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 0; border: none; }}
 
 QPushButton {{ background: {s.raised}; color: {s.text}; border: 1px solid {s.border};
     border-radius: {RADIUS.md}px; padding: {SPACE.xs + 1}px {SPACE.md}px; }}
