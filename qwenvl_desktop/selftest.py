@@ -402,9 +402,10 @@ def run(*, answer: Script | None = None, timeout: float = 60.0,
 
             report.check("pdf renderer", check_pdf)
             report.check("video decoder", check_video)
-            from .selftest_text import check_text_services
+            from .selftest_text import check_text_services, check_translations
 
             report.check("text services", check_text_services)
+            report.check("translations", check_translations)
             check_keyring(report)
             # Imported only now: keyring would take any backend class defined before it
             # first chooses one, and this one must never stand in for the real backend.

@@ -50,3 +50,30 @@ def check_text_services() -> str:
         require(shown == name, f"{zone} in {locale} is named {shown!r}, not {name!r}")
     return (f"collation ({', '.join(_COLLATION)}), Turkish case, "
             f"{len(_ENCODINGS)} legacy encodings, {len(_ZONES)} time-zone names")
+
+
+def check_translations() -> str:
+    """Each shipped language's catalog is in the package and translates, and Qt's own
+    catalog for its dialogs is where the window looks for it."""
+    from PySide6.QtCore import QTranslator
+
+    from .core import i18n
+    from .selftest import require
+    from .ui.language import qt_translations_dirs
+
+    found = []
+    for code, language in i18n.LANGUAGES.items():
+        if code == "en":
+            continue
+        try:
+            require(i18n.use_language(code) == code, f"no {code} catalog in {i18n.LOCALE_DIR}")
+            require(i18n._("Send") != "Send", f"the {code} catalog leaves 'Send' in English")
+        finally:
+            i18n.use_language("en")
+        translator = QTranslator()
+        require(any(translator.load(language.qt_catalog, str(folder))
+                    for folder in qt_translations_dirs()),
+                f"Qt's {language.qt_catalog}.qm is in none of "
+                f"{', '.join(map(str, qt_translations_dirs()))}")
+        found.append(code)
+    return f"{', '.join(found)}: the app's catalog and Qt's own"

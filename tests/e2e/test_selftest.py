@@ -22,7 +22,7 @@ SENTINEL = "sk-SELFTEST-SENTINEL-must-not-be-used-0123456789"
 NO_KEYRING = "keyring.backends.fail.Keyring"
 SECURE_KEYRING = "qwenvl_desktop.testing.memory_keyring.MemoryKeyring"
 WINDOWLESS_CHECKS = ("environment", "tls certificates", "image formats", "markdown renderer",
-                  "pdf renderer", "video decoder", "text services")
+                  "pdf renderer", "video decoder", "text services", "translations")
 
 
 def run_self_test(args: list[str], keyring_backend: str = NO_KEYRING,
@@ -69,12 +69,13 @@ def test_self_test_passes_and_reports_every_check(isolated_home: Path) -> None:
     assert "page 1 rendered at 800×608" in line(output, "ok", "pdf renderer")
     assert "h264 clip of 1.0 s: 4 frames at 448×320" in line(output, "ok", "video decoder")
     assert "7 legacy encodings, 3 time-zone names" in line(output, "ok", "text services")
+    assert "zh_CN: the app's catalog and Qt's own" in line(output, "ok", "translations")
     # No secure keyring here: a warning that says it is not a failure.
     keyring_line = line(output, "warn", "keyring backend")
     assert NO_KEYRING in keyring_line
     assert "not a failure" in keyring_line
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test passed: 15 checks ok, 1 warning")
+        "self-test passed: 16 checks ok, 1 warning")
     # The person's data is never used: nothing written to the home it was given,
     # its own temporary home is gone, and the key in the environment was not used.
     assert [p for p in isolated_home.rglob("*") if p.is_file()] == []
@@ -90,7 +91,7 @@ def test_a_secure_keyring_backend_is_reported_ok() -> None:
     keyring_line = line(output, "ok", "keyring backend")
     assert "MemoryKeyring" in keyring_line
     assert "secure" in keyring_line
-    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 16 checks ok (")
+    assert output.rstrip().splitlines()[-1].startswith("self-test passed: 17 checks ok (")
 
 
 def test_a_server_error_fails_the_request_and_the_run() -> None:
@@ -105,7 +106,7 @@ def test_a_server_error_fails_the_request_and_the_run() -> None:
         assert "not run, because 'request' failed" in line(output, "FAIL", name)
     line(output, "ok", "shutdown")          # it still cleans up after itself
     assert output.rstrip().splitlines()[-1].startswith(
-        "self-test FAILED: 3 of 15 checks failed (request, transcript, save and reopen)")
+        "self-test FAILED: 3 of 16 checks failed (request, transcript, save and reopen)")
 
 
 def test_a_stalled_answer_is_reported_instead_of_hanging() -> None:
