@@ -146,7 +146,7 @@ def check_environment(home: Path) -> str:
     from PySide6.QtCore import qVersion
 
     pyside = PySide6.__version__
-    # BRIEF §6: PySide6 6.12 on Python 3.11 aborts with "none_dealloc" after a while.
+    # PySide6 6.12 on Python 3.11 aborts with "none_dealloc" after a while.
     major_minor = tuple(int(p) for p in pyside.split(".")[:2])
     require(not (sys.version_info < (3, 12) and major_minor >= (6, 12)),
             f"PySide6 {pyside} on Python {sys.version.split()[0]} crashes (none_dealloc); "

@@ -130,7 +130,7 @@ class _Session:
     async def event_loop(self) -> str:
         loop = asyncio.get_running_loop()
         require(isinstance(loop, AppEventLoop), f"running on {type(loop).__name__}")
-        # BRIEF §6: without these hooks, leaving an httpx stream early misbehaves.
+        # Without these hooks, leaving an httpx stream early misbehaves.
         require(sys.get_asyncgen_hooks().firstiter is not None,
                 "asyncio's async-generator hooks are not installed")
         fired: asyncio.Future[str] = loop.create_future()

@@ -20,7 +20,7 @@ never passed on.
 
 For streaming, `SettledSplitter` finds where the answer's finished blocks end, so the
 transcript renders each finished block once and re-renders only the open tail
-(BRIEF §6: re-rendering the whole answer on every token is quadratic).
+(re-rendering the whole answer on every token is quadratic).
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 One window per home (`single_instance.py`): a launch on a home whose window is
 already running hands its files to that window and exits 0 before building anything.
 
-Fast start (BRIEF §7): the window frame is shown first — with its remembered geometry,
+Fast start: the window frame is shown first — with its remembered geometry,
 read from the small settings file — and everything heavy (httpx, Pillow, markdown and
 Pygments, the keyring, the panes) is imported and built right after the first paint,
-from a zero-delay timer. Shutdown is driven by the window's `closeEvent` (BRIEF §6):
+from a zero-delay timer. Shutdown is driven by the window's `closeEvent`:
 it stops streams, autosaves and closes the HTTP client while the loop still runs; the
 application quits when that window has closed.
 

@@ -2,7 +2,7 @@
 
 qasync 0.28 never installs asyncio's async-generator hooks, so when a consumer
 leaves an httpx stream early the generator is finalised outside the loop and Python
-prints "async generator ignored GeneratorExit" (BRIEF §6). Installing the loop's own
+prints "async generator ignored GeneratorExit". Installing the loop's own
 hooks for as long as it runs lets asyncio close such generators on the loop, as
 `asyncio.run` would.
 

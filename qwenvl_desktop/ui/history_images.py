@@ -2,7 +2,7 @@
 
 Every earlier image is sent again with each new message (the model has no memory of
 them otherwise); on a long visual chat that is most of the bill and the reason requests
-fail for length (BRIEF §4). The row under the attachment tray says what the history
+fail for length. The row under the attachment tray says what the history
 costs on the chosen model and lets the person drop older images, showing the saving.
 """
 

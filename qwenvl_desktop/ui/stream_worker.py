@@ -1,7 +1,7 @@
 """Chat streams read on a worker thread, delivered to the GUI loop once per frame.
 
 Why: reading a stream on the GUI thread costs the GUI a socket wake-up, an httpx read
-and an SSE decode per token, and a Qt signal per token on top (BRIEF §7: ≤ 5 % of the
+and an SSE decode per token, and a Qt signal per token on top (≤ 5 % of the
 GUI thread at 100 tokens/s). So the network part of a turn — `ChatClient.stream_chat`:
 connect, retries, read, decode — runs on one dedicated thread with its own plain asyncio
 loop and its own `httpx.AsyncClient` (an httpx client belongs to the loop it is used on;

@@ -18,7 +18,7 @@ The answer being streamed lives in the blocks at the end of the document:
 * when `SettledSplitter` reports finished markdown blocks, they are rendered once and
   inserted before the open tail; only the tail is re-rendered (without Pygments, and
   only while it is short), throttled so that rendering takes at most ~10 % of the time
-  (BRIEF §6);
+  (so a long answer never stutters);
 * on finish the settled blocks stay: only the tail is rendered, the header, reasoning
   toggle and status line are written around them (a short answer is rendered once
   whole instead, for exact spacing and nesting).

@@ -1,6 +1,6 @@
 """Benchmark: opening a big saved conversation until it is readable.
 
-The bars (BRIEF §7): a saved conversation of 1,000 messages and 40 images opens and is
+The bars: a saved conversation of 1,000 messages and 40 images opens and is
 readable in < 1 s, with resident memory < 300 MB.
 
 The conversation: 500 questions and 500 markdown answers (paragraphs, lists, Python

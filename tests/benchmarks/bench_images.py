@@ -1,6 +1,6 @@
 """Benchmark: preparing images for sending vs Pillow's bare decode of the same file.
 
-The bar (BRIEF §7): a 3840×2160 PNG screenshot and a 4032×3024 JPEG photo are
+The bar: a 3840×2160 PNG screenshot and a 4032×3024 JPEG photo are
 decoded, oriented, resized to the model's pixel cap and encoded in at most twice the
 time Pillow takes just to decode them, and the payload never exceeds what the model
 uses or the provider accepts.

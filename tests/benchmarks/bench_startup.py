@@ -1,6 +1,6 @@
 """Benchmark: launch → main window shown and idle, the app against a bare PySide6 window.
 
-The bar (BRIEF §7): the app is shown and idle in at most 1.3 × the time a bare
+The bar: the app is shown and idle in at most 1.3 × the time a bare
 PySide6 script (QApplication + QMainWindow, shown) takes to get there; 2 × for now
 (`BAR`, `GOAL`).
 

@@ -1,6 +1,6 @@
 """Benchmark: streaming a long answer into the real window, against the minimal reader.
 
-The bars (BRIEF §7):
+The bars:
 
 (a) a 20,000-token answer with code blocks and tables, streamed as fast as the loopback
     server can send it, is fully rendered in the transcript in ≤ 1.5 × the time the

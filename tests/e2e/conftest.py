@@ -2,7 +2,8 @@
 
 One server serves the whole session (it speaks all dialects under path prefixes);
 each test gets it with an empty queue, no records and no stalled streams. Async code
-runs under `asyncio.run` inside ordinary sync tests (no pytest-asyncio: see BRIEF §6).
+runs under `asyncio.run` inside ordinary sync tests (no pytest-asyncio: its loops clash
+with qasync's).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """GUI test set-up: offscreen Qt and ONE session-wide qasync loop.
 
 pytest-qt has no qasync support: calling qtbot.waitUntil/qWait inside a coroutine that
-runs on qasync loses task steps and hangs (BRIEF §6). What works: a single loop
+runs on qasync loses task steps and hangs. What works: a single loop
 created with already_running=True for the whole session, ordinary sync tests, and
 qtbot.waitUntil / waitSignal from the test body, which spin Qt's event loop and with
 it asyncio's. Never mix pytest-asyncio loops into this session.

@@ -1,4 +1,4 @@
-"""Simulated drag-and-drop, the way Qt delivers it: enter, move, drop (BRIEF §6).
+"""Simulated drag-and-drop, the way Qt delivers it: enter, move, drop.
 
 PySide6 6.12 deprecates the QPoint constructors of QDragEnterEvent/QDragMoveEvent in
 favour of QPointF ones that 6.11 does not have; with warnings as errors, tests must

@@ -46,7 +46,7 @@ def png_bytes(width: int = 640, height: int = 400, color: str = "#3366cc") -> by
 
 
 def drop_on(widget: MainWindow, mime: QMimeData) -> None:
-    """Simulate a drag entering the window and dropping (BRIEF §6)."""
+    """Simulate a drag entering the window and dropping."""
     assert simulate_drop(widget, mime)
 
 

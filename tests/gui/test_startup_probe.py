@@ -2,7 +2,7 @@
 real app (a subprocess, `python -m qwenvl_desktop`) print when its first frame and its
 ready, idle window happened, then close the normal way and exit 0.
 
-No timing is asserted (BRIEF §7: figures come from tests/benchmarks/bench_startup.py).
+No timing is asserted (figures come from tests/benchmarks/bench_startup.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The bad-input set of BRIEF §7, case by case, with a tally printed for CI.
+"""The product's set of bad inputs, case by case, with a tally printed for CI.
 
 Every input a person can hand the app that is broken, hostile or merely odd — images,
 folders, other files, conversation files, the settings file — goes through the same
@@ -394,8 +394,8 @@ def test_bad_input_is_explained_or_converted(case: Case, tmp_path: Path,
     TALLY[1] += 1
 
 
-def test_the_set_covers_every_kind_named_in_the_brief() -> None:
-    """BRIEF §7's list, word for word, each matched by at least one case."""
+def test_the_set_covers_every_kind_of_bad_input_named() -> None:
+    """The product's list of bad inputs, word for word, each matched by at least one case."""
     named = ("zero-byte", "truncated", "mislabelled", "decompression bomb", "huge", "tiny",
              "300:1", "CMYK", "16-bit", "palette", "animated", "SVG", "folder", "non-image",
              "corrupt conversation", "future version", "corrupt settings",

@@ -2,7 +2,7 @@
 
 Real sockets, real httpx, the real chat client: what the server sends and what it
 received are the evidence. Each turn runs under `asyncio.run` in an ordinary test
-(BRIEF §6: no pytest-asyncio). Timings come from a stepping clock, so they are
+(no pytest-asyncio). Timings come from a stepping clock, so they are
 checked for what they mean, not for how long a test machine took.
 """
 

@@ -1,4 +1,5 @@
-"""Image token costs pinned to numbers worked out by hand from BRIEF §3.
+"""Image token costs pinned to numbers worked out by hand from the documented
+image-token formula.
 
 smart_resize: round h and w to multiples of F (at least F); if h·w > max_pixels, divide
 both by beta = sqrt(h·w / max_pixels) and floor to multiples of F; if below min_pixels,
