@@ -45,7 +45,7 @@ from .image_encoding import (
     looks_like_graphic,
     png_without_metadata,
 )
-from .image_pixels import has_transparency, resize, to_working_mode
+from .image_pixels import has_transparency, resize, reused_pixel_memory, to_working_mode
 from .image_sources import MAX_FILE_BYTES, fetch_image_url, read_image_file
 from .tokens import image_tokens, target_size
 
@@ -230,6 +230,14 @@ def prepare_image(data: bytes, *, name: str, model: Model, provider: Provider,
     `max_bytes` bytes (None or 0: no explicit limit) and within what the provider
     accepts for one image. EXIF and other metadata (location!) are never sent.
     """
+    with reused_pixel_memory():
+        return _prepare(data, name=name, model=model, provider=provider,
+                        high_resolution=high_resolution, max_bytes=max_bytes,
+                        source_url=source_url)
+
+
+def _prepare(data: bytes, *, name: str, model: Model, provider: Provider,
+             high_resolution: bool, max_bytes: int | None, source_url: str) -> PreparedImage:
     notes: list[str] = []
     caps = [c for c in (max_bytes or None, image_byte_budget(provider, 1)) if c]
     cap = min(caps) if caps else None
