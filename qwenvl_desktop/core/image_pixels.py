@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Final
 
 from PIL import Image
+from PIL import _imaging as pillow_core  # the allocator's knobs (Image.core)
 
 from .errors import ImageError
 from .i18n import _
@@ -60,14 +61,14 @@ def reused_pixel_memory() -> Iterator[None]:
     with _reuse_lock:
         _reuse_users += 1
         if _reuse_users == 1:
-            Image.core.set_blocks_max(_REUSED_BLOCKS)
+            pillow_core.set_blocks_max(_REUSED_BLOCKS)
     try:
         yield
     finally:
         with _reuse_lock:
             _reuse_users -= 1
             if _reuse_users == 0:
-                Image.core.set_blocks_max(0)      # frees the cached blocks
+                pillow_core.set_blocks_max(0)      # frees the cached blocks
 
 
 def executor() -> ThreadPoolExecutor:
