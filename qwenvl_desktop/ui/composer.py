@@ -174,7 +174,8 @@ class Composer(QWidget):
         inner.addWidget(self.input, 1)
         inner.addLayout(self.tools)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(SPACE.lg, SPACE.xs, SPACE.lg, SPACE.md)
+        # No top margin: the window's splitter handle above is the gap (main_window.py).
+        layout.setContentsMargins(SPACE.lg, 0, SPACE.lg, SPACE.md)
         # In a wide window the field keeps to the transcript's reading column, centred
         # under it, instead of stretching to a line no one reads across.
         layout.addWidget(self.frame, 0, Qt.AlignmentFlag.AlignHCenter)

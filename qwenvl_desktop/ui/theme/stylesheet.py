@@ -38,6 +38,7 @@ QStatusBar QLabel {{ color: {s.text_muted}; }}
 QSplitter::handle {{ background: {s.border}; }}
 QSplitter::handle:horizontal {{ width: 1px; }}
 QSplitter::handle:vertical {{ height: 1px; }}
+QSplitter#chatSplitter::handle {{ background: transparent; }}
 
 QMenu {{ background: {s.raised}; color: {s.text}; border: 1px solid {s.border};
     padding: {SPACE.xs}px; }}
