@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -30,20 +30,6 @@ from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, 
 PROVIDER = "dashscope-intl"
 MODEL = "qwen3-vl-plus"
 WRONG_KEY = "sk-wrong-key-for-this-test-5f1e9d"
-
-
-@pytest.fixture(scope="module")
-def provider_server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
-    provider_server.reset()
-    yield provider_server
-    provider_server.release_stalls()
-    assert provider_server.errors == [], "the loopback server itself failed"
 
 
 class SteppingClock:

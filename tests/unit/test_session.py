@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,20 +30,6 @@ from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, 
 
 PROVIDER = "dashscope-intl"
 MODEL = "qwen3-vl-plus"
-
-
-@pytest.fixture(scope="module")
-def provider_server() -> Iterator[ProviderServer]:
-    with ProviderServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def server(provider_server: ProviderServer) -> Iterator[ProviderServer]:
-    provider_server.reset()
-    yield provider_server
-    provider_server.release_stalls()
-    assert provider_server.errors == [], "the loopback server itself failed"
 
 
 @dataclass
