@@ -73,7 +73,7 @@ from .transcript_html import (
     reasoning_html,
     retag_code_links,
 )
-from .transcript_page import ScratchPage, insert_page
+from .transcript_page import BlockMark, ScratchPage, insert_page
 from .transcript_style import TranscriptLook, rounded
 
 __all__ = ["Transcript"]
@@ -157,7 +157,7 @@ class Transcript(QTextBrowser):
         self.link_guard.copied.connect(self.copied)
         self._conversation: Conversation | None = None
         # Messages shown, in document order, each with a cursor at its first position.
-        self._starts: dict[str, QTextCursor] = {}
+        self._starts: dict[str, QTextCursor | BlockMark] = {}
         # Earlier finished messages not shown yet (oldest first).
         self._earlier: list[Message] = []
         self._cache = RenderCache()
@@ -266,7 +266,7 @@ class Transcript(QTextBrowser):
             cursor.beginEditBlock()
             try:
                 cursor.setPosition(self.document().firstBlock().length() - 1)
-                starts = self._insert_messages(cursor, page, self._ahead.take())
+                starts = self._insert_messages(cursor, page, self._ahead.take(), fixed=True)
                 self._starts = {**starts, **self._starts}
                 self._update_earlier_link()
             finally:
@@ -639,15 +639,20 @@ class Transcript(QTextBrowser):
                             cache=self._cache, branch=self._branch(message))
 
     def _insert_messages(self, cursor: QTextCursor, messages: list[Message],
-                         ready: ScratchPage | None = None) -> dict[str, QTextCursor]:
+                         ready: ScratchPage | None = None,
+                         fixed: bool = False) -> dict[str, QTextCursor | BlockMark]:
         """Insert messages after the block `cursor` ends (one new block each); their
-        start cursors, in order. `cursor` ends after the last one. `ready`: these
-        messages written ahead (used as far as their HTML is still the same)."""
-        starts: dict[str, QTextCursor] = {}
+        start markers, in order. `cursor` ends after the last one. `ready`: these
+        messages written ahead (used as far as their HTML is still the same). `fixed`:
+        mark them by their first block (earlier pages, see `BlockMark`)."""
+        starts: dict[str, QTextCursor | BlockMark] = {}
         document = self.document()
         positions = insert_page(cursor, [self._html(message) for message in messages],
                                 ready)
         for message, position in zip(messages, positions, strict=True):
+            if fixed:
+                starts[message.id] = BlockMark(document, position)
+                continue
             marker = QTextCursor(document)
             marker.setPosition(position)
             starts[message.id] = marker
