@@ -3,9 +3,10 @@
 Each message is a run of root-level blocks, written by one `insertHtml`; a QTextCursor
 kept at its first position (Qt moves cursors along with edits before them) finds it
 again to re-render it — or, for messages of earlier pages, their first block
-(`BlockMark`: cursors cost every edit before them a step each). No QTextFrame per message: inserting frames one by one costs
-more the more there are (1,000 messages: ~14 s), while plain HTML inserts cost the same
-at any size. A question's "bubble" is a one-cell table inside its HTML.
+(`BlockMark`: cursors cost every edit before them a step each). No QTextFrame per
+message: inserting frames one by one costs more the more there are (1,000 messages:
+~14 s), while plain HTML inserts cost the same at any size. A question's "bubble" is a
+one-cell table inside its HTML.
 
 A long conversation opens on its most recent messages (`_PAGE_MESSAGES`, at most
 `_PAGE_CHARS` of text); the first block of the document is a "Show earlier messages"

@@ -11,6 +11,7 @@ from PySide6.QtGui import QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
+from qwenvl_desktop.ui import transcript as transcript_module
 from qwenvl_desktop.ui.transcript import Transcript
 from qwenvl_desktop.ui.transcript_page import BlockMark, ScratchPage, insert_page
 
@@ -89,7 +90,8 @@ def test_a_page_written_ahead_is_used_only_while_its_html_is_the_same(
     view.show_conversation(conv)
     qtbot.waitUntil(lambda: view._ahead.pending == 0, timeout=10_000)
     ready = view._ahead._page
-    assert ready is not None and len(ready.parts) == 40
+    assert ready is not None
+    assert len(ready.parts) == transcript_module._PAGE_MESSAGES
     # Something changes the HTML of a message of that page before it comes in.
     view._expanded.add(conv.messages[-41].id)
     view.load_earlier()
