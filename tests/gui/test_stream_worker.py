@@ -30,7 +30,12 @@ from qwenvl_desktop.core.api.types import (
 )
 from qwenvl_desktop.core.catalog import Model, Provider, load_builtin
 from qwenvl_desktop.core.errors import InterruptedStream
-from qwenvl_desktop.testing.provider_server import DEFAULT_KEY, ProviderServer, Script
+from qwenvl_desktop.testing.provider_server import (
+    DEFAULT_KEY,
+    ProviderServer,
+    Script,
+    split_pieces,
+)
 from qwenvl_desktop.ui.stream_worker import StreamWorker, _Batcher
 
 PID, MID = "dashscope-intl", "qwen3-vl-plus"
@@ -232,3 +237,39 @@ def test_close_ends_a_running_stream_as_stopped_and_stops_the_thread(
     assert reader.task.cancelled()               # what send_turn records as "stopped"
     qtbot.waitUntil(lambda: server.client_closes >= 1, timeout=10000)
     server.release_stalls()
+
+
+@pytest.fixture
+def app_worker(qasync_loop: asyncio.AbstractEventLoop) -> Iterator[StreamWorker]:
+    """The worker as the window makes it, with the app's HTTP client."""
+    from qwenvl_desktop.core.settings import Settings
+    from qwenvl_desktop.services import make_http_client
+
+    template = ChatClient(httpx.AsyncClient(), max_retries=0)
+    w = StreamWorker(lambda: template, lambda: make_http_client(Settings()))
+    yield w
+    w.close()
+
+
+def test_a_fast_answer_keeps_every_character(
+        qtbot: QtBot, app_worker: StreamWorker, server: ProviderServer,
+        target: tuple[Provider, Model]) -> None:
+    # Sent as fast as the server can (one event per token, multi-byte characters split
+    # across writes): reads of whole events take the decoder's fast path, the split
+    # characters the general one.
+    words = " ".join(f"w{i}·é中{'🙂' * (i % 3)}" for i in range(3000))
+    server.enqueue(Script(content=words, reasoning="Thinking it over.", split_multibyte=True))
+    reader = Reader(app_worker, target)
+    qtbot.waitUntil(reader.task.done, timeout=20000)
+    assert reader.task.exception() is None
+    assert reader.text() == words
+    reasoning = "".join(e.text for e in reader.events if isinstance(e, ReasoningDelta))
+    assert reasoning == "Thinking it over."
+    assert any(isinstance(e, Usage) for e in reader.events)
+    # A break mid-answer still carries every character that came before it.
+    server.enqueue(Script(content=words, drop_after=2000))
+    broken = Reader(app_worker, target)
+    qtbot.waitUntil(broken.task.done, timeout=20000)
+    err = broken.task.exception()
+    assert isinstance(err, InterruptedStream)
+    assert err.partial_text == "".join(split_pieces(words, None)[:2000])

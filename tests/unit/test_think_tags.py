@@ -78,3 +78,13 @@ def test_filter_keeps_server_reasoning_and_flushes_before_finish() -> None:
     events = held.events([ContentDelta("  <thi")])
     assert events == []                       # might still become a tag
     assert held.events([Finish("stop")]) == [ContentDelta("  <thi"), Finish("stop")]
+
+
+def test_once_the_answer_is_decided_deltas_pass_as_they_came() -> None:
+    think = ThinkTagFilter()
+    first, later, tag = ContentDelta("It"), ContentDelta(" rises"), ContentDelta(" <think>")
+    assert think.events([first]) == [first]
+    out = think.events([later, tag])
+    assert out == [later, tag]
+    assert out[0] is later                 # not split and rebuilt: passed through
+    assert think.events([Finish("stop")]) == [Finish("stop")]

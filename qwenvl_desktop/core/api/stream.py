@@ -34,7 +34,13 @@ from httpx_sse._models import ServerSentEvent
 from ..catalog import Provider
 from ..errors import ProviderError
 from ..i18n import _
-from .chunks import chunk_events, completion_to_events, is_error_object, malformed
+from .chunks import (
+    chunk_events,
+    completion_to_events,
+    is_error_object,
+    malformed,
+    plain_content,
+)
 from .error_parsing import error_from_event
 from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent
 
@@ -143,6 +149,9 @@ class StreamDecoder:
         self._done = False
         self._finished = False
         self._failed = False   # after an error every later call is a no-op
+        # Every decoder above is empty: the last read ended with a whole event. Then a
+        # read of whole `data:` events may take the fast path (`_whole_events`).
+        self._clean = False
 
     @property
     def saw_done(self) -> bool:
@@ -161,6 +170,8 @@ class StreamDecoder:
         # try/except, not `_failing_keeps`: this runs once per network read (20,000
         # times in a long answer) and a generator-based context manager costs ~10 µs.
         try:
+            if self._clean and self._whole_events(data, out):
+                return out
             pending = self._utf8.getstate()[0]
             try:
                 text = self._utf8.decode(data)
@@ -175,6 +186,7 @@ class StreamDecoder:
                           whole[max(0, err.start - 40):err.start + 20].decode(
                               "utf-8", "backslashreplace"))
             self._text(text, out, final=False)
+            self._clean = data.endswith(b"\n\n") and not self._objects.active
         except ProviderError as exc:
             self._fail(exc, out)
             raise
@@ -218,6 +230,52 @@ class StreamDecoder:
         exc.partial_reasoning = "".join(e.text for e in out if isinstance(e, ReasoningDelta))
 
     # --- internals ---------------------------------------------------------------
+
+    def _whole_events(self, data: bytes, out: list[StreamEvent]) -> bool:
+        """The fast path for what almost every read is: whole `data: {...}` events.
+
+        Taken only when every decoder is empty and `data` is nothing but events of one
+        `data:` line each, LF-framed, with a JSON object (or `[DONE]`) as payload; then
+        the result is what the line-by-line path gives, at a third of its cost (no
+        per-line decoder calls, one `json.loads` per event). Anything else — a comment,
+        an `event:` or `id:` field, CR line ends, a read that ends mid-event, a payload
+        that is not one JSON object — returns False with nothing changed, and the read
+        takes the general path.
+        """
+        if not data.endswith(b"\n\n") or not data.startswith(b"data:"):
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        if "\r" in text:
+            return False
+        objects: list[Any] = []
+        done = False
+        for block in text[:-2].split("\n\n"):
+            if not block.startswith("data:") or "\n" in block:
+                return False
+            payload = block[6:] if block.startswith(" ", 5) else block[5:]
+            if payload == "[DONE]":
+                done = True
+                break
+            if not payload.startswith("{"):
+                return False
+            try:
+                obj, end = _JSON.raw_decode(payload)
+            except (ValueError, RecursionError):
+                return False
+            if end != len(payload) and not payload[end:].isspace():
+                return False
+            objects.append(obj)
+        for obj in objects:
+            content = plain_content(obj)
+            if content is None:
+                self._object(obj, out)
+            elif content:
+                out.append(ContentDelta(content))
+        self._done = done
+        return True
 
     def _text(self, text: str, out: list[StreamEvent], *, final: bool) -> None:
         if not self._started and text:

@@ -61,6 +61,11 @@ class ThinkSplitter:
         if self._state == "start":
             self._preopened = False
 
+    @property
+    def passing(self) -> bool:
+        """In the answer for good, nothing held: every later text is answer as it is."""
+        return self._state == "answer" and not self._held
+
     def feed(self, text: str) -> list[Piece]:
         out: list[Piece] = []
         buf = self._held + text
@@ -143,9 +148,13 @@ class ThinkTagFilter:
 
     def events(self, events: list[StreamEvent]) -> list[StreamEvent]:
         out: list[StreamEvent] = []
+        splitter = self._splitter
         for event in events:
             if isinstance(event, ContentDelta):
-                out.extend(_as_events(self._splitter.feed(event.text)))
+                if splitter.passing:     # almost every event of an answer: as it came
+                    out.append(event)
+                else:
+                    out.extend(_as_events(splitter.feed(event.text)))
             elif isinstance(event, ReasoningDelta):
                 if event.text:
                     # The server separates reasoning itself: its answer text is answer.
