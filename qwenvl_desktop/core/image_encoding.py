@@ -25,8 +25,10 @@ from .image_pixels import PARALLEL_MIN_PIXELS, WORKERS, executor, flatten, has_t
 from .tokens import smart_resize
 
 __all__ = [
+    "PHOTO_SUBSAMPLING",
     "EncodedImage",
     "encode",
+    "first_jpeg_quality",
     "jpeg_quality",
     "jpeg_source_hint",
     "looks_like_graphic",
@@ -39,6 +41,7 @@ _PNG_SIGNATURE: Final = b"\x89PNG\r\n\x1a\n"
 _PNG_KEEP: Final = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND", b"gAMA",
                               b"cHRM", b"sRGB", b"iCCP", b"sBIT"})
 _JPEG_QUALITY: Final = 90
+PHOTO_SUBSAMPLING: Final = 2       # 4:2:0, Pillow's number (graphics get 4:4:4, i.e. 0)
 # Typical JPEG size relative to quality 90 (libjpeg-turbo, measured on photos and
 # screenshots; rounded up). Qualities below 60 look worse than fewer pixels.
 _JPEG_SIZE: Final = {90: 1.0, 85: 0.85, 80: 0.7, 75: 0.6, 70: 0.55, 65: 0.5, 60: 0.45}
@@ -133,7 +136,8 @@ def png_without_metadata(data: bytes) -> bytes | None:
 
 def _jpeg(im: Image.Image, quality: int, graphic: bool, orientation: int = 1) -> bytes:
     # 4:4:4 for graphics keeps coloured text sharp; 4:2:0 is right for photos.
-    return encode_jpeg(im, quality, subsampling=0 if graphic else 2, orientation=orientation)
+    return encode_jpeg(im, quality, subsampling=0 if graphic else PHOTO_SUBSAMPLING,
+                       orientation=orientation)
 
 
 def jpeg_quality(im: Image.Image) -> int | None:
@@ -166,16 +170,27 @@ def _qualities_within(cap: int, size: float, quality: int, *, higher: bool) -> l
 
 # --- fitting the cap ---------------------------------------------------------------------
 
+def first_jpeg_quality(cap: int | None, jpeg_hint: tuple[int, float] | None) -> int:
+    """The quality a photo's first JPEG encode is tried at (see `encode`)."""
+    quality, expected = jpeg_hint or (_JPEG_QUALITY, 0.0)
+    if cap is not None and expected > _HEADROOM * cap:
+        fits = _qualities_within(cap, expected, quality, higher=False)
+        quality = fits[0] if fits else min(_JPEG_SIZE)
+    return quality
+
+
 def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
            name: str, notes: list[str], orientation: int = 1,
            original_png: bytes | None = None,
-           jpeg_hint: tuple[int, float] | None = None) -> EncodedImage:
+           jpeg_hint: tuple[int, float] | None = None,
+           first_jpeg: bytes | None = None) -> EncodedImage:
     """Encode within `cap` bytes: PNG if it fits (JPEG if that is far smaller), else
     JPEG at lower quality, then with fewer pixels (still multiples of the patch size).
 
     `im` is as stored; `orientation` (EXIF) says how to turn it upright, which is done
     here. `jpeg_hint` is (quality to start at, bytes expected there), from a JPEG
-    source: with it, the first encode usually already fits.
+    source: with it, the first encode usually already fits. `first_jpeg`: that first
+    encode (at `first_jpeg_quality`), already made while the image was decoded.
     """
     if graphic:
         if orientation != 1:
@@ -195,11 +210,8 @@ def encode(im: Image.Image, *, graphic: bool, cap: int | None, model: Model,
         notes.append(_("transparent areas filled with white"))
     elif im.mode in ("RGBA", "LA"):
         im = im.convert(im.mode[:-1])
-    quality, expected = jpeg_hint or (_JPEG_QUALITY, 0.0)
-    if cap is not None and expected > _HEADROOM * cap:
-        fits = _qualities_within(cap, expected, quality, higher=False)
-        quality = fits[0] if fits else min(_JPEG_SIZE)
-    data = _jpeg(im, quality, graphic, orientation)
+    quality = first_jpeg_quality(cap, jpeg_hint)
+    data = first_jpeg if first_jpeg is not None else _jpeg(im, quality, graphic, orientation)
     shrunk = False
     for _attempt in range(12):
         width, height = upright_size(im.size, orientation)

@@ -39,12 +39,15 @@ from .image_checks import (
     upright_size,
 )
 from .image_encoding import (
+    PHOTO_SUBSAMPLING,
     encode,
+    first_jpeg_quality,
     jpeg_quality,
     jpeg_source_hint,
     looks_like_graphic,
     png_without_metadata,
 )
+from .image_jpeg_stream import can_stream, decode_encoding
 from .image_pixels import has_transparency, resize, reused_pixel_memory, to_working_mode
 from .image_sources import MAX_FILE_BYTES, fetch_image_url, read_image_file
 from .tokens import image_tokens, target_size
@@ -169,6 +172,7 @@ class _Decoded:
     orientation: int
     stored: tuple[int, int]     # original size as stored in the file
     jpeg_quality: int | None    # the source's own JPEG quality, estimated
+    first_jpeg: bytes | None = None   # encoded upright while decoding (`_decode`)
 
 
 def _plan(stored: tuple[int, int], orientation: int, model: Model,
@@ -190,9 +194,13 @@ def _plan(stored: tuple[int, int], orientation: int, model: Model,
     return upright_size(target, orientation)
 
 
-def _decode(data: bytes, name: str, model: Model, high_resolution: bool,
+def _decode(data: bytes, name: str, model: Model, high_resolution: bool, cap: int | None,
             notes: list[str]) -> tuple[_Decoded, tuple[int, int]]:
-    """Open, check, decode (at a reduced JPEG scale when possible), normalise the mode."""
+    """Open, check, decode (at a reduced JPEG scale when possible), normalise the mode.
+
+    A JPEG sent at its own size is encoded again (upright, at the quality `encode` would
+    try first) while it decodes (`image_jpeg_stream`), into `_Decoded.first_jpeg`.
+    """
     im = open_checked(data, name)      # not `with`: closing an ImageFile frees its pixels too
     source_format, source_mode, stored = im.format or "", im.mode, im.size
     orientation = exif_orientation(im)
@@ -209,15 +217,22 @@ def _decode(data: bytes, name: str, model: Model, high_resolution: bool,
         # and memory (a 108 MP photo is decoded as 1500×1125 for a 2.6 MP target).
         im.draft(None, target)
     check_decoded_size(im, name)
+    quality = jpeg_quality(im) if source_format in ("JPEG", "MPO") else None
+    first_jpeg = None
     with pillow_errors(name):
-        im.load()
-        image = to_working_mode(im, notes)
+        if quality is not None and target == stored and can_stream(im):
+            hint = jpeg_source_hint(quality, len(data), 1.0)
+            image, first_jpeg = decode_encoding(
+                im, orientation, first_jpeg_quality(cap, hint), PHOTO_SUBSAMPLING)
+        else:
+            im.load()
+            image = im
+        image = to_working_mode(image, notes)
     if source_format == "PNG" and orientation == 1:
         orientation = exif_orientation(im)        # an eXIf chunk after the pixel data
         target = _plan(stored, orientation, model, high_resolution)
-    quality = jpeg_quality(im) if source_format in ("JPEG", "MPO") else None
     decoded = _Decoded(image, source_format, source_mode, animated, orientation, stored,
-                       quality)
+                       quality, first_jpeg)
     return decoded, target
 
 
@@ -241,7 +256,7 @@ def _prepare(data: bytes, *, name: str, model: Model, provider: Provider,
     notes: list[str] = []
     caps = [c for c in (max_bytes or None, image_byte_budget(provider, 1)) if c]
     cap = min(caps) if caps else None
-    decoded, target = _decode(data, name, model, high_resolution, notes)
+    decoded, target = _decode(data, name, model, high_resolution, cap, notes)
     image = resize(decoded.image, target)       # still as stored: `encode` turns it
     if decoded.orientation != 1:
         notes.append(_("turned upright (EXIF orientation)"))
@@ -256,7 +271,7 @@ def _prepare(data: bytes, *, name: str, model: Model, provider: Provider,
         hint = jpeg_source_hint(decoded.jpeg_quality, len(data), area_ratio)
     fit = encode(image, graphic=looks_like_graphic(image, decoded.source_format), cap=cap,
                  model=model, name=name, notes=notes, orientation=decoded.orientation,
-                 jpeg_hint=hint,
+                 jpeg_hint=hint, first_jpeg=decoded.first_jpeg,
                  original_png=png_without_metadata(data) if unchanged else None)
     width, height = fit.width, fit.height
     upright = upright_size(decoded.stored, decoded.orientation)
