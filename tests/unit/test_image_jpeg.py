@@ -10,7 +10,15 @@ from PIL import Image, ImageOps
 
 from qwenvl_desktop.core.catalog import load_builtin
 from qwenvl_desktop.core.image_checks import UPRIGHT
-from qwenvl_desktop.core.image_jpeg import encode_jpeg, upright_band
+from qwenvl_desktop.core.image_jpeg import (
+    encode_jpeg,
+    join_pieces,
+    plan_pieces,
+    save_jpeg,
+    save_options,
+    upright_band,
+    upright_piece,
+)
 from qwenvl_desktop.core.images import image_byte_budget, prepare_image
 
 DRI = b"\xff\xdd"
@@ -129,3 +137,42 @@ def test_rotated_photo_too_big_for_ovh_is_shrunk_upright() -> None:
     assert top_right[0] > 200
     assert top_right[1] < 80
     assert not (top_left[0] > 200 and top_left[1] < 80)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_any_upright_box_is_cut_from_the_stored_image(orientation: int) -> None:
+    im = noisy(37, 23)
+    upright = im if orientation == 1 else im.transpose(UPRIGHT[orientation])
+    w, h = upright.size
+    for box in ((3, 5, 11, 17), (0, 0, w, 4), (w - 5, 2, w, h), (0, 0, w, h)):
+        assert upright_piece(im, orientation, box).tobytes() == upright.crop(box).tobytes()
+
+
+@pytest.mark.parametrize(("size", "subsampling"), [((1008, 700), 2), ((1000, 700), 2),
+                                                    ((1008, 701), 0)])
+def test_tiles_side_by_side_decode_exactly_like_one_encode(size: tuple[int, int],
+                                                           subsampling: int) -> None:
+    # 1,008 px: 63 MCUs of 16 (tiles of 21); 1,000 px: 62.5, the last tile narrower.
+    upright = noisy(*size)
+    pieces = plan_pieces(size, grey=False, subsampling=subsampling, columns=True)
+    assert pieces is not None
+    assert pieces.columns
+    assert len(pieces.boxes) > 1
+    tiles = [save_jpeg(upright.crop(box), 80, subsampling, **save_options(pieces))
+             for box in pieces.boxes]
+    joined = join_pieces(pieces, tiles)
+    assert joined is not None
+    assert pixels(joined) == pixels(one_encode(upright, 80, subsampling))
+    # A tile without a restart at each of its rows cannot be laid beside the others.
+    plain = [save_jpeg(upright.crop(box), 80, subsampling) for box in pieces.boxes]
+    assert join_pieces(pieces, plain) is None
+
+
+def test_no_comment_of_the_source_is_copied_into_the_jpeg() -> None:
+    im = noisy(1203, 1000)
+    im.info["comment"] = b"Home, 12 Secret Lane"       # as Pillow decodes a COM segment
+    for orientation in (1, 6):
+        assert b"Secret Lane" not in encode_jpeg(im, 80, subsampling=2, orientation=orientation)
+    small = noisy(300, 200)
+    small.info["comment"] = b"Home, 12 Secret Lane"
+    assert b"Secret Lane" not in encode_jpeg(small, 80, subsampling=2)
