@@ -12,9 +12,10 @@ side that restart at each MCU row, laid row by row into one file
 (`image_jpeg.join_pieces`). The file decodes to exactly the pixels of one encode of the
 upright image.
 
-Knowing which rows are in: Pillow keeps an RGB pixel in four bytes, the fourth unused
-and set to 255 by the decoder. The last pixel row of each piece gets a 0 there first;
-when it reads 255, the decoder has written that row and every row above it.
+Knowing which rows are in: the first and last pixel of each piece's last row are set to
+a marker colour first; once either differs, the decoder has written that row and every
+row above it. (Should the photo itself have the marker colour in both places, the
+piece merely waits for the end of the decode.)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from .image_pixels import PARALLEL_MIN_PIXELS, executor
 
 __all__ = ["can_stream", "decode_encoding"]
 
-_PENDING = (0, 0, 0, 0)
+_MARK = (1, 254, 3)          # any colour works; this one is rare in photos
 
 
 def can_stream(im: Image.Image) -> TypeGuard[JpegImageFile]:
@@ -52,13 +53,14 @@ def can_stream(im: Image.Image) -> TypeGuard[JpegImageFile]:
 
 
 def _row_in(canvas: Image.Image, row: int) -> bool:
-    """Whether the decoder has written pixel row `row` (its first pixel's spare byte)."""
-    return canvas.crop((0, row, 1, row + 1)).tobytes("raw", "RGBX")[3] == 255
+    """Whether the decoder has (surely) written pixel row `row`: a marker is gone."""
+    return (canvas.getpixel((0, row)) != _MARK
+            or canvas.getpixel((canvas.width - 1, row)) != _MARK)
 
 
 def _load_into(im: JpegImageFile, canvas: Image.Image) -> bool:
     """Decode `im` into `canvas`'s pixels; False if Pillow decoded into pixels of its own
-    instead (older versions replace an image whose mode differs, e.g. RGB marked up)."""
+    instead (a version that sets up an image of its own before decoding)."""
     im.im = canvas.im
     im.load()
     return im.im is canvas.im
@@ -80,9 +82,9 @@ def decode_encoding(im: JpegImageFile, orientation: int, quality: int,
     last_rows = [] if pieces is None else [
         stored_box(box, orientation, im.size)[3] - 1 for box in pieces.boxes]
     for row in last_rows:
-        canvas.putpixel((0, row), _PENDING)
-    if pieces is None or any(_row_in(canvas, row) for row in last_rows):
-        # One piece, or the spare byte cannot be marked: decode, the caller encodes.
+        canvas.putpixel((0, row), _MARK)
+        canvas.putpixel((canvas.width - 1, row), _MARK)
+    if pieces is None:             # one piece: decode, and the caller encodes
         return (canvas if _load_into(im, canvas) else im), None
     options = save_options(pieces)
 

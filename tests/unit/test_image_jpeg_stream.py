@@ -118,6 +118,37 @@ def test_pieces_are_encoded_while_the_file_is_still_decoding(
     assert not all(still_decoding)           # the last piece needs the last rows
 
 
+def test_a_photo_in_the_marker_colour_where_it_is_looked_at_is_still_right(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are known to be in when the marker colour is gone; where the photo itself
+    has it (it decodes exactly to it here), its pieces wait for the end of the decode."""
+    stored = Image.new("RGB", (1600, 1008), image_jpeg_stream._MARK)
+    stored.paste(photo(1280, 800), (160, 100))
+    data = jpeg_file(stored, 6, quality=100)
+    reference = decoded(data)
+    assert reference.getpixel((0, 500)) == reference.getpixel((1599, 500)) == \
+        image_jpeg_stream._MARK
+    im = opened(data)
+    still_decoding: list[bool] = []
+    pool = ThreadPoolExecutor(max_workers=2)
+
+    class Watching:
+        def submit(self, fn: Callable[[int], bytes], i: int) -> Future[bytes]:
+            still_decoding.append(bool(im.tile))
+            return pool.submit(fn, i)
+
+    monkeypatch.setattr(image_jpeg_stream, "executor", Watching)
+    try:
+        _canvas, jpeg = decode_encoding(im, 6, 80, 2)
+    finally:
+        pool.shutdown()
+    assert jpeg is not None
+    assert still_decoding
+    assert not any(still_decoding)
+    upright = reference.transpose(UPRIGHT[6])
+    assert decoded(jpeg).tobytes() == decoded(one_encode(upright, 80, 2)).tobytes()
+
+
 def test_a_width_no_tile_divides_is_decoded_whole_and_still_sent_upright() -> None:
     # Upright 3,152 px wide: 197 MCUs, a prime; no tiles of equal width fit.
     assert plan_pieces((3152, 1200), grey=False, subsampling=2, columns=True) is None
