@@ -4,7 +4,9 @@ Screenshots and flat graphics go as lossless PNG, photos as JPEG. When the provi
 limit is tight, JPEG quality comes down first (predicted from a measured table, so
 usually one encode is enough), then the pixel count, always to multiples of the
 model's patch size. A photo still lying as stored (EXIF orientation) is turned upright
-band by band while it is encoded (`image_jpeg`), never as a second full-size copy.
+band by band while it is encoded (`image_jpeg`), never as a second full-size copy; a
+JPEG kept at its own size arrives with its first encode already made while it was
+decoded (`image_jpeg_stream`). No metadata of the source is ever written.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ provider's byte limits: lossless PNG for screenshots and flat graphics, JPEG for
 
 This module is the way in and holds the pipeline; the steps live beside it:
 `image_sources` (reading files and links), `image_checks` (header checks),
-`image_pixels` (colour modes, resizing) and `image_encoding` (PNG/JPEG within a cap).
+`image_pixels` (colour modes, resizing) and `image_encoding` (PNG/JPEG within a cap);
+a JPEG sent at its own size is encoded again while it decodes (`image_jpeg_stream`).
 
 Everything here is synchronous and CPU-bound except `prepare_image_async` and
 `fetch_image_url`; Pillow releases the GIL while decoding, resizing and encoding, so
