@@ -6,7 +6,9 @@ the other, the turning and encoding (about 1.3 × the decode's CPU on the 2-core
 machine) waited for the whole decode while the second core idled. Here the image is
 decoded into a canvas of ours, and between the chunks of file the decoder reads, every
 piece (`image_jpeg.plan_pieces`) whose stored rows are all in goes to the image threads
-to be cut, turned and encoded. A photo stored sideways (EXIF 5-8, most portrait phone
+to be cut, turned and encoded. (The work is the same: with no core free, as on the
+test machine at a load of 3 or more, it saves nothing; the wall time it saves is that
+of a free core.) A photo stored sideways (EXIF 5-8, most portrait phone
 photos) arrives a column of its upright image at a time: its pieces are tiles side by
 side that restart at each MCU row, laid row by row into one file
 (`image_jpeg.join_pieces`). The file decodes to exactly the pixels of one encode of the
