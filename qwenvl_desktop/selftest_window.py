@@ -272,7 +272,7 @@ class _Session:
             window.deleteLater()
         if services is not None:
             await services.aclose()
-            require(services.http.is_closed, "the HTTP client is still open")
+            require(services.http_is_closed, "the HTTP client is still open")
         self.server.stop()
         require(not self.server.errors, f"the loopback server failed: {self.server.errors}")
         leftover = await _finish_background_work()

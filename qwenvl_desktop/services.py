@@ -1,8 +1,10 @@
 """The one place the core's real objects are built and wired, for both front ends.
 
 `Services.create()` loads the settings, builds the catalog, opens the key store and
-the single shared `httpx.AsyncClient`, and hands them to the chat client and the
-conversation library. The window and the terminal command both start here; tests
+the conversation library. The single shared `httpx.AsyncClient` and the chat client on
+it are made at their first use (`http`, `client`): httpx is not imported to start the
+window (≈ 150 ms of a launch, more where `rich` and `click` are installed, which httpx
+then loads too). The window and the terminal command both start here; tests
 pass their own HTTP client or key store instead of patching.
 
 The chat turn itself is `core.turn.send_turn`; the window runs it through its session
@@ -13,12 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from .core import paths
-from .core.api.client import ChatClient
-from .core.api.lazy_transport import LazyTransport
 from .core.catalog import Catalog, Provider
 from .core.errors import ConfigError, KeyStoreError, MissingKeyError, QwenVLError, explain
 from .core.library import ConversationLibrary
@@ -33,6 +32,11 @@ from .core.model_lists import (
 from .core.secrets import KeyStore
 from .core.settings import Settings, catalog_for
 
+if TYPE_CHECKING:
+    import httpx
+
+    from .core.api.client import ChatClient
+
 __all__ = ["RefreshOutcome", "Services", "make_http_client"]
 
 
@@ -43,6 +47,10 @@ def make_http_client(settings: Settings) -> httpx.AsyncClient:
     points. The per-request timeouts are set by the chat client from the settings;
     these are the defaults for everything else (model lists, image downloads).
     """
+    import httpx
+
+    from .core.api.lazy_transport import LazyTransport
+
     # The pool and its TLS context (always verified, HTTP/1.1) are made at the first
     # request, not at start-up (`LazyTransport`).
     return httpx.AsyncClient(
@@ -73,12 +81,40 @@ class Services:
     settings_warnings: list[str]
     catalog: Catalog
     keystore: KeyStore
-    http: httpx.AsyncClient
-    client: ChatClient
     library: ConversationLibrary
     settings_path: Path
     model_lists: ModelListCache = field(default_factory=ModelListCache)
+    _http: httpx.AsyncClient | None = field(default=None, repr=False)
     _owns_http: bool = field(default=True, repr=False)
+    _client: ChatClient | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The app's one HTTP client, made (and httpx imported) at its first use."""
+        if self._http is None:
+            if self._closed:
+                raise RuntimeError("the services are closed")
+            self._http = make_http_client(self.settings)
+        return self._http
+
+    @property
+    def http_is_closed(self) -> bool:
+        """True when the HTTP client was closed, or never made and can no longer be."""
+        return self._http.is_closed if self._http is not None else self._closed
+
+    @property
+    def client(self) -> ChatClient:
+        """The chat client on `http`, with the settings' timeouts and retries (made at its
+        first use, and again after `reconfigure_client`)."""
+        if self._client is None:
+            from .core.api.client import ChatClient
+
+            self._client = ChatClient(self.http, connect_timeout=self.settings.connect_timeout,
+                                      read_timeout=self.settings.read_timeout,
+                                      max_retries=self.settings.max_retries,
+                                      url_credentials=self.keystore.url_credentials)
+        return self._client
 
     @classmethod
     def create(cls, *, http: httpx.AsyncClient | None = None,
@@ -91,20 +127,13 @@ class Services:
         model_lists = ModelListCache()
         warnings += model_lists.warnings
         catalog = with_listings(catalog_for(settings), model_lists)
-        owns_http = http is None
-        http_client = http if http is not None else make_http_client(settings)
         keys = keystore if keystore is not None else KeyStore()
-        client = ChatClient(http_client, connect_timeout=settings.connect_timeout,
-                            read_timeout=settings.read_timeout,
-                            max_retries=settings.max_retries,
-                            url_credentials=keys.url_credentials)
         # Every key is read once, off this thread; sends then read them from memory.
         keys.prefetch(keys.entries_for(catalog.providers.values()))
         services = cls(
             settings=settings, settings_warnings=warnings, catalog=catalog,
-            keystore=keys, http=http_client, client=client,
-            library=ConversationLibrary(paths.conversations_dir()),
-            settings_path=path, model_lists=model_lists, _owns_http=owns_http,
+            keystore=keys, library=ConversationLibrary(paths.conversations_dir()),
+            settings_path=path, model_lists=model_lists, _http=http, _owns_http=http is None,
         )
         if settings.url_credentials_found:
             services._move_url_credentials()
@@ -187,10 +216,7 @@ class Services:
 
     def reconfigure_client(self) -> None:
         """Apply changed timeouts and retry count to new requests."""
-        self.client = ChatClient(self.http, connect_timeout=self.settings.connect_timeout,
-                                 read_timeout=self.settings.read_timeout,
-                                 max_retries=self.settings.max_retries,
-                                 url_credentials=self.keystore.url_credentials)
+        self._client = None         # made again from the settings at its next use
 
     def api_key(self, provider: Provider) -> str | None:
         """The key for `provider`, or MissingKeyError when it needs one and has none."""
@@ -198,5 +224,6 @@ class Services:
         return self.keystore.key_for_request(provider)
 
     async def aclose(self) -> None:
-        if self._owns_http:
-            await self.http.aclose()
+        self._closed = True
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from .errors import ImageError, redact
 from .i18n import _, ngettext
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["MAX_FILE_BYTES", "fetch_image_url", "read_image_file"]
 
@@ -119,6 +120,9 @@ async def fetch_image_url(http: httpx.AsyncClient, url: str, *,
     `_MAX_REDIRECTS`, and only to http(s) addresses without user info. The body is
     streamed: refused as soon as its first bytes are not a picture or it passes the cap.
     """
+    # Imported here, not at start-up: the window needs httpx only when a link is fetched.
+    import httpx
+
     name = _shown(url)
     _check_link(url, name)
     current = url

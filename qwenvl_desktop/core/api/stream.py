@@ -22,14 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
-
-# httpx-sse's line and event decoders follow the SSE spec (CR/LF/CRLF, comments, field
-# parsing) and are maintained; they live in a private module, hence the pin
-# httpx-sse<0.5 in pyproject.toml. We drive them from our own byte loop because we
-# also need the non-SSE framings above.
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
-from httpx_sse._models import ServerSentEvent
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..catalog import Provider
 from ..errors import ProviderError
@@ -43,6 +36,14 @@ from .chunks import (
 )
 from .error_parsing import error_from_event
 from .types import ContentDelta, Finish, ReasoningDelta, StreamEvent
+
+# httpx-sse's line and event decoders follow the SSE spec (CR/LF/CRLF, comments, field
+# parsing) and are maintained; they live in a private module, hence the pin
+# httpx-sse<0.5 in pyproject.toml. We drive them from our own byte loop because we
+# also need the non-SSE framings above. They are imported where a decoder is made:
+# httpx-sse's package imports httpx, which the window does not need to start.
+if TYPE_CHECKING:
+    from httpx_sse._models import ServerSentEvent
 
 __all__ = ["StreamDecoder", "completion_to_events"]
 
@@ -141,6 +142,8 @@ class StreamDecoder:
 
     def __init__(self, provider: Provider) -> None:
         self._provider = provider
+        from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
         self._lines = SSELineDecoder()
         self._sse = SSEDecoder()
