@@ -19,6 +19,7 @@ from .image_encoding import encode, looks_like_graphic
 from .image_pixels import resize
 from .images import PreparedImage, image_byte_budget
 from .media_groups import MediaGroup, MediaKind
+from .resend import resend_costs
 from .tokens import image_tokens
 
 __all__ = ["PreparedMedia", "prepare_pixels", "resend_costs", "stored_items"]
@@ -105,37 +106,3 @@ def stored_items(images: dict[str, StoredImage], message: Message
             pages=tuple(group.pages), page_count=group.page_count,
             timestamps=tuple(group.timestamps), duration=group.duration))
     return items
-
-
-def resend_costs(images: dict[str, StoredImage], messages: list[Message], model: Model,
-                 provider: Provider, high_resolution: bool = False) -> list[tuple[int, int]]:
-    """(pictures, tokens) each earlier user turn resends on `model`, oldest first: loose
-    images and document pages by the image rule, clips by the video rule where the
-    provider takes them as videos (else as images, each after its timestamp)."""
-    from .tokens import video_tokens
-
-    costs: list[tuple[int, int]] = []
-    for message in messages:
-        if message.role != "user" or not message.images:
-            continue
-        clips = [g for g in message.media if g.kind == "video"]
-        grouped = {sha for g in message.media for sha in g.images}
-        # As `Conversation.to_wire` sends them: loose images, then every document page.
-        pictures = [images[sha] for sha in message.images
-                    if sha in images and sha not in grouped]
-        pictures += [images[sha] for g in message.media if g.kind == "document"
-                     for sha in g.images if sha in images]
-        count = len(pictures)
-        tokens = sum(image_tokens(p.width, p.height, model, high_resolution) for p in pictures)
-        for clip in clips:
-            frames = [images[sha] for sha in clip.images if sha in images]
-            if not frames:
-                continue
-            count += len(frames)
-            first = frames[0]
-            if provider.takes_video(model, len(frames)):
-                tokens += video_tokens(first.width, first.height, len(frames), model)
-            else:
-                tokens += sum(image_tokens(f.width, f.height, model) + 6 for f in frames)
-        costs.append((count, tokens))
-    return costs

@@ -23,7 +23,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .api.types import (
     ChatMessage,
@@ -36,8 +36,10 @@ from .api.types import (
 from .catalog import Model, Provider
 from .conversation import Conversation, Message, MessageStatus, Provenance, StoredImage
 from .errors import CancelledByUser, NetworkError, ProviderError, StreamError, explain, redact
-from .media import PreparedMedia
 from .url_credentials import clean_url
+
+if TYPE_CHECKING:
+    from .media import PreparedMedia
 
 __all__ = ["ChatSource", "Turn", "TurnImage", "answer_again", "send_turn"]
 
@@ -134,6 +136,8 @@ async def send_turn(
     message `sibling_of` (a new branch from the same point; the old one stays).
     Returns the answer message.
     """
+    from .media import PreparedMedia  # Pillow: imported by the first turn, not at start-up
+
     question = Message(role="user", text=text)
     for item in images:
         # A document's pages or a clip's frames are images too, kept together as a group.

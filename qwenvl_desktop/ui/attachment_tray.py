@@ -14,8 +14,8 @@ import hashlib
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import ImageOps
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -31,14 +31,15 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Model, Provider
 from ..core.i18n import _, ngettext
-from ..core.image_checks import open_checked
-from ..core.images import ImageInfo, estimate_tokens
 from ..core.tokens import target_size
 from .media_cards import DocumentCard, MediaCard, PreparedCard, VideoCard
 from .media_items import PendingDocument, PendingPrepared, PendingVideo
 from .theme.icons import icon
 from .theme.tokens import FONT_SCALE
 from .widgets import InlineNote
+
+if TYPE_CHECKING:
+    from ..core.images import ImageInfo
 
 __all__ = ["AttachmentCard", "AttachmentTray", "PendingAttachment", "PendingItem",
            "make_thumbnail"]
@@ -74,6 +75,11 @@ def make_thumbnail(data: bytes, size: QSize = THUMB) -> QImage:
     Decoding every pixel here also catches files whose header is fine but whose data
     is truncated, which the header-only `inspect_image` cannot see.
     """
+    # Pillow is imported here, on the worker, not to start the window.
+    from PIL import ImageOps
+
+    from ..core.image_checks import open_checked
+
     # open_checked, not Image.open: Pillow's own bomb check refuses a 108 MP phone photo.
     with open_checked(data, "image") as im:
         im.draft("RGB", (size.width() * 2, size.height() * 2))   # JPEG: decode scaled
@@ -393,6 +399,8 @@ class AttachmentTray(QWidget):
             entry.card.size_label.setText(f"{info.width}×{info.height}")
             entry.card.tokens_label.setText("")
         else:
+            from ..core.images import estimate_tokens
+
             width, height = target_size(info.width, info.height, model, self._high_resolution)
             entry.tokens = estimate_tokens(info, model, self._high_resolution)
             entry.card.size_label.setText(f"{info.width}×{info.height} → {width}×{height}")

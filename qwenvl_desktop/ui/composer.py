@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Model, Provider
 from ..core.errors import InputError, explain
 from ..core.i18n import N_, _, ngettext
-from ..core.images import fetch_image_url, inspect_image, read_image_file
 from ..services import Services
 from . import screenshot
 from .attachment_tray import AttachmentTray, PendingAttachment, PendingItem
@@ -312,6 +311,9 @@ class Composer(QWidget):
                 if self.intake.start(path, kind, errors):
                     added += 1
                 continue
+            # Pillow (through core.images) is imported at first use, not to start the window.
+            from ..core.images import read_image_file
+
             try:
                 data = read_image_file(path)
             except InputError as err:
@@ -341,6 +343,8 @@ class Composer(QWidget):
         return added
 
     def _add(self, data: bytes, name: str, source_url: str, errors: list[str]) -> bool:
+        from ..core.images import inspect_image
+
         try:
             info = inspect_image(data, name)
         except InputError as err:
@@ -413,6 +417,8 @@ class Composer(QWidget):
     def download(self, url: str) -> None:
         """Fetch an image link (at most 20 MB) on the event loop, with a tray card."""
         name = name_from_url(url, "image")
+        from ..core.images import fetch_image_url
+
         handle = self.tray.add_pending(name)
         coro = fetch_image_url(self.services.http, url, max_bytes=MAX_DOWNLOAD_BYTES)
         try:

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
@@ -28,6 +27,8 @@ from ..core.errors import explain
 from ..core.i18n import _
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from ..core.catalog import Model, Provider
     from ..core.documents import DocumentInfo
     from ..core.images import PreparedImage

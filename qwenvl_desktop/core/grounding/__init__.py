@@ -5,9 +5,14 @@ pixels of the image (per the model's coordinate convention and the size it saw),
 `answer` ties an answer to its images, `draw` draws them with Pillow and `prompts`
 holds the words that ask for them. All of it is Qt-free: the terminal, the exports and
 the window use the same code.
+
+`draw`'s functions are imported from here at their first use: the window shows the
+grounding links of a transcript without importing Pillow.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .answer import (
     AnswerGrounding,
@@ -16,10 +21,23 @@ from .answer import (
     question_for,
     summary_text,
 )
-from .draw import PALETTE, annotate, annotated_png, colours_for, load_upright
+from .colours import PALETTE, colours_for
 from .mapping import Detection, Frame, frame_for, place, scaled
 from .parse import ParsedAnswer, RawDetection, has_grounding_markers, parse_answer
 from .prompts import LocateKind, locate_prompt, prompt_style, supports_points
+
+if TYPE_CHECKING:
+    from .draw import annotate, annotated_png, load_upright
+
+_DRAWN = frozenset({"annotate", "annotated_png", "load_upright"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DRAWN:
+        from . import draw
+
+        return getattr(draw, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "PALETTE",

@@ -18,7 +18,7 @@ from ..catalog import Catalog, Grounding, Model, grounding_rule, infer_model
 from ..conversation import Conversation, Message, StoredImage
 from ..errors import ConfigError
 from ..i18n import ngettext
-from .draw import annotated_png, colours_for
+from .colours import colours_for
 from .mapping import Detection, Frame, frame_for, place, scaled
 from .parse import ParsedAnswer, parse_answer
 
@@ -168,6 +168,8 @@ def annotated_stored_png(grounding: AnswerGrounding, index: int, *,
     detections = grounding.detections_for(index, unassigned_to=unassigned_to)
     if not detections or not image.data:
         return None
+    from .draw import annotated_png  # Pillow: imported when an image is drawn
+
     frame = grounding.frames[index]
     on_stored = scaled(detections, frame.size, (image.width or frame.size[0],
                                                 image.height or frame.size[1]))

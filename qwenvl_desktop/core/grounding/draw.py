@@ -10,13 +10,14 @@ colour above its top-left corner (inside when there is no room above).
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ..image_checks import open_checked, pillow_errors
 from ..image_pixels import to_working_mode
+from .colours import PALETTE, colours_for
 from .mapping import Detection
 
 __all__ = [
@@ -29,20 +30,7 @@ __all__ = [
     "point_radius",
 ]
 
-# Tableau 10, reordered so the first colours differ most; hex strings for the UI too.
-PALETTE = ("#e15759", "#4e79a7", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2", "#edc948",
-           "#ff9da7", "#9c755f", "#bab0ac")
-
 Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
-
-
-def colours_for(labels: Iterable[str]) -> dict[str, str]:
-    """A colour per distinct label, in order of first appearance (cycling the palette)."""
-    colours: dict[str, str] = {}
-    for label in labels:
-        if label not in colours:
-            colours[label] = PALETTE[len(colours) % len(PALETTE)]
-    return colours
 
 
 def line_width(size: tuple[int, int]) -> int:

@@ -114,7 +114,7 @@ class ModelChoice:
     def update_history_estimate(self) -> None:
         """Tell the tray what earlier turns' images, pages and clips cost on the chosen
         model (the visible branch: what would be sent again)."""
-        from qwenvl_desktop.core.media import resend_costs
+        from qwenvl_desktop.core.resend import resend_costs
 
         from ..history_images import HistoryImages
 
