@@ -17,11 +17,11 @@ from PySide6.QtGui import QGuiApplication
 
 from qwenvl_desktop.core.errors import explain
 from qwenvl_desktop.core.storage import atomic_write
-from qwenvl_desktop.core.tables import Table, find_tables
 
 from ..core.i18n import _
 
 if TYPE_CHECKING:
+    from qwenvl_desktop.core.tables import Table
     from qwenvl_desktop.services import Services
 
     from .main_window import MainWindow
@@ -80,6 +80,8 @@ class AnswerTools(QObject):
             text = conversation.message(message_id).text
         except KeyError:
             return None
+        from qwenvl_desktop.core.tables import find_tables  # at the first table action
+
         tables = find_tables(text)
         return tables[index] if 0 <= index < len(tables) else None
 
