@@ -79,7 +79,9 @@ class TranscriptColors:
 def code_palette(s: Scheme) -> CodePalette:
     """The colours of code blocks, inline code and tables in rendered markdown."""
     return CodePalette(s.pygments_style, s.code_bg, s.code_fg, s.inline_code_bg,
-                       s.table_border, s.text_muted, s.link, s.table_header_bg)
+                       s.table_border, s.text_muted, s.link, s.table_header_bg,
+                       table_cell_bg=s.base,
+                       table_rule=QColor(s.table_border).lighter(150).name())
 
 
 def transcript_colors(palette: QPalette | None = None) -> TranscriptColors:
