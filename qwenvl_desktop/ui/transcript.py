@@ -41,7 +41,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
@@ -98,6 +100,25 @@ _PAGE_CHARS = 60_000
 _EARLIER = "transcript:earlier"
 # What QTextCursor.insertText turns into a new block.
 _BLOCK_BREAK = re.compile("\r\n|[\r\n\u2029]")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_edit(method: Callable[Concatenate[Transcript, _P], _R]) -> Callable[
+        Concatenate[Transcript, _P], _R]:
+    """Run a method's document edits as one edit block: Qt lays the document out, sizes
+    the scroll bar and signals the change once at the end, not after each insert or
+    removal (a settling table was 5 separate edits, each laid out and scrolled to)."""
+    def edit(self: Transcript, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            cursor.endEditBlock()
+    return edit
 
 
 @dataclass
@@ -370,6 +391,7 @@ class Transcript(QTextBrowser):
 
     # --- streaming ----------------------------------------------------------------
 
+    @_one_edit
     def begin_answer(self, message: Message) -> None:
         """Start showing `message` (an assistant turn) as it streams in."""
         self._drop_stream(remove=True)
@@ -405,6 +427,7 @@ class Transcript(QTextBrowser):
         stream.pending_content.append(text)
         self._schedule_flush()
 
+    @_one_edit
     def finish_answer(self, message: Message) -> None:
         """Turn the streamed region into the finished message.
 
@@ -531,6 +554,7 @@ class Transcript(QTextBrowser):
             fmt.setForeground(QColor(self._colors.text))
         return fmt
 
+    @_one_edit
     def _flush(self) -> None:
         stream = self._stream
         if stream is None:
@@ -591,6 +615,7 @@ class Transcript(QTextBrowser):
                                    first_table_index=stream.table_links)
         return retag_code_links(rendered, stream.message_id)
 
+    @_one_edit
     def _render_tail(self) -> None:
         stream = self._stream
         if stream is None or not stream.tail_dirty or stream.tail_start < 0:
