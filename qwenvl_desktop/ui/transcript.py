@@ -82,11 +82,9 @@ from .transcript_style import TranscriptLook, rounded
 
 __all__ = ["Transcript"]
 
-# Streamed text is appended at most every _FLUSH_MS, at once when the last append is that
-# long ago: the worker hands a batch over at that pace, and each batch is drawn as it
-# arrives (a second 50 ms timer here woke the window twice per batch). The open tail is
-# re-rendered as markdown at most every _TAIL_MIN_MS — until then it shows as plain
-# text, so nothing waits, only its formatting lags a little.
+# Streamed text is appended at most every _FLUSH_MS (the worker hands it over at the same
+# pace); the open tail is re-rendered as markdown at most every _TAIL_MIN_MS — until then
+# it shows as plain text, so nothing waits, only its formatting lags a little.
 _FLUSH_MS = 50
 _TAIL_MIN_MS = 400
 # An open block longer than this (a long unfinished code block or table) stays plain
@@ -196,7 +194,6 @@ class Transcript(QTextBrowser):
         self._follow = True
         self._paging = False
         self._flush_timer = QTimer(self)
-        self._flushed_at = 0.0
         self._flush_timer.setSingleShot(True)
         self._flush_timer.timeout.connect(self._flush)
         self._tail_timer = QTimer(self)
@@ -501,8 +498,7 @@ class Transcript(QTextBrowser):
 
     def _schedule_flush(self) -> None:
         if not self._flush_timer.isActive():
-            since = (time.perf_counter() - self._flushed_at) * 1000
-            self._flush_timer.start(int(max(0.0, _FLUSH_MS - since)))
+            self._flush_timer.start(_FLUSH_MS)
 
     def _tail_cursor(self, stream: _Stream) -> QTextCursor:
         """Remove the open tail; a cursor where it began, in a block of its own.
@@ -563,7 +559,6 @@ class Transcript(QTextBrowser):
         stream = self._stream
         if stream is None:
             return
-        self._flushed_at = time.perf_counter()
         if stream.pending_reasoning:
             text = "".join(stream.pending_reasoning)
             stream.pending_reasoning.clear()

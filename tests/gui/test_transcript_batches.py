@@ -45,24 +45,3 @@ def test_a_batch_that_settles_a_table_is_one_document_change(
     assert first.count("Copy as CSV") == 1
     bar = view.verticalScrollBar()
     assert bar.value() == bar.maximum()          # still following the end
-
-
-def test_a_batch_is_drawn_as_it_arrives_and_batches_at_most_every_50_ms(
-        qtbot: QtBot, view: Transcript) -> None:
-    answer = Message(role="assistant", status="streaming",
-                     provenance=Provenance(provider="dashscope-intl", model="qwen3-vl-plus"))
-    conv = Conversation()
-    conv.append(Message(role="user", text="Hello"))
-    conv.append(answer)
-    view.show_conversation(conv, answer)
-    timer = view._flush_timer
-    qtbot.wait(60)                               # longer ago than a batch's interval
-    view.add_content(answer.id, "The first words")
-    # Drawn as soon as the event that brought it is done, not after another 50 ms.
-    assert timer.isActive()
-    assert timer.interval() == 0
-    qtbot.waitUntil(lambda: "The first words" in view.toPlainText(), timeout=5000)
-    # Right after a batch was drawn, the next waits out the rest of the 50 ms.
-    view.add_content(answer.id, " and more")
-    assert 0 < timer.interval() <= 50
-    qtbot.waitUntil(lambda: "The first words and more" in view.toPlainText(), timeout=5000)
