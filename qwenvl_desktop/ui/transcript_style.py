@@ -43,6 +43,19 @@ class TranscriptLook(QObject):
         self._margin = -1
         view.viewport().installEventFilter(self)
         self.apply_width(view.viewport().width())
+        self._keep_opaque()
+
+    def _keep_opaque(self) -> None:
+        """Have the viewport fill its own background (the scheme's base colour).
+
+        A style sheet giving the transcript a background leaves the viewport see-through
+        and repaints every widget behind it up to the window (seven of them) on each
+        streamed batch: 8.8 % of the GUI thread at 100 tokens/s against 6.1-6.5 % with
+        an opaque viewport, with the same pixels on screen. Each re-polish (a theme
+        change) makes it see-through again, hence the style-change hook below."""
+        viewport = self._view.viewport()
+        if not viewport.autoFillBackground():
+            viewport.setAutoFillBackground(True)
 
     def apply_width(self, width: int) -> None:
         margin = max(SPACE.lg, (width - LAYOUT.reading_width) // 2)
@@ -59,8 +72,11 @@ class TranscriptLook(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         del watched     # only the viewport is watched
-        if event.type() == QEvent.Type.Resize:
+        kind = event.type()
+        if kind == QEvent.Type.Resize:
             self.apply_width(self._view.viewport().width())
+        elif kind in (QEvent.Type.Polish, QEvent.Type.StyleChange, QEvent.Type.PaletteChange):
+            self._keep_opaque()
         return False
 
     def reset(self) -> None:
