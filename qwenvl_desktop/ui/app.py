@@ -23,6 +23,7 @@ saves what the screen shows at that moment (CI's smoke test on a real X server).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -158,6 +159,11 @@ def run(argv: list[str]) -> int:
             if waiting:
                 open_files(window, list(waiting))
                 waiting.clear()
+            # The launch's objects (modules, Qt wrappers, catalog, the reopened
+            # conversation) live as long as the window; left in the collector's
+            # generations, each full collection walks them all again and stalled a
+            # streaming answer by 11-22 ms. Frozen, collections walk only what is new.
+            gc.freeze()
             if probe is not None:
                 probe.panes_attached()
 

@@ -37,6 +37,7 @@ Run: `.venv/bin/python tests/benchmarks/bench_streaming.py`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -304,11 +305,15 @@ class WindowBench:
         from PySide6.QtWidgets import QApplication
 
         from qwenvl_desktop.ui.event_loop import AppEventLoop
+        from qwenvl_desktop.ui.theme import apply_theme
 
         os.environ["QWENVL_DESKTOP_HOME"] = str(home)
         use_memory_keyring()
         existing = QApplication.instance()
         self.app = existing if isinstance(existing, QApplication) else QApplication([])
+        # The app's theme (palette and style sheet) as `ui/app.py` applies it: widgets
+        # under a style sheet paint differently, and the person always has it.
+        apply_theme(self.app, "system")
         self.loop = AppEventLoop(self.app)     # with the app's own thread pool
         asyncio.set_event_loop(self.loop)
         self.window: MainWindow | None = None
@@ -320,6 +325,7 @@ class WindowBench:
 
         self.close()
         window = MainWindow.build(services_for(urls, key))
+        gc.freeze()                   # as `ui/app.py` does once the panes are built
         window.resize(1280, 860)
         window.show()
         self.window = window
