@@ -427,7 +427,6 @@ class Transcript(QTextBrowser):
         stream.pending_content.append(text)
         self._schedule_flush()
 
-    @_one_edit
     def finish_answer(self, message: Message) -> None:
         """Turn the streamed region into the finished message.
 
@@ -448,11 +447,10 @@ class Transcript(QTextBrowser):
         streamed = "".join(stream.content)
         if (len(message.text) < _FULL_FINISH_LIMIT or streamed != message.text
                 or message.id in self._expanded):
-            cursor = self._cursor_to_end(start)
-            self._clear_block_format(cursor)
-            cursor.insertHtml(self._html(message))
+            self._finish_whole(start, message)
         else:
             self._finish_in_place(stream, message)
+            self._finish_top(stream, message)
         marker = QTextCursor(self.document())
         marker.setPosition(start)
         self._starts[message.id] = marker
@@ -462,8 +460,18 @@ class Transcript(QTextBrowser):
 
     # --- internals: streaming -----------------------------------------------------
 
+    @_one_edit
+    def _finish_whole(self, start: int, message: Message) -> None:
+        cursor = self._cursor_to_end(start)
+        self._clear_block_format(cursor)
+        cursor.insertHtml(self._html(message))
+
+    # The end and the top of a long answer are finished in separate edit blocks: one
+    # edit block reports a single changed range, from the header to the tail, and Qt
+    # lays out every block in it again (the whole answer); two edits lay out only
+    # their own blocks, the ones between are only moved.
+    @_one_edit
     def _finish_in_place(self, stream: _Stream, message: Message) -> None:
-        start = stream.start
         # 1. The open tail, rendered like the settled blocks before it.
         tail = stream.numbering.continued(stream.splitter.flush())
         cursor = self._tail_cursor(stream)
@@ -476,6 +484,12 @@ class Transcript(QTextBrowser):
         if footer:
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
             cursor.insertHtml(footer)
+        self._cache.put(message, self._colors.code, "".join(stream.html))
+
+    @_one_edit
+    def _finish_top(self, stream: _Stream, message: Message) -> None:
+        start = stream.start
+        cursor = QTextCursor(self.document())
         # 3. The streamed reasoning becomes its (collapsed) toggle.
         if stream.reasoning_chars:
             end = start + stream.content_start - 1
@@ -494,7 +508,6 @@ class Transcript(QTextBrowser):
         cursor.insertHtml(header_html(message, self._colors,
                                       is_last_answer=self._is_last_answer(message),
                                       branch=self._branch(message)))
-        self._cache.put(message, self._colors.code, "".join(stream.html))
 
     def _schedule_flush(self) -> None:
         if not self._flush_timer.isActive():
