@@ -22,9 +22,11 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
 
 import pytest
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from qwenvl_desktop.ui.event_loop import AppEventLoop
 from qwenvl_desktop.ui.theme import apply_theme
+from qwenvl_desktop.ui.transcript import Transcript
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,3 +65,15 @@ def _loop_running_only_during_gui_tests(
     asyncio.events._set_running_loop(qasync_loop)
     yield
     asyncio.events._set_running_loop(None)
+
+
+@pytest.fixture
+def view(qtbot: QtBot) -> Transcript:
+    """A transcript on its own, shown at 700×400 (tests that need another size define
+    their own `view`)."""
+    widget = Transcript()
+    widget.resize(700, 400)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

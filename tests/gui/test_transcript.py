@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
@@ -15,16 +14,6 @@ from qwenvl_desktop.core.api.types import Usage
 from qwenvl_desktop.core.conversation import Conversation, Message, Provenance, StoredImage
 from qwenvl_desktop.ui import transcript as transcript_module
 from qwenvl_desktop.ui.transcript import Transcript
-
-
-@pytest.fixture
-def view(qtbot: QtBot) -> Iterator[Transcript]:
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def answer_message() -> Message:

@@ -14,16 +14,6 @@ from qwenvl_desktop.ui.transcript import Transcript
 
 
 @pytest.fixture
-def view(qtbot: QtBot) -> Transcript:
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
-@pytest.fixture
 def rendered(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 

@@ -4,9 +4,6 @@ changed, not about the whole answer between the header and the tail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
@@ -18,16 +15,6 @@ from qwenvl_desktop.ui.transcript import Transcript
 PARAGRAPHS = [f"Paragraph {i} says something about the screenshot, in words.\n\n"
               for i in range(80)]
 ANSWER = "".join(PARAGRAPHS) + "The last line."
-
-
-@pytest.fixture
-def view(qtbot: QtBot) -> Iterator[Transcript]:
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def second_version() -> tuple[Conversation, Message]:

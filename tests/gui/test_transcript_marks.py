@@ -5,7 +5,6 @@ through pages coming in and edits before, inside and after it."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextCursor, QTextDocument
 from pytestqt.qtbot import QtBot
@@ -14,16 +13,6 @@ from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
 from qwenvl_desktop.ui import transcript as transcript_module
 from qwenvl_desktop.ui.transcript import Transcript
 from qwenvl_desktop.ui.transcript_page import BlockMark, ScratchPage, insert_page
-
-
-@pytest.fixture
-def view(qtbot: QtBot) -> Transcript:
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def long_conversation(pairs: int = 100) -> Conversation:

@@ -15,16 +15,6 @@ from qwenvl_desktop.ui import transcript_html
 from qwenvl_desktop.ui.transcript import Transcript
 
 
-@pytest.fixture
-def view(qtbot: QtBot) -> Transcript:
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def long_conversation(pairs: int = 100) -> Conversation:
     conv = Conversation()
     for i in range(pairs):
