@@ -77,6 +77,26 @@ def mean_abs_diff(a: Image.Image, b: Image.Image) -> float:
 STORED = photo(1600, 1008)
 
 
+def encode_watching(monkeypatch: pytest.MonkeyPatch,
+                    im: JpegImageFile) -> tuple[bytes | None, list[bool]]:
+    """`decode_encoding(im, 6, 80, 2)`, noting for each piece sent to the image threads
+    whether the decode was still running then (Pillow clears `tile` once loaded)."""
+    still_decoding: list[bool] = []
+    pool = ThreadPoolExecutor(max_workers=2)
+
+    class Watching:
+        def submit(self, fn: Callable[[int], bytes], i: int) -> Future[bytes]:
+            still_decoding.append(bool(im.tile))
+            return pool.submit(fn, i)
+
+    monkeypatch.setattr(image_jpeg_stream, "executor", Watching)
+    try:
+        _canvas, jpeg = decode_encoding(im, 6, 80, 2)
+    finally:
+        pool.shutdown()
+    return jpeg, still_decoding
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_streamed_jpeg_is_exactly_one_encode_of_the_upright_image(orientation: int) -> None:
     data = jpeg_file(STORED, orientation)
@@ -97,19 +117,7 @@ def test_pieces_are_encoded_while_the_file_is_still_decoding(
         monkeypatch: pytest.MonkeyPatch) -> None:
     data = jpeg_file(photo(2400, 1600), 6)
     im = opened(data)
-    still_decoding: list[bool] = []
-    pool = ThreadPoolExecutor(max_workers=2)
-
-    class Watching:
-        def submit(self, fn: Callable[[int], bytes], i: int) -> Future[bytes]:
-            still_decoding.append(bool(im.tile))       # Pillow clears it when loaded
-            return pool.submit(fn, i)
-
-    monkeypatch.setattr(image_jpeg_stream, "executor", Watching)
-    try:
-        _canvas, jpeg = decode_encoding(im, 6, 80, 2)
-    finally:
-        pool.shutdown()
+    jpeg, still_decoding = encode_watching(monkeypatch, im)
     assert jpeg is not None
     pieces = plan_pieces((1600, 2400), grey=False, subsampling=2, columns=True)
     assert pieces is not None
@@ -129,19 +137,7 @@ def test_a_photo_in_the_marker_colour_where_it_is_looked_at_is_still_right(
     assert reference.getpixel((0, 500)) == reference.getpixel((1599, 500)) == \
         image_jpeg_stream._MARK
     im = opened(data)
-    still_decoding: list[bool] = []
-    pool = ThreadPoolExecutor(max_workers=2)
-
-    class Watching:
-        def submit(self, fn: Callable[[int], bytes], i: int) -> Future[bytes]:
-            still_decoding.append(bool(im.tile))
-            return pool.submit(fn, i)
-
-    monkeypatch.setattr(image_jpeg_stream, "executor", Watching)
-    try:
-        _canvas, jpeg = decode_encoding(im, 6, 80, 2)
-    finally:
-        pool.shutdown()
+    jpeg, still_decoding = encode_watching(monkeypatch, im)
     assert jpeg is not None
     assert still_decoding
     assert not any(still_decoding)
