@@ -24,22 +24,27 @@ def row_text(window: MainWindow, conv_id: str) -> str:
     return window.conversation_list.list_widget.item(ids.index(conv_id)).text()
 
 
-def test_the_list_shows_the_conversation_with_its_answer_after_each_turn(
-        qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
-    server.enqueue(Script(content="Three cats sit on the sofa."))
-    send(qtbot, window, "How many cats?")
+def answered_and_listed(qtbot: QtBot, window: MainWindow, server: ProviderServer,
+                        question: str, answer: str) -> str:
+    """Send `question`, let `answer` stream in, wait until the list's row previews it;
+    the conversation's id."""
+    server.enqueue(Script(content=answer))
+    send(qtbot, window, question)
     wait_answer(qtbot, window)
     conv_id = conversation(window).id
+    qtbot.waitUntil(lambda: answer in row_text(window, conv_id), timeout=5000)
+    return conv_id
+
+
+def test_the_list_shows_the_conversation_with_its_answer_after_each_turn(
+        qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
     # Listed, no longer marked as streaming, previewing the answer.
-    qtbot.waitUntil(lambda: "Three cats sit on the sofa." in row_text(window, conv_id),
-                    timeout=5000)
+    conv_id = answered_and_listed(qtbot, window, server, "How many cats?",
+                                  "Three cats sit on the sofa.")
     assert not row_text(window, conv_id).startswith("● ")
     # The next turn updates the same row.
-    server.enqueue(Script(content="One of them is asleep."))
-    send(qtbot, window, "And now?")
-    wait_answer(qtbot, window)
-    qtbot.waitUntil(lambda: "One of them is asleep." in row_text(window, conv_id),
-                    timeout=5000)
+    assert answered_and_listed(qtbot, window, server, "And now?",
+                               "One of them is asleep.") == conv_id
     assert not row_text(window, conv_id).startswith("● ")
     assert window.conversation_list.ids().count(conv_id) == 1
 
@@ -47,11 +52,7 @@ def test_the_list_shows_the_conversation_with_its_answer_after_each_turn(
 def test_a_refresh_asked_for_after_the_turn_is_not_deferred(
         qtbot: QtBot, window: MainWindow, server: ProviderServer) -> None:
     """Only the refresh that follows an answer's end waits; a rename shows at once."""
-    server.enqueue(Script(content="A dialog with two buttons."))
-    send(qtbot, window, "What is this?")
-    wait_answer(qtbot, window)
-    conv_id = conversation(window).id
-    qtbot.waitUntil(lambda: "A dialog with two buttons." in row_text(window, conv_id),
-                    timeout=5000)
+    conv_id = answered_and_listed(qtbot, window, server, "What is this?",
+                                  "A dialog with two buttons.")
     window.session.rename(conv_id, "Buttons")
     assert row_text(window, conv_id).startswith("Buttons")
