@@ -32,7 +32,6 @@ from .catalog import OUTPUT_CAP_FIELDS, Catalog, CustomEndpoint, check_base_url,
 from .errors import ConfigError, redact
 from .i18n import LANGUAGES, _
 from .i18n import SYSTEM as SYSTEM_LANGUAGE
-from .storage import atomic_write
 from .url_credentials import UrlCredentials, split_url_credentials
 
 __all__ = ["SETTINGS_VERSION", "THEMES", "Settings", "catalog_for"]
@@ -216,6 +215,10 @@ class Settings:
                   "the OS keyring, never in the settings file.").format(leak=leak)
             )
         text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+        # Imported here: the window loads its settings before its first frame, and the
+        # storage module brings the conversation model and its file schema with it.
+        from .storage import atomic_write
+
         atomic_write(path or paths.settings_file(), text.encode("utf-8"))
 
 

@@ -70,7 +70,12 @@ def create_application(argv: list[str]) -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
-    app = QApplication([sys.argv[0] if sys.argv else "qwenvl-desktop", *argv])
+    from .theme.palette import FUSION_ARGUMENTS, started_on_fusion
+
+    # Ours last: the window is always drawn by Fusion, whatever `-style` came before.
+    app = QApplication([sys.argv[0] if sys.argv else "qwenvl-desktop", *argv,
+                        *FUSION_ARGUMENTS])
+    started_on_fusion()
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("qwenvl-desktop")

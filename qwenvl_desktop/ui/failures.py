@@ -25,7 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QMessageLogContext,
@@ -35,13 +35,17 @@ from PySide6.QtCore import (
     Signal,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from qwenvl_desktop.core import paths
 from qwenvl_desktop.core.errors import explain, redact
 from qwenvl_desktop.core.logs import LOG_NAME
 
 from ..core.i18n import _
+
+if TYPE_CHECKING:
+    # Made when a failure is shown: the reporter is installed before the first frame.
+    from PySide6.QtWidgets import QMessageBox
 
 __all__ = ["FailureReporter"]
 
@@ -159,6 +163,8 @@ class FailureReporter(QObject):
                 more=self._more, where_to_look=_where_to_look()))
             return
         self._more = 0
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Icon.Warning, _("Something went wrong"), text,
                           QMessageBox.StandardButton.Close, self._window)
         box.setObjectName("failureBox")

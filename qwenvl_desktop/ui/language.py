@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
 from qwenvl_desktop.core.i18n import LANGUAGES, resolve_language, use_language
@@ -20,6 +20,10 @@ def qt_translations_dirs() -> list[Path]:
     """Where Qt's catalogs may be: Qt's own answer, then PySide6's folder (a frozen app
     keeps them there, and its Qt prefix may point elsewhere)."""
     import PySide6
+
+    # Here, not at the top: the language is chosen before the first frame, and English
+    # (no Qt catalog) never needs QLibraryInfo, whose type PySide builds on first use.
+    from PySide6.QtCore import QLibraryInfo
 
     dirs = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
             Path(PySide6.__file__).resolve().parent / "Qt" / "translations"]

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -388,6 +387,10 @@ class MainWindow(QMainWindow):
         self.drawers.set_shown(self.drawers.drawers[1], shown)
 
     def show_about(self) -> None:
+        # QMessageBox here, not at the top: PySide builds its type (and enums) on first
+        # use, and this module is imported before the first frame.
+        from PySide6.QtWidgets import QMessageBox
+
         from qwenvl_desktop import __version__
 
         QMessageBox.about(

@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QColor, QImage
@@ -35,19 +36,56 @@ sys.exit(status)
 """
 
 
+# Records what exists when the "Loading…" frame has been painted, and the style at idle.
+_FRAME_CHILD = """
+import gc, json, sys
+from PySide6.QtWidgets import QApplication
+from qwenvl_desktop.ui import app as ui_app
+
+watched = ("qwenvl_desktop.core.storage", "qwenvl_desktop.core.conversation",
+           "qwenvl_desktop.core.markdown_render")
+seen = {}
+probe = ui_app._StartupProbe
+first_frame, idle = probe.first_frame, probe._idle
+
+def at_first_frame(self):
+    seen["modules"] = [name for name in watched if name in sys.modules]
+    seen["types"] = sorted({o.__qualname__ for o in gc.get_objects() if isinstance(o, type)
+                            and o.__qualname__ in ("QStyle.PixelMetric", "QMessageBox.Icon")})
+    first_frame(self)
+
+def at_idle(self):
+    app = QApplication.instance()
+    app.setStyleSheet("")           # under a style sheet, style() is the sheet's own
+    seen["style"] = app.style().name()
+    seen["later"] = [name for name in watched if name in sys.modules]
+    idle(self)
+
+probe.first_frame, probe._idle = at_first_frame, at_idle
+from qwenvl_desktop.__main__ import main
+status = main([])
+print("SEEN " + json.dumps(seen))
+sys.exit(status)
+"""
+
+
 def _launch(home: Path) -> list[str]:
+    loaded: list[str] = _run_child(home, _CHILD, "LOADED ")
+    return loaded
+
+
+def _run_child(home: Path, code: str, tag: str, **extra_env: str) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWENVL_DESKTOP_")}
     env.update({"QT_QPA_PLATFORM": "offscreen", "QWENVL_DESKTOP_HOME": str(home),
                 "QWENVL_DESKTOP_STARTUP_PROBE": "1",
                 # A subprocess cannot see the tests' memory keyring; never the real one.
-                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
-    proc = subprocess.run([sys.executable, "-c", _CHILD], env=env, cwd=home,
+                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", **extra_env})
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=home,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("LOADED "))
-    loaded: list[str] = json.loads(line.removeprefix("LOADED "))
-    return loaded
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(tag))
+    return json.loads(line.removeprefix(tag))
 
 
 def _png(width: int, height: int) -> bytes:
@@ -91,3 +129,19 @@ def test_reopening_a_conversation_with_images_imports_neither_httpx_nor_pillow(
     assert "httpx" not in loaded, loaded
     assert "PIL" not in loaded, loaded
     assert "markdown_it" in loaded, "the answer was not rendered: the home was not reopened"
+
+
+def test_the_loading_frame_waits_for_neither_storage_nor_markdown_nor_the_style_type(
+        isolated_home: Path) -> None:
+    """What the first frame does not wait for: the conversation model, its file storage
+    and the markdown renderer are imported after it (the panes need them), and PySide's
+    QStyle and QMessageBox types are not built for it. Qt is told to start on Fusion
+    instead of being asked which style it has; the window is on Fusion all the same, even
+    when the desktop asks for another style (qt5ct and the like set QT_STYLE_OVERRIDE)."""
+    seen = _run_child(isolated_home, _FRAME_CHILD, "SEEN ", QT_STYLE_OVERRIDE="windows")
+
+    assert seen["modules"] == [], seen
+    assert seen["types"] == [], seen
+    assert seen["later"] == ["qwenvl_desktop.core.storage", "qwenvl_desktop.core.conversation",
+                             "qwenvl_desktop.core.markdown_render"], seen
+    assert seen["style"].lower() == "fusion", seen

@@ -11,10 +11,9 @@ them, themed icons, and the colours the transcript's HTML is written with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QColor, QPalette
-
-from qwenvl_desktop.core.markdown_render import CodePalette
 
 from . import contrast
 from .contrast import AA_NORMAL, mix
@@ -28,6 +27,11 @@ from .palette import (
     theme_state,
 )
 from .tokens import DARK, LIGHT, Scheme
+
+if TYPE_CHECKING:
+    # Imported where a palette is made: the theme is applied before the first frame,
+    # and the markdown renderer's module (its patterns, its types) is not needed there.
+    from qwenvl_desktop.core.markdown_render import CodePalette
 
 __all__ = [
     "HINT_MIN_CONTRAST", "THEME_CHOICES", "TranscriptColors", "apply_theme", "code_palette",
@@ -78,6 +82,8 @@ class TranscriptColors:
 
 def code_palette(s: Scheme) -> CodePalette:
     """The colours of code blocks, inline code and tables in rendered markdown."""
+    from qwenvl_desktop.core.markdown_render import CodePalette
+
     return CodePalette(s.pygments_style, s.code_bg, s.code_fg, s.inline_code_bg,
                        s.table_border, s.text_muted, s.link, s.table_header_bg,
                        table_cell_bg=s.base,
