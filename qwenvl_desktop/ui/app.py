@@ -53,6 +53,8 @@ DESKTOP_FILE = "io.github.qwenvl_desktop.QwenVLDesktop"
 PROBE_ENV = "QWENVL_DESKTOP_STARTUP_PROBE"
 PROBE_T0_ENV = "QWENVL_DESKTOP_STARTUP_T0"
 PROBE_SHOT_ENV = "QWENVL_DESKTOP_STARTUP_SHOT"
+# After the ready window's first paint, the wait before the warm-up thread starts (ms).
+WARM_UP_DELAY_MS = 300
 
 
 def app_icon() -> QIcon:
@@ -171,10 +173,21 @@ def run(argv: list[str]) -> int:
             gc.freeze()
             if probe is not None:
                 probe.panes_attached()
+            # A beat after the window is ready and idle (its first paint with the panes),
+            # the libraries of the first send, attachment and answer are imported on a
+            # background thread; the beat leaves the person's first click uncontended.
+            _NextPaint(window, lambda: QTimer.singleShot(WARM_UP_DELAY_MS, warm_up),
+                       any_widget=True)
+
+    def warm_up() -> None:
+        if not window.is_closing():
+            from qwenvl_desktop.core import warm_up as warming
+
+            warming.start_warm_up()
 
     # After the first paint: the frame is on screen before the heavy imports start.
     # (A fallback timer covers platforms that never paint an unexposed window.)
-    first_paint = _FirstPaint(window, lambda: QTimer.singleShot(0, build))
+    first_paint = _NextPaint(window, lambda: QTimer.singleShot(0, build))
     QTimer.singleShot(1000, build)
     window.shut_down.connect(app.quit)
     app.setQuitOnLastWindowClosed(True)
@@ -186,18 +199,30 @@ def run(argv: list[str]) -> int:
     return 0
 
 
-class _FirstPaint(QObject):
-    """Calls `then` once, when `widget` is painted for the first time."""
+class _NextPaint(QObject):
+    """Calls `then` once, at the next paint of `window` itself or, with `any_widget`, of
+    any widget in it.
 
-    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
-        super().__init__(widget)
+    `any_widget` watches the whole application, and PySide makes a Python wrapper (and,
+    the first time, the Python type) of every object an event goes to, styles and
+    dialogs' parts included: for the "Loading…" frame only the window itself is watched.
+    """
+
+    def __init__(self, window: QWidget, then: Callable[[], None], *,
+                 any_widget: bool = False) -> None:
+        super().__init__(window)
+        self._window = window
         self._then: Callable[[], None] | None = then
-        widget.installEventFilter(self)
+        self._watched: QObject | None = QApplication.instance() if any_widget else window
+        if self._watched is not None:
+            self._watched.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self._then is not None:
+        if (event.type() == QEvent.Type.Paint and self._then is not None
+                and isinstance(watched, QWidget) and watched.window() is self._window):
             then, self._then = self._then, None
-            watched.removeEventFilter(self)
+            if self._watched is not None:
+                self._watched.removeEventFilter(self)
             then()
         return False
 

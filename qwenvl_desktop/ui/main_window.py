@@ -461,6 +461,10 @@ class MainWindow(QMainWindow):
     def is_shut_down(self) -> bool:
         return self._closed
 
+    def is_closing(self) -> bool:
+        """True from the moment closing starts (streams stopping, saving) to the end."""
+        return self._closing or self._closed
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._closed or self.services is None:
             self.state.save_geometry(self)

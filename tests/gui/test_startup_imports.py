@@ -69,6 +69,54 @@ sys.exit(status)
 """
 
 
+# Keeps the window open past idle until the warm-up has run, and says what it imported.
+_WARM_CHILD = """
+import json, sys, threading
+from PySide6.QtCore import QTimer
+from qwenvl_desktop.core import warm_up
+from qwenvl_desktop.ui import app as ui_app
+
+heavy = ("httpx", "PIL", "markdown_it", "pygments")
+seen = {"started": []}
+start = warm_up.start_warm_up
+
+def recording_start(*args, **kwargs):
+    warm = start(*args, **kwargs)
+    seen["started"].append(warm)
+    return warm
+
+warm_up.start_warm_up = recording_start
+probe = ui_app._StartupProbe
+idle = probe._idle
+
+def at_idle(self):
+    seen["at_idle"] = [name for name in heavy if name in sys.modules]
+    polls = []
+
+    def check():
+        polls.append(1)
+        started = seen["started"]
+        if started and started[0].done.is_set() or len(polls) > 1200:   # 60 s
+            timer.stop()
+            seen["after"] = [name for name in warm_up.WARM_MODULES if name in sys.modules]
+            seen["failed"] = started[0].failed if started else None
+            seen["threads"] = [w.thread.name for w in started]
+            seen["on_main"] = [w.thread is threading.main_thread() for w in started]
+            idle(self)
+
+    timer = QTimer(self)
+    timer.timeout.connect(check)
+    timer.start(50)
+
+probe._idle = at_idle
+from qwenvl_desktop.__main__ import main
+status = main([])
+seen.pop("started")
+print("WARM " + json.dumps(seen))
+sys.exit(status)
+"""
+
+
 def _launch(home: Path) -> list[str]:
     loaded: list[str] = _run_child(home, _CHILD, "LOADED ")
     return loaded
@@ -145,3 +193,19 @@ def test_the_loading_frame_waits_for_neither_storage_nor_markdown_nor_the_style_
     assert seen["later"] == ["qwenvl_desktop.core.storage", "qwenvl_desktop.core.conversation",
                              "qwenvl_desktop.core.markdown_render"], seen
     assert seen["style"].lower() == "fusion", seen
+
+
+def test_once_idle_the_window_imports_what_the_first_send_and_attachment_need_in_the_background(
+        isolated_home: Path) -> None:
+    """The first send needs httpx (≈ 200 ms to import), the first attachment Pillow, the
+    first answer markdown-it and Pygments. None is imported to start the window; a beat
+    after it is idle, one background thread imports them all."""
+    from qwenvl_desktop.core.warm_up import WARM_MODULES
+
+    seen = _run_child(isolated_home, _WARM_CHILD, "WARM ")
+
+    assert seen["at_idle"] == [], seen
+    assert seen["threads"] == ["warm-up"], seen
+    assert seen["on_main"] == [False], seen
+    assert seen["failed"] == [], seen
+    assert seen["after"] == list(WARM_MODULES), seen
