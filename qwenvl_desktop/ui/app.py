@@ -180,10 +180,17 @@ def run(argv: list[str]) -> int:
                        any_widget=True)
 
     def warm_up() -> None:
-        if not window.is_closing():
-            from qwenvl_desktop.core import warm_up as warming
+        if window.is_closing():
+            return
+        from qwenvl_desktop.core import warm_up as warming
 
-            warming.start_warm_up()
+        own = list(warming.OWN_MODULES)
+
+        def import_own() -> None:       # on the GUI thread, a module per event-loop turn
+            if not window.is_closing() and warming.import_next(own):
+                QTimer.singleShot(0, import_own)
+
+        warming.start_warm_up(on_done=lambda: loop.call_soon_threadsafe(import_own))
 
     # After the first paint: the frame is on screen before the heavy imports start.
     # (A fallback timer covers platforms that never paint an unexposed window.)

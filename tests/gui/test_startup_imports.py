@@ -91,14 +91,17 @@ idle = probe._idle
 
 def at_idle(self):
     seen["at_idle"] = [name for name in heavy if name in sys.modules]
+    seen["own_at_idle"] = [name for name in warm_up.OWN_MODULES if name in sys.modules]
     polls = []
 
     def check():
         polls.append(1)
         started = seen["started"]
-        if started and started[0].done.is_set() or len(polls) > 1200:   # 60 s
+        own_loaded = all(name in sys.modules for name in warm_up.OWN_MODULES)
+        if started and started[0].done.is_set() and own_loaded or len(polls) > 1200:  # 60 s
             timer.stop()
             seen["after"] = [name for name in warm_up.WARM_MODULES if name in sys.modules]
+            seen["own"] = [name for name in warm_up.OWN_MODULES if name in sys.modules]
             seen["failed"] = started[0].failed if started else None
             seen["threads"] = [w.thread.name for w in started]
             seen["on_main"] = [w.thread is threading.main_thread() for w in started]
@@ -200,12 +203,15 @@ def test_once_idle_the_window_imports_what_the_first_send_and_attachment_need_in
     """The first send needs httpx (≈ 200 ms to import), the first attachment Pillow, the
     first answer markdown-it and Pygments. None is imported to start the window; a beat
     after it is idle, one background thread imports them all."""
-    from qwenvl_desktop.core.warm_up import WARM_MODULES
+    from qwenvl_desktop.core.warm_up import OWN_MODULES, WARM_MODULES
 
     seen = _run_child(isolated_home, _WARM_CHILD, "WARM ")
 
     assert seen["at_idle"] == [], seen
+    assert seen["own_at_idle"] == [], seen
     assert seen["threads"] == ["warm-up"], seen
     assert seen["on_main"] == [False], seen
     assert seen["failed"] == [], seen
     assert seen["after"] == list(WARM_MODULES), seen
+    # Then the product's own modules for them, by the GUI thread.
+    assert seen["own"] == list(OWN_MODULES), seen
