@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -67,6 +68,7 @@ def start_warm_up(modules: Sequence[str] = WARM_MODULES,
     names, languages = tuple(modules), tuple(lexers)
 
     def run() -> None:
+        started = time.perf_counter()
         try:
             for name in names:
                 try:
@@ -83,6 +85,9 @@ def start_warm_up(modules: Sequence[str] = WARM_MODULES,
                     log.warning("warm-up: no highlighter for %s (%s)", language, err)
                     warm.failed.append(f"lexer:{language}")
         finally:
+            log.info("warm-up: %d libraries and %d highlighters ready in %.0f ms (%d failed)",
+                     len(names), len(languages), (time.perf_counter() - started) * 1000,
+                     len(warm.failed))
             warm.done.set()
             if on_done is not None:
                 try:

@@ -29,7 +29,7 @@ def test_modules_are_imported_on_the_warm_up_thread_and_failures_are_named(
     monkeypatch.syspath_prepend(str(tmp_path))
     for name in ("qv_warm_probe", "qv_warm_broken"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    caplog.set_level(logging.WARNING, logger="qwenvl_desktop.core.warm_up")
+    caplog.set_level(logging.INFO, logger="qwenvl_desktop.core.warm_up")
 
     handed_back: list[str] = []
 
@@ -53,6 +53,8 @@ def test_modules_are_imported_on_the_warm_up_thread_and_failures_are_named(
     assert "qv_warm_broken" in logged
     assert "broken on purpose" in logged
     assert "qv_warm_missing_module" in logged
+    assert "3 libraries and 1 highlighters ready" in caplog.text
+    assert "(3 failed)" in caplog.text
 
 
 def test_only_libraries_outside_the_product_are_warmed_on_the_thread() -> None:
