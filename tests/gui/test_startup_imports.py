@@ -2,7 +2,9 @@
 what its command line pulls in), Pillow, markdown-it and Pygments on a first run; httpx
 and Pillow when it reopens a conversation holding images and a located answer. Each is
 imported at its first use, which the other tests exercise (downloads, attaching,
-drawing, sending).
+drawing, sending), or, once the window is idle, by the warm-up. The "Loading…" frame
+waits for still less: not for storage, the markdown renderer, or PySide's QStyle and
+QMessageBox types.
 
 The real app runs in a subprocess (`python -m qwenvl_desktop`'s `main()`, with the
 start-up probe closing it once it is ready and idle), so nothing this test process
