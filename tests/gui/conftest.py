@@ -23,6 +23,7 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from transcript_harness import shown_transcript
 
 from qwenvl_desktop.ui.event_loop import AppEventLoop
 from qwenvl_desktop.ui.theme import apply_theme
@@ -70,10 +71,5 @@ def _loop_running_only_during_gui_tests(
 @pytest.fixture
 def view(qtbot: QtBot) -> Transcript:
     """A transcript on its own, shown at 700×400 (tests that need another size define
-    their own `view`)."""
-    widget = Transcript()
-    widget.resize(700, 400)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+    their own `view` with `shown_transcript`)."""
+    return shown_transcript(qtbot)

@@ -3,23 +3,17 @@ document out, resizes the scroll bar and scrolls once per batch, not once per in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytestqt.qtbot import QtBot
+from transcript_harness import shown_transcript
 
 from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
 from qwenvl_desktop.ui.transcript import Transcript
 
 
 @pytest.fixture
-def view(qtbot: QtBot) -> Iterator[Transcript]:
-    widget = Transcript()
-    widget.resize(700, 300)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def view(qtbot: QtBot) -> Transcript:
+    return shown_transcript(qtbot, 700, 300)
 
 
 def test_a_batch_that_settles_a_table_is_one_document_change(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QMainWindow
 from pytestqt.qtbot import QtBot
+from transcript_harness import shown_transcript
 
 from qwenvl_desktop.core.conversation import Conversation, Message, Provenance
 from qwenvl_desktop.ui.link_guard import LinkConfirmDialog
@@ -16,13 +15,8 @@ from qwenvl_desktop.ui.transcript import Transcript
 
 
 @pytest.fixture
-def view(qtbot: QtBot) -> Iterator[Transcript]:
-    widget = Transcript()
-    widget.resize(760, 500)
-    qtbot.addWidget(widget)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
+def view(qtbot: QtBot) -> Transcript:
+    return shown_transcript(qtbot, 760, 500)
 
 
 def _answer(text: str) -> Conversation:
